@@ -1,0 +1,472 @@
+"""Living Database input: CSV files or one XLSX workbook → validated records.
+
+Pure parsing and validation, no database.  :func:`parse_table` works on any iterable of rows
+so it is testable without files; :func:`read_sources` only opens files and delegates.
+
+Row numbers are the ones a person sees in Excel: the header is row 1, the first data row is
+row 2.  Every problem names its file, row, column and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathways.errors import Problem
+from pathways.model import (
+    ALLOWED_ENDPOINTS,
+    CONTENT_HASH,
+    KIND_OF_TABLE,
+    NODE_COLUMNS,
+    REL_PROPERTIES,
+    RELATIONSHIP_COLUMNS,
+    RELATIONSHIPS_TABLE,
+    Column,
+    NodeKind,
+    RelType,
+)
+
+TABLES = tuple(KIND_OF_TABLE) + (RELATIONSHIPS_TABLE,)
+TRUE_WORDS = {"yes", "y", "true", "t", "1"}
+FALSE_WORDS = {"no", "n", "false", "f", "0"}
+_ID_RE = re.compile(r"^\S+$")
+
+
+@dataclass
+class NodeRecord:
+    kind: NodeKind
+    id: str
+    props: dict
+    file: str
+    row: int
+
+
+@dataclass
+class RelRecord:
+    type: RelType
+    source_id: str
+    target_id: str
+    props: dict
+    file: str
+    row: int
+
+
+@dataclass
+class RawRows:
+    """The rows of one table as read from one file (or one sheet)."""
+
+    table: str
+    file: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+@dataclass
+class LoadPlan:
+    """What a load would write, and what it refuses.
+
+    ``rejected`` maps (file, row) to the raw values of every row with a problem, for the
+    ``--allow-partial`` report.
+    """
+
+    nodes: list[NodeRecord] = field(default_factory=list)
+    rels: list[RelRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rejected: dict[tuple[str, int], dict] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def content_hash(props: Mapping) -> str:
+    """A digest of a row's content, so reloading an unchanged row changes nothing."""
+    text = json.dumps(props, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def decode_bytes(data: bytes, file: str) -> tuple[str, list[Problem]]:
+    """Decode UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        reason = (
+            f"the file is neither UTF-8 nor Windows-1252 text (byte 0x{byte} on line {line});"
+            " save it from Excel as 'CSV UTF-8'"
+        )
+        return "", [Problem(file, line, "", reason)]
+
+
+def parse_csv_text(text: str, table: str, file: str) -> RawRows:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    rows: list[tuple[int, list[str]]] = []
+    for number, values in enumerate(reader, start=1):
+        if number == 1:
+            header = [h.strip() for h in values]
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        rows.append((number, values))
+    return RawRows(table, file, header, rows)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_workbook(path: Path) -> tuple[list[RawRows], list[Problem]]:
+    """Read a workbook with a sheet per Living Database file (``people``, ``relationships``...)."""
+    from openpyxl import load_workbook  # imported here: only workbook users pay for it
+
+    problems: list[Problem] = []
+    tables: list[RawRows] = []
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        return [], [Problem(path.name, 0, "", f"cannot be opened as an XLSX workbook ({exc})")]
+    try:
+        for sheet in book.worksheets:
+            table = sheet.title.strip().lower()
+            label = f"{path.name} [{sheet.title}]"
+            if table not in TABLES:
+                if table.startswith("_") or table in {"readme", "instructions", "notes"}:
+                    continue
+                reason = f"unknown sheet; sheets are named {', '.join(TABLES)}"
+                problems.append(Problem(label, 0, "", reason))
+                continue
+            header: list[str] = []
+            rows: list[tuple[int, list[str]]] = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                texts = [_cell_text(v) for v in values]
+                if number == 1:
+                    header = [h.strip() for h in texts]
+                    while header and not header[-1]:
+                        header.pop()
+                    continue
+                if any(t.strip() for t in texts):
+                    rows.append((number, texts))
+            tables.append(RawRows(table, label, header, rows))
+    finally:
+        book.close()
+    return tables, problems
+
+
+def read_csv_file(path: Path) -> tuple[list[RawRows], list[Problem]]:
+    table = path.stem.strip().lower()
+    if table not in TABLES:
+        reason = f"unknown file name; CSV files are named {', '.join(t + '.csv' for t in TABLES)}"
+        return [], [Problem(path.name, 0, "", reason)]
+    text, problems = decode_bytes(path.read_bytes(), path.name)
+    if problems:
+        return [], problems
+    return [parse_csv_text(text, table, path.name)], []
+
+
+def read_sources(paths: Iterable[Path | str]) -> tuple[list[RawRows], list[Problem]]:
+    """Open CSV files, folders of them, or XLSX workbooks; return their raw tables."""
+    tables: list[RawRows] = []
+    problems: list[Problem] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
+            if not files:
+                problems.append(Problem(str(path), 0, "", "folder has no .csv or .xlsx files"))
+        elif path.exists():
+            files = [path]
+        else:
+            problems.append(Problem(str(path), 0, "", "no such file or folder"))
+            continue
+        for file in files:
+            if file.suffix.lower() == ".xlsx":
+                found, trouble = read_workbook(file)
+            elif file.suffix.lower() == ".csv":
+                found, trouble = read_csv_file(file)
+            else:
+                found, trouble = [], [Problem(file.name, 0, "", "not a .csv or .xlsx file")]
+            tables.extend(found)
+            problems.extend(trouble)
+    return tables, problems
+
+
+# --------------------------------------------------------------------------- values
+
+
+def convert(column: Column, text: str) -> object:
+    """Turn a cell's text into its typed value; raise ``ValueError`` with a plain reason."""
+    if column.type == "str":
+        return text
+    if column.type == "enum":
+        value = text.strip()
+        if value not in column.choices:
+            lowered = value.lower().replace(" ", "_").replace("-", "_")
+            if lowered in column.choices:
+                return lowered
+            raise ValueError(f"{text!r} is not one of: {', '.join(column.choices)}")
+        return value
+    if column.type == "bool":
+        word = text.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError(f"{text!r} is not yes or no")
+    if column.type == "int":
+        try:
+            number = int(text.strip())
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+        if number < 0:
+            raise ValueError(f"{text!r} must not be negative")
+        return number
+    if column.type == "date":
+        return parse_date(text)
+    if column.type == "tags":
+        tags = [t.strip().lower().replace(" ", "_") for t in text.split(";")]
+        return sorted({t for t in tags if t})
+    raise AssertionError(f"unknown column type {column.type}")
+
+
+def parse_date(text: str) -> str:
+    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` → ISO text."""
+    value = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD, e.g. 2026-03-31)")
+
+
+def columns_of(table: str) -> tuple[Column, ...]:
+    if table == RELATIONSHIPS_TABLE:
+        return RELATIONSHIP_COLUMNS
+    return NODE_COLUMNS[KIND_OF_TABLE[table]]
+
+
+# --------------------------------------------------------------------------- one table
+
+
+def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """Check a table's header and convert each row's cells; no cross-row checks here.
+
+    Returns ``(rows, problems)`` where each row is ``(row_number, values)`` with only the
+    non-blank cells, typed.  A row with any problem is left out of ``rows``.
+    """
+    columns = {c.name: c for c in columns_of(raw.table)}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name in raw.header:
+        if not name:
+            problems.append(Problem(raw.file, 1, "", "a column has no name in the header"))
+        elif name in seen:
+            problems.append(Problem(raw.file, 1, name, "column appears twice in the header"))
+        elif name not in columns:
+            expected = ", ".join(columns)
+            problems.append(Problem(raw.file, 1, name, f"unknown column; expected: {expected}"))
+        seen.add(name)
+    for column in columns.values():
+        if column.required and column.name not in seen:
+            problems.append(Problem(raw.file, 1, column.name, "required column is missing"))
+    if problems:  # a bad header makes every row suspect: refuse the whole file
+        return [], problems
+
+    rows: list[tuple[int, dict]] = []
+    for number, values in raw.rows:
+        row_problems: list[Problem] = []
+        if len(values) > len(raw.header) and any(v.strip() for v in values[len(raw.header) :]):
+            reason = f"has {len(values)} cells but the header has {len(raw.header)} columns"
+            row_problems.append(Problem(raw.file, number, "", reason))
+        typed: dict = {}
+        for index, name in enumerate(raw.header):
+            column = columns[name]
+            text = values[index].strip() if index < len(values) else ""
+            if not text:
+                if column.required:
+                    row_problems.append(Problem(raw.file, number, name, "required value is blank"))
+                continue
+            try:
+                typed[name] = convert(column, text)
+            except ValueError as exc:
+                row_problems.append(Problem(raw.file, number, name, str(exc)))
+        if "id" in typed and not _ID_RE.match(typed["id"]):
+            row_problems.append(Problem(raw.file, number, "id", "an id must not contain spaces"))
+        lo, hi = typed.get("age_min"), typed.get("age_max")
+        if lo is not None and hi is not None and lo > hi:
+            row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
+        if row_problems:
+            problems.extend(row_problems)
+        else:
+            rows.append((number, typed))
+    return rows, problems
+
+
+# --------------------------------------------------------------------------- whole load
+
+
+def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind]) -> LoadPlan:
+    """Validate every row of every table together and say what a load would write.
+
+    ``existing_kinds`` maps ids already in the store to their kind, so relationships may
+    point at nodes loaded before, and an id cannot change kind.
+    """
+    plan = LoadPlan()
+    raw_by_row = {(t.file, n): dict(zip(t.header, v)) for t in tables for n, v in t.rows}
+
+    def reject(problem: Problem) -> None:
+        plan.problems.append(problem)
+        key = (problem.file, problem.row)
+        if key in raw_by_row:
+            plan.rejected[key] = raw_by_row[key]
+
+    node_tables = [t for t in tables if t.table != RELATIONSHIPS_TABLE]
+    rel_tables = [t for t in tables if t.table == RELATIONSHIPS_TABLE]
+
+    first_seen: dict[str, tuple[str, int]] = {}
+    rejected_ids: set[str] = set()
+    for raw in node_tables:
+        kind = KIND_OF_TABLE[raw.table]
+        rows, problems = parse_table(raw)
+        for problem in problems:
+            reject(problem)
+            if problem.row and problem.row > 1:
+                rejected_id = raw_by_row[(problem.file, problem.row)].get("id", "")
+                rejected_ids.add(rejected_id.strip())
+        if problems and not rows and any(p.row == 1 for p in problems):
+            for number, values in raw.rows:
+                plan.rejected[(raw.file, number)] = raw_by_row[(raw.file, number)]
+                rejected_ids.add(dict(zip(raw.header, values)).get("id", "").strip())
+        for number, values in rows:
+            node_id = values["id"]
+            if node_id in first_seen:
+                where = "{}, row {}".format(*first_seen[node_id])
+                reject(Problem(raw.file, number, "id", f"duplicate id {node_id!r}, first at {where}"))
+                continue
+            first_seen[node_id] = (raw.file, number)
+            old_kind = existing_kinds.get(node_id)
+            if old_kind is not None and old_kind != kind:
+                reason = f"id {node_id!r} is already a {old_kind.value} in the store"
+                reject(Problem(raw.file, number, "id", reason))
+                rejected_ids.add(node_id)
+                continue
+            props = dict(values)
+            props["source"] = raw.file
+            props["source_id"] = node_id
+            props[CONTENT_HASH] = content_hash(values)
+            plan.nodes.append(NodeRecord(kind, node_id, props, raw.file, number))
+
+    # A node rejected here must not be taken for an existing one by a relationship.
+    kinds: dict[str, NodeKind] = dict(existing_kinds)
+    for node in plan.nodes:
+        kinds[node.id] = node.kind
+    seen_rels: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for raw in rel_tables:
+        rows, problems = parse_table(raw)
+        for problem in problems:
+            reject(problem)
+        if problems and not rows and any(p.row == 1 for p in problems):
+            for number, _values in raw.rows:
+                plan.rejected[(raw.file, number)] = raw_by_row[(raw.file, number)]
+        for number, values in rows:
+            rel = RelType(values["type"])
+            src, dst = values["source_id"], values["target_id"]
+            trouble = _relationship_problem(rel, src, dst, values, kinds, rejected_ids)
+            if trouble:
+                column, reason = trouble
+                reject(Problem(raw.file, number, column, reason))
+                continue
+            key = (src, rel.value, dst)
+            if key in seen_rels:
+                where = "{}, row {}".format(*seen_rels[key])
+                reject(Problem(raw.file, number, "", f"duplicate relationship, first at {where}"))
+                continue
+            seen_rels[key] = (raw.file, number)
+            props = {k: v for k, v in values.items() if k not in {"source_id", "type", "target_id"}}
+            props["source"] = raw.file
+            props["source_id"] = f"{src}|{rel.value}|{dst}"
+            props[CONTENT_HASH] = content_hash(values)
+            plan.rels.append(RelRecord(rel, src, dst, props, raw.file, number))
+    return plan
+
+
+def _relationship_problem(
+    rel: RelType,
+    src: str,
+    dst: str,
+    values: Mapping,
+    kinds: Mapping[str, NodeKind],
+    rejected_ids: set[str],
+) -> tuple[str, str] | None:
+    for column, node_id in (("source_id", src), ("target_id", dst)):
+        if node_id not in kinds:
+            if node_id in rejected_ids:
+                return column, f"{node_id!r} is on a row that was rejected"
+            return column, f"no node with id {node_id!r} in this load or in the store"
+    if src == dst:
+        return "target_id", "a node cannot have a relationship with itself"
+    sources, targets = ALLOWED_ENDPOINTS[rel]
+    if kinds[src] not in sources:
+        allowed = " or ".join(sorted(k.value for k in sources))
+        return "source_id", f"{rel.value} must start from {allowed}, not {kinds[src].value} {src!r}"
+    if kinds[dst] not in targets:
+        allowed = " or ".join(sorted(k.value for k in targets))
+        return "target_id", f"{rel.value} must point to {allowed}, not {kinds[dst].value} {dst!r}"
+    for name in values:
+        if name in {"source_id", "type", "target_id"}:
+            continue
+        if name not in REL_PROPERTIES[rel]:
+            return name, f"only applies to REFERS_TO, not {rel.value}"
+    return None
+
+
+def iter_template_headers() -> Iterator[tuple[str, list[str]]]:
+    for table in TABLES:
+        yield table, [c.name for c in columns_of(table)]
+
+
+def write_templates(folder: Path | str) -> list[Path]:
+    """Write an empty CSV per table and one XLSX workbook with a sheet per table."""
+    from openpyxl import Workbook
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    book = Workbook()
+    book.remove(book.active)
+    for table, header in iter_template_headers():
+        path = out / f"{table}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerow(header)
+        written.append(path)
+        book.create_sheet(table).append(header)
+    workbook = out / "living-database.xlsx"
+    book.save(workbook)
+    written.append(workbook)
+    return written

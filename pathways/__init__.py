@@ -1,0 +1,3 @@
+"""Thriving Pathways: who can refer whom to what, as a queryable graph."""
+
+__version__ = "0.1.0"

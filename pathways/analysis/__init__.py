@@ -1,0 +1,1 @@
+"""Analyses written against the GraphStore interface: pathways (and later gaps, consortia)."""

@@ -1,0 +1,127 @@
+"""Pathways from a link worker to the activities they can reach.
+
+A path follows REFERS_TO, PROVIDES and OFFERS relationships in their direction, starting at
+the link worker; its hops are its relationships.  An activity is reachable when such a path
+of at most ``max_hops`` exists.  Each reachable activity appears once, with its shortest
+path; among shortest paths the one whose sequence of (name, id) pairs sorts first wins.
+Results are sorted by hops, then name, then id.
+
+>>> choose_paths([[{"id": "w", "name": "W", "kind": "Person"},
+...                {"id": "s2", "name": "B", "kind": "Service"},
+...                {"id": "a", "name": "Art", "kind": "Activity"}],
+...               [{"id": "w", "name": "W", "kind": "Person"},
+...                {"id": "s1", "name": "A", "kind": "Service"},
+...                {"id": "a", "name": "Art", "kind": "Activity"}]])[0]["path"][1]["name"]
+'A'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pathways.errors import PathwaysError, UnknownIdError
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
+from pathways.store.base import GraphStore, PathNode, PathwayFilter
+
+
+def path_key(path: Sequence[PathNode]) -> tuple:
+    return tuple((node["name"], node["id"]) for node in path)
+
+
+def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[dict]:
+    """One shortest path per activity, ties broken by names; sorted by hops then name."""
+    best: dict[str, Sequence[PathNode]] = {}
+    for path in candidates:
+        target = path[-1]["id"]
+        old = best.get(target)
+        if old is None or (len(path), path_key(path)) < (len(old), path_key(old)):
+            best[target] = path
+    rows = [
+        {
+            "id": path[-1]["id"],
+            "name": path[-1]["name"],
+            "hops": len(path) - 1,
+            "path": [{"id": n["id"], "name": n["name"], "kind": n["kind"]} for n in path],
+        }
+        for path in best.values()
+    ]
+    return sorted(rows, key=lambda r: (r["hops"], r["name"], r["id"]))
+
+
+def check_link_worker(store: GraphStore, worker_id: str) -> dict:
+    """The link worker's properties, or a clear error for an unknown id or another role."""
+    found = store.get_node(worker_id)
+    if found is None:
+        raise UnknownIdError(worker_id, "link worker")
+    kind, props = found
+    if kind != NodeKind.PERSON or props.get("role") != PersonRole.LINK_WORKER.value:
+        what = props.get("role", kind.value).replace("_", " ")
+        raise PathwaysError(f"{worker_id!r} ({props.get('name')}) is a {what}, not a link worker")
+    return props
+
+
+def check_filter(store: GraphStore, where: PathwayFilter) -> None:
+    for need in where.needs:
+        found = store.get_node(need)
+        if found is None or found[0] != NodeKind.NEED:
+            known = ", ".join(n["id"] for n in store.list_nodes(NodeKind.NEED))
+            raise UnknownIdError(need, f"need (known needs: {known})")
+    if where.locality is not None:
+        found = store.get_node(where.locality)
+        if found is None or found[0] != NodeKind.LOCALITY:
+            raise UnknownIdError(where.locality, "locality")
+
+
+def pathways_from(
+    store: GraphStore,
+    worker_id: str,
+    where: PathwayFilter = PathwayFilter(),
+    max_hops: int = DEFAULT_MAX_HOPS,
+) -> dict:
+    """Reachable activities as ``{"from": {"id", "name"}, "activities": [...]}``.
+
+    Parameters
+    ----------
+    store : GraphStore
+        Either store; both give the same answer.
+    worker_id : str
+        Id of a Person whose role is ``link_worker``.
+    where : PathwayFilter
+        Needs (any of), locality, free only, accessibility tags (all of).
+    max_hops : int
+        Longest path to follow, 1 to :data:`pathways.model.MAX_MAX_HOPS`.
+    """
+    if not 1 <= max_hops <= MAX_MAX_HOPS:
+        raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {max_hops}")
+    worker = check_link_worker(store, worker_id)
+    check_filter(store, where)
+    candidates = store.pathway_candidates(worker_id, max_hops, where)
+    return {
+        "from": {"id": worker_id, "name": worker["name"]},
+        "activities": choose_paths(candidates),
+    }
+
+
+def with_details(store: GraphStore, result: dict) -> list[dict]:
+    """Flat rows for a table or CSV: activity, provider, locality, cost, schedule, hops."""
+    details = store.activity_details([a["id"] for a in result["activities"]])
+    rows = []
+    for activity in result["activities"]:
+        info = details.get(activity["id"], {})
+        free = info.get("free")
+        cost = "free" if free is True else (info.get("cost") or ("not free" if free is False else ""))
+        rows.append(
+            {
+                "id": activity["id"],
+                "activity": activity["name"],
+                "provider": "; ".join(info.get("providers", [])),
+                "locality": "; ".join(info.get("localities", [])),
+                "needs": "; ".join(info.get("needs", [])),
+                "cost": cost,
+                "schedule": info.get("schedule", ""),
+                "access": "; ".join(info.get("accessibility", [])),
+                "hops": activity["hops"],
+                "route": " → ".join(n["name"] for n in activity["path"]),
+            }
+        )
+    return rows

@@ -1,0 +1,304 @@
+"""``pathways``: the command line.  Thin: parse options, call the library, format output.
+
+Every command says on stderr which store it used, so stdout stays clean for JSON and CSV.
+Errors of the project's own kinds become a plain message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from pathways.analysis.pathways import pathways_from, with_details
+from pathways.config import Neo4jSettings, store_choice
+from pathways.errors import InputError, PathwaysError
+from pathways.formatting import emit
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
+from pathways.store import GraphStore, PathwayFilter, open_store
+
+CONTACT_FIELDS = ("phone", "email")
+HIDDEN_FIELDS = ("content_hash",)
+
+
+class Context:
+    def __init__(self, store: str | None, uri, user, password, database):
+        self.choice = store
+        self.neo4j = dict(uri=uri, user=user, password=password, database=database)
+        self._store: GraphStore | None = None
+
+    def store(self) -> GraphStore:
+        if self._store is None:
+            settings = None
+            if store_choice(self.choice) == "neo4j":
+                settings = Neo4jSettings.from_env(**self.neo4j)
+            self._store = open_store(self.choice, settings)
+            click.echo(f"Using the {self._store.describe()}", err=True)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", type=click.Choice(["embedded", "neo4j"]), default=None,
+              help="Where the graph lives [env PATHWAYS_STORE; default embedded].")
+@click.option("--neo4j-uri", default=None, help="Bolt URI [env NEO4J_URI].")
+@click.option("--neo4j-user", default=None, help="[env NEO4J_USER; default neo4j]")
+@click.option("--neo4j-password", default=None, help="[env NEO4J_PASSWORD]")
+@click.option("--neo4j-database", default=None, help="[env NEO4J_DATABASE; default neo4j]")
+@click.version_option(package_name="thriving-pathways")
+@click.pass_context
+def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
+    """Thriving Pathways: who can refer whom to what, in a social prescribing partnership."""
+    ctx.obj = Context(store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path | None):
+    from tqdm import tqdm
+
+    from pathways.loading import load_paths
+
+    bar = None
+
+    def on_plan(plan):
+        nonlocal bar
+        total = len(plan.nodes) + len(plan.rels)
+        bar = tqdm(total=total, unit="row", desc="Loading", delay=0.5, file=sys.stderr)
+
+    try:
+        return load_paths(store, paths, allow_partial=allow_partial, report=report,
+                          progress=lambda n: bar.update(n), on_plan=on_plan)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _report_load(result) -> None:
+    click.echo(f"Loaded: {result.summary}")
+    if result.rejected:
+        click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
+                   err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--allow-partial", is_flag=True,
+              help="Load the valid rows even if some are invalid; report the rejected ones.")
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Where --allow-partial writes rejected rows [default pathways-rejected-rows.csv].")
+@pass_ctx
+def load(ctx: Context, paths, allow_partial, report):
+    """Load Living Database CSV files, folders of them, or an XLSX workbook."""
+    _report_load(_progress_load(ctx.store(), paths, allow_partial, report))
+
+
+def demo_data_dir() -> Path:
+    return Path(str(resources.files("pathways") / "demo_data"))
+
+
+@cli.command()
+@pass_ctx
+def demo(ctx: Context):
+    """Load the illustrative Calderdale demo data (safe to run twice)."""
+    _report_load(_progress_load(ctx.store(), [demo_data_dir()], False, None))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def template(folder: Path):
+    """Write empty Living Database templates (a CSV per file and one XLSX) to FOLDER."""
+    from loaders.living_db import write_templates
+
+    for path in write_templates(folder):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_ctx
+def stats(ctx: Context, fmt):
+    """Count nodes by kind and relationships by type."""
+    counts = ctx.store().stats()
+    if fmt == "json":
+        click.echo(json.dumps(counts, indent=2))
+        return
+    rows = [{"what": "node", "kind": k, "count": v} for k, v in counts["nodes"].items()]
+    rows += [{"what": "relationship", "kind": k, "count": v}
+             for k, v in counts["relationships"].items()]
+    emit(rows, "table", ["what", "kind", "count"])
+
+
+@cli.command(name="list")
+@click.argument("kind")
+@click.option("--role", type=click.Choice([r.value for r in PersonRole]), default=None,
+              help="Only people with this role.")
+@click.option("--contacts", is_flag=True, help="Include phone and e-mail (personal data).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to a file (CSV with a BOM, so Excel opens it right).")
+@pass_ctx
+def list_(ctx: Context, kind, role, contacts, fmt, output):
+    """List the nodes of one KIND (people, organisations, services, activities, ...)."""
+    try:
+        node_kind = NodeKind.parse(kind)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="KIND") from None
+    if role and node_kind != NodeKind.PERSON:
+        raise click.BadParameter("--role only applies to people")
+    hidden = set(HIDDEN_FIELDS) | (set() if contacts else set(CONTACT_FIELDS))
+    rows = [{k: v for k, v in n.items() if k not in hidden}
+            for n in ctx.store().list_nodes(node_kind, role)]
+    columns = ["id", "name"] + {NodeKind.PERSON: ["role", "job_title"],
+                                NodeKind.ORGANISATION: ["kind"],
+                                NodeKind.ACTIVITY: ["schedule", "free"]}.get(node_kind, [])
+    if contacts:
+        columns += list(CONTACT_FIELDS)
+    emit(rows, fmt, columns, output=output)
+
+
+@cli.command()
+@click.option("--from", "worker", required=True, help="Id of the link worker.")
+@click.option("--need", "needs", multiple=True, help="Need id (any of them); repeatable.")
+@click.option("--locality", default=None, help="Locality id the activity is in.")
+@click.option("--free", "free_only", is_flag=True, help="Only free activities.")
+@click.option("--access", multiple=True, help="Accessibility tag (all of them); repeatable.")
+@click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
+              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to a file (CSV with a BOM, so Excel opens it right).")
+@pass_ctx
+def paths(ctx: Context, worker, needs, locality, free_only, access, max_hops, fmt, output):
+    """Activities a link worker can reach along referral routes, shortest route first."""
+    store = ctx.store()
+    where = PathwayFilter(tuple(needs), locality, free_only, tuple(a.lower() for a in access))
+    result = pathways_from(store, worker, where, max_hops)
+    if fmt == "json":
+        text = json.dumps(result, indent=2, ensure_ascii=False)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+        return
+    rows = with_details(store, result)
+    if not rows:
+        click.echo(f"{result['from']['name']} reaches no matching activity within {max_hops} hops.",
+                   err=True)
+    columns = ["activity", "provider", "locality", "cost", "schedule", "hops"]
+    if fmt == "csv":
+        columns = ["id", "activity", "provider", "locality", "needs", "cost", "schedule",
+                   "access", "hops", "route"]
+    emit(rows, fmt, columns, output=output)
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def reset(ctx: Context, yes):
+    """Empty the chosen store."""
+    store = ctx.store()
+    if not yes:
+        click.confirm(f"Delete everything in the {store.describe()}?", abort=True)
+    store.reset()
+    click.echo("The store is empty.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+@pass_ctx
+def serve(ctx: Context, host, port, debug):
+    """Run the web app."""
+    if ctx.choice:
+        os.environ["PATHWAYS_STORE"] = ctx.choice
+    for key, value in ctx.neo4j.items():
+        if value:
+            os.environ[f"NEO4J_{key.upper()}"] = value
+    ctx.store()  # fail early, and say which store, before the server starts
+    from app import create_app
+
+    click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)
+    create_app().run(host=host, port=port, debug=debug)
+
+
+@cli.group()
+def neo4j():
+    """A throwaway local Neo4j for development (downloads Neo4j 5.26 with Maven once)."""
+
+
+@neo4j.command()
+@click.option("--port", type=int, default=None, help="Bolt port [default: a free one].")
+def start(port):
+    """Start a fresh local Neo4j on 127.0.0.1 (its data is thrown away on stop)."""
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if running:
+        click.echo(f"Neo4j is already running at {running['uri']} (pid {running['pid']}).")
+        return
+    click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
+    info = rt.start_server(port=port)
+    info.save(rt.state_file())
+    click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
+               f" started in {info.started_seconds:.1f}s.")
+    click.echo(f"User neo4j, password {info.password}. `--store neo4j` finds it by itself.")
+
+
+@neo4j.command()
+def stop():
+    """Stop the local Neo4j and delete its throwaway data."""
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if not running:
+        click.echo("No local Neo4j is running.")
+        rt.state_file().unlink(missing_ok=True)
+        return
+    rt.stop_server(running)
+    rt.state_file().unlink(missing_ok=True)
+    click.echo(f"Stopped Neo4j (pid {running['pid']}).")
+
+
+@neo4j.command()
+def status():
+    """Say whether the local Neo4j is running, and where."""
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if running:
+        click.echo(f"Running at {running['uri']} (pid {running['pid']}, data in {running['home']}).")
+    else:
+        click.echo("Not running. Start it with `pathways neo4j start`.")
+        sys.exit(3)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="pathways", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except InputError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except PathwaysError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

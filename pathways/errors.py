@@ -1,0 +1,70 @@
+"""One error hierarchy for the whole project.
+
+The CLI turns each of these into a plain-English message and a non-zero exit; the app shows
+them as a visible alert.  Nothing else should be caught and swallowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PathwaysError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one cell of the input.
+
+    ``row`` is the spreadsheet row number as a person sees it in Excel: the header is row 1,
+    the first data row is row 2.  ``row`` is 0 and ``column`` empty for problems with a
+    whole file.
+    """
+
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column!r}"
+        return f"{where}: {self.reason}"
+
+
+class InputError(PathwaysError):
+    """The input files are wrong; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem], *, written: bool = False):
+        self.problems = sorted(problems)
+        self.written = written
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        if more > 0:
+            shown += f"\n  ... and {more} more"
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the input"
+        tail = "" if written else "; nothing was written"
+        super().__init__(f"{head}{tail}:\n{shown}")
+
+
+class UnknownIdError(PathwaysError):
+    """An id asked for does not exist (in the given kind, when there is one)."""
+
+    def __init__(self, node_id: str, kind: str | None = None):
+        self.node_id = node_id
+        self.kind = kind
+        what = f"{kind} " if kind else ""
+        super().__init__(f"no {what}with id {node_id!r} in the store")
+
+
+class StoreUnavailableError(PathwaysError):
+    """The chosen store cannot be reached or opened."""
+
+
+class Neo4jRuntimeError(PathwaysError):
+    """The local throwaway Neo4j server could not be resolved, started or stopped."""

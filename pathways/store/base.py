@@ -1,0 +1,144 @@
+"""The GraphStore interface: the few named operations analysis, CLI and app need.
+
+Two implementations give the same answers: :mod:`pathways.store.embedded` (networkx, no
+server, the default) and :mod:`pathways.store.neo4j`.  Parity tests run one set of
+behaviour tests against both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from loaders.living_db import NodeRecord, RelRecord
+from pathways.model import NodeKind, RelType
+
+# One node on a pathway, as the JSON output shows it.
+PathNode = dict  # {"id": str, "name": str, "kind": str}
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What a load did: how many nodes and relationships were new, changed or unchanged."""
+
+    nodes_new: int
+    nodes_changed: int
+    nodes_unchanged: int
+    rels_new: int
+    rels_changed: int
+    rels_unchanged: int
+
+    def __str__(self) -> str:
+        return (
+            f"nodes: {self.nodes_new} new, {self.nodes_changed} changed,"
+            f" {self.nodes_unchanged} unchanged; relationships: {self.rels_new} new,"
+            f" {self.rels_changed} changed, {self.rels_unchanged} unchanged"
+        )
+
+
+@dataclass(frozen=True)
+class PathwayFilter:
+    """Which reachable activities a link worker wants to see."""
+
+    needs: tuple[str, ...] = ()
+    locality: str | None = None
+    free_only: bool = False
+    access: tuple[str, ...] = ()
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def summarise(
+    nodes: Sequence[NodeRecord],
+    rels: Sequence[RelRecord],
+    node_hashes: dict[str, str],
+    rel_hashes: dict[tuple[str, str, str], str],
+) -> WriteSummary:
+    """Count new/changed/unchanged rows from the content hashes already in the store."""
+
+    def count(items, key, hashes):
+        new = changed = same = 0
+        for item in items:
+            old = hashes.get(key(item))
+            if old is None:
+                new += 1
+            elif old == item.props["content_hash"]:
+                same += 1
+            else:
+                changed += 1
+        return new, changed, same
+
+    n = count(nodes, lambda r: r.id, node_hashes)
+    r = count(rels, lambda r: (r.source_id, r.type.value, r.target_id), rel_hashes)
+    return WriteSummary(*n, *r)
+
+
+class GraphStore(ABC):
+    """A Thriving Pathways graph.  Reads never write; only :meth:`write` and :meth:`reset` do."""
+
+    name: str
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for 'which store did this use' messages."""
+
+    # ---- writing -----------------------------------------------------------------------
+    @abstractmethod
+    def existing_kinds(self, ids: Iterable[str]) -> dict[str, NodeKind]:
+        """The kind of each of ``ids`` already in the store (missing ids left out)."""
+
+    @abstractmethod
+    def write(
+        self,
+        nodes: Sequence[NodeRecord],
+        rels: Sequence[RelRecord],
+        progress: Progress | None = None,
+    ) -> WriteSummary:
+        """Upsert validated records all-or-nothing; unchanged rows keep their ``loaded_at``."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Empty the store."""
+
+    # ---- reading -----------------------------------------------------------------------
+    @abstractmethod
+    def stats(self) -> dict:
+        """``{"nodes": {kind: count}, "relationships": {type: count}}``, every kind listed."""
+
+    @abstractmethod
+    def list_nodes(self, kind: NodeKind, role: str | None = None) -> list[dict]:
+        """Every node of a kind (optionally people of one role), sorted by name then id."""
+
+    @abstractmethod
+    def get_node(self, node_id: str) -> tuple[NodeKind, dict] | None:
+        """A node's kind and properties, or None."""
+
+    @abstractmethod
+    def pathway_candidates(
+        self, worker_id: str, max_hops: int, where: PathwayFilter
+    ) -> list[list[PathNode]]:
+        """Shortest directed REFERS_TO/PROVIDES/OFFERS paths from the worker to matching
+        activities, at most ``max_hops`` long.  May return several shortest paths for an
+        activity; :mod:`pathways.analysis.pathways` picks one the same way for every store."""
+
+    @abstractmethod
+    def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
+        """Activity properties plus ``providers``, ``localities`` and ``needs`` (names)."""
+
+    @abstractmethod
+    def relationships_among(self, ids: Sequence[str]) -> list[tuple[str, RelType, str]]:
+        """Every relationship whose two ends are both in ``ids``, sorted."""
+
+    def close(self) -> None:
+        """Release connections; the default has none."""
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

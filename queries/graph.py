@@ -1,0 +1,197 @@
+"""Named Cypher for loading and reading the graph, each beside the function that runs it.
+
+Values always travel as ``$parameters``.  Labels and relationship types are put into the
+text only from :mod:`pathways.model`'s enums (a whitelist), never from input: see
+:func:`upsert_nodes_query` and :func:`upsert_relationships_query`.
+
+Every node carries the label ``Pathways`` as well as its kind's label, so one uniqueness
+constraint keeps ids unique across kinds.
+"""
+
+from __future__ import annotations
+
+from neo4j import ManagedTransaction
+
+from pathways.model import NodeKind, RelType
+
+BASE_LABEL = "Pathways"
+
+CREATE_BASE_CONSTRAINT = (
+    "CREATE CONSTRAINT pathways_id_unique IF NOT EXISTS "
+    "FOR (n:Pathways) REQUIRE n.id IS UNIQUE"
+)
+# One per kind so that MATCH (:Person {id: $id}) uses an index too.
+CREATE_KIND_CONSTRAINTS = {
+    kind: f"CREATE CONSTRAINT {kind.label.lower()}_id_unique IF NOT EXISTS "
+    f"FOR (n:{kind.label}) REQUIRE n.id IS UNIQUE"
+    for kind in NodeKind
+}
+
+
+def create_constraints(tx: ManagedTransaction) -> None:
+    tx.run(CREATE_BASE_CONSTRAINT)
+    for query in CREATE_KIND_CONSTRAINTS.values():
+        tx.run(query)
+
+
+KINDS_OF_IDS = """
+UNWIND $ids AS wanted
+MATCH (n:Pathways {id: wanted})
+RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Pathways'][0] AS kind
+"""
+
+
+def kinds_of_ids(tx: ManagedTransaction, ids: list[str]) -> dict[str, NodeKind]:
+    return {r["id"]: NodeKind(r["kind"]) for r in tx.run(KINDS_OF_IDS, ids=ids)}
+
+
+NODE_HASHES = """
+UNWIND $ids AS wanted
+MATCH (n:Pathways {id: wanted})
+RETURN n.id AS id, n.content_hash AS hash
+"""
+
+
+def node_hashes(tx: ManagedTransaction, ids: list[str]) -> dict[str, str]:
+    return {r["id"]: r["hash"] for r in tx.run(NODE_HASHES, ids=ids)}
+
+
+RELATIONSHIP_HASHES = """
+UNWIND $keys AS key
+MATCH (a:Pathways {id: key[0]})-[r]->(b:Pathways {id: key[2]})
+WHERE type(r) = key[1]
+RETURN a.id AS source, type(r) AS type, b.id AS target, r.content_hash AS hash
+"""
+
+
+def relationship_hashes(tx: ManagedTransaction, keys: list[list[str]]) -> dict[tuple, str]:
+    result = tx.run(RELATIONSHIP_HASHES, keys=keys)
+    return {(r["source"], r["type"], r["target"]): r["hash"] for r in result}
+
+
+_UPSERT_NODES = """
+UNWIND $rows AS row
+MERGE (n:Pathways {{id: row.id}})
+WITH n, row,
+     CASE WHEN n.content_hash = row.content_hash THEN n.loaded_at ELSE $loaded_at END AS stamp
+SET n = row, n.loaded_at = stamp
+SET n:{label}
+"""
+UPSERT_NODES = {kind: _UPSERT_NODES.format(label=kind.label) for kind in NodeKind}
+
+
+def upsert_nodes(tx: ManagedTransaction, kind: NodeKind, rows: list[dict], loaded_at: str) -> None:
+    """Create or update one batch of nodes of one kind (each row its full property map)."""
+    tx.run(UPSERT_NODES[NodeKind(kind)], rows=rows, loaded_at=loaded_at).consume()
+
+
+_UPSERT_RELATIONSHIPS = """
+UNWIND $rows AS row
+MATCH (a:Pathways {{id: row.source}})
+MATCH (b:Pathways {{id: row.target}})
+MERGE (a)-[r:{rel_type}]->(b)
+WITH r, row,
+     CASE WHEN r.content_hash = row.props.content_hash THEN r.loaded_at ELSE $loaded_at END
+     AS stamp
+SET r = row.props, r.loaded_at = stamp
+"""
+UPSERT_RELATIONSHIPS = {
+    rel: _UPSERT_RELATIONSHIPS.format(rel_type=rel.value) for rel in RelType
+}
+
+
+def upsert_relationships(
+    tx: ManagedTransaction, rel: RelType, rows: list[dict], loaded_at: str
+) -> None:
+    """Create or update one batch of relationships of one type."""
+    tx.run(UPSERT_RELATIONSHIPS[RelType(rel)], rows=rows, loaded_at=loaded_at).consume()
+
+
+DELETE_BATCH = """
+MATCH (n:Pathways)
+WITH n LIMIT $limit
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""
+
+
+def delete_batch(tx: ManagedTransaction, limit: int) -> int:
+    return tx.run(DELETE_BATCH, limit=limit).single()["deleted"]
+
+
+COUNT_NODES_BY_KIND = """
+MATCH (n:Pathways)
+RETURN [l IN labels(n) WHERE l <> 'Pathways'][0] AS kind, count(*) AS count
+"""
+COUNT_RELATIONSHIPS_BY_TYPE = """
+MATCH (:Pathways)-[r]->(:Pathways)
+RETURN type(r) AS type, count(*) AS count
+"""
+
+
+def stats(tx: ManagedTransaction) -> dict:
+    nodes = {k.value: 0 for k in NodeKind}
+    for record in tx.run(COUNT_NODES_BY_KIND):
+        nodes[record["kind"]] = record["count"]
+    rels = {t.value: 0 for t in RelType}
+    for record in tx.run(COUNT_RELATIONSHIPS_BY_TYPE):
+        rels[record["type"]] = record["count"]
+    return {"nodes": nodes, "relationships": rels}
+
+
+_LIST_NODES = """
+MATCH (n:{label})
+WHERE $role IS NULL OR n.role = $role
+RETURN properties(n) AS props
+ORDER BY n.name, n.id
+"""
+LIST_NODES = {kind: _LIST_NODES.format(label=kind.label) for kind in NodeKind}
+
+
+def list_nodes(tx: ManagedTransaction, kind: NodeKind, role: str | None) -> list[dict]:
+    return [r["props"] for r in tx.run(LIST_NODES[NodeKind(kind)], role=role)]
+
+
+GET_NODE = """
+MATCH (n:Pathways {id: $id})
+RETURN [l IN labels(n) WHERE l <> 'Pathways'][0] AS kind, properties(n) AS props
+"""
+
+
+def get_node(tx: ManagedTransaction, node_id: str) -> tuple[NodeKind, dict] | None:
+    record = tx.run(GET_NODE, id=node_id).single()
+    return None if record is None else (NodeKind(record["kind"]), record["props"])
+
+
+ACTIVITY_DETAILS = """
+UNWIND $ids AS wanted
+MATCH (a:Activity {id: wanted})
+RETURN a.id AS id, properties(a) AS props,
+       COLLECT { MATCH (o:Organisation)-[:PROVIDES]->(:Service)-[:OFFERS]->(a)
+                 RETURN DISTINCT o.name } AS providers,
+       COLLECT { MATCH (a)-[:LOCATED_IN]->(l:Locality) RETURN l.name } AS localities,
+       COLLECT { MATCH (a)-[:ADDRESSES]->(n:Need) RETURN n.name } AS needs
+"""
+
+
+def activity_details(tx: ManagedTransaction, ids: list[str]) -> dict[str, dict]:
+    details = {}
+    for record in tx.run(ACTIVITY_DETAILS, ids=ids):
+        props = dict(record["props"])
+        for field in ("providers", "localities", "needs"):
+            props[field] = sorted(record[field])
+        details[record["id"]] = props
+    return details
+
+
+RELATIONSHIPS_AMONG = """
+MATCH (a:Pathways)-[r]->(b:Pathways)
+WHERE a.id IN $ids AND b.id IN $ids
+RETURN a.id AS source, type(r) AS type, b.id AS target
+ORDER BY source, type, target
+"""
+
+
+def relationships_among(tx: ManagedTransaction, ids: list[str]) -> list[tuple[str, RelType, str]]:
+    result = tx.run(RELATIONSHIPS_AMONG, ids=ids)
+    return [(r["source"], RelType(r["type"]), r["target"]) for r in result]
