@@ -226,10 +226,10 @@ def serve(ctx: Context, host, port, debug):
         if value:
             os.environ[f"NEO4J_{key.upper()}"] = value
     ctx.store()  # fail early, and say which store, before the server starts
-    from app import create_app
+    from app import app
 
     click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)
-    create_app().run(host=host, port=port, debug=debug)
+    app.run(host=host, port=port, debug=debug)
 
 
 @cli.group()

@@ -1,0 +1,147 @@
+"""Network views: pathway results → dash-cytoscape elements, with a size cap.
+
+Pure data (no Dash import), so the pages stay thin and this is testable on its own.
+Node colour and shape follow the node's kind; :data:`KIND_STYLE` is also the legend.
+"""
+
+from __future__ import annotations
+
+from pathways.model import NodeKind, RelType
+
+MAX_ELEMENTS = 1500
+
+# kind → (colour, cytoscape shape, legend label).  Colours are from the Okabe–Ito palette,
+# which stays distinguishable for colour-blind readers; shapes differ too.
+KIND_STYLE: dict[str, tuple[str, str, str]] = {
+    NodeKind.PERSON.value: ("#0072B2", "ellipse", "Link worker / person"),
+    NodeKind.ORGANISATION.value: ("#E69F00", "round-rectangle", "Organisation"),
+    NodeKind.SERVICE.value: ("#009E73", "diamond", "Service"),
+    NodeKind.ACTIVITY.value: ("#CC79A7", "star", "Activity"),
+    NodeKind.LOCALITY.value: ("#56B4E9", "hexagon", "Locality"),
+    NodeKind.NEED.value: ("#D55E00", "triangle", "Need"),
+    NodeKind.NETWORK.value: ("#F0E442", "pentagon", "Network"),
+    NodeKind.FUNDER.value: ("#999999", "vee", "Funder"),
+}
+
+
+def stylesheet() -> list[dict]:
+    """Cytoscape styles: one rule per kind, plus path highlighting and dimming."""
+    rules: list[dict] = [
+        {
+            "selector": "node",
+            "style": {
+                "label": "data(label)",
+                "font-size": "10px",
+                "text-wrap": "wrap",
+                "text-max-width": "110px",
+                "text-valign": "bottom",
+                "text-margin-y": "4px",
+                "width": 26,
+                "height": 26,
+                "border-width": 1,
+                "border-color": "#333",
+            },
+        },
+        {
+            "selector": "edge",
+            "style": {
+                "curve-style": "bezier",
+                "target-arrow-shape": "triangle",
+                "width": 1.5,
+                "line-color": "#bbb",
+                "target-arrow-color": "#bbb",
+                "label": "data(label)",
+                "font-size": "7px",
+                "color": "#777",
+            },
+        },
+    ]
+    for kind, (colour, shape, _label) in KIND_STYLE.items():
+        rules.append({"selector": f"node.{kind}", "style": {"background-color": colour, "shape": shape}})
+    rules += [
+        {"selector": "node.start", "style": {"width": 40, "height": 40, "border-width": 3}},
+        {"selector": "node.match", "style": {"border-width": 3, "border-color": "#000"}},
+        {"selector": "edge.path", "style": {"line-color": "#0072B2", "target-arrow-color": "#0072B2", "width": 3}},
+        {"selector": ".dim", "style": {"opacity": 0.25}},
+        {"selector": ".selected", "style": {"line-color": "#D55E00", "target-arrow-color": "#D55E00",
+                                             "border-color": "#D55E00", "border-width": 4, "width": 5}},
+    ]
+    return rules
+
+
+def pathway_elements(
+    result: dict,
+    relationships: list[tuple[str, RelType, str]],
+    context: dict | None = None,
+    selected: str | None = None,
+    limit: int = MAX_ELEMENTS,
+) -> tuple[list[dict], bool]:
+    """Elements for the paths in ``result`` (highlighted) and, if it fits, ``context``.
+
+    ``context`` is the unfiltered result for the same link worker: activities that do not
+    match the filters are drawn dimmed, so a link worker sees what else is there.  Returns
+    ``(elements, trimmed)``; ``trimmed`` is True when the cap dropped context or paths.
+    """
+    path_edges: set[tuple[str, str]] = set()
+    nodes: dict[str, dict] = {}
+    matched = {a["id"] for a in result["activities"]}
+    selected_steps: set[tuple[str, str]] = set()
+    selected_nodes: set[str] = set()
+
+    def add_path(activity: dict, dim: bool) -> None:
+        path = activity["path"]
+        for node in path:
+            if node["id"] not in nodes or not dim:
+                nodes[node["id"]] = {**node, "dim": dim and nodes.get(node["id"], {}).get("dim", True)}
+        for a, b in zip(path, path[1:]):
+            if not dim:
+                path_edges.add((a["id"], b["id"]))
+        if activity["id"] == selected:
+            selected_nodes.update(n["id"] for n in path)
+            selected_steps.update((a["id"], b["id"]) for a, b in zip(path, path[1:]))
+
+    for activity in result["activities"]:
+        add_path(activity, dim=False)
+    trimmed = False
+    if context is not None:
+        before = dict(nodes)
+        for activity in context["activities"]:
+            if activity["id"] not in matched:
+                add_path(activity, dim=True)
+        if len(nodes) * 2 > limit:  # context would not fit: drop it, keep the answer
+            nodes, trimmed = before, True
+    elements: list[dict] = []
+    start = result["from"]["id"]
+    for node_id, node in nodes.items():
+        classes = [node["kind"]]
+        if node_id == start:
+            classes.append("start")
+        if node_id in matched:
+            classes.append("match")
+        if node.get("dim"):
+            classes.append("dim")
+        if node_id in selected_nodes:
+            classes.append("selected")
+        elements.append(
+            {"data": {"id": node_id, "label": node["name"], "kind": node["kind"]},
+             "classes": " ".join(classes)}
+        )
+    for source, rel, target in relationships:
+        if source not in nodes or target not in nodes:
+            continue
+        classes = ["path"] if (source, target) in path_edges else ["dim"]
+        if (source, target) in selected_steps:
+            classes.append("selected")
+        elements.append(
+            {"data": {"id": f"{source}|{rel.value}|{target}", "source": source, "target": target,
+                      "label": rel.value.replace("_", " ").lower()},
+             "classes": " ".join(classes)}
+        )
+    if len(elements) > limit:
+        trimmed = True
+        keep_nodes = [e for e in elements if "source" not in e["data"]][: limit // 2]
+        kept = {e["data"]["id"] for e in keep_nodes}
+        keep_edges = [e for e in elements if "source" in e["data"]
+                      and e["data"]["source"] in kept and e["data"]["target"] in kept]
+        elements = keep_nodes + keep_edges[: limit - len(keep_nodes)]
+    return elements, trimmed

@@ -1,0 +1,29 @@
+"""The app's one store per process (read-only use), opened from the environment.
+
+Pages ask for it here instead of opening connections per callback.  The embedded store
+re-reads its file when a CLI load has changed it, so the app sees new data without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pathways.store import GraphStore, open_store
+
+_lock = threading.Lock()
+_store: GraphStore | None = None
+
+
+def get_store() -> GraphStore:
+    global _store
+    with _lock:
+        if _store is None:
+            _store = open_store()
+        return _store
+
+
+def set_store(store: GraphStore | None) -> None:
+    """Use a given store (tests, or an embedding application)."""
+    global _store
+    with _lock:
+        _store = store
