@@ -3,7 +3,7 @@
 How it works (no Docker, no tarball):
 
 1. ``ensure_jars()`` asks Maven to resolve ``org.neo4j:neo4j`` (the pom beside this file)
-   from Maven Central and copy every jar into ``$PATHWAYS_HOME/neo4j/lib-<version>``, once.
+   from Maven Central and copy every jar into ``$PATHWAYS_CACHE/neo4j-<version>/lib``, once.
 2. ``start_server()`` makes a fresh home directory with its own ``conf/neo4j.conf`` (Bolt on
    127.0.0.1 and a free port, HTTP off), sets the initial password with Neo4j's own
    ``AdminTool``, and runs ``org.neo4j.server.CommunityEntryPoint`` on Java 17+ in its own
@@ -78,8 +78,18 @@ def state_file() -> Path:
     return pathways_home() / "neo4j" / "server.json"
 
 
+def cache_dir() -> Path:
+    """Where downloaded jars are kept: ``$PATHWAYS_CACHE`` or the user's cache dir."""
+    given = os.environ.get("PATHWAYS_CACHE")
+    if given:
+        return Path(given).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("thriving-pathways", appauthor=False))
+
+
 def lib_dir(version: str = NEO4J_VERSION) -> Path:
-    return pathways_home() / "neo4j" / f"lib-{version}"
+    return cache_dir() / f"neo4j-{version}" / "lib"
 
 
 def java_executable() -> str:

@@ -1,0 +1,53 @@
+# Thriving Pathways: every set-up step lives here, so a fresh machine needs only `make run`
+# (the app on the demo data, no server) or `make test` (everything, then the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8050
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup setup-app system-deps neo4j-jars benchmark clean
+
+## make run: install the app and open it on the embedded demo data (no database server).
+run: setup-app
+	$(BIN)/pathways demo
+	$(BIN)/pathways serve --host $(HOST) --port $(PORT)
+
+## make test: install everything (Python, Chromium, chromedriver, Java, Maven, Neo4j jars)
+## and run the whole suite against a real Neo4j and a real headless browser.
+test: setup
+	$(BIN)/pytest tests pathways loaders queries --junitxml=build/junit.xml
+
+setup: setup-app system-deps neo4j-jars
+
+setup-app: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian packages for the browser tests and the local Neo4j; installed only when missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+# Neo4j Community 5.26 jars from Maven Central into the user cache (once).
+neo4j-jars: setup-app
+	$(BIN)/python -c "from pathways.neo4j_runtime import ensure_jars; print('Neo4j jars in', ensure_jars())"
+
+benchmark: setup
+	$(BIN)/python benchmarks/load_and_paths.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache *.egg-info

@@ -1,0 +1,96 @@
+"""Each page in a real headless Chromium, on the demo data, with no console errors."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from pathways.analysis.pathways import pathways_from
+from pathways.loading import load_paths
+from pathways.model import NodeKind
+from pathways.store import PathwayFilter
+from pathways.store.embedded import EmbeddedStore
+from pathways.webstore import set_store
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_app(tmp_path, demo_dir, browser_available):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)
+
+
+def _severe(logs):
+    return [entry for entry in logs if entry.get("level") == "SEVERE"]
+
+
+def test_pathways_page_lists_what_the_first_link_worker_reaches(dash_duo, demo_app):
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
+    first = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+    expected = pathways_from(store, first["id"], PathwayFilter(), 4)["activities"]
+    assert f"can reach {len(expected)} matching" in dash_duo.find_element(".summary").text
+    first_row = dash_duo.find_element("#pw-table td[data-dash-column='activity']").text
+    assert first_row == expected[0]["name"]
+    # The network draws the worker and the activities (cytoscape renders to canvas).
+    assert dash_duo.find_element("#pw-graph canvas") is not None
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_filtering_by_need_narrows_the_table(dash_duo, demo_app):
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
+    worker = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+    wanted = pathways_from(store, worker["id"], PathwayFilter(needs=("loneliness",)), 4)
+    dash_duo.select_dcc_dropdown("#pw-needs", value="Loneliness and isolation")
+    dash_duo.wait_for_contains_text(
+        ".summary", f"can reach {len(wanted['activities'])} matching", timeout=20
+    )
+    names = [c.text for c in dash_duo.find_elements("#pw-table td[data-dash-column='activity']")]
+    assert names == [a["name"] for a in wanted["activities"]][: len(names)]
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_route_length_can_be_changed_with_the_keyboard(dash_duo, demo_app):
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
+    worker = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+    wanted = pathways_from(store, worker["id"], PathwayFilter(), 3)
+    hops = dash_duo.find_element("#pw-hops")
+    hops.send_keys(Keys.BACKSPACE, "3")
+    dash_duo.wait_for_contains_text(
+        ".summary", f"can reach {len(wanted['activities'])} matching activities within 3 hops",
+        timeout=20,
+    )
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_selecting_an_activity_shows_its_route_and_contacts(dash_duo, demo_app):
+    app, _store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
+    dash_duo.find_element("#pw-table input[type='radio']").click()
+    dash_duo.wait_for_contains_text("#pw-details", "Route", timeout=20)
+    details = dash_duo.find_element("#pw-details").text
+    assert "→" in details and "How to refer" in details
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_data_page_shows_counts_from_the_store(dash_duo, demo_app):
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/data")
+    dash_duo.wait_for_contains_text("#data-store", "embedded store", timeout=20)
+    counts = store.stats()
+    cells = [c.text for c in dash_duo.find_elements("#data-nodes td[data-dash-column='count']")]
+    assert cells == [str(v) for v in counts["nodes"].values()]
+    assert _severe(dash_duo.get_logs()) == []
