@@ -45,7 +45,12 @@ class Neo4jStore(GraphStore):
         self.settings = settings
         try:
             self.driver = GraphDatabase.driver(
-                settings.uri, auth=(settings.user, settings.password), connection_timeout=10
+                settings.uri,
+                auth=(settings.user, settings.password),
+                connection_timeout=10,
+                # Planner hints such as "label does not exist yet" on an empty graph are
+                # noise for users of a CLI or the app.
+                notifications_min_severity="OFF",
             )
             self.driver.verify_connectivity()
         except AuthError as exc:
