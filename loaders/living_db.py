@@ -225,12 +225,13 @@ def convert(column: Column, text: str) -> object:
         return text
     if column.type == "enum":
         value = text.strip()
-        if value not in column.choices:
-            lowered = value.lower().replace(" ", "_").replace("-", "_")
-            if lowered in column.choices:
-                return lowered
-            raise ValueError(f"{text!r} is not one of: {', '.join(column.choices)}")
-        return value
+        if value in column.choices:
+            return value
+        wanted = value.lower().replace(" ", "_").replace("-", "_")
+        for choice in column.choices:  # "Link Worker" → link_worker, "refers to" → REFERS_TO
+            if choice.lower() == wanted:
+                return choice
+        raise ValueError(f"{text!r} is not one of: {', '.join(column.choices)}")
     if column.type == "bool":
         word = text.strip().lower()
         if word in TRUE_WORDS:
@@ -386,6 +387,8 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind]) -> 
     kinds: dict[str, NodeKind] = dict(existing_kinds)
     for node in plan.nodes:
         kinds[node.id] = node.kind
+    for node_id in rejected_ids - {node.id for node in plan.nodes}:
+        kinds.pop(node_id, None)
     seen_rels: dict[tuple[str, str, str], tuple[str, int]] = {}
     for raw in rel_tables:
         rows, problems = parse_table(raw)

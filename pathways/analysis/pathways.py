@@ -56,7 +56,10 @@ def check_link_worker(store: GraphStore, worker_id: str) -> dict:
     kind, props = found
     if kind != NodeKind.PERSON or props.get("role") != PersonRole.LINK_WORKER.value:
         what = props.get("role", kind.value).replace("_", " ")
-        raise PathwaysError(f"{worker_id!r} ({props.get('name')}) is a {what}, not a link worker")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise PathwaysError(
+            f"{worker_id!r} ({props.get('name')}) is {article} {what}, not a link worker"
+        )
     return props
 
 

@@ -31,6 +31,13 @@ from pathways.store.base import (
 FORMAT_VERSION = 1
 
 
+def _signature(path: Path) -> tuple:
+    """Changes with every save: each save renames a new file (new inode) into place, so
+    this does not depend on how finely the filesystem records modification times."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
 class EmbeddedStore(GraphStore):
     """A ``networkx.MultiDiGraph``: node attribute ``kind`` plus properties; edge key = type."""
 
@@ -39,7 +46,7 @@ class EmbeddedStore(GraphStore):
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else None
         self.graph = nx.MultiDiGraph()
-        self._mtime: float | None = None
+        self._signature: tuple | None = None
         self.refresh()
 
     def describe(self) -> str:
@@ -51,21 +58,25 @@ class EmbeddedStore(GraphStore):
         """Re-read the file if another process saved it since we last looked."""
         if self.path is None or not self.path.exists():
             return
-        mtime = self.path.stat().st_mtime
-        if mtime == self._mtime:
+        signature = _signature(self.path)
+        if signature == self._signature:
             return
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}") from exc
-        if data.get("format") != FORMAT_VERSION:
+        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise StoreUnavailableError(f"{self.path} is not a Thriving Pathways graph file")
         graph = nx.MultiDiGraph()
-        for node in data["nodes"]:
-            graph.add_node(node["id"], kind=NodeKind(node["kind"]), props=node["props"])
-        for rel in data["relationships"]:
-            graph.add_edge(rel["source"], rel["target"], key=RelType(rel["type"]), props=rel["props"])
-        self.graph, self._mtime = graph, mtime
+        try:
+            for node in data["nodes"]:
+                graph.add_node(node["id"], kind=NodeKind(node["kind"]), props=node["props"])
+            for rel in data["relationships"]:
+                graph.add_edge(rel["source"], rel["target"], key=RelType(rel["type"]),
+                               props=rel["props"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreUnavailableError(f"{self.path} is damaged ({exc!r})") from exc
+        self.graph, self._signature = graph, signature
 
     def _save(self, graph: nx.MultiDiGraph) -> None:
         if self.path is None:
@@ -92,7 +103,7 @@ class EmbeddedStore(GraphStore):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._mtime = self.path.stat().st_mtime
+        self._signature = _signature(self.path)
 
     # ---- writing -----------------------------------------------------------------------
     def existing_kinds(self, ids: Iterable[str]) -> dict[str, NodeKind]:
