@@ -20,13 +20,17 @@ run: setup-app
 test: setup
 	$(BIN)/pytest tests pathways loaders queries --junitxml=build/junit.xml
 
-setup: setup-app system-deps neo4j-jars
+setup: setup-app $(VENV)/.installed-test system-deps neo4j-jars
 
 setup-app: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
