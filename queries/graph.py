@@ -195,3 +195,42 @@ ORDER BY source, type, target
 def relationships_among(tx: ManagedTransaction, ids: list[str]) -> list[tuple[str, RelType, str]]:
     result = tx.run(RELATIONSHIPS_AMONG, ids=ids)
     return [(r["source"], RelType(r["type"]), r["target"]) for r in result]
+
+
+# A counter bumped by every write transaction, so cached analyses know when to recompute.
+BUMP_GRAPH_VERSION = """
+MERGE (m:PathwaysMeta {key: 'graph'})
+SET m.version = coalesce(m.version, 0) + 1
+"""
+GRAPH_VERSION = """
+OPTIONAL MATCH (m:PathwaysMeta {key: 'graph'})
+RETURN coalesce(m.version, 0) AS version
+"""
+
+
+def bump_graph_version(tx: ManagedTransaction) -> None:
+    tx.run(BUMP_GRAPH_VERSION).consume()
+
+
+def graph_version(tx: ManagedTransaction) -> int:
+    return tx.run(GRAPH_VERSION).single()["version"]
+
+
+SNAPSHOT_NODES = """
+MATCH (n:Pathways)
+RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Pathways'][0] AS kind, properties(n) AS props
+"""
+SNAPSHOT_RELATIONSHIPS = """
+MATCH (a:Pathways)-[r]->(b:Pathways)
+RETURN a.id AS source, type(r) AS type, b.id AS target, properties(r) AS props
+"""
+
+
+def snapshot(tx: ManagedTransaction) -> tuple[list, list]:
+    """Every node and relationship, in one read transaction (a consistent picture)."""
+    nodes = [(r["id"], NodeKind(r["kind"]), r["props"]) for r in tx.run(SNAPSHOT_NODES)]
+    rels = [
+        (r["source"], RelType(r["type"]), r["target"], r["props"])
+        for r in tx.run(SNAPSHOT_RELATIONSHIPS)
+    ]
+    return nodes, rels

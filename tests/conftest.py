@@ -51,7 +51,7 @@ def neo4j_settings(tmp_path_factory) -> Neo4jSettings:
         with GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password)) as d:
             try:
                 records, _, _ = d.execute_query(
-                    "MATCH (n) WHERE NOT n:Pathways RETURN count(n) AS c", database_=settings.database
+                    "MATCH (n) WHERE NOT (n:Pathways OR n:PathwaysMeta) RETURN count(n) AS c", database_=settings.database
                 )
             except Exception as exc:  # any driver failure means: no usable server
                 _neo4j_unavailable(f"{settings.uri}: {exc}")

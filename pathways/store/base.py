@@ -11,8 +11,12 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from loaders.living_db import NodeRecord, RelRecord
+
+if TYPE_CHECKING:
+    import networkx as nx
 from pathways.model import NodeKind, RelType
 
 # One node on a pathway, as the JSON output shows it.
@@ -133,6 +137,16 @@ class GraphStore(ABC):
     @abstractmethod
     def relationships_among(self, ids: Sequence[str]) -> list[tuple[str, RelType, str]]:
         """Every relationship whose two ends are both in ``ids``, sorted."""
+
+    @abstractmethod
+    def version(self) -> object:
+        """A value that changes whenever the graph changes (for caching analyses)."""
+
+    @abstractmethod
+    def snapshot(self) -> "nx.MultiDiGraph":
+        """The whole graph, read consistently, as :mod:`pathways.graphs` describes it.
+
+        For whole-graph analyses (gaps); the same shape from every store."""
 
     def close(self) -> None:
         """Release connections; the default has none."""

@@ -17,7 +17,8 @@ import networkx as nx
 
 from loaders.living_db import NodeRecord, RelRecord
 from pathways.errors import StoreUnavailableError
-from pathways.model import CONTENT_HASH, PATHWAY_RELS, NodeKind, RelType
+from pathways.graphs import best_paths
+from pathways.model import CONTENT_HASH, NodeKind, RelType
 from pathways.store.base import (
     GraphStore,
     PathNode,
@@ -151,6 +152,15 @@ class EmbeddedStore(GraphStore):
             for u, v, k, a in self.graph.edges(keys=True, data=True)
         }
 
+    def version(self) -> object:
+        self.refresh()
+        return self._signature
+
+    def snapshot(self) -> nx.MultiDiGraph:
+        """The graph itself (callers only read it; every write replaces it whole)."""
+        self.refresh()
+        return self.graph
+
     def reset(self) -> None:
         self._save(nx.MultiDiGraph())
         self.graph = nx.MultiDiGraph()
@@ -204,42 +214,14 @@ class EmbeddedStore(GraphStore):
     def pathway_candidates(
         self, worker_id: str, max_hops: int, where: PathwayFilter
     ) -> list[list[PathNode]]:
-        """Breadth-first search, keeping for each node its best shortest path.
-
-        Among paths of equal length the best is the smallest sequence of (name, id) pairs;
-        the best path to a node extends the best path to one of its predecessors, so one
-        pass over the layers finds it (the same choice the analysis makes for Neo4j).
-        """
+        """The best shortest path to each matching activity (see :func:`best_paths`)."""
         self.refresh()
-        graph = self.graph
-        if worker_id not in graph:
-            return []
-        follow = set(PATHWAY_RELS)
-
-        def step(node: str) -> tuple[str, str]:
-            return graph.nodes[node]["props"]["name"], node
-
-        best: dict[str, tuple[tuple[str, str], ...]] = {worker_id: (step(worker_id),)}
-        frontier = [worker_id]
-        for _ in range(max_hops):
-            layer: dict[str, tuple[tuple[str, str], ...]] = {}
-            for node in frontier:
-                for _, target, key in graph.out_edges(node, keys=True):
-                    if key not in follow or target in best:
-                        continue
-                    candidate = best[node] + (step(target),)
-                    if target not in layer or candidate < layer[target]:
-                        layer[target] = candidate
-            if not layer:
-                break
-            best.update(layer)
-            frontier = list(layer)
+        nodes = self.graph.nodes
         paths = []
-        for node, steps in best.items():
-            if graph.nodes[node]["kind"] == NodeKind.ACTIVITY and self._matches(node, where):
-                kinds = [graph.nodes[i]["kind"].value for _, i in steps]
+        for node, steps in best_paths(self.graph, worker_id, max_hops).items():
+            if nodes[node]["kind"] == NodeKind.ACTIVITY and self._matches(node, where):
                 paths.append(
-                    [{"id": i, "name": n, "kind": k} for (n, i), k in zip(steps, kinds)]
+                    [{"id": i, "name": n, "kind": nodes[i]["kind"].value} for n, i in steps]
                 )
         return paths
 

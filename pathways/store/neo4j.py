@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import neo4j
+import networkx as nx
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
@@ -133,6 +134,7 @@ class Neo4jStore(GraphStore):
                     q.upsert_relationships(tx, rel_type, list(chunk), stamp)
                     if progress:
                         progress(len(chunk))
+            q.bump_graph_version(tx)
 
         self._write(work)
         return summary
@@ -140,6 +142,19 @@ class Neo4jStore(GraphStore):
     def reset(self) -> None:
         while self._write(q.delete_batch, 10_000):
             pass
+        self._write(q.bump_graph_version)
+
+    def version(self) -> object:
+        return self._read(q.graph_version)
+
+    def snapshot(self) -> nx.MultiDiGraph:
+        nodes, rels = self._read(q.snapshot)
+        graph = nx.MultiDiGraph()
+        for node_id, kind, props in nodes:
+            graph.add_node(node_id, kind=kind, props=props)
+        for source, rel, target, props in rels:
+            graph.add_edge(source, target, key=rel, props=props)
+        return graph
 
     # ---- reading -----------------------------------------------------------------------
     def stats(self) -> dict:

@@ -1,0 +1,99 @@
+"""Pathway reachability on a networkx snapshot of the graph.
+
+One implementation of "what can a link worker reach", shared by the embedded store (for
+its pathway query) and by the analyses that work on a whole-graph snapshot from either
+store (gaps), so that both agree by construction with the pathway definition:
+
+a path follows REFERS_TO, PROVIDES and OFFERS relationships in their direction, starting
+at the link worker; its hops are its relationships; a node is reachable when such a path
+of at most ``max_hops`` exists.
+
+A snapshot is a ``networkx.MultiDiGraph`` whose nodes carry ``kind`` (a NodeKind) and
+``props`` (a dict with at least ``name``), and whose edge keys are RelTypes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Hashable
+
+import networkx as nx
+
+from pathways.model import PATHWAY_RELS, NodeKind
+
+Step = tuple[str, str]  # (name, id): what ties between equal-length paths are broken by
+_FOLLOW = frozenset(PATHWAY_RELS)
+
+
+def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
+    """For every node reachable from ``start`` within ``max_hops``, its best shortest path.
+
+    Breadth-first, layer by layer.  Among paths of equal length the best is the smallest
+    sequence of (name, id) pairs; the best path to a node extends the best path to one of
+    its predecessors in the previous layer, so one pass finds it.
+
+    >>> g = nx.MultiDiGraph()
+    >>> from pathways.model import RelType
+    >>> for n in "wsa":
+    ...     g.add_node(n, kind=None, props={"name": n.upper()})
+    >>> _ = g.add_edge("w", "s", key=RelType.REFERS_TO), g.add_edge("s", "a", key=RelType.OFFERS)
+    >>> best_paths(g, "w", 4)["a"]
+    (('W', 'w'), ('S', 's'), ('A', 'a'))
+    """
+    if start not in graph:
+        return {}
+
+    def step(node: str) -> Step:
+        return graph.nodes[node]["props"]["name"], node
+
+    best: dict[str, tuple[Step, ...]] = {start: (step(start),)}
+    frontier = [start]
+    for _ in range(max_hops):
+        layer: dict[str, tuple[Step, ...]] = {}
+        for node in frontier:
+            for _, target, key in graph.out_edges(node, keys=True):
+                if key not in _FOLLOW or target in best:
+                    continue
+                candidate = best[node] + (step(target),)
+                if target not in layer or candidate < layer[target]:
+                    layer[target] = candidate
+        if not layer:
+            break
+        best.update(layer)
+        frontier = list(layer)
+    return best
+
+
+def reachable(
+    graph: nx.MultiDiGraph,
+    start: str,
+    max_hops: int,
+    without_node: Hashable | None = None,
+    without_edge: tuple | None = None,
+) -> dict[str, int]:
+    """Hops to every node reachable from ``start`` within ``max_hops``.
+
+    ``without_node`` / ``without_edge`` (``(u, v, key)``) answer "what if it were gone?".
+    """
+    if start not in graph or start == without_node:
+        return {}
+    hops = {start: 0}
+    frontier = [start]
+    for depth in range(1, max_hops + 1):
+        layer = []
+        for node in frontier:
+            for _, target, key in graph.out_edges(node, keys=True):
+                if key not in _FOLLOW or target in hops or target == without_node:
+                    continue
+                if without_edge is not None and (node, target, key) == without_edge:
+                    continue
+                hops[target] = depth
+                layer.append(target)
+        if not layer:
+            break
+        frontier = layer
+    return hops
+
+
+def activities_in(graph: nx.MultiDiGraph, nodes: Container[str] | dict) -> set[str]:
+    """The activities among ``nodes``."""
+    return {n for n in nodes if graph.nodes[n]["kind"] == NodeKind.ACTIVITY}
