@@ -1,0 +1,314 @@
+"""Gaps: where the network of referral routes and activities leaves people without an option.
+
+Written against the store interface: every figure is computed from a whole-graph snapshot
+(:meth:`GraphStore.snapshot`) with the pathway definition of :mod:`pathways.graphs`, so both
+stores give the same answers.  Results are cached per store version, so a page does not
+recompute the graph per click.
+
+What each part means, in a partnership lead's words:
+
+coverage
+    For each need and locality: ``existing`` activities that address the need there (or
+    serve the whole area: online or borough-wide, ``serves_whole_area = yes``), and how many
+    of them ``reachable`` by at least one link worker who covers that locality, within the
+    hop limit.  ``existing = 0`` is a provision gap; ``existing > 0`` with ``reachable = 0``
+    is "provision no one refers to".
+unreached
+    Activities no link worker can reach within the hop limit (``needs_hops`` says how long
+    the shortest route from any link worker is, if there is one at all).
+single_points_of_failure
+    Organisations and services whose removal would cut link workers off from activities:
+    ``pairs_lost`` counts (link worker, activity) pairs reachable now and not without it.
+thin_options
+    Link workers whose reachable activities address few needs; localities covered by a
+    single link worker or served by a single provider.
+data_gaps
+    Per organisation, how many of its services and activities lack what link workers rely
+    on: a contact route, a schedule, accessibility information, a review in the last year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from pathways.errors import PathwaysError, UnknownIdError
+from pathways.graphs import activities_in, reachable
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole, RelType
+from pathways.store.base import GraphStore
+
+THIN_NEEDS = 3  # a link worker reaching activities for fewer needs than this has thin options
+REVIEW_DAYS = 365
+
+
+@dataclass(frozen=True)
+class GapQuery:
+    localities: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    max_hops: int = DEFAULT_MAX_HOPS
+    as_of: dt.date = field(default_factory=dt.date.today)
+
+
+def _name(graph: nx.MultiDiGraph, node: str) -> str:
+    return graph.nodes[node]["props"]["name"]
+
+
+def _targets(graph, node, rel: RelType) -> list[str]:
+    return [v for _, v, k in graph.out_edges(node, keys=True) if k == rel]
+
+
+def _sources(graph, node, rel: RelType) -> list[str]:
+    return [u for u, _, k in graph.in_edges(node, keys=True) if k == rel]
+
+
+def _of_kind(graph, kind: NodeKind) -> list[str]:
+    return sorted((n for n, k in graph.nodes(data="kind") if k == kind), key=lambda n: (_name(graph, n), n))
+
+
+def link_workers(graph) -> list[str]:
+    return [
+        n for n in _of_kind(graph, NodeKind.PERSON)
+        if graph.nodes[n]["props"].get("role") == PersonRole.LINK_WORKER.value
+    ]
+
+
+def providers(graph, activity: str) -> list[str]:
+    """Organisations that provide a service offering the activity (sorted ids)."""
+    return sorted({o for s in _sources(graph, activity, RelType.OFFERS)
+                   for o in _sources(graph, s, RelType.PROVIDES)})
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list[dict]:
+    workers_in = {loc: [w for w in _sources(graph, loc, RelType.COVERS) if w in reach]
+                  for loc in localities}
+    rows = []
+    for need in needs:
+        addressing = set(_sources(graph, need, RelType.ADDRESSES))
+        addressing = activities_in(graph, addressing)
+        for loc in localities:
+            existing = sorted(
+                a for a in addressing
+                if loc in _targets(graph, a, RelType.LOCATED_IN)
+                or graph.nodes[a]["props"].get("serves_whole_area") is True
+            )
+            reached = set()
+            for worker in workers_in[loc]:
+                reached.update(a for a in existing if a in reach[worker])
+            rows.append({
+                "need": need,
+                "locality": loc,
+                "existing": len(existing),
+                "reachable": len(reached),
+                "activities": existing,
+                "reachable_activities": sorted(reached),
+                "link_workers": workers_in[loc],
+            })
+    return rows
+
+
+def unreached(graph, reach, max_hops: int) -> list[dict]:
+    reached = set().union(*reach.values()) if reach else set()
+    far = [reachable(graph, w, MAX_MAX_HOPS) for w in reach]
+    rows = []
+    for activity in _of_kind(graph, NodeKind.ACTIVITY):
+        if activity in reached:
+            continue
+        beyond = [hops[activity] for hops in far if activity in hops]
+        rows.append({
+            "id": activity,
+            "name": _name(graph, activity),
+            "provider": "; ".join(_name(graph, o) for o in providers(graph, activity)),
+            "needs_hops": min(beyond) if beyond else None,
+        })
+    return rows
+
+
+def unreached_services(graph, reach) -> list[dict]:
+    reached = set().union(*reach.values()) if reach else set()
+    return [
+        {"id": s, "name": _name(graph, s),
+         "provider": "; ".join(_name(graph, o) for o in sorted(_sources(graph, s, RelType.PROVIDES)))}
+        for s in _of_kind(graph, NodeKind.SERVICE) if s not in reached
+    ]
+
+
+def no_inbound_route(graph) -> list[dict]:
+    """Organisations with services, but no referral route into them or their services."""
+    rows = []
+    for org in _of_kind(graph, NodeKind.ORGANISATION):
+        services = _targets(graph, org, RelType.PROVIDES)
+        if not services:
+            continue
+        inbound = _sources(graph, org, RelType.REFERS_TO) + [
+            u for s in services for u in _sources(graph, s, RelType.REFERS_TO)
+        ]
+        if not inbound:
+            rows.append({"id": org, "name": _name(graph, org), "services": len(services)})
+    return rows
+
+
+def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
+    """Exact loss for every node that lies on some link worker's reachable pathways.
+
+    Articulation points of the undirected referral network are flagged (networkx); the
+    number reported is always the true loss under the directed, hop-limited definition.
+    """
+    referral = nx.Graph()
+    for u, v, k in graph.edges(keys=True):
+        if k in (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS):
+            referral.add_edge(u, v)
+    articulation = set(nx.articulation_points(referral)) if referral.number_of_nodes() else set()
+    lost: dict[str, int] = defaultdict(int)
+    for worker, hops in reach.items():
+        now = activities_in(graph, hops)
+        for candidate in hops:
+            if candidate == worker or graph.nodes[candidate]["kind"] == NodeKind.ACTIVITY:
+                continue
+            after = reachable(graph, worker, max_hops, without_node=candidate)
+            gone = len(now - {candidate}) - len(activities_in(graph, after))
+            if gone:
+                lost[candidate] += gone
+    rows = [
+        {"id": n, "name": _name(graph, n), "kind": graph.nodes[n]["kind"].value,
+         "pairs_lost": count, "articulation_point": n in articulation}
+        for n, count in lost.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["pairs_lost"], r["name"], r["id"]))
+
+
+def thin_options(graph, reach, localities) -> dict:
+    needs_total = len(_of_kind(graph, NodeKind.NEED))
+    workers = []
+    for worker, hops in reach.items():
+        acts = activities_in(graph, hops)
+        covered = sorted({n for a in acts for n in _targets(graph, a, RelType.ADDRESSES)})
+        workers.append({
+            "id": worker, "name": _name(graph, worker), "activities": len(acts),
+            "needs_covered": len(covered), "needs_total": needs_total, "needs": covered,
+            "thin": len(covered) < min(THIN_NEEDS, needs_total),
+        })
+    workers.sort(key=lambda r: (r["needs_covered"], r["activities"], r["name"], r["id"]))
+    places = []
+    for loc in localities:
+        covering = sorted(w for w in _sources(graph, loc, RelType.COVERS) if w in reach)
+        local = [a for a in _sources(graph, loc, RelType.LOCATED_IN)
+                 if graph.nodes[a]["kind"] == NodeKind.ACTIVITY]
+        orgs = sorted({o for a in local for o in providers(graph, a)})
+        if len(covering) <= 1 or len(orgs) <= 1:
+            places.append({
+                "id": loc, "name": _name(graph, loc),
+                "link_workers": len(covering), "providers": len(orgs),
+                "link_worker_ids": covering, "provider_ids": orgs,
+            })
+    return {"link_workers": workers, "localities": places}
+
+
+def _missing_contact(graph, node: str) -> bool:
+    props = graph.nodes[node]["props"]
+    if any(props.get(k) for k in ("phone", "email", "website", "referral_info")):
+        return False
+    if graph.nodes[node]["kind"] == NodeKind.ACTIVITY:  # the service's contact will do
+        return all(_missing_contact(graph, s) for s in _sources(graph, node, RelType.OFFERS))
+    return True
+
+
+def data_gaps(graph, as_of: dt.date) -> list[dict]:
+    cutoff = (as_of - dt.timedelta(days=REVIEW_DAYS)).isoformat()
+    per_org: dict[str, dict] = {}
+
+    def bucket(org: str) -> dict:
+        if org not in per_org:
+            per_org[org] = {"id": org, "name": _name(graph, org), "no_contact": 0,
+                            "no_schedule": 0, "no_accessibility": 0, "not_reviewed": 0,
+                            "items": []}
+        return per_org[org]
+
+    def check(node: str, orgs: list[str]) -> None:
+        props = graph.nodes[node]["props"]
+        kind = graph.nodes[node]["kind"]
+        problems = []
+        if _missing_contact(graph, node):
+            problems.append("no_contact")
+        if kind == NodeKind.ACTIVITY and not props.get("schedule"):
+            problems.append("no_schedule")
+        if kind == NodeKind.ACTIVITY and not props.get("accessibility"):
+            problems.append("no_accessibility")
+        reviewed = props.get("reviewed_at")
+        if not reviewed or reviewed < cutoff:
+            problems.append("not_reviewed")
+        for org in orgs:
+            entry = bucket(org)
+            for problem in problems:
+                entry[problem] += 1
+            if problems:
+                entry["items"].append({"id": node, "name": props["name"], "kind": kind.value,
+                                       "missing": problems})
+
+    for service in _of_kind(graph, NodeKind.SERVICE):
+        check(service, sorted(_sources(graph, service, RelType.PROVIDES)))
+    for activity in _of_kind(graph, NodeKind.ACTIVITY):
+        check(activity, providers(graph, activity))
+    rows = [r for r in per_org.values() if r["items"]]
+    total = lambda r: r["no_contact"] + r["no_schedule"] + r["no_accessibility"] + r["not_reviewed"]  # noqa: E731
+    return sorted(rows, key=lambda r: (-total(r), r["name"], r["id"]))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _check_ids(graph, ids, kind: NodeKind, what: str) -> None:
+    for node in ids:
+        if node not in graph or graph.nodes[node]["kind"] != kind:
+            known = ", ".join(_of_kind(graph, kind))
+            raise UnknownIdError(node, f"{what} (known: {known})")
+
+
+def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
+    """The whole gap report for a snapshot; see the module docstring for each part."""
+    if not 1 <= query.max_hops <= MAX_MAX_HOPS:
+        raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {query.max_hops}")
+    _check_ids(graph, query.localities, NodeKind.LOCALITY, "locality")
+    _check_ids(graph, query.needs, NodeKind.NEED, "need")
+    localities = list(query.localities) or _of_kind(graph, NodeKind.LOCALITY)
+    needs = list(query.needs) or _of_kind(graph, NodeKind.NEED)
+    reach = {w: reachable(graph, w, query.max_hops) for w in link_workers(graph)}
+    return {
+        "max_hops": query.max_hops,
+        "as_of": query.as_of.isoformat(),
+        "names": {n: _name(graph, n) for n in localities + needs},
+        "coverage": coverage(graph, reach, needs, localities),
+        "unreached": unreached(graph, reach, query.max_hops),
+        "unreached_services": unreached_services(graph, reach),
+        "no_inbound_route": no_inbound_route(graph),
+        "single_points_of_failure": single_points_of_failure(graph, reach, query.max_hops),
+        "thin_options": thin_options(graph, reach, localities),
+        "data_gaps": data_gaps(graph, query.as_of),
+    }
+
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
+    """The gap report for a store, cached until the store's data changes."""
+    key = (id(store), store.version(), query)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    report = compute_gaps(store.snapshot(), query)
+    with _cache_lock:
+        stale = [k for k in _cache if k[0] == id(store) and k[1] != key[1]]
+        for old in stale:
+            del _cache[old]
+        while len(_cache) >= 64:  # a handful of filter combinations per version is plenty
+            del _cache[next(iter(_cache))]
+        _cache[key] = report
+    return report
