@@ -202,6 +202,44 @@ def paths(ctx: Context, worker, needs, locality, free_only, access, max_hops, fm
 
 
 @cli.command()
+@click.option("--locality", "localities", multiple=True, help="Locality id; repeatable [all].")
+@click.option("--need", "needs", multiple=True, help="Need id; repeatable [all].")
+@click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
+              show_default=True)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge 'not reviewed for 12 months' as of this date [today].")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]),
+              default="table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to a file (the HTML report is one self-contained file).")
+@pass_ctx
+def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
+    """Where the network fails people: coverage, unreached provision, single points of
+    failure, thin options and data gaps."""
+    import datetime as dt
+
+    from pathways import gap_report as fmt_report
+    from pathways.analysis.gaps import GapQuery, gap_report
+
+    query = GapQuery(tuple(localities), tuple(needs), max_hops,
+                     as_of.date() if as_of else dt.date.today())
+    report = gap_report(ctx.store(), query)
+    if fmt == "json":
+        text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = fmt_report.as_csv(report)
+    elif fmt == "html":
+        text = fmt_report.as_html(report)
+    else:
+        text = fmt_report.as_text(report)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
+        click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
 def reset(ctx: Context, yes):

@@ -1,0 +1,169 @@
+"""The gap report as text, CSV or one self-contained HTML file a lead can e-mail.
+
+Presentation only: the figures come from :func:`pathways.analysis.gaps.gap_report`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from tabulate import tabulate
+
+from pathways.formatting import to_csv
+
+LEAD_NOTES = {
+    "coverage": "For each need and locality: activities that exist there (or serve the whole "
+                "area), and how many of them a link worker covering that locality can refer to. "
+                "0 existing = nothing is provided; existing but 0 reachable = provision no one "
+                "refers to. Next step: commission provision, or add a referral route.",
+    "unreached": "Activities no link worker can reach within the hop limit. 'needs hops' is the "
+                 "shortest route that would reach it; blank means no route at all. Next step: "
+                 "agree a referral route with the provider.",
+    "single_points_of_failure": "Organisations and services most routes pass through: 'pairs lost'"
+                                " is how many (link worker, activity) options would disappear if "
+                                "it stopped. Next step: a second route around it.",
+    "thin_options": "Link workers who can offer activities for few needs, and localities with only "
+                    "one link worker or one provider.",
+    "data_gaps": "Per organisation, services and activities missing a contact route, a schedule, "
+                 "accessibility information, or a review in the last 12 months. Next step: ask "
+                 "that organisation.",
+}
+
+
+def coverage_grid(report: dict) -> tuple[list[str], list[str], dict[tuple[str, str], dict]]:
+    """(need ids, locality ids, cell by (need, locality)) in report order."""
+    needs: list[str] = []
+    places: list[str] = []
+    cells = {}
+    for cell in report["coverage"]:
+        if cell["need"] not in needs:
+            needs.append(cell["need"])
+        if cell["locality"] not in places:
+            places.append(cell["locality"])
+        cells[(cell["need"], cell["locality"])] = cell
+    return needs, places, cells
+
+
+def public_json(report: dict) -> dict:
+    """The report for JSON output: every section, without the internal name lookup."""
+    return {k: v for k, v in report.items() if k != "names"}
+
+
+def _sections(report: dict) -> Iterable[tuple[str, list[str], list[list]]]:
+    names = report["names"]
+    yield "Coverage gaps (need × locality with nothing reachable)", \
+        ["need", "locality", "existing", "reachable"], \
+        [[names[c["need"]], names[c["locality"]], c["existing"], c["reachable"]]
+         for c in report["coverage"] if c["reachable"] == 0]
+    yield "Unreached activities", ["activity", "provider", "needs hops"], \
+        [[r["name"], r["provider"], r["needs_hops"] if r["needs_hops"] is not None else "no route"]
+         for r in report["unreached"]]
+    yield "Organisations with services but no referral route in", ["organisation", "services"], \
+        [[r["name"], r["services"]] for r in report["no_inbound_route"]]
+    yield "Single points of failure", ["name", "kind", "pairs lost", "articulation point"], \
+        [[r["name"], r["kind"], r["pairs_lost"], "yes" if r["articulation_point"] else "no"]
+         for r in report["single_points_of_failure"]]
+    yield "Link workers by needs covered", ["link worker", "activities", "needs covered", "thin"], \
+        [[r["name"], r["activities"], f"{r['needs_covered']}/{r['needs_total']}",
+          "yes" if r["thin"] else ""] for r in report["thin_options"]["link_workers"]]
+    yield "Localities with one link worker or one provider", \
+        ["locality", "link workers", "providers"], \
+        [[r["name"], r["link_workers"], r["providers"]] for r in report["thin_options"]["localities"]]
+    yield "Data gaps by organisation", \
+        ["organisation", "no contact", "no schedule", "no accessibility", "not reviewed"], \
+        [[r["name"], r["no_contact"], r["no_schedule"], r["no_accessibility"], r["not_reviewed"]]
+         for r in report["data_gaps"]]
+
+
+def as_text(report: dict) -> str:
+    parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
+    for title, header, rows in _sections(report):
+        parts.append(f"\n{title}\n{'=' * len(title)}")
+        parts.append(tabulate(rows, headers=header) if rows else "(none)")
+    return "\n".join(parts) + "\n"
+
+
+def as_csv(report: dict) -> str:
+    """One long table: section, id, name, measure, value — opens in Excel, filters well."""
+    rows = []
+    names = report["names"]
+    for c in report["coverage"]:
+        for measure in ("existing", "reachable"):
+            rows.append({"section": "coverage", "id": f"{c['need']}@{c['locality']}",
+                         "name": f"{names[c['need']]} in {names[c['locality']]}",
+                         "measure": measure, "value": c[measure]})
+    for r in report["unreached"]:
+        rows.append({"section": "unreached", "id": r["id"], "name": r["name"],
+                     "measure": "needs_hops", "value": r["needs_hops"]})
+    for r in report["single_points_of_failure"]:
+        rows.append({"section": "single_points_of_failure", "id": r["id"], "name": r["name"],
+                     "measure": "pairs_lost", "value": r["pairs_lost"]})
+    for r in report["thin_options"]["link_workers"]:
+        rows.append({"section": "thin_options", "id": r["id"], "name": r["name"],
+                     "measure": "needs_covered", "value": r["needs_covered"]})
+    for r in report["thin_options"]["localities"]:
+        for measure in ("link_workers", "providers"):
+            rows.append({"section": "thin_localities", "id": r["id"], "name": r["name"],
+                         "measure": measure, "value": r[measure]})
+    for r in report["data_gaps"]:
+        for measure in ("no_contact", "no_schedule", "no_accessibility", "not_reviewed"):
+            rows.append({"section": "data_gaps", "id": r["id"], "name": r["name"],
+                         "measure": measure, "value": r[measure]})
+    return to_csv(rows, ["section", "id", "name", "measure", "value"])
+
+
+def _heat_colour(existing: int, reachable: int) -> str:
+    if existing == 0:
+        return "#d55e00"  # nothing provided
+    if reachable == 0:
+        return "#e69f00"  # provided, no one refers to it
+    share = reachable / existing
+    return "#cfe8f3" if share < 0.5 else "#7fbfdf"
+
+
+def as_html(report: dict) -> str:
+    """A single HTML file with inline styles and no scripts: safe to e-mail."""
+    esc = html.escape
+    names = report["names"]
+    needs, places, cells = coverage_grid(report)
+    head = "".join(f"<th scope='col'>{esc(names[p])}</th>" for p in places)
+    body = []
+    for need in needs:
+        tds = []
+        for place in places:
+            c = cells[(need, place)]
+            tds.append(f"<td style='background:{_heat_colour(c['existing'], c['reachable'])}'>"
+                       f"{c['reachable']} / {c['existing']}</td>")
+        body.append(f"<tr><th scope='row'>{esc(names[need])}</th>{''.join(tds)}</tr>")
+    out = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Thriving Pathways gap report</title><style>",
+        "body{font-family:system-ui,sans-serif;margin:24px;color:#1b1b1b}"
+        "table{border-collapse:collapse;margin:8px 0 20px}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+        "th{background:#f3f3f3}.note{color:#444;max-width:60em}",
+        "</style></head><body>",
+        "<h1>Thriving Pathways gap report</h1>",
+        f"<p>Routes of at most {report['max_hops']} hops; reviewed dates judged as of "
+        f"{esc(report['as_of'])}.</p>",
+        "<h2>Coverage: reachable / existing activities</h2>",
+        f"<p class='note'>{esc(LEAD_NOTES['coverage'])} Red: nothing provided. Amber: provided "
+        "but no link worker covering the locality reaches it.</p>",
+        f"<table><tr><th>Need</th>{head}</tr>{''.join(body)}</table>",
+    ]
+    notes = {"Unreached activities": "unreached", "Single points of failure": "single_points_of_failure",
+             "Link workers by needs covered": "thin_options", "Data gaps by organisation": "data_gaps"}
+    for title, header, rows in list(_sections(report))[1:]:
+        out.append(f"<h2>{esc(title)}</h2>")
+        if title in notes:
+            out.append(f"<p class='note'>{esc(LEAD_NOTES[notes[title]])}</p>")
+        if not rows:
+            out.append("<p>None.</p>")
+            continue
+        out.append("<table><tr>" + "".join(f"<th scope='col'>{esc(h)}</th>" for h in header) + "</tr>")
+        for row in rows:
+            out.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
+        out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out)
