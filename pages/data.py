@@ -8,7 +8,7 @@ from dash import dash_table, html
 from pathways.errors import PathwaysError
 from pathways.webstore import get_store
 
-dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving Pathways")
+dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving Pathways", order=9)
 
 
 def _table(table_id: str, title: str, counts: dict) -> html.Section:

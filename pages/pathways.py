@@ -19,7 +19,7 @@ from pathways.store import PathwayFilter
 from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet
 from pathways.webstore import get_store
 
-dash.register_page(__name__, path="/", name="Pathways", title="Pathways · Thriving Pathways")
+dash.register_page(__name__, path="/", name="Pathways", title="Pathways · Thriving Pathways", order=0)
 
 TABLE_COLUMNS = [
     ("activity", "Activity"),

@@ -145,3 +145,39 @@ def pathway_elements(
                       and e["data"]["source"] in kept and e["data"]["target"] in kept]
         elements = keep_nodes + keep_edges[: limit - len(keep_nodes)]
     return elements, trimmed
+
+
+def network_elements(network: dict, highlight: set[str], limit: int = MAX_ELEMENTS) -> tuple[list[dict], bool]:
+    """Elements for a referral network (from :func:`pathways.analysis.gaps.referral_network`)
+    with ``highlight`` nodes marked and everything else dimmed when something is highlighted.
+
+    When the whole network is over ``limit`` elements, only the highlighted nodes and their
+    neighbours are drawn; ``trimmed`` says so.
+    """
+    nodes, edges = network["nodes"], network["edges"]
+    trimmed = False
+    if len(nodes) + len(edges) > limit:
+        trimmed = True
+        keep = set(highlight)
+        for u, _t, v in edges:
+            if u in highlight or v in highlight:
+                keep.update((u, v))
+        nodes = [n for n in nodes if n["id"] in keep][: limit // 2]
+        kept = {n["id"] for n in nodes}
+        edges = [e for e in edges if e[0] in kept and e[2] in kept][: limit - len(nodes)]
+    dim = bool(highlight)
+    elements = []
+    for node in nodes:
+        classes = [node["kind"]]
+        if node["id"] in highlight:
+            classes.append("selected")
+        elif dim:
+            classes.append("dim")
+        elements.append({"data": {"id": node["id"], "label": node["name"], "kind": node["kind"]},
+                         "classes": " ".join(classes)})
+    for u, rel, v in edges:
+        both = u in highlight and v in highlight
+        elements.append({"data": {"id": f"{u}|{rel}|{v}", "source": u, "target": v,
+                                  "label": rel.replace("_", " ").lower()},
+                         "classes": "selected" if both else ("dim" if dim else "")})
+    return elements, trimmed

@@ -297,18 +297,72 @@ _cache: dict = {}
 _cache_lock = threading.Lock()
 
 
-def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
-    """The gap report for a store, cached until the store's data changes."""
-    key = (id(store), store.version(), query)
+def _cached(store: GraphStore, what: str, compute):
+    """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
+    version = store.version()
+    key = (id(store), version, what)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    report = compute_gaps(store.snapshot(), query)
+    value = compute(cached_snapshot(store) if what != "snapshot" else None)
     with _cache_lock:
-        stale = [k for k in _cache if k[0] == id(store) and k[1] != key[1]]
-        for old in stale:
+        for old in [k for k in _cache if k[0] == id(store) and k[1] != version]:
             del _cache[old]
         while len(_cache) >= 64:  # a handful of filter combinations per version is plenty
             del _cache[next(iter(_cache))]
-        _cache[key] = report
-    return report
+        _cache[key] = value
+    return value
+
+
+def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
+    return _cached(store, "snapshot", lambda _none: store.snapshot())
+
+
+def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
+    """The gap report for a store, cached until the store's data changes."""
+    return _cached(store, query, lambda graph: compute_gaps(graph, query))
+
+
+def referral_network(store: GraphStore) -> dict:
+    """Link workers, organisations, services and activities joined by pathway relationships:
+    the picture the Gaps page highlights gaps on."""
+
+    def build(graph):
+        keep = {NodeKind.PERSON, NodeKind.ORGANISATION, NodeKind.SERVICE, NodeKind.ACTIVITY}
+        nodes = [
+            {"id": n, "name": _name(graph, n), "kind": k.value}
+            for n, k in graph.nodes(data="kind")
+            if k in keep and (k != NodeKind.PERSON or n in set(link_workers(graph)))
+        ]
+        ids = {n["id"] for n in nodes}
+        edges = sorted(
+            (u, k.value, v) for u, v, k in graph.edges(keys=True)
+            if k in (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS) and u in ids and v in ids
+        )
+        return {"nodes": sorted(nodes, key=lambda n: n["id"]), "edges": edges}
+
+    return _cached(store, "referral_network", build)
+
+
+def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEFAULT_MAX_HOPS) -> list[dict]:
+    """The activities of one coverage cell, each with the shortest route to it from a link
+    worker covering the locality (None when none of them reaches it)."""
+    from pathways.graphs import best_paths
+
+    def build(graph):
+        report = compute_gaps(graph, GapQuery((locality,), (need,), max_hops))
+        cell = report["coverage"][0]
+        paths = {w: best_paths(graph, w, max_hops) for w in cell["link_workers"]}
+        rows = []
+        for activity in cell["activities"]:
+            options = [p[activity] for p in paths.values() if activity in p]
+            best = min(options, key=lambda steps: (len(steps), steps)) if options else None
+            rows.append({
+                "id": activity, "name": _name(graph, activity),
+                "provider": "; ".join(_name(graph, o) for o in providers(graph, activity)),
+                "route": [i for _, i in best] if best else None,
+                "route_names": " → ".join(n for n, _ in best) if best else "no route",
+            })
+        return rows
+
+    return _cached(store, ("cell", need, locality, max_hops), build)
