@@ -94,3 +94,35 @@ def test_data_page_shows_counts_from_the_store(dash_duo, demo_app):
     cells = [c.text for c in dash_duo.find_elements("#data-nodes td[data-dash-column='count']")]
     assert cells == [str(v) for v in counts["nodes"].values()]
     assert _severe(dash_duo.get_logs()) == []
+
+
+def test_gaps_page_shows_heatmap_and_ranked_lists(dash_duo, demo_app):
+    from pathways.analysis.gaps import GapQuery, gap_report
+
+    app, store = demo_app
+    report = gap_report(store, GapQuery())
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    zero_cells = [c for c in report["coverage"] if c["reachable"] == 0]
+    dash_duo.wait_for_contains_text(
+        "#gp-message", f"{len(zero_cells)} need × locality cells with nothing reachable", timeout=30
+    )
+    assert dash_duo.find_element("#gp-heatmap .heatmaplayer") is not None
+    first_spof = dash_duo.find_element("#gp-spof td[data-dash-column='name']").text
+    assert first_spof == report["single_points_of_failure"][0]["name"]
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_selecting_a_gap_highlights_it_on_the_network(dash_duo, demo_app):
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+    dash_duo.find_element("#gp-spof input[type='radio']").click()
+    top = dash_duo.find_element("#gp-spof td[data-dash-column='name']").text
+    dash_duo.wait_for_contains_text("#gp-highlight-label", f"Highlighted: {top}", timeout=20)
+    # A coverage gap picked from the table (keyboard-reachable twin of the heatmap cell).
+    dash_duo.find_element("#gp-coverage input[type='radio']").click()
+    dash_duo.wait_for_contains_text("#gp-cell", "activities", timeout=20)
+    assert " in " in dash_duo.find_element("#gp-highlight-label").text
+    assert _severe(dash_duo.get_logs()) == []
