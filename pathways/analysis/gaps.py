@@ -154,8 +154,62 @@ def no_inbound_route(graph) -> list[dict]:
     return rows
 
 
+def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) -> dict[str, int]:
+    """Activities each node's removal would cut this link worker off from (exact).
+
+    A node can only cost the worker an activity it *dominates* in the shortest-path DAG
+    (networkx's immediate dominators): otherwise a shortest route avoids it.  If no edge
+    enters the node's dominator subtree from outside within the hop limit, everything in
+    it is lost; only then is a breadth-first search without the node needed.
+    """
+    pathway = (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS)
+    dag = nx.DiGraph()
+    dag.add_node(worker)
+    for u, depth in hops.items():
+        if depth >= max_hops:
+            continue
+        for _, v, k in graph.out_edges(u, keys=True):
+            if k in pathway and hops.get(v) == depth + 1:
+                dag.add_edge(u, v)
+    children: dict[str, list[str]] = defaultdict(list)
+    for node, dominator in nx.immediate_dominators(dag, worker).items():
+        if node != dominator:
+            children[dominator].append(node)
+
+    def subtree(root: str) -> set[str]:
+        found, stack = {root}, [root]
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                found.add(child)
+                stack.append(child)
+        return found
+
+    now = activities_in(graph, hops)
+    losses: dict[str, int] = {}
+    for candidate in list(children):
+        if candidate == worker or graph.nodes[candidate]["kind"] == NodeKind.ACTIVITY:
+            continue
+        below = subtree(candidate)
+        dominated = activities_in(graph, below)
+        if not dominated:
+            continue
+        side_entry = any(
+            u not in below and k in pathway and u in hops and hops[u] < max_hops
+            for v in below - {candidate}
+            for u, _, k in graph.in_edges(v, keys=True)
+        )
+        if side_entry:
+            after = reachable(graph, worker, max_hops, without_node=candidate)
+            gone = len(now - {candidate}) - len(activities_in(graph, after))
+        else:
+            gone = len(dominated)
+        if gone:
+            losses[candidate] = gone
+    return losses
+
+
 def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
-    """Exact loss for every node that lies on some link worker's reachable pathways.
+    """Nodes whose removal cuts (link worker, activity) pairs, with the exact loss.
 
     Articulation points of the undirected referral network are flagged (networkx); the
     number reported is always the true loss under the directed, hop-limited definition.
@@ -167,14 +221,8 @@ def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
     articulation = set(nx.articulation_points(referral)) if referral.number_of_nodes() else set()
     lost: dict[str, int] = defaultdict(int)
     for worker, hops in reach.items():
-        now = activities_in(graph, hops)
-        for candidate in hops:
-            if candidate == worker or graph.nodes[candidate]["kind"] == NodeKind.ACTIVITY:
-                continue
-            after = reachable(graph, worker, max_hops, without_node=candidate)
-            gone = len(now - {candidate}) - len(activities_in(graph, after))
-            if gone:
-                lost[candidate] += gone
+        for node, count in _losses_for_worker(graph, worker, hops, max_hops).items():
+            lost[node] += count
     rows = [
         {"id": n, "name": _name(graph, n), "kind": graph.nodes[n]["kind"].value,
          "pairs_lost": count, "articulation_point": n in articulation}
