@@ -8,26 +8,18 @@ Uses a throwaway Neo4j (or ``NEO4J_URI`` if set; that database is emptied first)
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
+
+from _common import neo4j_store, timed
 
 from pathways.analysis.pathways import pathways_from
 from pathways.cli import demo_data_dir
-from pathways.config import Neo4jSettings
 from pathways.loading import load_paths
 from pathways.model import NodeKind
 from pathways.store import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
-from pathways.store.neo4j import Neo4jStore
-
-
-def timed(fn):
-    began = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - began, value
 
 
 def bench_store(label, store, repeat):
@@ -52,25 +44,7 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench_store("embedded", EmbeddedStore(Path(tmp) / "graph.json"), args.repeat)
-    info = None
-    if os.environ.get("NEO4J_URI"):
-        settings = Neo4jSettings.from_env()
-    else:
-        from pathways import neo4j_runtime as rt
-
-        rt.ensure_jars()
-        with tempfile.TemporaryDirectory() as tmp:
-            began = time.perf_counter()
-            info = rt.start_server(home=Path(tmp) / "neo4j")
-            print(f"neo4j     server start (jars cached):  {time.perf_counter() - began:6.1f} s")
-            settings = Neo4jSettings(info.uri, info.user, info.password, "neo4j")
-            try:
-                with Neo4jStore(settings) as store:
-                    bench_store("neo4j", store, args.repeat)
-            finally:
-                rt.stop_server(info)
-            return
-    with Neo4jStore(settings) as store:
+    with neo4j_store() as store:
         bench_store("neo4j", store, args.repeat)
 
 

@@ -1,0 +1,38 @@
+"""Shared by the benchmark scripts: timing, and a Neo4j to measure against."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from pathways.config import Neo4jSettings
+from pathways.store.neo4j import Neo4jStore
+
+
+def timed(fn):
+    began = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - began, value
+
+
+@contextlib.contextmanager
+def neo4j_store():
+    """``NEO4J_URI`` if set (that database is emptied), else a throwaway local server."""
+    if os.environ.get("NEO4J_URI"):
+        with Neo4jStore(Neo4jSettings.from_env()) as store:
+            yield store
+        return
+    from pathways import neo4j_runtime as rt
+
+    rt.ensure_jars()
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds, info = timed(lambda: rt.start_server(home=Path(tmp) / "neo4j"))
+        print(f"neo4j     server start (jars cached):  {seconds:6.1f} s")
+        try:
+            with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
+                yield store
+        finally:
+            rt.stop_server(info)
