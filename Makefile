@@ -52,6 +52,7 @@ neo4j-jars: setup-app
 
 benchmark: setup
 	$(BIN)/python benchmarks/load_and_paths.py
+	$(BIN)/python benchmarks/gaps_report.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache *.egg-info
