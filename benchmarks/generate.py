@@ -16,7 +16,7 @@ import csv
 import random
 from pathlib import Path
 
-from loaders.living_db import iter_template_headers
+from loaders.files import iter_template_headers
 from pathways.model import COMMON_ACCESS_TAGS, COMMON_NEEDS
 
 DAYS = ["Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]

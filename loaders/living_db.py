@@ -1,71 +1,36 @@
-"""Living Database input: CSV files or one XLSX workbook → validated records.
+"""Living Database validation: raw rows → typed, cross-checked records (a load plan).
 
-Pure parsing and validation, no database.  :func:`parse_table` works on any iterable of rows
-so it is testable without files; :func:`read_sources` only opens files and delegates.
-
-Row numbers are the ones a person sees in Excel: the header is row 1, the first data row is
-row 2.  Every problem names its file, row, column and reason.
+Pure: no files (see :mod:`loaders.files`) and no database.  Every problem names its file,
+row, column and reason; row numbers are the ones a person sees in Excel (header = row 1).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from loaders.files import RawRows, columns_of
 from pathways.errors import Problem
 from pathways.model import (
     ALLOWED_ENDPOINTS,
     CONTENT_HASH,
     KIND_OF_TABLE,
-    NODE_COLUMNS,
     REL_PROPERTIES,
-    RELATIONSHIP_COLUMNS,
     RELATIONSHIPS_TABLE,
     Column,
     NodeKind,
+    NodeRecord,
+    RelRecord,
     RelType,
 )
 
-TABLES = tuple(KIND_OF_TABLE) + (RELATIONSHIPS_TABLE,)
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
 _ID_RE = re.compile(r"^\S+$")
-
-
-@dataclass
-class NodeRecord:
-    kind: NodeKind
-    id: str
-    props: dict
-    file: str
-    row: int
-
-
-@dataclass
-class RelRecord:
-    type: RelType
-    source_id: str
-    target_id: str
-    props: dict
-    file: str
-    row: int
-
-
-@dataclass
-class RawRows:
-    """The rows of one table as read from one file (or one sheet)."""
-
-    table: str
-    file: str
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
 
 
 @dataclass
@@ -90,130 +55,6 @@ def content_hash(props: Mapping) -> str:
     """A digest of a row's content, so reloading an unchanged row changes nothing."""
     text = json.dumps(props, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-# --------------------------------------------------------------------------- reading files
-
-
-def decode_bytes(data: bytes, file: str) -> tuple[str, list[Problem]]:
-    """Decode UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), []
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = data[exc.start : exc.start + 1].hex()
-        reason = (
-            f"the file is neither UTF-8 nor Windows-1252 text (byte 0x{byte} on line {line});"
-            " save it from Excel as 'CSV UTF-8'"
-        )
-        return "", [Problem(file, line, "", reason)]
-
-
-def parse_csv_text(text: str, table: str, file: str) -> RawRows:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] = []
-    rows: list[tuple[int, list[str]]] = []
-    for number, values in enumerate(reader, start=1):
-        if number == 1:
-            header = [h.strip() for h in values]
-            continue
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((number, values))
-    return RawRows(table, file, header, rows)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_workbook(path: Path) -> tuple[list[RawRows], list[Problem]]:
-    """Read a workbook with a sheet per Living Database file (``people``, ``relationships``...)."""
-    from openpyxl import load_workbook  # imported here: only workbook users pay for it
-
-    problems: list[Problem] = []
-    tables: list[RawRows] = []
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        return [], [Problem(path.name, 0, "", f"cannot be opened as an XLSX workbook ({exc})")]
-    try:
-        for sheet in book.worksheets:
-            table = sheet.title.strip().lower()
-            label = f"{path.name} [{sheet.title}]"
-            if table not in TABLES:
-                if table.startswith("_") or table in {"readme", "instructions", "notes"}:
-                    continue
-                reason = f"unknown sheet; sheets are named {', '.join(TABLES)}"
-                problems.append(Problem(label, 0, "", reason))
-                continue
-            header: list[str] = []
-            rows: list[tuple[int, list[str]]] = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                texts = [_cell_text(v) for v in values]
-                if number == 1:
-                    header = [h.strip() for h in texts]
-                    while header and not header[-1]:
-                        header.pop()
-                    continue
-                if any(t.strip() for t in texts):
-                    rows.append((number, texts))
-            tables.append(RawRows(table, label, header, rows))
-    finally:
-        book.close()
-    return tables, problems
-
-
-def read_csv_file(path: Path) -> tuple[list[RawRows], list[Problem]]:
-    table = path.stem.strip().lower()
-    if table not in TABLES:
-        reason = f"unknown file name; CSV files are named {', '.join(t + '.csv' for t in TABLES)}"
-        return [], [Problem(path.name, 0, "", reason)]
-    text, problems = decode_bytes(path.read_bytes(), path.name)
-    if problems:
-        return [], problems
-    return [parse_csv_text(text, table, path.name)], []
-
-
-def read_sources(paths: Iterable[Path | str]) -> tuple[list[RawRows], list[Problem]]:
-    """Open CSV files, folders of them, or XLSX workbooks; return their raw tables."""
-    tables: list[RawRows] = []
-    problems: list[Problem] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
-            if not files:
-                problems.append(Problem(str(path), 0, "", "folder has no .csv or .xlsx files"))
-        elif path.exists():
-            files = [path]
-        else:
-            problems.append(Problem(str(path), 0, "", "no such file or folder"))
-            continue
-        for file in files:
-            if file.suffix.lower() == ".xlsx":
-                found, trouble = read_workbook(file)
-            elif file.suffix.lower() == ".csv":
-                found, trouble = read_csv_file(file)
-            else:
-                found, trouble = [], [Problem(file.name, 0, "", "not a .csv or .xlsx file")]
-            tables.extend(found)
-            problems.extend(trouble)
-    return tables, problems
 
 
 # --------------------------------------------------------------------------- values
@@ -264,12 +105,6 @@ def parse_date(text: str) -> str:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD, e.g. 2026-03-31)")
-
-
-def columns_of(table: str) -> tuple[Column, ...]:
-    if table == RELATIONSHIPS_TABLE:
-        return RELATIONSHIP_COLUMNS
-    return NODE_COLUMNS[KIND_OF_TABLE[table]]
 
 
 # --------------------------------------------------------------------------- one table
@@ -447,29 +282,3 @@ def _relationship_problem(
         if name not in REL_PROPERTIES[rel]:
             return name, f"only applies to REFERS_TO, not {rel.value}"
     return None
-
-
-def iter_template_headers() -> Iterator[tuple[str, list[str]]]:
-    for table in TABLES:
-        yield table, [c.name for c in columns_of(table)]
-
-
-def write_templates(folder: Path | str) -> list[Path]:
-    """Write an empty CSV per table and one XLSX workbook with a sheet per table."""
-    from openpyxl import Workbook
-
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    book = Workbook()
-    book.remove(book.active)
-    for table, header in iter_template_headers():
-        path = out / f"{table}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerow(header)
-        written.append(path)
-        book.create_sheet(table).append(header)
-    workbook = out / "living-database.xlsx"
-    book.save(workbook)
-    written.append(workbook)
-    return written

@@ -117,7 +117,7 @@ def demo(ctx: Context):
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def template(folder: Path):
     """Write empty Living Database templates (a CSV per file and one XLSX) to FOLDER."""
-    from loaders.living_db import write_templates
+    from loaders.files import write_templates
 
     for path in write_templates(folder):
         click.echo(f"wrote {path}")

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.living_db import LoadPlan, plan_load, read_sources
+from loaders.files import read_sources
+from loaders.living_db import LoadPlan, plan_load
 from pathways.errors import InputError, Problem
 from pathways.store.base import GraphStore, Progress, WriteSummary
 

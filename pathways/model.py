@@ -267,3 +267,26 @@ ALLOWED_ENDPOINTS: dict[RelType, tuple[frozenset[NodeKind], frozenset[NodeKind]]
 PROVENANCE_FIELDS = ("source", "source_id", "loaded_at")
 # Property holding a digest of a row's content, so that reloading the same row changes nothing.
 CONTENT_HASH = "content_hash"
+
+
+@dataclass
+class NodeRecord:
+    """A validated node, ready for a store: ``props`` holds every property to write."""
+
+    kind: NodeKind
+    id: str
+    props: dict
+    file: str
+    row: int
+
+
+@dataclass
+class RelRecord:
+    """A validated relationship, ready for a store."""
+
+    type: RelType
+    source_id: str
+    target_id: str
+    props: dict
+    file: str
+    row: int

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders.living_db import RawRows, plan_load
+from loaders.files import RawRows
+from loaders.living_db import plan_load
 from pathways.config import Neo4jSettings
 from pathways.errors import InputError
 from pathways.store.base import GraphStore

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loaders.living_db import NodeRecord, RelRecord
+from pathways.model import NodeRecord, RelRecord
 
 if TYPE_CHECKING:
     import networkx as nx

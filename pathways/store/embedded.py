@@ -15,7 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from loaders.living_db import NodeRecord, RelRecord
+from pathways.model import NodeRecord, RelRecord
 from pathways.errors import StoreUnavailableError
 from pathways.graphs import best_paths
 from pathways.model import CONTENT_HASH, NodeKind, RelType
@@ -48,6 +48,7 @@ class EmbeddedStore(GraphStore):
         self.path = Path(path) if path is not None else None
         self.graph = nx.MultiDiGraph()
         self._signature: tuple | None = None
+        self._generation = 0  # bumped by every change this process sees: version()
         self.refresh()
 
     def describe(self) -> str:
@@ -78,6 +79,7 @@ class EmbeddedStore(GraphStore):
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreUnavailableError(f"{self.path} is damaged ({exc!r})") from exc
         self.graph, self._signature = graph, signature
+        self._generation += 1
 
     def _save(self, graph: nx.MultiDiGraph) -> None:
         if self.path is None:
@@ -141,6 +143,7 @@ class EmbeddedStore(GraphStore):
                 progress(1)
         self._save(graph)
         self.graph = graph
+        self._generation += 1
         return summary
 
     def _node_hashes(self) -> dict[str, str]:
@@ -154,7 +157,7 @@ class EmbeddedStore(GraphStore):
 
     def version(self) -> object:
         self.refresh()
-        return self._signature
+        return self._generation
 
     def snapshot(self) -> nx.MultiDiGraph:
         """The graph itself (callers only read it; every write replaces it whole)."""
@@ -164,6 +167,7 @@ class EmbeddedStore(GraphStore):
     def reset(self) -> None:
         self._save(nx.MultiDiGraph())
         self.graph = nx.MultiDiGraph()
+        self._generation += 1
 
     # ---- reading -----------------------------------------------------------------------
     def stats(self) -> dict:

@@ -15,7 +15,7 @@ import networkx as nx
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
-from loaders.living_db import NodeRecord, RelRecord
+from pathways.model import NodeRecord, RelRecord
 from pathways.config import Neo4jSettings
 from pathways.errors import StoreUnavailableError
 from pathways.model import NodeKind, RelType

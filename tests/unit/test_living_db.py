@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from loaders.living_db import RawRows, plan_load, read_sources, write_templates
+from loaders.files import RawRows, read_sources, write_templates
+from loaders.living_db import plan_load
 from pathways.errors import Problem
 from pathways.model import NODE_COLUMNS, RELATIONSHIP_COLUMNS, NodeKind
 from tests.conftest import tables_from
