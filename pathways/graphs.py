@@ -20,16 +20,17 @@ import networkx as nx
 
 from pathways.model import PATHWAY_RELS, NodeKind
 
-Step = tuple[str, str]  # (name, id): what ties between equal-length paths are broken by
+Step = tuple[str, str]  # (name, id) of one node on a path
 _FOLLOW = frozenset(PATHWAY_RELS)
 
 
 def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
     """For every node reachable from ``start`` within ``max_hops``, its best shortest path.
 
-    Breadth-first, layer by layer.  Among paths of equal length the best is the smallest
-    sequence of (name, id) pairs; the best path to a node extends the best path to one of
-    its predecessors in the previous layer, so one pass finds it.
+    Breadth-first, layer by layer.  Among paths of equal length the best has the smallest
+    sequence of names, and then of ids; since every path to a node ends in that node, the
+    best path to it extends the best path to one of its predecessors in the previous layer,
+    so one pass finds it.
 
     >>> g = nx.MultiDiGraph()
     >>> from pathways.model import RelType
@@ -41,26 +42,25 @@ def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, t
     """
     if start not in graph:
         return {}
-
-    def step(node: str) -> Step:
-        return graph.nodes[node]["props"]["name"], node
-
-    best: dict[str, tuple[Step, ...]] = {start: (step(start),)}
+    names = {start: (graph.nodes[start]["props"]["name"],)}
+    ids = {start: (start,)}
     frontier = [start]
     for _ in range(max_hops):
-        layer: dict[str, tuple[Step, ...]] = {}
+        layer: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for node in frontier:
             for _, target, key in graph.out_edges(node, keys=True):
-                if key not in _FOLLOW or target in best:
+                if key not in _FOLLOW or target in names:
                     continue
-                candidate = best[node] + (step(target),)
+                candidate = (names[node] + (graph.nodes[target]["props"]["name"],),
+                             ids[node] + (target,))
                 if target not in layer or candidate < layer[target]:
                     layer[target] = candidate
         if not layer:
             break
-        best.update(layer)
+        for target, (path_names, path_ids) in layer.items():
+            names[target], ids[target] = path_names, path_ids
         frontier = list(layer)
-    return best
+    return {node: tuple(zip(names[node], ids[node])) for node in names}
 
 
 def reachable(

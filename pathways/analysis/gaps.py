@@ -404,7 +404,8 @@ def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEF
         rows = []
         for activity in cell["activities"]:
             options = [p[activity] for p in paths.values() if activity in p]
-            best = min(options, key=lambda steps: (len(steps), steps)) if options else None
+            best = min(options, key=lambda steps: (len(steps), [n for n, _ in steps],
+                                                   [i for _, i in steps])) if options else None
             rows.append({
                 "id": activity, "name": _name(graph, activity),
                 "provider": "; ".join(_name(graph, o) for o in providers(graph, activity)),

@@ -3,7 +3,8 @@
 A path follows REFERS_TO, PROVIDES and OFFERS relationships in their direction, starting at
 the link worker; its hops are its relationships.  An activity is reachable when such a path
 of at most ``max_hops`` exists.  Each reachable activity appears once, with its shortest
-path; among shortest paths the one whose sequence of (name, id) pairs sorts first wins.
+path; among shortest paths the one whose names along the path sort first wins (ids break
+any tie that remains).
 Results are sorted by hops, then name, then id.
 
 >>> choose_paths([[{"id": "w", "name": "W", "kind": "Person"},
@@ -25,7 +26,8 @@ from pathways.store.base import GraphStore, PathNode, PathwayFilter
 
 
 def path_key(path: Sequence[PathNode]) -> tuple:
-    return tuple((node["name"], node["id"]) for node in path)
+    """Names along the path first; ids only break the ties that remain."""
+    return tuple(node["name"] for node in path), tuple(node["id"] for node in path)
 
 
 def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[dict]:

@@ -132,7 +132,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
-        """Activity properties plus ``providers``, ``localities`` and ``needs`` (names)."""
+        """Activity properties plus ``providers``, ``localities`` and ``needs`` (distinct
+        names, sorted); ids that are not activities are left out."""
 
     @abstractmethod
     def relationships_among(self, ids: Sequence[str]) -> list[tuple[str, RelType, str]]:

@@ -231,10 +231,10 @@ class EmbeddedStore(GraphStore):
 
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
         self.refresh()
-        names = lambda ids: sorted(self.graph.nodes[i]["props"]["name"] for i in ids)  # noqa: E731
+        names = lambda ids: sorted({self.graph.nodes[i]["props"]["name"] for i in ids})  # noqa: E731
         details = {}
         for activity in activity_ids:
-            if activity not in self.graph:
+            if activity not in self.graph or self.graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
                 continue
             providers = {
                 org
