@@ -10,6 +10,7 @@ is refused unless ``PATHWAYS_TEST_ALLOW_WIPE=1``, so a test run never deletes yo
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -121,6 +122,15 @@ def load_data(store: GraphStore, data: dict[str, list[dict]]):
     if plan.problems:
         raise InputError(plan.problems)
     return store.write(plan.nodes, plan.rels)
+
+
+def write_folder(folder: Path, tables: dict[str, list[list]]) -> Path:
+    """Write ``{"people": [[header...], [row...]], ...}`` as CSV files in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    return folder
 
 
 @pytest.fixture

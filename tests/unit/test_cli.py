@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+
+from tests.conftest import write_folder
 from click.testing import CliRunner
 
 from pathways.cli import cli, main
@@ -29,14 +31,6 @@ GRAPH = {
                       ["svc", "OFFERS", "art"], ["svc2", "OFFERS", "walk"],
                       ["art", "ADDRESSES", "loneliness"], ["walk", "ADDRESSES", "physical_activity"]],
 }
-
-
-def write_folder(folder, tables):
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables.items():
-        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle).writerows(rows)
-    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ import itertools
 
 import pytest
 
+from tests.conftest import write_folder
+
 from pathways.errors import InputError, Problem
 from pathways.loading import load_paths
 from pathways.store.base import WriteSummary
@@ -21,14 +23,6 @@ NODES = {
 RELS = [["source_id", "type", "target_id"], ["lw", "REFERS_TO", "svc"], ["svc", "OFFERS", "art"]]
 BAD_ROLE_REASON = ("'doctor' is not one of: link_worker, partnership_lead, commissioner,"
                    " practitioner, volunteer")
-
-
-def write_folder(folder, tables):
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables.items():
-        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle).writerows(rows)
-    return folder
 
 
 @pytest.fixture
