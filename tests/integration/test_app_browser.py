@@ -30,11 +30,17 @@ def _severe(logs):
     return [entry for entry in logs if entry.get("level") == "SEVERE"]
 
 
-def test_pathways_page_lists_what_the_first_link_worker_reaches(dash_duo, demo_app):
+@pytest.fixture
+def pathways_page(dash_duo, demo_app):
+    """The Pathways page, loaded, for the first link worker: (browser, store, worker)."""
     app, store = demo_app
     dash_duo.start_server(app)
     dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
-    first = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+    return dash_duo, store, store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+
+
+def test_pathways_page_lists_what_the_first_link_worker_reaches(pathways_page):
+    dash_duo, store, first = pathways_page
     expected = pathways_from(store, first["id"], PathwayFilter(), 4)["activities"]
     assert f"can reach {len(expected)} matching" in dash_duo.find_element(".summary").text
     first_row = dash_duo.find_element("#pw-table td[data-dash-column='activity']").text
@@ -44,11 +50,8 @@ def test_pathways_page_lists_what_the_first_link_worker_reaches(dash_duo, demo_a
     assert _severe(dash_duo.get_logs()) == []
 
 
-def test_filtering_by_need_narrows_the_table(dash_duo, demo_app):
-    app, store = demo_app
-    dash_duo.start_server(app)
-    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
-    worker = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+def test_filtering_by_need_narrows_the_table(pathways_page):
+    dash_duo, store, worker = pathways_page
     wanted = pathways_from(store, worker["id"], PathwayFilter(needs=("loneliness",)), 4)
     dash_duo.select_dcc_dropdown("#pw-needs", value="Loneliness and isolation")
     dash_duo.wait_for_contains_text(
@@ -59,11 +62,8 @@ def test_filtering_by_need_narrows_the_table(dash_duo, demo_app):
     assert _severe(dash_duo.get_logs()) == []
 
 
-def test_route_length_can_be_changed_with_the_keyboard(dash_duo, demo_app):
-    app, store = demo_app
-    dash_duo.start_server(app)
-    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
-    worker = store.list_nodes(NodeKind.PERSON, "link_worker")[0]
+def test_route_length_can_be_changed_with_the_keyboard(pathways_page):
+    dash_duo, store, worker = pathways_page
     wanted = pathways_from(store, worker["id"], PathwayFilter(), 3)
     hops = dash_duo.find_element("#pw-hops")
     hops.send_keys(Keys.BACKSPACE, "3")
@@ -74,10 +74,8 @@ def test_route_length_can_be_changed_with_the_keyboard(dash_duo, demo_app):
     assert _severe(dash_duo.get_logs()) == []
 
 
-def test_selecting_an_activity_shows_its_route_and_contacts(dash_duo, demo_app):
-    app, _store = demo_app
-    dash_duo.start_server(app)
-    dash_duo.wait_for_contains_text(".summary", "can reach", timeout=20)
+def test_selecting_an_activity_shows_its_route_and_contacts(pathways_page):
+    dash_duo, _store, _worker = pathways_page
     dash_duo.find_element("#pw-table input[type='radio']").click()
     dash_duo.wait_for_contains_text("#pw-details", "Route", timeout=20)
     details = dash_duo.find_element("#pw-details").text
