@@ -1,0 +1,259 @@
+"""Consortia: which organisations could respond together to a commissioning opportunity.
+
+An *opportunity* is a set of needs × localities (optionally an age group, free only and
+access needs).  An organisation *covers* a cell (need, locality) when it provides a service
+offering an activity that addresses the need and is located in the locality (or serves the
+whole area), and that passes the opportunity's filters.
+
+Suggested consortia come from a greedy set cover (the classic ln(n)-approximation: at each
+step take the organisation covering the most cells still uncovered), run several ways so a
+commissioner sees alternatives, not one answer:
+
+* **widest cover**: ties broken by existing ties to members already chosen, then name;
+* **best connected**: an organisation's existing ties to the members already chosen count as
+  half a cell each, so partners who already work together are preferred;
+* **other lead**: the widest-cover greedy started from each of the next best organisations.
+
+Suggestions are ranked by cells covered (more first), size (fewer first), existing ties
+(more first), whether link workers can reach every member's activities, then names.
+Computed on a whole-graph snapshot, so both stores give the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import networkx as nx
+
+from pathways.analysis.gaps import _check_ids, _name, _sources, _targets, cached_snapshot, link_workers
+from pathways.errors import PathwaysError
+from pathways.graphs import reachable
+from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType
+from pathways.store.base import GraphStore
+
+Cell = tuple[str, str]  # (need id, locality id)
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    needs: tuple[str, ...]
+    localities: tuple[str, ...]
+    free_only: bool = False
+    access: tuple[str, ...] = ()
+    age_min: int | None = None
+    age_max: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"needs": list(self.needs), "localities": list(self.localities),
+                "free_only": self.free_only, "access": list(self.access),
+                "age_min": self.age_min, "age_max": self.age_max}
+
+
+def _fits(props: dict, opp: Opportunity) -> bool:
+    if opp.free_only and props.get("free") is not True:
+        return False
+    if not set(opp.access) <= set(props.get("accessibility", [])):
+        return False
+    low, high = props.get("age_min"), props.get("age_max")
+    if opp.age_max is not None and low is not None and low > opp.age_max:
+        return False
+    if opp.age_min is not None and high is not None and high < opp.age_min:
+        return False
+    return True
+
+
+def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[str, list[str]]]:
+    """For each cell, the organisations covering it and the activities that do so."""
+    cells: dict[Cell, dict[str, list[str]]] = {(n, loc): {} for n in opp.needs for loc in opp.localities}
+    for need in opp.needs:
+        for activity in _sources(graph, need, RelType.ADDRESSES):
+            props = graph.nodes[activity]["props"]
+            if graph.nodes[activity]["kind"] != NodeKind.ACTIVITY or not _fits(props, opp):
+                continue
+            places = set(_targets(graph, activity, RelType.LOCATED_IN))
+            whole = props.get("serves_whole_area") is True
+            orgs = {o for s in _sources(graph, activity, RelType.OFFERS)
+                    for o in _sources(graph, s, RelType.PROVIDES)}
+            for loc in opp.localities:
+                if whole or loc in places:
+                    for org in orgs:
+                        cells[(need, loc)].setdefault(org, []).append(activity)
+    for providers in cells.values():
+        for acts in providers.values():
+            acts.sort()
+    return cells
+
+
+def tie_count(graph: nx.MultiDiGraph, a: str, b: str) -> int:
+    """Existing ties between two organisations: PARTNERS_WITH (either way), each shared
+    network (MEMBER_OF), and referral routes between them or their services."""
+    ties = 0
+    for u, v in ((a, b), (b, a)):
+        ties += sum(1 for _, t, k in graph.out_edges(u, keys=True) if t == v and k == RelType.PARTNERS_WITH)
+        reach_from = {u, *_targets(graph, u, RelType.PROVIDES)}
+        reach_to = {v, *_targets(graph, v, RelType.PROVIDES)}
+        ties += sum(1 for s in reach_from for t in _targets(graph, s, RelType.REFERS_TO) if t in reach_to)
+    ties += len(set(_targets(graph, a, RelType.MEMBER_OF)) & set(_targets(graph, b, RelType.MEMBER_OF)))
+    return ties
+
+
+def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, start: str | None, connected: bool) -> list[str]:
+    chosen: list[str] = [start] if start else []
+    covered: set[Cell] = set(covers[start]) if start else set()
+    while len(chosen) < max_size:
+        best, best_key = None, None
+        for org, cells in covers.items():
+            if org in chosen:
+                continue
+            gain = len(cells - covered)
+            if gain == 0:
+                continue
+            ties = sum(tie_count(graph, org, m) for m in chosen)
+            score = gain + (0.5 * ties if connected else 0)
+            key = (-score, -gain, -ties, _name(graph, org), org)
+            if best_key is None or key < best_key:
+                best, best_key = org, key
+        if best is None:
+            break
+        chosen.append(best)
+        covered |= covers[best]
+    return chosen
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _describe(graph, members: list[str], covers, coverable: set[Cell], all_cells: list[Cell],
+              reached: set[str], opp_cells) -> dict:
+    covered = set().union(*(covers[m] for m in members)) if members else set()
+    ties = sum(tie_count(graph, a, b) for a, b in combinations(members, 2))
+    reachable_members = [m for m in members if any(
+        a in reached for cell in covers[m] for a in opp_cells[cell][m])]
+    all_reachable = len(reachable_members) == len(members) and bool(members)
+    nobody = len(all_cells) - len(coverable)
+    reasons = [f"covers {len(covered)} of {_count(len(coverable), 'coverable cell')}"
+               + (f" ({_count(nobody, 'cell')} no organisation covers)" if nobody else "")]
+    for m in members:
+        only = [c for c in covers[m] if all(c not in covers[o] for o in members if o != m)]
+        reasons.append(f"{_name(graph, m)} brings {_count(len(covers[m]), 'cell')}"
+                       + (f", {len(only)} that no other member covers" if only else ""))
+    reasons.append(f"{_count(ties, 'existing tie')} between members" if ties
+                   else "members have no existing ties yet")
+    if all_reachable:
+        reasons.append("link workers can already reach every member's activities")
+    else:
+        missing = [_name(graph, m) for m in members if m not in reachable_members]
+        reasons.append("no link worker reaches the activities of: " + ", ".join(missing))
+    order = lambda cells: sorted([list(c) for c in cells])  # noqa: E731
+    return {
+        "members": [{"id": m, "name": _name(graph, m)} for m in members],
+        "covered": order(covered),
+        "uncovered": order(set(all_cells) - covered),
+        "existing_ties": ties,
+        "reachable_by_link_workers": all_reachable,
+        "reasons": reasons,
+    }
+
+
+def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alternatives: int = 3,
+            max_hops: int = DEFAULT_MAX_HOPS) -> dict:
+    """Cells, uncoverable cells, overlaps and ranked consortium suggestions (see module doc)."""
+    if not opp.needs or not opp.localities:
+        raise PathwaysError("an opportunity needs at least one need and one locality")
+    if max_size < 1:
+        raise PathwaysError("a consortium has at least one member")
+    _check_ids(graph, opp.needs, NodeKind.NEED, "need")
+    _check_ids(graph, opp.localities, NodeKind.LOCALITY, "locality")
+    opp_cells = cell_providers(graph, opp)
+    all_cells = list(opp_cells)
+    covers: dict[str, set[Cell]] = {}
+    for cell, providers in opp_cells.items():
+        for org in providers:
+            covers.setdefault(org, set()).add(cell)
+    coverable = {c for c, p in opp_cells.items() if p}
+    reached: set[str] = set()
+    for worker in link_workers(graph):
+        reached.update(reachable(graph, worker, max_hops))
+
+    candidates = [_greedy(covers, graph, max_size, None, False),
+                  _greedy(covers, graph, max_size, None, True)]
+    leaders = sorted(covers, key=lambda o: (-len(covers[o]), _name(graph, o), o))
+    for lead in leaders[1: 1 + alternatives]:
+        candidates.append(_greedy(covers, graph, max_size, lead, False))
+    seen, suggestions = set(), []
+    for members in candidates:
+        key = frozenset(members)
+        if members and key not in seen:
+            seen.add(key)
+            suggestions.append(_describe(graph, members, covers, coverable, all_cells, reached, opp_cells))
+    suggestions.sort(key=lambda s: (-len(s["covered"]), len(s["members"]), -s["existing_ties"],
+                                    not s["reachable_by_link_workers"], [m["name"] for m in s["members"]]))
+    return {
+        "opportunity": opp.as_dict(),
+        "cells": [
+            {"need": n, "locality": loc,
+             "organisations": [{"id": o, "name": _name(graph, o), "activities": acts}
+                               for o, acts in sorted(opp_cells[(n, loc)].items(),
+                                                     key=lambda kv: (_name(graph, kv[0]), kv[0]))]}
+            for n, loc in all_cells
+        ],
+        "uncoverable": [[n, loc] for n, loc in all_cells if not opp_cells[(n, loc)]],
+        "overlaps": [[n, loc] for n, loc in all_cells if len(opp_cells[(n, loc)]) > 1],
+        "suggestions": suggestions[: max(1, alternatives)],
+        "names": {i: _name(graph, i) for i in (*opp.needs, *opp.localities)},
+    }
+
+
+def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None) -> list[dict]:
+    """Communities of organisations (networkx greedy modularity, deterministic) over their
+    existing ties, each with the needs its members' activities address."""
+    orgs = [n for n, k in graph.nodes(data="kind") if k == NodeKind.ORGANISATION]
+    ties = nx.Graph()
+    ties.add_nodes_from(orgs)
+    for a, b in combinations(sorted(orgs), 2):
+        weight = tie_count(graph, a, b)
+        if weight:
+            ties.add_edge(a, b, weight=weight)
+    if ties.number_of_edges() == 0:
+        groups = [{o} for o in orgs]
+    else:
+        groups = nx.community.greedy_modularity_communities(ties, weight="weight")
+    rows = []
+    for group in groups:
+        needs = sorted({n for o in group for s in _targets(graph, o, RelType.PROVIDES)
+                        for a in _targets(graph, s, RelType.OFFERS)
+                        for n in _targets(graph, a, RelType.ADDRESSES)})
+        if opp is not None:
+            needs = [n for n in needs if n in opp.needs]
+        members = sorted(group, key=lambda o: (_name(graph, o), o))
+        rows.append({"members": [{"id": o, "name": _name(graph, o)} for o in members],
+                     "needs": needs})
+    return sorted(rows, key=lambda r: (-len(r["members"]), r["members"][0]["name"] if r["members"] else ""))
+
+
+def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
+    """The shortest chain of existing relationships (any type, either direction) from one
+    organisation to another, as nodes with the relationship that leads to each."""
+    _check_ids(graph, (a, b), NodeKind.ORGANISATION, "organisation")
+    undirected = nx.Graph()
+    for u, v, k in graph.edges(keys=True):
+        undirected.add_edge(u, v, label=k.value)
+    try:
+        path = nx.shortest_path(undirected, a, b)
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return []
+    steps = [{"id": a, "name": _name(graph, a), "kind": graph.nodes[a]["kind"].value, "via": None}]
+    for u, v in zip(path, path[1:]):
+        steps.append({"id": v, "name": _name(graph, v), "kind": graph.nodes[v]["kind"].value,
+                      "via": undirected.edges[u, v]["label"]})
+    return steps
+
+
+def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4, alternatives: int = 3) -> dict:
+    """The consortium report for a store (the snapshot is cached per store version)."""
+    graph = cached_snapshot(store)
+    report = suggest(graph, opp, max_size, alternatives)
+    report["landscape"] = landscape(graph, opp)
+    return report
