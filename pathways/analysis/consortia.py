@@ -12,7 +12,10 @@ commissioner sees alternatives, not one answer:
 * **widest cover**: ties broken by existing ties to members already chosen, then name;
 * **best connected**: an organisation's existing ties to the members already chosen count as
   half a cell each, so partners who already work together are preferred;
-* **other lead**: the widest-cover greedy started from each of the next best organisations.
+* **without one member**: the widest-cover greedy again with one of its members left out,
+  so a commissioner sees who else could fill that place.
+
+Members whose every cell the others already cover are dropped from a suggestion.
 
 Suggestions are ranked by cells covered (more first), size (fewer first), existing ties
 (more first), whether link workers can reach every member's activities, then names.
@@ -98,13 +101,14 @@ def tie_count(graph: nx.MultiDiGraph, a: str, b: str) -> int:
     return ties
 
 
-def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, start: str | None, connected: bool) -> list[str]:
-    chosen: list[str] = [start] if start else []
-    covered: set[Cell] = set(covers[start]) if start else set()
+def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, connected: bool,
+            excluded: frozenset[str] = frozenset()) -> list[str]:
+    chosen: list[str] = []
+    covered: set[Cell] = set()
     while len(chosen) < max_size:
         best, best_key = None, None
         for org, cells in covers.items():
-            if org in chosen:
+            if org in chosen or org in excluded:
                 continue
             gain = len(cells - covered)
             if gain == 0:
@@ -118,7 +122,17 @@ def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, start: str | Non
             break
         chosen.append(best)
         covered |= covers[best]
-    return chosen
+    return _prune(chosen, covers)
+
+
+def _prune(members: list[str], covers: dict[str, set[Cell]]) -> list[str]:
+    """Drop members whose every cell the others already cover (latest additions first)."""
+    kept = list(members)
+    for org in reversed(members):
+        others = set().union(*(covers[m] for m in kept if m != org)) if len(kept) > 1 else set()
+        if covers[org] <= others:
+            kept.remove(org)
+    return kept
 
 
 def _count(number: int, noun: str) -> str:
@@ -139,8 +153,11 @@ def _describe(graph, members: list[str], covers, coverable: set[Cell], all_cells
         only = [c for c in covers[m] if all(c not in covers[o] for o in members if o != m)]
         reasons.append(f"{_name(graph, m)} brings {_count(len(covers[m]), 'cell')}"
                        + (f", {len(only)} that no other member covers" if only else ""))
-    reasons.append(f"{_count(ties, 'existing tie')} between members" if ties
-                   else "members have no existing ties yet")
+    if len(members) == 1:
+        reasons.append("one organisation alone: no partnership to build")
+    else:
+        reasons.append(f"{_count(ties, 'existing tie')} between members" if ties
+                       else "members have no existing ties yet")
     if all_reachable:
         reasons.append("link workers can already reach every member's activities")
     else:
@@ -177,11 +194,11 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
     for worker in link_workers(graph):
         reached.update(reachable(graph, worker, max_hops))
 
-    candidates = [_greedy(covers, graph, max_size, None, False),
-                  _greedy(covers, graph, max_size, None, True)]
-    leaders = sorted(covers, key=lambda o: (-len(covers[o]), _name(graph, o), o))
-    for lead in leaders[1: 1 + alternatives]:
-        candidates.append(_greedy(covers, graph, max_size, lead, False))
+    widest = _greedy(covers, graph, max_size, connected=False)
+    candidates = [widest, _greedy(covers, graph, max_size, connected=True)]
+    # Alternatives: the same greedy without one of the widest suggestion's members.
+    for member in widest:
+        candidates.append(_greedy(covers, graph, max_size, False, frozenset({member})))
     seen, suggestions = set(), []
     for members in candidates:
         key = frozenset(members)
@@ -257,3 +274,26 @@ def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4, alternativ
     report = suggest(graph, opp, max_size, alternatives)
     report["landscape"] = landscape(graph, opp)
     return report
+
+
+def consortium_network(store: GraphStore, report: dict, index: int) -> dict:
+    """Nodes and edges to draw one suggestion: its members, their services and the
+    activities that cover the opportunity's cells, and the opportunity's needs and
+    localities; ``uncovered`` lists the need and locality ids of cells left uncovered."""
+    graph = cached_snapshot(store)
+    suggestion = report["suggestions"][index]
+    members = {m["id"] for m in suggestion["members"]}
+    activities = {a for c in report["cells"] for o in c["organisations"] if o["id"] in members
+                  for a in o["activities"]}
+    opp = report["opportunity"]
+    wanted = members | activities | set(opp["needs"]) | set(opp["localities"])
+    for activity in activities:
+        wanted.update(s for s in _sources(graph, activity, RelType.OFFERS)
+                      if set(_sources(graph, s, RelType.PROVIDES)) & members)
+    keep = (RelType.PROVIDES, RelType.OFFERS, RelType.ADDRESSES, RelType.LOCATED_IN,
+            RelType.PARTNERS_WITH, RelType.REFERS_TO)
+    edges = sorted((u, k.value, v) for u, v, k in graph.subgraph(wanted).edges(keys=True) if k in keep)
+    nodes = sorted(({"id": n, "name": _name(graph, n), "kind": graph.nodes[n]["kind"].value}
+                    for n in wanted), key=lambda n: n["id"])
+    uncovered = sorted({i for cell in suggestion["uncovered"] for i in cell})
+    return {"nodes": nodes, "edges": edges, "members": sorted(members), "uncovered": uncovered}
