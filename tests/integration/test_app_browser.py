@@ -124,3 +124,24 @@ def test_selecting_a_gap_highlights_it_on_the_network(dash_duo, demo_app):
     dash_duo.wait_for_contains_text("#gp-cell", "activities", timeout=20)
     assert " in " in dash_duo.find_element("#gp-highlight-label").text
     assert _severe(dash_duo.get_logs()) == []
+
+
+def test_consortia_page_suggests_and_draws_a_consortium(dash_duo, demo_app):
+    from pathways.analysis.consortia import Opportunity, consortia
+
+    app, store = demo_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/consortia")
+    dash_duo.wait_for_contains_text("#co-message", "cells no organisation covers", timeout=30)
+    # The page starts with the first need and the first two localities, as a commissioner would.
+    from pathways.model import NodeKind
+
+    need = store.list_nodes(NodeKind.NEED)[0]["id"]
+    places = tuple(p["id"] for p in store.list_nodes(NodeKind.LOCALITY)[:2])
+    report = consortia(store, Opportunity((need,), places))
+    first = ", ".join(m["name"] for m in report["suggestions"][0]["members"])
+    dash_duo.wait_for_contains_text("#co-suggestions", first, timeout=20)
+    cards = dash_duo.find_elements("#co-suggestions .card")
+    assert len(cards) == len(report["suggestions"])
+    assert dash_duo.find_element("#co-graph canvas") is not None
+    assert _severe(dash_duo.get_logs()) == []
