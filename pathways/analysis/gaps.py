@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -86,7 +87,7 @@ def providers(graph, activity: str) -> list[str]:
 
 
 def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list[dict]:
-    workers_in = {loc: [w for w in _sources(graph, loc, RelType.COVERS) if w in reach]
+    workers_in = {loc: sorted(w for w in _sources(graph, loc, RelType.COVERS) if w in reach)
                   for loc in localities}
     rows = []
     for need in needs:
@@ -115,7 +116,7 @@ def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list
 
 def unreached(graph, reach, max_hops: int) -> list[dict]:
     reached = set().union(*reach.values()) if reach else set()
-    far = [reachable(graph, w, MAX_MAX_HOPS) for w in reach]
+    far = [reachable(graph, w, graph.number_of_nodes()) for w in reach]  # any length at all
     rows = []
     for activity in _of_kind(graph, NodeKind.ACTIVITY):
         if activity in reached:
@@ -341,24 +342,28 @@ def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
     }
 
 
-_cache: dict = {}
+# Per store (weakly held, so a dropped store's results can never be served to a new one that
+# happens to reuse its id): {(version, what): value} for the current version only.
+_cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
-def _cached(store: GraphStore, what: str, compute):
+def _cached(store: GraphStore, what, compute):
     """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
     version = store.version()
-    key = (id(store), version, what)
+    key = (version, what)
     with _cache_lock:
-        if key in _cache:
-            return _cache[key]
+        entries = _cache.setdefault(store, {})
+        if key in entries:
+            return entries[key]
     value = compute(cached_snapshot(store) if what != "snapshot" else None)
     with _cache_lock:
-        for old in [k for k in _cache if k[0] == id(store) and k[1] != version]:
-            del _cache[old]
-        while len(_cache) >= 64:  # a handful of filter combinations per version is plenty
-            del _cache[next(iter(_cache))]
-        _cache[key] = value
+        entries = _cache.setdefault(store, {})
+        for old in [k for k in entries if k[0] != version]:
+            del entries[old]
+        while len(entries) >= 64:  # a handful of filter combinations per version is plenty
+            del entries[next(iter(entries))]
+        entries[key] = value
     return value
 
 
