@@ -122,6 +122,10 @@ class EmbeddedStore(GraphStore):
     ) -> WriteSummary:
         self.refresh()
         summary = summarise(nodes, rels, self._node_hashes(), self._rel_hashes())
+        if not (summary.nodes_new or summary.nodes_changed or summary.rels_new or summary.rels_changed):
+            if progress:
+                progress(len(nodes) + len(rels))
+            return summary  # reloading the same data writes nothing
         graph = self.graph.copy()  # all-or-nothing: work on a copy, swap when saved
         stamp = now_iso()
         for record in nodes:
