@@ -47,6 +47,11 @@ class Opportunity:
     age_min: int | None = None
     age_max: int | None = None
 
+    def __post_init__(self) -> None:
+        # Naming a need or place twice asks for the same cell twice: keep the first.
+        for name in ("needs", "localities", "access"):
+            object.__setattr__(self, name, tuple(dict.fromkeys(getattr(self, name))))
+
     def as_dict(self) -> dict:
         return {"needs": list(self.needs), "localities": list(self.localities),
                 "free_only": self.free_only, "access": list(self.access),
