@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-app system-deps neo4j-jars benchmark clean
+.PHONY: run test setup setup-app system-deps neo4j-jars bench benchmark clean
 
 ## make run: install the app and open it on the embedded demo data (no database server).
 run: setup-app
@@ -49,6 +49,11 @@ system-deps:
 # Neo4j Community 5.26 jars from Maven Central into the user cache (once).
 neo4j-jars: setup-app
 	$(BIN)/python -c "from pathways.neo4j_runtime import ensure_jars; print('Neo4j jars in', ensure_jars())"
+
+SIZES ?= 1k,10k,100k
+## make bench: the scale benchmark; writes benchmarks/RESULTS.md (SIZES=1k,10k,100k,1m)
+bench: setup
+	cd benchmarks && ../$(BIN)/python scale.py --sizes $(SIZES)
 
 benchmark: setup
 	$(BIN)/python benchmarks/load_and_paths.py

@@ -31,6 +31,7 @@ def neo4j_store():
     with tempfile.TemporaryDirectory() as tmp:
         seconds, info = timed(lambda: rt.start_server(home=Path(tmp) / "neo4j"))
         print(f"neo4j     server start (jars cached):  {seconds:6.1f} s")
+        os.environ["PATHWAYS_BENCH_NEO4J_PID"] = str(info.pid)
         try:
             with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
                 yield store

@@ -28,7 +28,8 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
     n_orgs = max(4, total * 8 // 100)
     n_services = max(6, total * 15 // 100)
     n_workers = max(2, total * 2 // 100)
-    n_activities = max(10, total - n_places - n_orgs - n_services - n_workers - len(COMMON_NEEDS))
+    n_extra = 2 * max(1, total // 2000)  # funders and networks
+    n_activities = max(10, total - n_places - n_orgs - n_services - n_workers - len(COMMON_NEEDS) - n_extra)
     tables: dict[str, list[dict]] = {t: [] for t, _ in iter_template_headers()}
     rels = tables["relationships"]
 
@@ -40,6 +41,12 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
         tables["localities"].append({"id": place, "name": f"Synthetic locality {i}", "area_type": "ward"})
     for need in COMMON_NEEDS:
         tables["needs"].append({"id": need, "name": need.replace("_", " ").capitalize()})
+    funders = [f"fund-{i}" for i in range(max(1, total // 2000))]
+    for i, funder in enumerate(funders):
+        tables["funders"].append({"id": funder, "name": f"Synthetic funder {i}"})
+    networks = [f"net-{i}" for i in range(max(1, total // 2000))]
+    for i, network in enumerate(networks):
+        tables["networks"].append({"id": network, "name": f"Synthetic network {i}"})
     org_place = {}
     orgs = [f"org-{i}" for i in range(n_orgs)]
     hubs = orgs[: max(1, n_orgs // 50)]
@@ -72,8 +79,10 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
             "illustrative": "yes",
         })
         rel(service, "OFFERS", activity)
-        for need in rng.sample(COMMON_NEEDS, rng.randint(1, 3)):
+        for need in rng.sample(COMMON_NEEDS, rng.randint(2, 4)):
             rel(activity, "ADDRESSES", need)
+        if rng.random() < 0.3:
+            rel(activity, "FUNDED_BY", rng.choice(funders))
         place = org_place[service_org[service]] if rng.random() < 0.8 else rng.choice(places)
         rel(activity, "LOCATED_IN", place)
     by_place: dict[str, list[str]] = {p: [] for p in places}
@@ -95,6 +104,12 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
             rel(worker, "REFERS_TO", target, method=rng.choice(["phone", "email", "online_form"]))
     seen = {(r["source_id"], r["type"], r["target_id"]) for r in rels}
     for org in orgs:
+        if rng.random() < 0.6:
+            rel(org, "MEMBER_OF", rng.choice(networks))
+        for other in rng.sample(orgs, 2):
+            if other != org and (org, "PARTNERS_WITH", other) not in seen:
+                seen.add((org, "PARTNERS_WITH", other))
+                rel(org, "PARTNERS_WITH", other)
         for target in rng.sample(orgs + services, rng.randint(0, 3)):
             key = (org, "REFERS_TO", target)
             if target != org and key not in seen:

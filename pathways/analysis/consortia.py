@@ -93,21 +93,47 @@ def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[
     return cells
 
 
-def tie_count(graph: nx.MultiDiGraph, a: str, b: str) -> int:
-    """Existing ties between two organisations: PARTNERS_WITH (either way), each shared
-    network (MEMBER_OF), and referral routes between them or their services."""
-    ties = 0
-    for u, v in ((a, b), (b, a)):
-        ties += sum(1 for _, t, k in graph.out_edges(u, keys=True) if t == v and k == RelType.PARTNERS_WITH)
-        reach_from = {u, *_targets(graph, u, RelType.PROVIDES)}
-        reach_to = {v, *_targets(graph, v, RelType.PROVIDES)}
-        ties += sum(1 for s in reach_from for t in _targets(graph, s, RelType.REFERS_TO) if t in reach_to)
-    ties += len(set(_targets(graph, a, RelType.MEMBER_OF)) & set(_targets(graph, b, RelType.MEMBER_OF)))
+def tie_graph(graph: nx.MultiDiGraph) -> nx.Graph:
+    """Organisations joined by their existing ties, weighted by how many: PARTNERS_WITH
+    (either way), each shared network (MEMBER_OF), and each referral route between them or
+    their services.  Built in one pass over the relationships."""
+    owner: dict[str, str] = {}
+    ties = nx.Graph()
+    for node, kind in graph.nodes(data="kind"):
+        if kind == NodeKind.ORGANISATION:
+            owner[node] = node
+            ties.add_node(node)
+    for u, v, k in graph.edges(keys=True):
+        if k == RelType.PROVIDES:
+            owner.setdefault(v, u)
+
+    def add(a: str, b: str) -> None:
+        if a != b:
+            weight = ties.get_edge_data(a, b, {"weight": 0})["weight"]
+            ties.add_edge(a, b, weight=weight + 1)
+
+    members: dict[str, list[str]] = {}
+    for u, v, k in graph.edges(keys=True):
+        if k == RelType.PARTNERS_WITH:
+            add(u, v)
+        elif k == RelType.REFERS_TO and u in owner and v in owner:
+            add(owner[u], owner[v])
+        elif k == RelType.MEMBER_OF and graph.nodes[u]["kind"] == NodeKind.ORGANISATION:
+            members.setdefault(v, []).append(u)
+    for group in members.values():
+        for a, b in combinations(sorted(set(group)), 2):
+            add(a, b)
     return ties
 
 
-def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, connected: bool,
-            excluded: frozenset[str] = frozenset()) -> list[str]:
+def tie_count(ties: nx.Graph, a: str, b: str) -> int:
+    """Existing ties between two organisations (see :func:`tie_graph`)."""
+    data = ties.get_edge_data(a, b)
+    return data["weight"] if data else 0
+
+
+def _greedy(covers: dict[str, set[Cell]], graph, ties_of: nx.Graph, max_size: int,
+            connected: bool, excluded: frozenset[str] = frozenset()) -> list[str]:
     chosen: list[str] = []
     covered: set[Cell] = set()
     while len(chosen) < max_size:
@@ -118,7 +144,7 @@ def _greedy(covers: dict[str, set[Cell]], graph, max_size: int, connected: bool,
             gain = len(cells - covered)
             if gain == 0:
                 continue
-            ties = sum(tie_count(graph, org, m) for m in chosen)
+            ties = sum(tie_count(ties_of, org, m) for m in chosen)
             score = gain + (0.5 * ties if connected else 0)
             key = (-score, -gain, -ties, _name(graph, org), org)
             if best_key is None or key < best_key:
@@ -144,10 +170,10 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _describe(graph, members: list[str], covers, coverable: set[Cell], all_cells: list[Cell],
-              reached: set[str], opp_cells) -> dict:
+def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: set[Cell],
+              all_cells: list[Cell], reached: set[str], opp_cells) -> dict:
     covered = set().union(*(covers[m] for m in members)) if members else set()
-    ties = sum(tie_count(graph, a, b) for a, b in combinations(members, 2))
+    ties = sum(tie_count(ties_of, a, b) for a, b in combinations(members, 2))
     reachable_members = [m for m in members if any(
         a in reached for cell in covers[m] for a in opp_cells[cell][m])]
     all_reachable = len(reachable_members) == len(members) and bool(members)
@@ -199,17 +225,19 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
     for worker in link_workers(graph):
         reached.update(reachable(graph, worker, max_hops))
 
-    widest = _greedy(covers, graph, max_size, connected=False)
-    candidates = [widest, _greedy(covers, graph, max_size, connected=True)]
+    ties_of = tie_graph(graph)
+    widest = _greedy(covers, graph, ties_of, max_size, connected=False)
+    candidates = [widest, _greedy(covers, graph, ties_of, max_size, connected=True)]
     # Alternatives: the same greedy without one of the widest suggestion's members.
     for member in widest:
-        candidates.append(_greedy(covers, graph, max_size, False, frozenset({member})))
+        candidates.append(_greedy(covers, graph, ties_of, max_size, False, frozenset({member})))
     seen, suggestions = set(), []
     for members in candidates:
         key = frozenset(members)
         if members and key not in seen:
             seen.add(key)
-            suggestions.append(_describe(graph, members, covers, coverable, all_cells, reached, opp_cells))
+            suggestions.append(_describe(graph, ties_of, members, covers, coverable, all_cells,
+                                         reached, opp_cells))
     suggestions.sort(key=lambda s: (-len(s["covered"]), len(s["members"]), -s["existing_ties"],
                                     not s["reachable_by_link_workers"], [m["name"] for m in s["members"]]))
     return {
@@ -231,13 +259,8 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
 def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None) -> list[dict]:
     """Communities of organisations (networkx greedy modularity, deterministic) over their
     existing ties, each with the needs its members' activities address."""
-    orgs = [n for n, k in graph.nodes(data="kind") if k == NodeKind.ORGANISATION]
-    ties = nx.Graph()
-    ties.add_nodes_from(orgs)
-    for a, b in combinations(sorted(orgs), 2):
-        weight = tie_count(graph, a, b)
-        if weight:
-            ties.add_edge(a, b, weight=weight)
+    ties = tie_graph(graph)
+    orgs = list(ties.nodes)
     if ties.number_of_edges() == 0:
         groups = [{o} for o in orgs]
     else:

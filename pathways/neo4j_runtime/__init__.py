@@ -177,15 +177,22 @@ def start_server(
     password: str = DEFAULT_PASSWORD,
     port: int | None = None,
     home: Path | None = None,
-    heap: str = "1g",
-    pagecache: str = "256m",
+    heap: str | None = None,
+    pagecache: str | None = None,
     timeout: float = 180.0,
     version: str = NEO4J_VERSION,
 ) -> ServerInfo:
-    """Start a fresh Neo4j on 127.0.0.1; return once the driver can connect."""
+    """Start a fresh Neo4j on 127.0.0.1; return once the driver can connect.
+
+    Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (1g) and
+    ``$PATHWAYS_NEO4J_PAGECACHE`` (256m): enough for a partnership, raise them for a
+    national directory.
+    """
     from neo4j import GraphDatabase
     from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
+    heap = heap or os.environ.get("PATHWAYS_NEO4J_HEAP", "1g")
+    pagecache = pagecache or os.environ.get("PATHWAYS_NEO4J_PAGECACHE", "256m")
     began = time.monotonic()
     libs = ensure_jars(version)
     java = java_executable()

@@ -1,0 +1,246 @@
+"""Scale benchmark: load rates, pathway latency, gap report, consortia, app callbacks, memory.
+
+Prints a table and writes it to benchmarks/RESULTS.md.  Asserts nothing.
+
+    .venv/bin/python benchmarks/scale.py --sizes 1k,10k,100k [--with-1m]
+    make bench SIZES=1k,10k,100k
+
+Neo4j: a throwaway local server (heap from PATHWAYS_NEO4J_HEAP, default 4g here), or
+NEO4J_URI if set (that database is emptied).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import neo4j_store, timed
+from generate import generate, write
+
+from pathways.analysis.consortia import Opportunity, consortia
+from pathways.analysis.gaps import GapQuery, gap_report
+from pathways.analysis.pathways import pathways_from
+from pathways.loading import plan_for_store
+from pathways.model import COMMON_NEEDS, NodeKind
+from pathways.store import PathwayFilter
+from pathways.store.embedded import EmbeddedStore
+from queries import graph as q
+
+HERE = Path(__file__).parent
+RESULTS: list[tuple[str, str, str, str]] = []  # (size, store, measure, value)
+
+
+def record(size: str, store: str, measure: str, value: str) -> None:
+    RESULTS.append((size, store, measure, value))
+    print(f"{size:>5} {store:9} {measure:42} {value}", flush=True)
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("km")) * factor)
+
+
+def bench_paths(label, size, store, workers, rng, samples=200):
+    picks = [rng.choice(workers) for _ in range(samples)]
+    times = []
+    for worker in picks:
+        needs = (rng.choice(COMMON_NEEDS),) if rng.random() < 0.5 else ()
+        seconds, _ = timed(lambda: pathways_from(store, worker, PathwayFilter(needs=needs), 4))
+        times.append(seconds)
+    record(size, label, f"pathways latency ({samples} random workers)", percentiles(times))
+
+
+def bench_analyses(label, size, store, rng):
+    report_s, report = timed(lambda: gap_report(store, GapQuery()))
+    record(size, label, "gap report (snapshot + compute)", f"{report_s:.2f} s")
+    places = [n["id"] for n in store.list_nodes(NodeKind.LOCALITY)]
+    opp = Opportunity(("loneliness", "mental_health"), tuple(rng.sample(places, min(3, len(places)))))
+    seconds, result = timed(lambda: consortia(store, opp))
+    record(size, label, "consortium suggestion", f"{seconds:.2f} s ({len(result['suggestions'])} suggestions)")
+
+
+def naive_load_rate(store, plan, sample=1000) -> float:
+    """One transaction per row, the same upsert query: what batching saves."""
+    rows = [n for n in plan.nodes][:sample]
+    began = time.perf_counter()
+    with store.driver.session(database=store.settings.database) as session:
+        for node in rows:
+            session.execute_write(lambda tx, n=node: q.upsert_nodes(tx, n.kind, [n.props], "naive"))
+    return len(rows) / (time.perf_counter() - began)
+
+
+def bench_app(size, store, workers):
+    """Dash callback latency through the app's own HTTP endpoint (Flask test client)."""
+    from pathways.webstore import set_store
+
+    set_store(store)
+    from app import app
+
+    client = app.server.test_client()
+    client.get("/")  # pages register their callbacks on the first request
+    outputs = [("pw-result", "data"), ("pw-table", "data"), ("pw-table", "selected_rows"),
+               ("pw-message", "children")]
+    inputs = [("pw-worker", "value"), ("pw-needs", "value"), ("pw-locality", "value"),
+              ("pw-free", "value"), ("pw-access", "value"), ("pw-hops", "value")]
+    times, draw_times, elements = [], [], []
+    for worker in workers[:50]:
+        values = [worker, [], None, [], [], 4]
+        body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+                "outputs": [{"id": i, "property": p} for i, p in outputs],
+                "inputs": [{"id": i, "property": p, "value": v} for (i, p), v in zip(inputs, values)],
+                "changedPropIds": ["pw-worker.value"], "state": []}
+        seconds, response = timed(lambda: client.post("/_dash-update-component", json=body))
+        times.append(seconds)
+        result = response.get_json()["response"]["pw-result"]["data"]
+        body = {"output": "pw-graph.elements", "outputs": {"id": "pw-graph", "property": "elements"},
+                "inputs": [{"id": "pw-result", "property": "data", "value": result},
+                           {"id": "pw-table", "property": "selected_rows", "value": []}],
+                "changedPropIds": ["pw-result.data"],
+                "state": [{"id": "pw-table", "property": "data", "value": []},
+                          {"id": "pw-hops", "property": "value", "value": 4}]}
+        seconds, response = timed(lambda: client.post("/_dash-update-component", json=body))
+        draw_times.append(seconds)
+        elements.append(len(response.get_json()["response"]["pw-graph"]["elements"]))
+    set_store(None)
+    record(size, store.name, "app: pathways callback", percentiles(times))
+    record(size, store.name, "app: network callback", percentiles(draw_times))
+    record(size, store.name, "app: elements per view", f"median {statistics.median(elements):.0f}, max {max(elements)}")
+
+
+def app_rss(size_label: str, store_choice: str, home: Path, workers: list[str]) -> None:
+    """Peak RSS of a fresh process doing what the app does: open, pathways, gap report."""
+    code = f"""
+import resource, os
+os.environ['PATHWAYS_STORE'] = {store_choice!r}
+from pathways.store import open_store
+from pathways.analysis.pathways import pathways_from
+from pathways.analysis.gaps import gap_report
+s = open_store()
+for w in {workers[:20]!r}:
+    pathways_from(s, w)
+gap_report(s)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    env = dict(os.environ, PATHWAYS_HOME=str(home))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if done.returncode == 0:
+        record(size_label, store_choice, "app process peak RSS", f"{int(done.stdout.split()[-1]) / 1024:.0f} MiB")
+    else:
+        record(size_label, store_choice, "app process peak RSS", "failed: " + done.stderr[-200:])
+
+
+def jvm_rss(size_label: str) -> None:
+    """Peak RSS of the local Neo4j JVM (only when this script started it)."""
+    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
+    if pid:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                record(size_label, "neo4j", "Neo4j JVM peak RSS", line.split(":", 1)[1].strip())
+
+
+def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
+    label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}m"
+    rng = random.Random(size)
+    folder = tmp / f"synthetic-{label}"
+    seconds, tables = timed(lambda: generate(size))
+    write(tables, folder)
+    rows = sum(len(r) for r in tables.values())
+    record(label, "-", "generate + write CSV", f"{seconds:.1f} s, {rows} rows")
+    home = tmp / f"home-{label}"
+    if with_embedded:
+        embedded = EmbeddedStore(home / "graph.json")
+        plan_s, plan = timed(lambda: plan_for_store(embedded, [folder]))
+        record(label, "-", "read + validate (no store)", f"{plan_s:.1f} s, {rows / plan_s:,.0f} rows/s")
+        write_s, _ = timed(lambda: embedded.write(plan.nodes, plan.rels))
+        record(label, "embedded", "load (write + save)", f"{write_s:.1f} s, {rows / write_s:,.0f} rows/s")
+        workers = [p["id"] for p in embedded.list_nodes(NodeKind.PERSON, "link_worker")]
+        bench_paths("embedded", label, embedded, workers, rng)
+        if size <= 100_000:
+            bench_analyses("embedded", label, embedded, rng)
+        if size == 10_000:
+            bench_app(label, embedded, workers)
+        if size >= 100_000:
+            app_rss(label, "embedded", home, workers)
+        del embedded
+    else:
+        plan = None
+    if neo is None:
+        return
+    neo.reset()
+    if plan is None:
+        plan_s, plan = timed(lambda: plan_for_store(neo, [folder]))
+        record(label, "-", "read + validate (no store)", f"{plan_s:.1f} s, {rows / plan_s:,.0f} rows/s")
+    write_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
+    batched = rows / write_s
+    record(label, "neo4j", "load, batched (UNWIND 10k rows)", f"{write_s:.1f} s, {batched:,.0f} rows/s")
+    if size <= 100_000:
+        naive = naive_load_rate(neo, plan)
+        record(label, "neo4j", "load, naive (1 transaction per row)", f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
+    workers = [p["id"] for p in neo.list_nodes(NodeKind.PERSON, "link_worker")]
+    bench_paths("neo4j", label, neo, workers, rng)
+    if size <= 100_000:
+        bench_analyses("neo4j", label, neo, rng)
+    if size == 10_000:
+        bench_app(label, neo, workers)
+    if size >= 100_000:
+        jvm_rss(label)
+
+
+def write_results(path: Path, sizes: str) -> None:
+    cores = os.cpu_count()
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "?")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {cores} cores,"
+        f" {int(mem) / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}; sizes {sizes}.",
+        "Reproduce: `make bench SIZES=" + sizes + "`. One run: figures, not assertions.",
+        "",
+        "| size | store | measure | value |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {s} | {st} | {m} | {v} |" for s, st, m, v in RESULTS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1k,10k,100k")
+    parser.add_argument("--no-neo4j", action="store_true")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+    os.environ.setdefault("PATHWAYS_NEO4J_HEAP", "4g")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.no_neo4j:
+            for size in sizes:
+                run_size(size, Path(tmp), None, True)
+        else:
+            with neo4j_store() as neo:
+                for size in sizes:
+                    run_size(size, Path(tmp), neo, with_embedded=size < 1_000_000)
+    write_results(args.results, args.sizes)
+    print(json.dumps({"peak_rss_benchmark_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+
+
+if __name__ == "__main__":
+    main()
