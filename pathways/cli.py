@@ -63,10 +63,11 @@ def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
     ctx.call_on_close(ctx.obj.close)
 
 
-def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path | None):
+def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path | None,
+                   fmt: str | None = None, remove_missing: bool = False):
     from tqdm import tqdm
 
-    from pathways.loading import load_paths
+    from pathways.loading import detect, load_feed, load_paths
 
     bar = None
 
@@ -75,15 +76,30 @@ def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path |
         total = len(plan.nodes) + len(plan.rels)
         bar = tqdm(total=total, unit="row", desc="Loading", delay=0.5, file=sys.stderr)
 
+    def progress(n):
+        bar.update(n)
+
+    paths = [Path(p) for p in paths]
     try:
-        return load_paths(store, paths, allow_partial=allow_partial, report=report,
-                          progress=lambda n: bar.update(n), on_plan=on_plan)
+        kind = detect(paths, fmt)
+        if kind == "living-db":
+            return load_paths(store, paths, allow_partial=allow_partial, report=report,
+                              progress=progress, on_plan=on_plan)
+        return load_feed(store, paths, kind, report=report, remove_missing=remove_missing,
+                         progress=progress, on_plan=on_plan)
     finally:
         if bar is not None:
             bar.close()
 
 
 def _report_load(result) -> None:
+    if result.quality is not None:
+        click.echo(f"Feed: {result.quality.summary()}")
+        if result.retired:
+            click.echo(f"{len(result.retired)} record(s) no longer in the feed were retired.")
+        if result.report:
+            click.echo(f"Data-quality report: {result.report} and"
+                       f" {result.report.with_suffix('.json')}", err=True)
     click.echo(f"Loaded: {result.summary}")
     if result.rejected:
         click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
@@ -92,14 +108,19 @@ def _report_load(result) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["living-db", "oruk", "hsds"]), default=None,
+              help="Input format [detected: Living Database CSV/XLSX, ORUK JSON, HSDS 3.0].")
 @click.option("--allow-partial", is_flag=True,
-              help="Load the valid rows even if some are invalid; report the rejected ones.")
+              help="Living Database: load the valid rows even if some are invalid.")
 @click.option("--report", type=click.Path(path_type=Path), default=None,
-              help="Where --allow-partial writes rejected rows [default pathways-rejected-rows.csv].")
+              help="Living Database: where --allow-partial writes rejected rows [pathways-"
+                   "rejected-rows.csv]. Feeds: the data-quality report (CSV, and JSON beside it).")
+@click.option("--remove-missing", is_flag=True,
+              help="Feeds: delete records the feed no longer has (default: mark them).")
 @pass_ctx
-def load(ctx: Context, paths, allow_partial, report):
-    """Load Living Database CSV files, folders of them, or an XLSX workbook."""
-    _report_load(_progress_load(ctx.store(), paths, allow_partial, report))
+def load(ctx: Context, paths, fmt, allow_partial, report, remove_missing):
+    """Load Living Database files (CSV, folder, XLSX) or an ORUK / HSDS directory feed."""
+    _report_load(_progress_load(ctx.store(), paths, allow_partial, report, fmt, remove_missing))
 
 
 def demo_data_dir() -> Path:

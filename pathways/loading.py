@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.feed_records import QualityReport
+from loaders.feeds import detect_format, plan_feed
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
 from pathways.errors import InputError, Problem
-from pathways.store.base import GraphStore, Progress, WriteSummary
+from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
 
 @dataclass
@@ -22,6 +24,53 @@ class LoadResult:
     summary: WriteSummary
     rejected: list[Problem]
     report: Path | None
+    quality: QualityReport | None = None
+    retired: list[str] = field(default_factory=list)
+
+
+def detect(paths: list[Path], fmt: str | None) -> str:
+    """The one format of all ``paths`` (Living Database, ORUK or HSDS), or a clear error."""
+    if fmt is not None:
+        return fmt
+    found = {detect_format(p) for p in paths}
+    if len(found) > 1:
+        raise InputError([Problem(", ".join(map(str, paths)), 0, "",
+                                  "these paths hold different formats (" + ", ".join(sorted(found))
+                                  + "); load them one format at a time")])
+    return found.pop()
+
+
+def load_feed(
+    store: GraphStore,
+    paths: list[Path],
+    fmt: str,
+    *,
+    report: Path | None = None,
+    remove_missing: bool = False,
+    progress: Progress | None = None,
+    on_plan=None,
+) -> LoadResult:
+    """Import an ORUK or HSDS feed: load what can be loaded, report the rest.
+
+    A feed is known by its files' names: nodes an earlier import loaded from files of the
+    same names (same format) that this one no longer has are marked ``missing_from_feed``
+    or, with ``remove_missing``, deleted.  A feed that looks incomplete (fewer records than
+    it says it has) retires nothing.
+    """
+    first, _ = plan_feed(paths, fmt, {})
+    ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
+    previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
+    plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous)
+    if on_plan is not None:
+        on_plan(plan)
+    summary = store.write(plan.nodes, plan.rels, progress=progress)
+    gone = quality.disappeared
+    if gone:
+        store.retire(gone, remove_missing, now_iso())
+    if report is not None:
+        quality.write_csv(report)
+        quality.write_json(report.with_suffix(".json"))
+    return LoadResult(summary, [], report, quality, gone)
 
 
 def plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:

@@ -232,3 +232,34 @@ def snapshot(tx: ManagedTransaction) -> tuple[list, list]:
         for r in tx.run(SNAPSHOT_RELATIONSHIPS)
     ]
     return nodes, rels
+
+
+IDS_FROM_SOURCES = """
+MATCH (n:Pathways)
+WHERE n.source IN $sources
+RETURN collect(n.id) AS ids
+"""
+
+
+def ids_from_sources(tx: ManagedTransaction, sources: list[str]) -> set[str]:
+    return set(tx.run(IDS_FROM_SOURCES, sources=sources).single()["ids"])
+
+
+MARK_MISSING_FROM_FEED = """
+UNWIND $ids AS gone
+MATCH (n:Pathways {id: gone})
+SET n.missing_from_feed = $stamp
+"""
+REMOVE_NODES = """
+UNWIND $ids AS gone
+MATCH (n:Pathways {id: gone})
+DETACH DELETE n
+"""
+
+
+def retire(tx: ManagedTransaction, ids: list[str], remove: bool, stamp: str) -> None:
+    if remove:
+        tx.run(REMOVE_NODES, ids=ids).consume()
+    else:
+        tx.run(MARK_MISSING_FROM_FEED, ids=ids, stamp=stamp).consume()
+    bump_graph_version(tx)

@@ -109,6 +109,15 @@ class GraphStore(ABC):
     def reset(self) -> None:
         """Empty the store."""
 
+    @abstractmethod
+    def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
+        """Ids of the nodes whose ``source`` is one of ``sources`` (e.g. a feed's files)."""
+
+    @abstractmethod
+    def retire(self, ids: Sequence[str], remove: bool, stamp: str) -> None:
+        """Nodes gone from their feed: set ``missing_from_feed`` to ``stamp``, or (``remove``)
+        delete them with their relationships."""
+
     # ---- reading -----------------------------------------------------------------------
     @abstractmethod
     def stats(self) -> dict:

@@ -168,6 +168,25 @@ class EmbeddedStore(GraphStore):
         self.refresh()
         return self.graph
 
+    def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
+        self.refresh()
+        wanted = set(sources)
+        return {n for n, a in self.graph.nodes(data=True) if a["props"].get("source") in wanted}
+
+    def retire(self, ids: Sequence[str], remove: bool, stamp: str) -> None:
+        self.refresh()
+        graph = self.graph.copy()
+        for node in ids:
+            if node not in graph:
+                continue
+            if remove:
+                graph.remove_node(node)
+            else:
+                graph.nodes[node]["props"] = {**graph.nodes[node]["props"], "missing_from_feed": stamp}
+        self._save(graph)
+        self.graph = graph
+        self._generation += 1
+
     def reset(self) -> None:
         self._save(nx.MultiDiGraph())
         self.graph = nx.MultiDiGraph()

@@ -151,6 +151,13 @@ class Neo4jStore(GraphStore):
             pass
         self._write(q.bump_graph_version)
 
+    def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
+        return self._read(q.ids_from_sources, list(sources))
+
+    def retire(self, ids: Sequence[str], remove: bool, stamp: str) -> None:
+        if ids:
+            self._write(q.retire, list(ids), remove, stamp)
+
     def version(self) -> object:
         return self._read(q.graph_version)
 
