@@ -14,7 +14,7 @@ import dash_cytoscape as cyto
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
-from pathways.analysis.gaps import GapQuery, cell_routes, gap_report, referral_network
+from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
 from pathways.errors import PathwaysError
 from pathways.gap_report import LEAD_NOTES, as_html, coverage_grid
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
@@ -97,10 +97,8 @@ def layout(**_query):
                      _table("gp-places", [("name", "Locality"), ("link_workers", "Link workers"),
                                           ("providers", "Providers")])),
             _section("Data gaps by organisation", "data_gaps",
-                     _table("gp-data", [("name", "Organisation"), ("no_contact", "No contact"),
-                                        ("no_schedule", "No schedule"),
-                                        ("no_accessibility", "No accessibility"),
-                                        ("not_reviewed", "Not reviewed")])),
+                     _table("gp-data", [("name", "Organisation")]
+                            + [(k, k.replace("_", " ").capitalize()) for k in GAP_KINDS])),
         ], className="two-columns"),
         dcc.Store(id="gp-highlight"),
     ])

@@ -148,14 +148,20 @@ def template(folder: Path):
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_ctx
 def stats(ctx: Context, fmt):
-    """Count nodes by kind and relationships by type."""
-    counts = ctx.store().stats()
+    """Count nodes by kind and relationships by type, and what services and activities lack."""
+    from pathways.analysis.gaps import data_gap_totals
+
+    store = ctx.store()
+    counts = store.stats()
+    counts["data_gaps"] = data_gap_totals(store)
     if fmt == "json":
         click.echo(json.dumps(counts, indent=2))
         return
     rows = [{"what": "node", "kind": k, "count": v} for k, v in counts["nodes"].items()]
     rows += [{"what": "relationship", "kind": k, "count": v}
              for k, v in counts["relationships"].items()]
+    rows += [{"what": "data gap", "kind": k.replace("_", " "), "count": v}
+             for k, v in counts["data_gaps"].items()]
     emit(rows, "table", ["what", "kind", "count"])
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
+from pathways.analysis.gaps import GAP_KINDS
 from pathways.formatting import to_csv
 
 LEAD_NOTES = {
@@ -26,8 +27,8 @@ LEAD_NOTES = {
     "thin_options": "Link workers who can offer activities for few needs, and localities with only "
                     "one link worker or one provider.",
     "data_gaps": "Per organisation, services and activities missing a contact route, a schedule, "
-                 "accessibility information, or a review in the last 12 months. Next step: ask "
-                 "that organisation.",
+                 "accessibility information, a location, a need they address, or a review in the "
+                 "last 12 months. Next step: ask that organisation.",
 }
 
 
@@ -71,9 +72,8 @@ def _sections(report: dict) -> Iterable[tuple[str, list[str], list[list]]]:
         ["locality", "link workers", "providers"], \
         [[r["name"], r["link_workers"], r["providers"]] for r in report["thin_options"]["localities"]]
     yield "Data gaps by organisation", \
-        ["organisation", "no contact", "no schedule", "no accessibility", "not reviewed"], \
-        [[r["name"], r["no_contact"], r["no_schedule"], r["no_accessibility"], r["not_reviewed"]]
-         for r in report["data_gaps"]]
+        ["organisation"] + [k.replace("_", " ") for k in GAP_KINDS], \
+        [[r["name"]] + [r[k] for k in GAP_KINDS] for r in report["data_gaps"]]
 
 
 def as_text(report: dict) -> str:
@@ -107,7 +107,7 @@ def as_csv(report: dict) -> str:
             rows.append({"section": "thin_localities", "id": r["id"], "name": r["name"],
                          "measure": measure, "value": r[measure]})
     for r in report["data_gaps"]:
-        for measure in ("no_contact", "no_schedule", "no_accessibility", "not_reviewed"):
+        for measure in GAP_KINDS:
             rows.append({"section": "data_gaps", "id": r["id"], "name": r["name"],
                          "measure": measure, "value": r[measure]})
     return to_csv(rows, ["section", "id", "name", "measure", "value"])

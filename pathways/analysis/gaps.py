@@ -24,7 +24,8 @@ thin_options
     single link worker or served by a single provider.
 data_gaps
     Per organisation, how many of its services and activities lack what link workers rely
-    on: a contact route, a schedule, accessibility information, a review in the last year.
+    on: a contact route, a schedule, accessibility information, a location (activities not
+    serving the whole area), a need it addresses, a review in the last year.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from pathways.graphs import activities_in, reachable
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
 
+# What a service or activity can lack that link workers rely on (see data_gaps).
+GAP_KINDS = ("no_contact", "no_schedule", "no_accessibility", "no_location", "no_need", "not_reviewed")
 THIN_NEEDS = 3  # a link worker reaching activities for fewer needs than this has thin options
 REVIEW_DAYS = 365
 
@@ -274,8 +277,7 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
 
     def bucket(org: str) -> dict:
         if org not in per_org:
-            per_org[org] = {"id": org, "name": _name(graph, org), "no_contact": 0,
-                            "no_schedule": 0, "no_accessibility": 0, "not_reviewed": 0,
+            per_org[org] = {"id": org, "name": _name(graph, org), **{k: 0 for k in GAP_KINDS},
                             "items": []}
         return per_org[org]
 
@@ -289,6 +291,11 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
             problems.append("no_schedule")
         if kind == NodeKind.ACTIVITY and not props.get("accessibility"):
             problems.append("no_accessibility")
+        if kind == NodeKind.ACTIVITY and not props.get("serves_whole_area") \
+                and not _targets(graph, node, RelType.LOCATED_IN):
+            problems.append("no_location")
+        if kind == NodeKind.ACTIVITY and not _targets(graph, node, RelType.ADDRESSES):
+            problems.append("no_need")
         reviewed = props.get("reviewed_at")
         if not reviewed or reviewed < cutoff:
             problems.append("not_reviewed")
@@ -305,8 +312,19 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
     for activity in _of_kind(graph, NodeKind.ACTIVITY):
         check(activity, providers(graph, activity))
     rows = [r for r in per_org.values() if r["items"]]
-    total = lambda r: r["no_contact"] + r["no_schedule"] + r["no_accessibility"] + r["not_reviewed"]  # noqa: E731
-    return sorted(rows, key=lambda r: (-total(r), r["name"], r["id"]))
+    return sorted(rows, key=lambda r: (-sum(r[k] for k in GAP_KINDS), r["name"], r["id"]))
+
+
+def data_gap_totals(store: GraphStore, as_of: dt.date | None = None) -> dict[str, int]:
+    """How many services and activities miss each thing link workers rely on (all
+    organisations together), for ``pathways stats``."""
+    as_of = as_of or dt.date.today()
+
+    def build(graph):
+        rows = data_gaps(graph, as_of)
+        return {k: sum(r[k] for r in rows) for k in GAP_KINDS}
+
+    return _cached(store, ("data_gap_totals", as_of), build)
 
 
 # --------------------------------------------------------------------------- report

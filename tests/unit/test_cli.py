@@ -109,6 +109,10 @@ def test_stats_json_lists_every_kind_and_type(loaded):
         "relationships": {"WORKS_FOR": 0, "PROVIDES": 2, "OFFERS": 2, "ADDRESSES": 2,
                           "LOCATED_IN": 0, "COVERS": 0, "REFERS_TO": 2, "MEMBER_OF": 0,
                           "PARTNERS_WITH": 0, "FUNDED_BY": 0},
+        # Both activities have a schedule and a need, but no access tags, locality, review
+        # date or contact (own or via their service); both services lack contact and review.
+        "data_gaps": {"no_contact": 4, "no_schedule": 0, "no_accessibility": 2,
+                      "no_location": 2, "no_need": 0, "not_reviewed": 4},
     }
 
 

@@ -246,8 +246,11 @@ def test_data_gaps_count_service_contacts_and_reviews_older_than_a_year(embedded
     load_data(embedded_store, DATED)
     [row] = gap_report(embedded_store, GapQuery(as_of=AS_OF))["data_gaps"]
     # as of 2026-11-29 a review on 2025-11-29 is exactly 365 days old (fine); 2025-11-28 is not
+    # (these bare activities also have no locality and no need: counted, and listed)
     assert {i["id"]: i["missing"] for i in row["items"]} == {"svc-silent": ["no_contact"],
-        "via-silent-svc": ["no_contact", "not_reviewed"], "never-reviewed": ["not_reviewed"]}
+        "via-silent-svc": ["no_contact", "no_location", "no_need", "not_reviewed"],
+        "never-reviewed": ["no_location", "no_need", "not_reviewed"],
+        "via-phone-svc": ["no_location", "no_need"]}
     assert (row["no_contact"], row["not_reviewed"], row["no_schedule"], row["no_accessibility"]) == (2, 2, 0, 0)
 
 
