@@ -97,15 +97,15 @@ def tie_graph(graph: nx.MultiDiGraph) -> nx.Graph:
     """Organisations joined by their existing ties, weighted by how many: PARTNERS_WITH
     (either way), each shared network (MEMBER_OF), and each referral route between them or
     their services.  Built in one pass over the relationships."""
-    owner: dict[str, str] = {}
+    owners: dict[str, set[str]] = {}  # organisation → itself; service → its providers
     ties = nx.Graph()
     for node, kind in graph.nodes(data="kind"):
         if kind == NodeKind.ORGANISATION:
-            owner[node] = node
+            owners[node] = {node}
             ties.add_node(node)
     for u, v, k in graph.edges(keys=True):
         if k == RelType.PROVIDES:
-            owner.setdefault(v, u)
+            owners.setdefault(v, set()).add(u)
 
     def add(a: str, b: str) -> None:
         if a != b:
@@ -116,8 +116,10 @@ def tie_graph(graph: nx.MultiDiGraph) -> nx.Graph:
     for u, v, k in graph.edges(keys=True):
         if k == RelType.PARTNERS_WITH:
             add(u, v)
-        elif k == RelType.REFERS_TO and u in owner and v in owner:
-            add(owner[u], owner[v])
+        elif k == RelType.REFERS_TO and u in owners and v in owners:
+            for a in sorted(owners[u]):
+                for b in sorted(owners[v]):
+                    add(a, b)
         elif k == RelType.MEMBER_OF and graph.nodes[u]["kind"] == NodeKind.ORGANISATION:
             members.setdefault(v, []).append(u)
     for group in members.values():
@@ -190,7 +192,7 @@ def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: s
         reasons.append(f"{_count(ties, 'existing tie')} between members" if ties
                        else "members have no existing ties yet")
     if all_reachable:
-        reasons.append("link workers can already reach every member's activities")
+        reasons.append("link workers can already reach activities of every member")
     else:
         missing = [_name(graph, m) for m in members if m not in reachable_members]
         reasons.append("no link worker reaches the activities of: " + ", ".join(missing))
@@ -284,15 +286,19 @@ def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
     _check_ids(graph, (a, b), NodeKind.ORGANISATION, "organisation")
     undirected = nx.Graph()
     for u, v, k in graph.edges(keys=True):
-        undirected.add_edge(u, v, label=k.value)
+        labels = undirected.get_edge_data(u, v, {"labels": set()})["labels"] | {k.value}
+        undirected.add_edge(u, v, labels=labels)
     try:
-        path = nx.shortest_path(undirected, a, b)
+        # Every shortest chain, then the one whose names (then ids) sort first: the same
+        # answer whatever order a store returns relationships in.
+        path = min(nx.all_shortest_paths(undirected, a, b),
+                   key=lambda p: ([_name(graph, n) for n in p], p))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
     steps = [{"id": a, "name": _name(graph, a), "kind": graph.nodes[a]["kind"].value, "via": None}]
     for u, v in zip(path, path[1:]):
         steps.append({"id": v, "name": _name(graph, v), "kind": graph.nodes[v]["kind"].value,
-                      "via": undirected.edges[u, v]["label"]})
+                      "via": "/".join(sorted(undirected.edges[u, v]["labels"]))})
     return steps
 
 
