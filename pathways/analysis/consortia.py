@@ -29,7 +29,7 @@ from itertools import combinations
 
 import networkx as nx
 
-from pathways.analysis.gaps import _check_ids, _name, _sources, _targets, cached_snapshot, link_workers
+from pathways.analysis.snapshot import cached_snapshot, check_ids, link_workers, name_of, sources, targets
 from pathways.errors import PathwaysError
 from pathways.graphs import reachable
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType
@@ -75,14 +75,14 @@ def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[
     """For each cell, the organisations covering it and the activities that do so."""
     cells: dict[Cell, dict[str, list[str]]] = {(n, loc): {} for n in opp.needs for loc in opp.localities}
     for need in opp.needs:
-        for activity in _sources(graph, need, RelType.ADDRESSES):
+        for activity in sources(graph, need, RelType.ADDRESSES):
             props = graph.nodes[activity]["props"]
             if graph.nodes[activity]["kind"] != NodeKind.ACTIVITY or not _fits(props, opp):
                 continue
-            places = set(_targets(graph, activity, RelType.LOCATED_IN))
+            places = set(targets(graph, activity, RelType.LOCATED_IN))
             whole = props.get("serves_whole_area") is True
-            orgs = {o for s in _sources(graph, activity, RelType.OFFERS)
-                    for o in _sources(graph, s, RelType.PROVIDES)}
+            orgs = {o for s in sources(graph, activity, RelType.OFFERS)
+                    for o in sources(graph, s, RelType.PROVIDES)}
             for loc in opp.localities:
                 if whole or loc in places:
                     for org in orgs:
@@ -148,7 +148,7 @@ def _greedy(covers: dict[str, set[Cell]], graph, ties_of: nx.Graph, max_size: in
                 continue
             ties = sum(tie_count(ties_of, org, m) for m in chosen)
             score = gain + (0.5 * ties if connected else 0)
-            key = (-score, -gain, -ties, _name(graph, org), org)
+            key = (-score, -gain, -ties, name_of(graph, org), org)
             if best_key is None or key < best_key:
                 best, best_key = org, key
         if best is None:
@@ -184,7 +184,7 @@ def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: s
                + (f" ({_count(nobody, 'cell')} no organisation covers)" if nobody else "")]
     for m in members:
         only = [c for c in covers[m] if all(c not in covers[o] for o in members if o != m)]
-        reasons.append(f"{_name(graph, m)} brings {_count(len(covers[m]), 'cell')}"
+        reasons.append(f"{name_of(graph, m)} brings {_count(len(covers[m]), 'cell')}"
                        + (f", {len(only)} that no other member covers" if only else ""))
     if len(members) == 1:
         reasons.append("one organisation alone: no partnership to build")
@@ -194,11 +194,11 @@ def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: s
     if all_reachable:
         reasons.append("link workers can already reach activities of every member")
     else:
-        missing = [_name(graph, m) for m in members if m not in reachable_members]
+        missing = [name_of(graph, m) for m in members if m not in reachable_members]
         reasons.append("no link worker reaches the activities of: " + ", ".join(missing))
     order = lambda cells: sorted([list(c) for c in cells])  # noqa: E731
     return {
-        "members": [{"id": m, "name": _name(graph, m)} for m in members],
+        "members": [{"id": m, "name": name_of(graph, m)} for m in members],
         "covered": order(covered),
         "uncovered": order(set(all_cells) - covered),
         "existing_ties": ties,
@@ -214,8 +214,8 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
         raise PathwaysError("an opportunity needs at least one need and one locality")
     if max_size < 1:
         raise PathwaysError("a consortium has at least one member")
-    _check_ids(graph, opp.needs, NodeKind.NEED, "need")
-    _check_ids(graph, opp.localities, NodeKind.LOCALITY, "locality")
+    check_ids(graph, opp.needs, NodeKind.NEED, "need")
+    check_ids(graph, opp.localities, NodeKind.LOCALITY, "locality")
     opp_cells = cell_providers(graph, opp)
     all_cells = list(opp_cells)
     covers: dict[str, set[Cell]] = {}
@@ -246,15 +246,15 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
         "opportunity": opp.as_dict(),
         "cells": [
             {"need": n, "locality": loc,
-             "organisations": [{"id": o, "name": _name(graph, o), "activities": acts}
+             "organisations": [{"id": o, "name": name_of(graph, o), "activities": acts}
                                for o, acts in sorted(opp_cells[(n, loc)].items(),
-                                                     key=lambda kv: (_name(graph, kv[0]), kv[0]))]}
+                                                     key=lambda kv: (name_of(graph, kv[0]), kv[0]))]}
             for n, loc in all_cells
         ],
         "uncoverable": [[n, loc] for n, loc in all_cells if not opp_cells[(n, loc)]],
         "overlaps": [[n, loc] for n, loc in all_cells if len(opp_cells[(n, loc)]) > 1],
         "suggestions": suggestions[: max(1, alternatives)],
-        "names": {i: _name(graph, i) for i in (*opp.needs, *opp.localities)},
+        "names": {i: name_of(graph, i) for i in (*opp.needs, *opp.localities)},
     }
 
 
@@ -269,13 +269,13 @@ def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None) -> list[di
         groups = nx.community.greedy_modularity_communities(ties, weight="weight")
     rows = []
     for group in groups:
-        needs = sorted({n for o in group for s in _targets(graph, o, RelType.PROVIDES)
-                        for a in _targets(graph, s, RelType.OFFERS)
-                        for n in _targets(graph, a, RelType.ADDRESSES)})
+        needs = sorted({n for o in group for s in targets(graph, o, RelType.PROVIDES)
+                        for a in targets(graph, s, RelType.OFFERS)
+                        for n in targets(graph, a, RelType.ADDRESSES)})
         if opp is not None:
             needs = [n for n in needs if n in opp.needs]
-        members = sorted(group, key=lambda o: (_name(graph, o), o))
-        rows.append({"members": [{"id": o, "name": _name(graph, o)} for o in members],
+        members = sorted(group, key=lambda o: (name_of(graph, o), o))
+        rows.append({"members": [{"id": o, "name": name_of(graph, o)} for o in members],
                      "needs": needs})
     return sorted(rows, key=lambda r: (-len(r["members"]), r["members"][0]["name"] if r["members"] else ""))
 
@@ -283,7 +283,7 @@ def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None) -> list[di
 def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
     """The shortest chain of existing relationships (any type, either direction) from one
     organisation to another, as nodes with the relationship that leads to each."""
-    _check_ids(graph, (a, b), NodeKind.ORGANISATION, "organisation")
+    check_ids(graph, (a, b), NodeKind.ORGANISATION, "organisation")
     undirected = nx.Graph()
     for u, v, k in graph.edges(keys=True):
         labels = undirected.get_edge_data(u, v, {"labels": set()})["labels"] | {k.value}
@@ -292,12 +292,12 @@ def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
         # Every shortest chain, then the one whose names (then ids) sort first: the same
         # answer whatever order a store returns relationships in.
         path = min(nx.all_shortest_paths(undirected, a, b),
-                   key=lambda p: ([_name(graph, n) for n in p], p))
+                   key=lambda p: ([name_of(graph, n) for n in p], p))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
-    steps = [{"id": a, "name": _name(graph, a), "kind": graph.nodes[a]["kind"].value, "via": None}]
+    steps = [{"id": a, "name": name_of(graph, a), "kind": graph.nodes[a]["kind"].value, "via": None}]
     for u, v in zip(path, path[1:]):
-        steps.append({"id": v, "name": _name(graph, v), "kind": graph.nodes[v]["kind"].value,
+        steps.append({"id": v, "name": name_of(graph, v), "kind": graph.nodes[v]["kind"].value,
                       "via": "/".join(sorted(undirected.edges[u, v]["labels"]))})
     return steps
 
@@ -322,12 +322,12 @@ def consortium_network(store: GraphStore, report: dict, index: int) -> dict:
     opp = report["opportunity"]
     wanted = members | activities | set(opp["needs"]) | set(opp["localities"])
     for activity in activities:
-        wanted.update(s for s in _sources(graph, activity, RelType.OFFERS)
-                      if set(_sources(graph, s, RelType.PROVIDES)) & members)
+        wanted.update(s for s in sources(graph, activity, RelType.OFFERS)
+                      if set(sources(graph, s, RelType.PROVIDES)) & members)
     keep = (RelType.PROVIDES, RelType.OFFERS, RelType.ADDRESSES, RelType.LOCATED_IN,
             RelType.PARTNERS_WITH, RelType.REFERS_TO)
     edges = sorted((u, k.value, v) for u, v, k in graph.subgraph(wanted).edges(keys=True) if k in keep)
-    nodes = sorted(({"id": n, "name": _name(graph, n), "kind": graph.nodes[n]["kind"].value}
+    nodes = sorted(({"id": n, "name": name_of(graph, n), "kind": graph.nodes[n]["kind"].value}
                     for n in wanted), key=lambda n: n["id"])
     uncovered = sorted({i for cell in suggestion["uncovered"] for i in cell})
     return {"nodes": nodes, "edges": edges, "members": sorted(members), "uncovered": uncovered}

@@ -31,16 +31,24 @@ data_gaps
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from pathways.errors import PathwaysError, UnknownIdError
+from pathways.analysis.snapshot import (
+    _cached,
+    check_ids,
+    link_workers,
+    name_of,
+    of_kind,
+    providers,
+    sources,
+    targets,
+)
+from pathways.errors import PathwaysError
 from pathways.graphs import activities_in, reachable
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole, RelType
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType
 from pathways.store.base import GraphStore
 
 # What a service or activity can lack that link workers rely on (see data_gaps).
@@ -57,49 +65,20 @@ class GapQuery:
     as_of: dt.date = field(default_factory=dt.date.today)
 
 
-def _name(graph: nx.MultiDiGraph, node: str) -> str:
-    return graph.nodes[node]["props"]["name"]
-
-
-def _targets(graph, node, rel: RelType) -> list[str]:
-    return [v for _, v, k in graph.out_edges(node, keys=True) if k == rel]
-
-
-def _sources(graph, node, rel: RelType) -> list[str]:
-    return [u for u, _, k in graph.in_edges(node, keys=True) if k == rel]
-
-
-def _of_kind(graph, kind: NodeKind) -> list[str]:
-    return sorted((n for n, k in graph.nodes(data="kind") if k == kind), key=lambda n: (_name(graph, n), n))
-
-
-def link_workers(graph) -> list[str]:
-    return [
-        n for n in _of_kind(graph, NodeKind.PERSON)
-        if graph.nodes[n]["props"].get("role") == PersonRole.LINK_WORKER.value
-    ]
-
-
-def providers(graph, activity: str) -> list[str]:
-    """Organisations that provide a service offering the activity (sorted ids)."""
-    return sorted({o for s in _sources(graph, activity, RelType.OFFERS)
-                   for o in _sources(graph, s, RelType.PROVIDES)})
-
-
 # --------------------------------------------------------------------------- parts
 
 
 def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list[dict]:
-    workers_in = {loc: sorted(w for w in _sources(graph, loc, RelType.COVERS) if w in reach)
+    workers_in = {loc: sorted(w for w in sources(graph, loc, RelType.COVERS) if w in reach)
                   for loc in localities}
     rows = []
     for need in needs:
-        addressing = set(_sources(graph, need, RelType.ADDRESSES))
+        addressing = set(sources(graph, need, RelType.ADDRESSES))
         addressing = activities_in(graph, addressing)
         for loc in localities:
             existing = sorted(
                 a for a in addressing
-                if loc in _targets(graph, a, RelType.LOCATED_IN)
+                if loc in targets(graph, a, RelType.LOCATED_IN)
                 or graph.nodes[a]["props"].get("serves_whole_area") is True
             )
             reached = set()
@@ -121,14 +100,14 @@ def unreached(graph, reach, max_hops: int) -> list[dict]:
     reached = set().union(*reach.values()) if reach else set()
     far = [reachable(graph, w, graph.number_of_nodes()) for w in reach]  # any length at all
     rows = []
-    for activity in _of_kind(graph, NodeKind.ACTIVITY):
+    for activity in of_kind(graph, NodeKind.ACTIVITY):
         if activity in reached:
             continue
         beyond = [hops[activity] for hops in far if activity in hops]
         rows.append({
             "id": activity,
-            "name": _name(graph, activity),
-            "provider": "; ".join(_name(graph, o) for o in providers(graph, activity)),
+            "name": name_of(graph, activity),
+            "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
             "needs_hops": min(beyond) if beyond else None,
         })
     return rows
@@ -137,24 +116,24 @@ def unreached(graph, reach, max_hops: int) -> list[dict]:
 def unreached_services(graph, reach) -> list[dict]:
     reached = set().union(*reach.values()) if reach else set()
     return [
-        {"id": s, "name": _name(graph, s),
-         "provider": "; ".join(_name(graph, o) for o in sorted(_sources(graph, s, RelType.PROVIDES)))}
-        for s in _of_kind(graph, NodeKind.SERVICE) if s not in reached
+        {"id": s, "name": name_of(graph, s),
+         "provider": "; ".join(name_of(graph, o) for o in sorted(sources(graph, s, RelType.PROVIDES)))}
+        for s in of_kind(graph, NodeKind.SERVICE) if s not in reached
     ]
 
 
 def no_inbound_route(graph) -> list[dict]:
     """Organisations with services, but no referral route into them or their services."""
     rows = []
-    for org in _of_kind(graph, NodeKind.ORGANISATION):
-        services = _targets(graph, org, RelType.PROVIDES)
+    for org in of_kind(graph, NodeKind.ORGANISATION):
+        services = targets(graph, org, RelType.PROVIDES)
         if not services:
             continue
-        inbound = _sources(graph, org, RelType.REFERS_TO) + [
-            u for s in services for u in _sources(graph, s, RelType.REFERS_TO)
+        inbound = sources(graph, org, RelType.REFERS_TO) + [
+            u for s in services for u in sources(graph, s, RelType.REFERS_TO)
         ]
         if not inbound:
-            rows.append({"id": org, "name": _name(graph, org), "services": len(services)})
+            rows.append({"id": org, "name": name_of(graph, org), "services": len(services)})
     return rows
 
 
@@ -228,7 +207,7 @@ def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
         for node, count in _losses_for_worker(graph, worker, hops, max_hops).items():
             lost[node] += count
     rows = [
-        {"id": n, "name": _name(graph, n), "kind": graph.nodes[n]["kind"].value,
+        {"id": n, "name": name_of(graph, n), "kind": graph.nodes[n]["kind"].value,
          "pairs_lost": count, "articulation_point": n in articulation}
         for n, count in lost.items()
     ]
@@ -236,26 +215,26 @@ def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
 
 
 def thin_options(graph, reach, localities) -> dict:
-    needs_total = len(_of_kind(graph, NodeKind.NEED))
+    needs_total = len(of_kind(graph, NodeKind.NEED))
     workers = []
     for worker, hops in reach.items():
         acts = activities_in(graph, hops)
-        covered = sorted({n for a in acts for n in _targets(graph, a, RelType.ADDRESSES)})
+        covered = sorted({n for a in acts for n in targets(graph, a, RelType.ADDRESSES)})
         workers.append({
-            "id": worker, "name": _name(graph, worker), "activities": len(acts),
+            "id": worker, "name": name_of(graph, worker), "activities": len(acts),
             "needs_covered": len(covered), "needs_total": needs_total, "needs": covered,
             "thin": len(covered) < min(THIN_NEEDS, needs_total),
         })
     workers.sort(key=lambda r: (r["needs_covered"], r["activities"], r["name"], r["id"]))
     places = []
     for loc in localities:
-        covering = sorted(w for w in _sources(graph, loc, RelType.COVERS) if w in reach)
-        local = [a for a in _sources(graph, loc, RelType.LOCATED_IN)
+        covering = sorted(w for w in sources(graph, loc, RelType.COVERS) if w in reach)
+        local = [a for a in sources(graph, loc, RelType.LOCATED_IN)
                  if graph.nodes[a]["kind"] == NodeKind.ACTIVITY]
         orgs = sorted({o for a in local for o in providers(graph, a)})
         if len(covering) <= 1 or len(orgs) <= 1:
             places.append({
-                "id": loc, "name": _name(graph, loc),
+                "id": loc, "name": name_of(graph, loc),
                 "link_workers": len(covering), "providers": len(orgs),
                 "link_worker_ids": covering, "provider_ids": orgs,
             })
@@ -267,7 +246,7 @@ def _missing_contact(graph, node: str) -> bool:
     if any(props.get(k) for k in ("phone", "email", "website", "referral_info")):
         return False
     if graph.nodes[node]["kind"] == NodeKind.ACTIVITY:  # the service's contact will do
-        return all(_missing_contact(graph, s) for s in _sources(graph, node, RelType.OFFERS))
+        return all(_missing_contact(graph, s) for s in sources(graph, node, RelType.OFFERS))
     return True
 
 
@@ -277,7 +256,7 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
 
     def bucket(org: str) -> dict:
         if org not in per_org:
-            per_org[org] = {"id": org, "name": _name(graph, org), **{k: 0 for k in GAP_KINDS},
+            per_org[org] = {"id": org, "name": name_of(graph, org), **{k: 0 for k in GAP_KINDS},
                             "items": []}
         return per_org[org]
 
@@ -292,9 +271,9 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
         if kind == NodeKind.ACTIVITY and not props.get("accessibility"):
             problems.append("no_accessibility")
         if kind == NodeKind.ACTIVITY and not props.get("serves_whole_area") \
-                and not _targets(graph, node, RelType.LOCATED_IN):
+                and not targets(graph, node, RelType.LOCATED_IN):
             problems.append("no_location")
-        if kind == NodeKind.ACTIVITY and not _targets(graph, node, RelType.ADDRESSES):
+        if kind == NodeKind.ACTIVITY and not targets(graph, node, RelType.ADDRESSES):
             problems.append("no_need")
         reviewed = props.get("reviewed_at")
         if not reviewed or reviewed < cutoff:
@@ -307,9 +286,9 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
                 entry["items"].append({"id": node, "name": props["name"], "kind": kind.value,
                                        "missing": problems})
 
-    for service in _of_kind(graph, NodeKind.SERVICE):
-        check(service, sorted(_sources(graph, service, RelType.PROVIDES)))
-    for activity in _of_kind(graph, NodeKind.ACTIVITY):
+    for service in of_kind(graph, NodeKind.SERVICE):
+        check(service, sorted(sources(graph, service, RelType.PROVIDES)))
+    for activity in of_kind(graph, NodeKind.ACTIVITY):
         check(activity, providers(graph, activity))
     rows = [r for r in per_org.values() if r["items"]]
     return sorted(rows, key=lambda r: (-sum(r[k] for k in GAP_KINDS), r["name"], r["id"]))
@@ -330,26 +309,19 @@ def data_gap_totals(store: GraphStore, as_of: dt.date | None = None) -> dict[str
 # --------------------------------------------------------------------------- report
 
 
-def _check_ids(graph, ids, kind: NodeKind, what: str) -> None:
-    for node in ids:
-        if node not in graph or graph.nodes[node]["kind"] != kind:
-            known = ", ".join(_of_kind(graph, kind))
-            raise UnknownIdError(node, f"{what} (known: {known})")
-
-
 def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
     """The whole gap report for a snapshot; see the module docstring for each part."""
     if not 1 <= query.max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {query.max_hops}")
-    _check_ids(graph, query.localities, NodeKind.LOCALITY, "locality")
-    _check_ids(graph, query.needs, NodeKind.NEED, "need")
-    localities = list(query.localities) or _of_kind(graph, NodeKind.LOCALITY)
-    needs = list(query.needs) or _of_kind(graph, NodeKind.NEED)
+    check_ids(graph, query.localities, NodeKind.LOCALITY, "locality")
+    check_ids(graph, query.needs, NodeKind.NEED, "need")
+    localities = list(query.localities) or of_kind(graph, NodeKind.LOCALITY)
+    needs = list(query.needs) or of_kind(graph, NodeKind.NEED)
     reach = {w: reachable(graph, w, query.max_hops) for w in link_workers(graph)}
     return {
         "max_hops": query.max_hops,
         "as_of": query.as_of.isoformat(),
-        "names": {n: _name(graph, n) for n in localities + needs},
+        "names": {n: name_of(graph, n) for n in localities + needs},
         "coverage": coverage(graph, reach, needs, localities),
         "unreached": unreached(graph, reach, query.max_hops),
         "unreached_services": unreached_services(graph, reach),
@@ -358,35 +330,6 @@ def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
         "thin_options": thin_options(graph, reach, localities),
         "data_gaps": data_gaps(graph, query.as_of),
     }
-
-
-# Per store (weakly held, so a dropped store's results can never be served to a new one that
-# happens to reuse its id): {(version, what): value} for the current version only.
-_cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
-_cache_lock = threading.Lock()
-
-
-def _cached(store: GraphStore, what, compute):
-    """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
-    version = store.version()
-    key = (version, what)
-    with _cache_lock:
-        entries = _cache.setdefault(store, {})
-        if key in entries:
-            return entries[key]
-    value = compute(cached_snapshot(store) if what != "snapshot" else None)
-    with _cache_lock:
-        entries = _cache.setdefault(store, {})
-        for old in [k for k in entries if k[0] != version]:
-            del entries[old]
-        while len(entries) >= 64:  # a handful of filter combinations per version is plenty
-            del entries[next(iter(entries))]
-        entries[key] = value
-    return value
-
-
-def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
-    return _cached(store, "snapshot", lambda _none: store.snapshot())
 
 
 def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
@@ -401,7 +344,7 @@ def referral_network(store: GraphStore) -> dict:
     def build(graph):
         keep = {NodeKind.PERSON, NodeKind.ORGANISATION, NodeKind.SERVICE, NodeKind.ACTIVITY}
         nodes = [
-            {"id": n, "name": _name(graph, n), "kind": k.value}
+            {"id": n, "name": name_of(graph, n), "kind": k.value}
             for n, k in graph.nodes(data="kind")
             if k in keep and (k != NodeKind.PERSON or n in set(link_workers(graph)))
         ]
@@ -430,8 +373,8 @@ def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEF
             best = min(options, key=lambda steps: (len(steps), [n for n, _ in steps],
                                                    [i for _, i in steps])) if options else None
             rows.append({
-                "id": activity, "name": _name(graph, activity),
-                "provider": "; ".join(_name(graph, o) for o in providers(graph, activity)),
+                "id": activity, "name": name_of(graph, activity),
+                "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
                 "route": [i for _, i in best] if best else None,
                 "route_names": " → ".join(n for n, _ in best) if best else "no route",
             })

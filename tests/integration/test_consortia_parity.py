@@ -15,7 +15,7 @@ from itertools import combinations
 import pytest
 
 from pathways.analysis.consortia import Opportunity, chain_between, consortia
-from pathways.analysis.gaps import cached_snapshot
+from pathways.analysis.snapshot import cached_snapshot
 from pathways.loading import load_paths
 from tests.conftest import load_data
 from tests.unit.test_consortia import cells_of, cellset, covers_of, random_opportunities, random_world

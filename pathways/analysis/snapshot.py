@@ -1,0 +1,82 @@
+"""Whole-graph snapshots for analyses, cached per store and data version, and the small
+graph helpers the analyses share (names, neighbours by relationship type, link workers).
+
+A snapshot is the ``networkx.MultiDiGraph`` :meth:`GraphStore.snapshot` returns; every
+analysis computed from it gives the same answer whichever store it came from.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import networkx as nx
+
+from pathways.errors import UnknownIdError
+from pathways.model import NodeKind, PersonRole, RelType
+from pathways.store.base import GraphStore
+
+
+def name_of(graph: nx.MultiDiGraph, node: str) -> str:
+    return graph.nodes[node]["props"]["name"]
+
+
+def targets(graph, node, rel: RelType) -> list[str]:
+    return [v for _, v, k in graph.out_edges(node, keys=True) if k == rel]
+
+
+def sources(graph, node, rel: RelType) -> list[str]:
+    return [u for u, _, k in graph.in_edges(node, keys=True) if k == rel]
+
+
+def of_kind(graph, kind: NodeKind) -> list[str]:
+    return sorted((n for n, k in graph.nodes(data="kind") if k == kind), key=lambda n: (name_of(graph, n), n))
+
+
+def link_workers(graph) -> list[str]:
+    return [
+        n for n in of_kind(graph, NodeKind.PERSON)
+        if graph.nodes[n]["props"].get("role") == PersonRole.LINK_WORKER.value
+    ]
+
+
+def providers(graph, activity: str) -> list[str]:
+    """Organisations that provide a service offering the activity (sorted ids)."""
+    return sorted({o for s in sources(graph, activity, RelType.OFFERS)
+                   for o in sources(graph, s, RelType.PROVIDES)})
+
+
+def check_ids(graph, ids, kind: NodeKind, what: str) -> None:
+    for node in ids:
+        if node not in graph or graph.nodes[node]["kind"] != kind:
+            known = ", ".join(of_kind(graph, kind))
+            raise UnknownIdError(node, f"{what} (known: {known})")
+
+
+# Per store (weakly held, so a dropped store's results can never be served to a new one that
+# happens to reuse its id): {(version, what): value} for the current version only.
+_cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def _cached(store: GraphStore, what, compute):
+    """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
+    version = store.version()
+    key = (version, what)
+    with _cache_lock:
+        entries = _cache.setdefault(store, {})
+        if key in entries:
+            return entries[key]
+    value = compute(cached_snapshot(store) if what != "snapshot" else None)
+    with _cache_lock:
+        entries = _cache.setdefault(store, {})
+        for old in [k for k in entries if k[0] != version]:
+            del entries[old]
+        while len(entries) >= 64:  # a handful of filter combinations per version is plenty
+            del entries[next(iter(entries))]
+        entries[key] = value
+    return value
+
+
+def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
+    return _cached(store, "snapshot", lambda _none: store.snapshot())
