@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from pathways.analysis.snapshot import (
-    _cached,
+    cached_analysis,
     check_ids,
     link_workers,
     name_of,
@@ -303,7 +303,7 @@ def data_gap_totals(store: GraphStore, as_of: dt.date | None = None) -> dict[str
         rows = data_gaps(graph, as_of)
         return {k: sum(r[k] for r in rows) for k in GAP_KINDS}
 
-    return _cached(store, ("data_gap_totals", as_of), build)
+    return cached_analysis(store, ("data_gap_totals", as_of), build)
 
 
 # --------------------------------------------------------------------------- report
@@ -334,7 +334,7 @@ def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
 
 def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
     """The gap report for a store, cached until the store's data changes."""
-    return _cached(store, query, lambda graph: compute_gaps(graph, query))
+    return cached_analysis(store, query, lambda graph: compute_gaps(graph, query))
 
 
 def referral_network(store: GraphStore) -> dict:
@@ -355,7 +355,7 @@ def referral_network(store: GraphStore) -> dict:
         )
         return {"nodes": sorted(nodes, key=lambda n: n["id"]), "edges": edges}
 
-    return _cached(store, "referral_network", build)
+    return cached_analysis(store, "referral_network", build)
 
 
 def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEFAULT_MAX_HOPS) -> list[dict]:
@@ -380,4 +380,4 @@ def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEF
             })
         return rows
 
-    return _cached(store, ("cell", need, locality, max_hops), build)
+    return cached_analysis(store, ("cell", need, locality, max_hops), build)

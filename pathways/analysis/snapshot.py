@@ -59,7 +59,7 @@ _cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionar
 _cache_lock = threading.Lock()
 
 
-def _cached(store: GraphStore, what, compute):
+def cached_analysis(store: GraphStore, what, compute):
     """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
     version = store.version()
     key = (version, what)
@@ -79,4 +79,4 @@ def _cached(store: GraphStore, what, compute):
 
 
 def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
-    return _cached(store, "snapshot", lambda _none: store.snapshot())
+    return cached_analysis(store, "snapshot", lambda _none: store.snapshot())
