@@ -1,0 +1,119 @@
+"""The analysis commands of ``pathways``: ``gaps`` and ``consortia``.
+
+Thin like the rest of the CLI: parse options, call the analysis, format the report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pathways.cli import Context, cli, pass_ctx, write_output
+from pathways.errors import PathwaysError
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
+
+
+@cli.command()
+@click.option("--locality", "localities", multiple=True, help="Locality id; repeatable [all].")
+@click.option("--need", "needs", multiple=True, help="Need id; repeatable [all].")
+@click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
+              show_default=True)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge 'not reviewed for 12 months' as of this date [today].")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]),
+              default="table")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to a file (the HTML report is one self-contained file).")
+@pass_ctx
+def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
+    """Where the network fails people: coverage, unreached provision, single points of
+    failure, thin options and data gaps."""
+    import datetime as dt
+
+    from pathways import gap_report as fmt_report
+    from pathways.analysis.gaps import GapQuery, gap_report
+
+    query = GapQuery(tuple(localities), tuple(needs), max_hops,
+                     as_of.date() if as_of else dt.date.today())
+    report = gap_report(ctx.store(), query)
+    if fmt == "json":
+        text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = fmt_report.as_csv(report)
+    elif fmt == "html":
+        text = fmt_report.as_html(report)
+    else:
+        text = fmt_report.as_text(report)
+    write_output(text, fmt, output)
+
+
+@cli.command()
+@click.option("--need", "needs", multiple=True, help="Need id; repeatable.")
+@click.option("--locality", "localities", multiple=True, help="Locality id; repeatable.")
+@click.option("--opportunity", "opportunity_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='A JSON file: {"needs": [...], "localities": [...], "free_only": false, ...}.')
+@click.option("--free", "free_only", is_flag=True, help="Only free activities count.")
+@click.option("--access", multiple=True, help="Accessibility tag every activity must have.")
+@click.option("--age-min", type=click.IntRange(0), default=None, help="Youngest person to serve.")
+@click.option("--age-max", type=click.IntRange(0), default=None, help="Oldest person to serve.")
+@click.option("--max-size", type=click.IntRange(1, 20), default=4, show_default=True,
+              help="Most organisations in a consortium.")
+@click.option("--between", nargs=2, default=None, metavar="ORG ORG",
+              help="Also show the shortest chain of relationships between two organisations.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]),
+              default="table", help="html: a one-page printable summary of the best suggestion.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_ctx
+def consortia(ctx: Context, needs, localities, opportunity_file, free_only, access, age_min,
+              age_max, max_size, between, fmt, output):
+    """Which organisations could respond together to a commissioning opportunity."""
+    from pathways import consortia_report as fmt_report
+    from pathways.analysis import consortia as analysis
+
+    opp = _opportunity(opportunity_file, needs, localities, free_only, access, age_min, age_max)
+    store = ctx.store()
+    report = analysis.consortia(store, opp, max_size=max_size)
+    if between:
+        report["chain"] = analysis.chain_between(analysis.cached_snapshot(store), *between)
+    if fmt == "json":
+        text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = fmt_report.as_csv(report)
+    elif fmt == "html":
+        if not report["suggestions"]:
+            raise PathwaysError("no organisation covers any cell of this opportunity")
+        text = fmt_report.as_html_summary(report, 0)
+    else:
+        text = fmt_report.as_text(report)
+        if between:
+            chain = report["chain"]
+            text += ("\nChain: " + " ".join(
+                (f"-[{s['via']}]- " if s["via"] else "") + s["name"] for s in chain)
+                if chain else "\nNo chain of relationships joins them.") + "\n"
+    write_output(text, fmt, output)
+
+
+def _opportunity(path, needs, localities, free_only, access, age_min, age_max):
+    from pathways.analysis.consortia import Opportunity
+
+    data: dict = {}
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError) as exc:
+            raise PathwaysError(f"cannot read the opportunity file {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise PathwaysError(f"{path}: expected a JSON object with needs and localities")
+    try:
+        return Opportunity(
+            needs=tuple(needs) or tuple(data.get("needs", ())),
+            localities=tuple(localities) or tuple(data.get("localities", ())),
+            free_only=free_only or bool(data.get("free_only", False)),
+            access=tuple(access) or tuple(data.get("access", ())),
+            age_min=age_min if age_min is not None else data.get("age_min"),
+            age_max=age_max if age_max is not None else data.get("age_max"),
+        )
+    except TypeError as exc:
+        raise PathwaysError(f"the opportunity is not valid: {exc}") from exc
