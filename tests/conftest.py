@@ -24,6 +24,10 @@ from pathways.store.base import GraphStore
 from pathways.store.embedded import EmbeddedStore
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The team's shared reference data sits beside the checkout (CI lays it there too);
+# PATHWAYS_SHARED points elsewhere.
+SHARED = Path(os.environ.get("PATHWAYS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+HSDS_EXAMPLES = SHARED / "fixtures" / "hsds3-spec-examples"
 
 
 def pytest_sessionstart(session):

@@ -8,10 +8,10 @@ from pathlib import Path
 from pathways.analysis.pathways import pathways_from
 from pathways.loading import load_feed, load_paths
 from pathways.store import PathwayFilter
-from tests.conftest import write_folder
+from tests.conftest import HSDS_EXAMPLES, write_folder
 
 ORUK = Path(__file__).parents[1] / "fixtures" / "oruk"
-HSDS = Path(__file__).parents[2].parent / "shared" / "fixtures" / "hsds3-spec-examples"
+HSDS = HSDS_EXAMPLES
 
 
 def test_oruk_and_hsds_feeds_give_the_same_stats_on_both_stores(embedded_store, neo4j_store):

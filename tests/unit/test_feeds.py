@@ -24,10 +24,10 @@ from pathways.model import (
 )
 from pathways.store.base import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
-from tests.conftest import write_folder
+from tests.conftest import HSDS_EXAMPLES, write_folder
 
 ORUK = Path(__file__).parent.parent / "fixtures" / "oruk"
-HSDS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "hsds3-spec-examples"
+HSDS = HSDS_EXAMPLES
 STAFF_EMAILS = ("jo.reviewer@council.example.gov.uk", "sam.checker@council.example.gov.uk")
 
 needs_hsds = pytest.mark.skipif(not HSDS.exists(), reason=f"HSDS examples not found at {HSDS}")
