@@ -16,12 +16,34 @@ from __future__ import annotations
 
 from collections.abc import Container, Hashable
 
+import weakref
+
 import networkx as nx
 
 from pathways.model import PATHWAY_RELS, NodeKind
 
 Step = tuple[str, str]  # (name, id) of one node on a path
 _FOLLOW = frozenset(PATHWAY_RELS)
+_ADJACENCY: "weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
+
+
+def pathway_adjacency(graph: nx.MultiDiGraph) -> tuple[dict[str, list], dict[str, list]]:
+    """``(out, in)``: for each node, its (neighbour, type) pairs along pathway relationships.
+
+    Plain dicts, built once per snapshot (snapshots are never changed in place: a store
+    replaces its graph on every write), because networkx edge views are slow to create in
+    the inner loops of whole-graph analyses.
+    """
+    found = _ADJACENCY.get(graph)
+    if found is None:
+        out: dict[str, list] = {}
+        into: dict[str, list] = {}
+        for u, v, key in graph.edges(keys=True):
+            if key in _FOLLOW:
+                out.setdefault(u, []).append((v, key))
+                into.setdefault(v, []).append((u, key))
+        found = _ADJACENCY[graph] = (out, into)
+    return found
 
 
 def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
@@ -42,14 +64,15 @@ def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, t
     """
     if start not in graph:
         return {}
+    out, _ = pathway_adjacency(graph)
     names = {start: (graph.nodes[start]["props"]["name"],)}
     ids = {start: (start,)}
     frontier = [start]
     for _ in range(max_hops):
         layer: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for node in frontier:
-            for _, target, key in graph.out_edges(node, keys=True):
-                if key not in _FOLLOW or target in names:
+            for target, _key in out.get(node, ()):
+                if target in names:
                     continue
                 candidate = (names[node] + (graph.nodes[target]["props"]["name"],),
                              ids[node] + (target,))
@@ -76,13 +99,14 @@ def reachable(
     """
     if start not in graph or start == without_node:
         return {}
+    out, _ = pathway_adjacency(graph)
     hops = {start: 0}
     frontier = [start]
     for depth in range(1, max_hops + 1):
         layer = []
         for node in frontier:
-            for _, target, key in graph.out_edges(node, keys=True):
-                if key not in _FOLLOW or target in hops or target == without_node:
+            for target, key in out.get(node, ()):
+                if target in hops or target == without_node:
                     continue
                 if without_edge is not None and (node, target, key) == without_edge:
                     continue
@@ -90,6 +114,25 @@ def reachable(
                 layer.append(target)
         if not layer:
             break
+        frontier = layer
+    return hops
+
+
+def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | None = None) -> dict[str, int]:
+    """Hops from the nearest of ``starts`` to every node reachable from any of them (one
+    breadth-first search from all of them at once), within ``max_hops`` if given."""
+    out, _ = pathway_adjacency(graph)
+    hops = {s: 0 for s in starts if s in graph}
+    frontier = list(hops)
+    depth = 0
+    while frontier and (max_hops is None or depth < max_hops):
+        depth += 1
+        layer = []
+        for node in frontier:
+            for target, _key in out.get(node, ()):
+                if target not in hops:
+                    hops[target] = depth
+                    layer.append(target)
         frontier = layer
     return hops
 

@@ -47,7 +47,7 @@ from pathways.analysis.snapshot import (
     targets,
 )
 from pathways.errors import PathwaysError
-from pathways.graphs import activities_in, reachable
+from pathways.graphs import activities_in, nearest_sources, pathway_adjacency, reachable
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType
 from pathways.store.base import GraphStore
 
@@ -69,21 +69,28 @@ class GapQuery:
 
 
 def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list[dict]:
+    """One pass over the activities builds every cell (not one scan per cell)."""
+    wanted_needs, wanted_places = set(needs), set(localities)
+    cells: dict[tuple[str, str], list[str]] = {(n, loc): [] for n in needs for loc in localities}
+    for activity in of_kind(graph, NodeKind.ACTIVITY):
+        addressed = wanted_needs.intersection(targets(graph, activity, RelType.ADDRESSES))
+        if not addressed:
+            continue
+        if graph.nodes[activity]["props"].get("serves_whole_area") is True:
+            places = wanted_places
+        else:
+            places = wanted_places.intersection(targets(graph, activity, RelType.LOCATED_IN))
+        for need in addressed:
+            for place in places:
+                cells[(need, place)].append(activity)
     workers_in = {loc: sorted(w for w in sources(graph, loc, RelType.COVERS) if w in reach)
                   for loc in localities}
+    local_reach = {loc: set().union(*(reach[w] for w in workers_in[loc])) for loc in localities}
     rows = []
     for need in needs:
-        addressing = set(sources(graph, need, RelType.ADDRESSES))
-        addressing = activities_in(graph, addressing)
         for loc in localities:
-            existing = sorted(
-                a for a in addressing
-                if loc in targets(graph, a, RelType.LOCATED_IN)
-                or graph.nodes[a]["props"].get("serves_whole_area") is True
-            )
-            reached = set()
-            for worker in workers_in[loc]:
-                reached.update(a for a in existing if a in reach[worker])
+            existing = sorted(cells[(need, loc)])
+            reached = local_reach[loc].intersection(existing)
             rows.append({
                 "need": need,
                 "locality": loc,
@@ -98,17 +105,16 @@ def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list
 
 def unreached(graph, reach, max_hops: int) -> list[dict]:
     reached = set().union(*reach.values()) if reach else set()
-    far = [reachable(graph, w, graph.number_of_nodes()) for w in reach]  # any length at all
+    nearest = nearest_sources(graph, list(reach))  # routes of any length, from any worker
     rows = []
     for activity in of_kind(graph, NodeKind.ACTIVITY):
         if activity in reached:
             continue
-        beyond = [hops[activity] for hops in far if activity in hops]
         rows.append({
             "id": activity,
             "name": name_of(graph, activity),
             "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
-            "needs_hops": min(beyond) if beyond else None,
+            "needs_hops": nearest.get(activity),
         })
     return rows
 
@@ -145,14 +151,14 @@ def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) 
     enters the node's dominator subtree from outside within the hop limit, everything in
     it is lost; only then is a breadth-first search without the node needed.
     """
-    pathway = (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS)
+    out, into = pathway_adjacency(graph)
     dag = nx.DiGraph()
     dag.add_node(worker)
     for u, depth in hops.items():
         if depth >= max_hops:
             continue
-        for _, v, k in graph.out_edges(u, keys=True):
-            if k in pathway and hops.get(v) == depth + 1:
+        for v, _key in out.get(u, ()):
+            if hops.get(v) == depth + 1:
                 dag.add_edge(u, v)
     children: dict[str, list[str]] = defaultdict(list)
     for node, dominator in nx.immediate_dominators(dag, worker).items():
@@ -177,9 +183,9 @@ def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) 
         if not dominated:
             continue
         side_entry = any(
-            u not in below and k in pathway and u in hops and hops[u] < max_hops
+            u not in below and u in hops and hops[u] < max_hops
             for v in below - {candidate}
-            for u, _, k in graph.in_edges(v, keys=True)
+            for u, _key in into.get(v, ())
         )
         if side_entry:
             after = reachable(graph, worker, max_hops, without_node=candidate)
