@@ -22,11 +22,13 @@ def name_of(graph: nx.MultiDiGraph, node: str) -> str:
 
 
 def targets(graph, node, rel: RelType) -> list[str]:
-    return [v for _, v, k in graph.out_edges(node, keys=True) if k == rel]
+    """Nodes ``node`` points to by a ``rel`` relationship (``succ`` maps target → keys)."""
+    return [v for v, keys in graph.succ[node].items() if rel in keys]
 
 
 def sources(graph, node, rel: RelType) -> list[str]:
-    return [u for u, _, k in graph.in_edges(node, keys=True) if k == rel]
+    """Nodes that point to ``node`` by a ``rel`` relationship."""
+    return [u for u, keys in graph.pred[node].items() if rel in keys]
 
 
 def of_kind(graph, kind: NodeKind) -> list[str]:
