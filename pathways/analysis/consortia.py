@@ -29,7 +29,7 @@ from itertools import combinations
 
 import networkx as nx
 
-from pathways.analysis.snapshot import cached_snapshot, check_ids, link_workers, name_of, sources, targets
+from pathways.analysis.snapshot import cached_analysis, cached_snapshot, check_ids, link_workers, name_of, sources, targets
 from pathways.errors import PathwaysError
 from pathways.graphs import reachable
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType
@@ -258,15 +258,24 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
     }
 
 
-def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None) -> list[dict]:
-    """Communities of organisations (networkx greedy modularity, deterministic) over their
-    existing ties, each with the needs its members' activities address."""
+def communities(graph: nx.MultiDiGraph) -> list[set[str]]:
+    """Natural groupings of organisations over their existing ties: networkx Louvain with a
+    fixed seed on a tie graph built in sorted order, so every store gets the same groups."""
     ties = tie_graph(graph)
-    orgs = list(ties.nodes)
-    if ties.number_of_edges() == 0:
-        groups = [{o} for o in orgs]
-    else:
-        groups = nx.community.greedy_modularity_communities(ties, weight="weight")
+    ordered = nx.Graph()
+    ordered.add_nodes_from(sorted(ties.nodes))
+    ordered.add_edges_from(sorted((min(a, b), max(a, b), d) for a, b, d in ties.edges(data=True)))
+    if ordered.number_of_edges() == 0:
+        return [{o} for o in ordered.nodes]
+    return nx.community.louvain_communities(ordered, weight="weight", seed=0)
+
+
+def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None,
+              groups: list[set[str]] | None = None) -> list[dict]:
+    """Communities of organisations (see :func:`communities`), each with the needs its
+    members' activities address (only the opportunity's, when one is given)."""
+    if groups is None:
+        groups = communities(graph)
     rows = []
     for group in groups:
         needs = sorted({n for o in group for s in targets(graph, o, RelType.PROVIDES)
@@ -306,7 +315,8 @@ def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4, alternativ
     """The consortium report for a store (the snapshot is cached per store version)."""
     graph = cached_snapshot(store)
     report = suggest(graph, opp, max_size, alternatives)
-    report["landscape"] = landscape(graph, opp)
+    groups = cached_analysis(store, "communities", communities)  # the slow part at scale
+    report["landscape"] = landscape(graph, opp, groups)
     return report
 
 
