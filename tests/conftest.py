@@ -128,6 +128,19 @@ def load_data(store: GraphStore, data: dict[str, list[dict]]):
     return store.write(plan.nodes, plan.rels)
 
 
+def first_difference(left, right, where="report"):
+    """Where two reports first differ, for a failure message a person can act on."""
+    if isinstance(left, dict) and isinstance(right, dict) and left.keys() == right.keys():
+        for key in left:
+            if left[key] != right[key]:
+                return first_difference(left[key], right[key], f"{where}[{key!r}]")
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        for index, (a, b) in enumerate(zip(left, right)):
+            if a != b:
+                return first_difference(a, b, f"{where}[{index}]")
+    return f"{where}: embedded {left!r} != neo4j {right!r}"
+
+
 def write_folder(folder: Path, tables: dict[str, list[list]]) -> Path:
     """Write ``{"people": [[header...], [row...]], ...}`` as CSV files in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import pytest
 from pathways.analysis.consortia import Opportunity, chain_between, consortia
 from pathways.analysis.snapshot import cached_snapshot
 from pathways.loading import load_paths
-from tests.conftest import load_data
+from tests.conftest import first_difference, load_data
 from tests.unit.test_consortia import cells_of, cellset, covers_of, random_opportunities, random_world
 
 pytestmark = pytest.mark.neo4j
@@ -34,19 +34,6 @@ DEMO_OPPORTUNITIES = [
 @pytest.fixture
 def both(embedded_store, neo4j_store):
     return embedded_store, neo4j_store
-
-
-def first_difference(left, right, where="report"):
-    """Where two reports first differ, for a failure message a person can act on."""
-    if isinstance(left, dict) and isinstance(right, dict) and left.keys() == right.keys():
-        for key in left:
-            if left[key] != right[key]:
-                return first_difference(left[key], right[key], f"{where}[{key!r}]")
-    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
-        for index, (a, b) in enumerate(zip(left, right)):
-            if a != b:
-                return first_difference(a, b, f"{where}[{index}]")
-    return f"{where}: embedded {left!r} != neo4j {right!r}"
 
 
 COVERING = """

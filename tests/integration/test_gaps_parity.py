@@ -16,7 +16,7 @@ import pytest
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.loading import load_paths
 from pathways.model import NodeKind
-from tests.conftest import load_data
+from tests.conftest import first_difference, load_data
 from tests.unit.test_gaps import random_tables
 
 AS_OF = dt.date(2026, 11, 29)
@@ -32,19 +32,6 @@ def described(graph) -> tuple[dict, dict]:
     edges = {(u, k, v): strip(a.get("props", {})) for u, v, k, a in graph.edges(keys=True, data=True)}
     assert graph.number_of_edges() == len(edges)  # no relationship listed twice
     return nodes, edges
-
-
-def first_difference(left, right, where="report"):
-    """Where two reports first differ, for a failure message a person can act on."""
-    if isinstance(left, dict) and isinstance(right, dict) and left.keys() == right.keys():
-        for key in left:
-            if left[key] != right[key]:
-                return first_difference(left[key], right[key], f"{where}[{key!r}]")
-    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
-        for index, (a, b) in enumerate(zip(left, right)):
-            if a != b:
-                return first_difference(a, b, f"{where}[{index}]")
-    return f"{where}: embedded {left!r} != neo4j {right!r}"
 
 
 # ------------------------------------------------------------------ each store on its own
