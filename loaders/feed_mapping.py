@@ -11,16 +11,13 @@ import re
 import unicodedata
 
 from loaders.feed_records import (
-    EMAIL_RE,
     Feed,
     OrgRecord,
-    QualityReport,
     ServiceRecord,
     SiteRecord,
-    clean_text,
-    iso_date,
-    text_of,
 )
+from loaders.feed_text import EMAIL_RE, clean_text, iso_date, text_of
+from loaders.quality import QualityReport
 from loaders.living_db import LoadPlan, content_hash
 from loaders.need_terms import NEED_NAMES, need_for_term
 from pathways.model import (

@@ -1,5 +1,6 @@
-"""What the ORUK and HSDS readers share: the quality report, text cleaning, JSON pages,
-duplicate merging, and the format-neutral records both readers produce.
+"""What the ORUK and HSDS readers share: JSON pages, duplicate merging, the staff-metadata
+rule, and the format-neutral records both readers produce (the quality report is in
+:mod:`loaders.quality`, text cleaning in :mod:`loaders.feed_text`).
 
 :mod:`loaders.oruk` and :mod:`loaders.hsds` turn a feed into :class:`Feed` (organisations,
 services, and the sites where each service runs); :mod:`loaders.feeds` maps those onto the
@@ -8,225 +9,14 @@ model.  Pure: reading a file is the only I/O here.
 
 from __future__ import annotations
 
-import csv
-import html
 import json
 import re
-from collections import Counter
-from dataclasses import asdict, dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.feed_text import EMAIL_RE, iso_date, tidy
 from loaders.files import decode_bytes
-from loaders.living_db import parse_date
-
-ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")
-
-
-# --------------------------------------------------------------------------- quality report
-
-
-@dataclass(frozen=True, order=True)
-class QualityEntry:
-    """One record (or one field of it) the import dropped, repaired, merged or could not map.
-
-    ``record_id`` is the node id it would have (``oruk:service:12``) or a file name; ``rule``
-    is a short code that groups entries in the summary; ``reason`` says it in plain words.
-    Entries never hold the values of staff metadata.
-    """
-
-    record_id: str
-    field: str
-    action: str
-    rule: str
-    reason: str
-    source: str = ""
-
-
-@dataclass
-class QualityReport:
-    """Every record dropped, repaired, merged, unmapped or disappeared, and what was loaded."""
-
-    entries: list[QualityEntry] = field(default_factory=list)
-    loaded: dict[str, int] = field(default_factory=dict)
-    _seen: set = field(default_factory=set, repr=False, compare=False)
-
-    def add(self, record_id: str, field_name: str, action: str, rule: str, reason: str,
-            source: str = "") -> None:
-        """Record one entry (an identical entry is kept once)."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}")
-        entry = QualityEntry(record_id, field_name, action, rule, reason, source)
-        if entry not in self._seen:
-            self._seen.add(entry)
-            self.entries.append(entry)
-
-    @property
-    def disappeared(self) -> list[str]:
-        """Ids that the previous import had and this feed no longer holds."""
-        return sorted(e.record_id for e in self.entries if e.action == "disappeared")
-
-    def counts(self) -> dict[str, int]:
-        """Entries per action."""
-        found = Counter(entry.action for entry in self.entries)
-        return {action: found[action] for action in ACTIONS}
-
-    def by_rule(self) -> dict[tuple[str, str], int]:
-        """Entries per (action, rule), sorted."""
-        return dict(sorted(Counter((e.action, e.rule) for e in self.entries).items()))
-
-    def summary(self) -> str:
-        """What was loaded, then each action with its reasons, e.g.
-        ``Dropped 3: empty name 2, inactive service 1.``"""
-        loaded = ", ".join(f"{kind} {n}" for kind, n in self.loaded.items()) or "nothing"
-        lines = [f"Loaded: {loaded}."]
-        rules = self.by_rule()
-        for action, count in self.counts().items():
-            if count:
-                reasons = ", ".join(f"{rule.replace('-', ' ')} {n}"
-                                    for (a, rule), n in rules.items() if a == action)
-                lines.append(f"{action.capitalize()} {count}: {reasons}.")
-        if len(lines) == 1:
-            lines.append("Nothing dropped, repaired, merged or unmapped.")
-        return "\n".join(lines)
-
-    def rows(self) -> list[dict]:
-        return [asdict(entry) for entry in sorted(self.entries)]
-
-    def write_csv(self, path: Path | str) -> Path:
-        """The entries as a CSV Excel opens (UTF-8 with BOM)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        names = [f.name for f in QualityEntry.__dataclass_fields__.values()]
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(self.rows())
-        return out
-
-    def write_json(self, path: Path | str) -> Path:
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "loaded": self.loaded,
-            "counts": self.counts(),
-            "by_rule": [{"action": a, "rule": r, "count": n}
-                        for (a, r), n in self.by_rule().items()],
-            "entries": self.rows(),
-        }
-        out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        return out
-
-
-# --------------------------------------------------------------------------- text
-
-_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
-_ENTITY_RE = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
-_BLOCK_TAGS = frozenset(
-    "p div section article header footer ul ol table tr h1 h2 h3 h4 h5 h6 blockquote pre hr"
-    .split()
-)
-_SKIP_TAGS = frozenset({"script", "style", "head", "title"})
-EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-class _TextExtractor(HTMLParser):
-    """Collects the text of an HTML fragment; a link keeps its address after its words."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.links: list[tuple[str, int]] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _SKIP_TAGS:
-            self.skipping += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag == "li":
-            self.parts.append("\n- ")
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-        elif tag == "a":
-            self.links.append(((dict(attrs).get("href") or "").strip(), len(self.parts)))
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP_TAGS:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-        elif tag == "a" and self.links:
-            href, start = self.links.pop()
-            words = "".join(self.parts[start:])
-            shown = href.removeprefix("mailto:").removeprefix("tel:")
-            if href and not href.lower().startswith(("javascript:", "#", "data:")):
-                if shown.rstrip("/") not in words:
-                    self.parts.append(f" ({shown})")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def _tidy(text: str, multiline: bool) -> str:
-    text = text.replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
-    if not multiline:
-        return re.sub(r"\s+", " ", text).strip()
-    lines = [re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def html_to_text(markup: str) -> str:
-    """Plain text from an HTML fragment: tags gone, paragraphs kept, links kept.
-
-    >>> html_to_text('<p>Art &amp; chat.</p><p>See <a href="https://x.org/art">our page</a></p>')
-    'Art & chat.\\n\\nSee our page (https://x.org/art)'
-    >>> html_to_text('<a href="https://x.org">https://x.org</a><script>alert(1)</script>')
-    'https://x.org'
-    """
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    return _tidy("".join(parser.parts), multiline=True)
-
-
-def clean_text(value: object, *, multiline: bool = False) -> tuple[str, set[str]]:
-    """Text fit to store, and what was done to it: ``html``, ``entities``, ``trimmed``.
-
-    HTML becomes plain text (links kept); entities, even double-encoded ones, are decoded.
-    """
-    if value is None or isinstance(value, (dict, list, bool)):
-        return "", set()
-    raw = str(value)
-    text, notes = raw, set()
-    for _ in range(3):
-        if _TAG_RE.search(text):
-            text, notes = html_to_text(text), notes | {"html"}
-        elif _ENTITY_RE.search(text):
-            text, notes = html.unescape(text), notes | {"entities"}
-        else:
-            break
-    tidy = _tidy(text, multiline)
-    if not notes and tidy != raw:
-        notes.add("trimmed")
-    return tidy, notes
-
-
-def text_of(value: object) -> str:
-    """A scalar as plain, tidy one-line text (no reporting); ``''`` for anything else."""
-    return clean_text(value)[0]
-
-
-def iso_date(value: object) -> str:
-    """``2023-03-15T10:30:45Z`` or ``15/03/2023`` → ``2023-03-15``; ``''`` if not a date."""
-    text = text_of(value)
-    for candidate in (text[:10], text):
-        try:
-            return parse_date(candidate)
-        except ValueError:
-            continue
-    return ""
+from loaders.quality import QualityReport
 
 
 # --------------------------------------------------------------------------- records
@@ -398,7 +188,7 @@ def agrees(a: object, b: object) -> bool:
         return _canonical(a) == _canonical(b)
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
-    return _tidy(str(a), multiline=False) == _tidy(str(b), multiline=False)
+    return tidy(str(a), multiline=False) == tidy(str(b), multiline=False)
 
 
 def _richness(data: dict) -> int:

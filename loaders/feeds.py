@@ -17,11 +17,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from loaders.feed_records import (
-    QualityEntry,
-    QualityReport,
     read_json_documents,
     unpage,
 )
+from loaders.quality import QualityEntry, QualityReport
 from loaders.feed_mapping import Mapper
 from loaders.hsds import read_hsds
 from loaders.living_db import LoadPlan

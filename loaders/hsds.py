@@ -21,7 +21,6 @@ from loaders.feed_records import (
     Feed,
     Found,
     OrgRecord,
-    QualityReport,
     ServiceRecord,
     SiteRecord,
     dicts,
@@ -31,10 +30,11 @@ from loaders.feed_records import (
     merge_duplicates,
     read_json_documents,
     record_id,
-    text_of,
     unpage,
     withhold_staff_metadata,
 )
+from loaders.feed_text import text_of
+from loaders.quality import QualityReport
 from loaders.files import decode_bytes
 
 CHARITY_SCHEMES = {"GB-CHC", "GB-SC", "GB-NIC"}  # org-id.guide registers of charities

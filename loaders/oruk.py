@@ -20,7 +20,6 @@ from loaders.feed_records import (
     Feed,
     Found,
     OrgRecord,
-    QualityReport,
     ServiceRecord,
     SiteRecord,
     dicts,
@@ -30,10 +29,11 @@ from loaders.feed_records import (
     merge_duplicates,
     read_json_documents,
     record_id,
-    text_of,
     unpage,
     withhold_staff_metadata,
 )
+from loaders.feed_text import text_of
+from loaders.quality import QualityReport
 
 # ORUK ``attending_access`` → the model's ``referral_info``
 ACCESS_WORDS = {

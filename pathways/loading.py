@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loaders.feed_records import QualityReport
+from loaders.quality import QualityReport
 from loaders.feeds import detect_format, plan_feed
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load

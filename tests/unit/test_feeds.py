@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loaders.feeds import QualityReport, detect_format, plan_feed
-from loaders.feed_records import html_to_text
+from loaders.feed_text import html_to_text
 from loaders.need_terms import NEED_NAMES, TERM_TO_NEED, need_for_term
 from pathways.analysis.pathways import pathways_from
 from pathways.errors import InputError
