@@ -159,6 +159,17 @@ def jvm_rss(size_label: str) -> None:
                 record(size_label, "neo4j", "Neo4j JVM peak RSS", line.split(":", 1)[1].strip())
 
 
+def bench_queries(store_label, label, size, store, rng) -> list[str]:
+    """What every store is measured on after a load; returns the link worker ids."""
+    workers = [p["id"] for p in store.list_nodes(NodeKind.PERSON, "link_worker")]
+    bench_paths(store_label, label, store, workers, rng)
+    if size <= 100_000:
+        bench_analyses(store_label, label, store, rng)
+    if size == 10_000:
+        bench_app(label, store, workers)
+    return workers
+
+
 def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
     label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}m"
     rng = random.Random(size)
@@ -174,12 +185,7 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
         record(label, "-", "read + validate (no store)", f"{plan_s:.1f} s, {rows / plan_s:,.0f} rows/s")
         write_s, _ = timed(lambda: embedded.write(plan.nodes, plan.rels))
         record(label, "embedded", "load (write + save)", f"{write_s:.1f} s, {rows / write_s:,.0f} rows/s")
-        workers = [p["id"] for p in embedded.list_nodes(NodeKind.PERSON, "link_worker")]
-        bench_paths("embedded", label, embedded, workers, rng)
-        if size <= 100_000:
-            bench_analyses("embedded", label, embedded, rng)
-        if size == 10_000:
-            bench_app(label, embedded, workers)
+        workers = bench_queries("embedded", label, size, embedded, rng)
         if size >= 100_000:
             app_rss(label, "embedded", home, workers)
         del embedded
@@ -197,12 +203,7 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
     if size <= 100_000:
         naive = naive_load_rate(neo, plan)
         record(label, "neo4j", "load, naive (1 transaction per row)", f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
-    workers = [p["id"] for p in neo.list_nodes(NodeKind.PERSON, "link_worker")]
-    bench_paths("neo4j", label, neo, workers, rng)
-    if size <= 100_000:
-        bench_analyses("neo4j", label, neo, rng)
-    if size == 10_000:
-        bench_app(label, neo, workers)
+    bench_queries("neo4j", label, size, neo, rng)
     if size >= 100_000:
         jvm_rss(label)
 

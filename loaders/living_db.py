@@ -46,10 +46,6 @@ class LoadPlan:
     problems: list[Problem] = field(default_factory=list)
     rejected: dict[tuple[str, int], dict] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
 
 def content_hash(props: Mapping) -> str:
     """A digest of a row's content, so reloading an unchanged row changes nothing."""

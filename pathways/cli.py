@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 
 from pathways.analysis.pathways import pathways_from, with_details
-from pathways.config import Neo4jSettings, store_choice
+from loaders.feeds import FORMATS
+from pathways.config import STORE_CHOICES, Neo4jSettings, store_choice
 from pathways.errors import InputError, PathwaysError
 from pathways.formatting import emit
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
@@ -49,7 +50,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--store", type=click.Choice(["embedded", "neo4j"]), default=None,
+@click.option("--store", type=click.Choice(STORE_CHOICES), default=None,
               help="Where the graph lives [env PATHWAYS_STORE; default embedded].")
 @click.option("--neo4j-uri", default=None, help="Bolt URI [env NEO4J_URI].")
 @click.option("--neo4j-user", default=None, help="[env NEO4J_USER; default neo4j]")
@@ -117,7 +118,7 @@ def _report_load(result) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["living-db", "oruk", "hsds"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Input format [detected: Living Database CSV/XLSX, ORUK JSON, HSDS 3.0].")
 @click.option("--allow-partial", is_flag=True,
               help="Living Database: load the valid rows even if some are invalid.")

@@ -92,7 +92,7 @@ def pathway_elements(
         path = activity["path"]
         for node in path:
             if node["id"] not in nodes or not dim:
-                nodes[node["id"]] = {**node, "dim": dim and nodes.get(node["id"], {}).get("dim", True)}
+                nodes[node["id"]] = {**node, "dim": dim}  # a matching route wins over context
         for a, b in zip(path, path[1:]):
             if not dim:
                 path_edges.add((a["id"], b["id"]))

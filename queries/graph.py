@@ -14,8 +14,6 @@ from neo4j import ManagedTransaction
 
 from pathways.model import NodeKind, RelType
 
-BASE_LABEL = "Pathways"
-
 CREATE_BASE_CONSTRAINT = (
     "CREATE CONSTRAINT pathways_id_unique IF NOT EXISTS "
     "FOR (n:Pathways) REQUIRE n.id IS UNIQUE"
