@@ -6,8 +6,10 @@ valid rows are written and the rejected rows are saved to a CSV report.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,23 @@ class LoadResult:
     report: Path | None
     quality: QualityReport | None = None
     retired: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a load builds millions of small objects.
+
+    Rows and records hold no reference cycles, so nothing is lost by waiting; the collector
+    otherwise re-scans the growing heap again and again (measured: 40% of reading and
+    validating 564k rows).  Reference counting still frees memory as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def detect(paths: list[Path], fmt: str | None) -> str:
@@ -57,6 +76,11 @@ def load_feed(
     or, with ``remove_missing``, deleted.  A feed that looks incomplete (fewer records than
     it says it has) retires nothing.
     """
+    with gc_paused():
+        return _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan)
+
+
+def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> LoadResult:
     first, _ = plan_feed(paths, fmt, {})
     ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
     previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
@@ -75,6 +99,11 @@ def load_feed(
 
 def plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
     """Read and validate files against what the store already holds."""
+    with gc_paused():
+        return _plan_for_store(store, paths)
+
+
+def _plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
     tables, read_problems = read_sources(paths)
     ids: set[str] = set()
     for table in tables:
@@ -102,7 +131,8 @@ def load_paths(
         raise InputError(plan.problems)
     if on_plan is not None:
         on_plan(plan)
-    summary = store.write(plan.nodes, plan.rels, progress=progress)
+    with gc_paused():
+        summary = store.write(plan.nodes, plan.rels, progress=progress)
     written_report = None
     if plan.problems:
         written_report = write_report(plan, report or Path("pathways-rejected-rows.csv"))

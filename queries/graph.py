@@ -2,7 +2,7 @@
 
 Values always travel as ``$parameters``.  Labels and relationship types are put into the
 text only from :mod:`pathways.model`'s enums (a whitelist), never from input: see
-:func:`upsert_nodes_query` and :func:`upsert_relationships_query`.
+:data:`CREATE_NODES`, :data:`CREATE_RELATIONSHIPS` and their kin.
 
 Every node carries the label ``Pathways`` as well as its kind's label, so one uniqueness
 constraint keeps ids unique across kinds.
@@ -55,10 +55,24 @@ def node_hashes(tx: ManagedTransaction, ids: list[str]) -> dict[str, str]:
     return dict(tx.run(NODE_HASHES, ids=ids).single()["hashes"])
 
 
+# Both ends are found by id, then the relationship is checked between them (Expand(Into)).
+# The hints and the subquery matter: right after a large load the planner's statistics are
+# stale, and it planned this as a scan of the whole id index joined per key (100,000 index
+# entries per key), or as an expansion from a need with 60,000 ADDRESSES; a reload of the
+# 100k benchmark graph then ran for tens of minutes instead of seconds.  An index seek per
+# end and a subquery with both ends bound leave only the cheap plan.
+_BOTH_ENDS = """
+MATCH (a:Pathways {{id: {source}}})
+USING INDEX SEEK a:Pathways(id)
+MATCH (b:Pathways {{id: {target}}})
+USING INDEX SEEK b:Pathways(id)"""
 RELATIONSHIP_HASHES = """
-UNWIND $keys AS key
-MATCH (a:Pathways {id: key[0]})-[r]->(b:Pathways {id: key[2]})
-WHERE type(r) = key[1]
+UNWIND $keys AS key""" + _BOTH_ENDS.format(source="key[0]", target="key[2]") + """
+CALL (a, b, key) {
+  MATCH (a)-[r]->(b)
+  WHERE type(r) = key[1]
+  RETURN r
+}
 RETURN collect([a.id, type(r), b.id, r.content_hash]) AS hashes
 """
 
@@ -69,38 +83,57 @@ def relationship_hashes(tx: ManagedTransaction, keys: list[list[str]]) -> dict[t
 
 
 # Only new and changed rows are sent (the store compares content hashes first), so every
-# row written here gets this load's time.
-_UPSERT_NODES = """
+# row written here gets this load's time.  New rows are CREATEd: MERGE would look each one up
+# again inside the transaction, which made the first load of 100k nodes three times slower.
+# If another load created the same id meanwhile, the uniqueness constraint fails the whole
+# transaction, so nothing is half-written.  Changed rows are MERGEd.
+_CREATE_NODES = """
+UNWIND $rows AS row
+CREATE (n:Pathways:{label})
+SET n = row, n.loaded_at = $loaded_at
+"""
+_UPDATE_NODES = """
 UNWIND $rows AS row
 MERGE (n:Pathways {{id: row.id}})
 SET n = row, n.loaded_at = $loaded_at
 SET n:{label}
 """
-UPSERT_NODES = {kind: _UPSERT_NODES.format(label=kind.label) for kind in NodeKind}
+CREATE_NODES = {kind: _CREATE_NODES.format(label=kind.label) for kind in NodeKind}
+UPDATE_NODES = {kind: _UPDATE_NODES.format(label=kind.label) for kind in NodeKind}
 
 
-def upsert_nodes(tx: ManagedTransaction, kind: NodeKind, rows: list[dict], loaded_at: str) -> None:
-    """Create or update one batch of nodes of one kind (each row its full property map)."""
-    tx.run(UPSERT_NODES[NodeKind(kind)], rows=rows, loaded_at=loaded_at).consume()
+def upsert_nodes(
+    tx: ManagedTransaction, kind: NodeKind, rows: list[dict], loaded_at: str, new: bool = False
+) -> None:
+    """Write one batch of nodes of one kind (each row its full property map).
+
+    ``new=True`` says none of them exists yet (the store has just looked).
+    """
+    queries = CREATE_NODES if new else UPDATE_NODES
+    tx.run(queries[NodeKind(kind)], rows=rows, loaded_at=loaded_at).consume()
 
 
-_UPSERT_RELATIONSHIPS = """
-UNWIND $rows AS row
-MATCH (a:Pathways {{id: row.source}})
-MATCH (b:Pathways {{id: row.target}})
-MERGE (a)-[r:{rel_type}]->(b)
+_WRITE_RELATIONSHIPS = """
+{verb} (a)-[r:{rel_type}]->(b)
 SET r = row.props, r.loaded_at = $loaded_at
 """
-UPSERT_RELATIONSHIPS = {
-    rel: _UPSERT_RELATIONSHIPS.format(rel_type=rel.value) for rel in RelType
+_ROW_ENDS = "\nUNWIND $rows AS row" + _BOTH_ENDS.format(source="row.source", target="row.target")
+CREATE_RELATIONSHIPS = {
+    rel: _ROW_ENDS + _WRITE_RELATIONSHIPS.format(verb="CREATE", rel_type=rel.value)
+    for rel in RelType
+}
+UPDATE_RELATIONSHIPS = {
+    rel: _ROW_ENDS + _WRITE_RELATIONSHIPS.format(verb="MERGE", rel_type=rel.value)
+    for rel in RelType
 }
 
 
 def upsert_relationships(
-    tx: ManagedTransaction, rel: RelType, rows: list[dict], loaded_at: str
+    tx: ManagedTransaction, rel: RelType, rows: list[dict], loaded_at: str, new: bool = False
 ) -> None:
-    """Create or update one batch of relationships of one type."""
-    tx.run(UPSERT_RELATIONSHIPS[RelType(rel)], rows=rows, loaded_at=loaded_at).consume()
+    """Write one batch of relationships of one type (``new=True``: none exists yet)."""
+    queries = CREATE_RELATIONSHIPS if new else UPDATE_RELATIONSHIPS
+    tx.run(queries[RelType(rel)], rows=rows, loaded_at=loaded_at).consume()
 
 
 DELETE_BATCH = """

@@ -114,30 +114,34 @@ class Neo4jStore(GraphStore):
             rel_hashes.update(self._read(q.relationship_hashes, list(chunk)))
         summary = summarise(nodes, rels, node_hashes, rel_hashes)
 
-        # Unchanged rows are not sent at all: reloading the same data writes nothing.
-        by_kind: dict[NodeKind, list[dict]] = defaultdict(list)
+        # Unchanged rows are not sent at all: reloading the same data writes nothing.  Rows
+        # the store does not have yet are created, the others updated (see queries.graph).
+        by_kind: dict[tuple[NodeKind, bool], list[dict]] = defaultdict(list)
         for node in nodes:
-            if node_hashes.get(node.id) != node.props[CONTENT_HASH]:
-                by_kind[node.kind].append(node.props)
-        by_type: dict[RelType, list[dict]] = defaultdict(list)
+            old = node_hashes.get(node.id)
+            if old != node.props[CONTENT_HASH]:
+                by_kind[node.kind, old is None].append(node.props)
+        by_type: dict[tuple[RelType, bool], list[dict]] = defaultdict(list)
         for rel in rels:
-            if rel_hashes.get((rel.source_id, rel.type.value, rel.target_id)) != rel.props[CONTENT_HASH]:
-                by_type[rel.type].append({"source": rel.source_id, "target": rel.target_id,
-                                          "props": rel.props})
+            old = rel_hashes.get((rel.source_id, rel.type.value, rel.target_id))
+            if old != rel.props[CONTENT_HASH]:
+                by_type[rel.type, old is None].append(
+                    {"source": rel.source_id, "target": rel.target_id, "props": rel.props}
+                )
         if progress:
             progress(len(nodes) + len(rels) - sum(map(len, by_kind.values()))
                      - sum(map(len, by_type.values())))
         stamp = now_iso()
 
         def work(tx: neo4j.ManagedTransaction) -> None:
-            for kind, rows in by_kind.items():
+            for (kind, new), rows in by_kind.items():
                 for chunk in _chunks(rows):
-                    q.upsert_nodes(tx, kind, list(chunk), stamp)
+                    q.upsert_nodes(tx, kind, list(chunk), stamp, new=new)
                     if progress:
                         progress(len(chunk))
-            for rel_type, rows in by_type.items():
+            for (rel_type, new), rows in by_type.items():
                 for chunk in _chunks(rows):
-                    q.upsert_relationships(tx, rel_type, list(chunk), stamp)
+                    q.upsert_relationships(tx, rel_type, list(chunk), stamp, new=new)
                     if progress:
                         progress(len(chunk))
             q.bump_graph_version(tx)

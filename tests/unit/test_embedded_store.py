@@ -55,11 +55,11 @@ def test_crash_mid_save_keeps_previous_file_and_graph(tmp_path, monkeypatch):
     load_data(store, GRAPH)
     before_bytes, before_counts = (tmp_path / "graph.json").read_bytes(), counts(store)
 
-    def dump_then_fail(obj, handle, **kwargs):
-        handle.write('{"format": 1, "nodes": [')  # a partial file, as a full disk would leave
+    def fail_to_sync(fd):  # the new file is written but the disk cannot keep it
+        os.ftruncate(fd, 20)  # a partial file, as a full disk would leave
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(embedded.json, "dump", dump_then_fail)
+    monkeypatch.setattr(embedded.os, "fsync", fail_to_sync)
     with pytest.raises(OSError, match="No space left"):
         load_data(store, MORE)
     monkeypatch.undo()
