@@ -272,16 +272,35 @@ def neo4j():
 
 @neo4j.command()
 @click.option("--port", type=int, default=None, help="Bolt port [default: a free one].")
-def start(port):
+@click.option("--import", "import_paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Bulk-import this Living Database (folder, CSV or XLSX) before starting:"
+              " neo4j-admin's offline importer, for a first load of a large graph. Repeatable.")
+def start(port, import_paths):
     """Start a fresh local Neo4j on 127.0.0.1 (its data is thrown away on stop)."""
     from pathways import neo4j_runtime as rt
 
     running = rt.running_state()
     if running:
         click.echo(f"Neo4j is already running at {running['uri']} (pid {running['pid']}).")
+        if import_paths:
+            raise click.ClickException(
+                "--import needs a fresh server: stop this one first (`pathways neo4j stop`),"
+                " or load into it with `pathways load --store neo4j`")
         return
+    plan = None
+    if import_paths:
+        from pathways.loading import plan_for_store
+        from pathways.store.embedded import EmbeddedStore
+
+        click.echo("Checking every row before the import...", err=True)
+        plan = plan_for_store(EmbeddedStore(None), import_paths)  # an empty store: all new
+        if plan.problems:
+            raise InputError(plan.problems)
+        click.echo(f"{len(plan.nodes):,} nodes and {len(plan.rels):,} relationships are valid;"
+                   " importing with neo4j-admin...", err=True)
     click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
-    info = rt.start_server(port=port)
+    info = rt.start_server(port=port, import_plan=plan)
     info.save(rt.state_file())
     click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
                f" started in {info.started_seconds:.1f}s.")

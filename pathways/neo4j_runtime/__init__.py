@@ -181,12 +181,14 @@ def start_server(
     pagecache: str | None = None,
     timeout: float = 180.0,
     version: str = NEO4J_VERSION,
+    import_plan=None,
 ) -> ServerInfo:
     """Start a fresh Neo4j on 127.0.0.1; return once the driver can connect.
 
     Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (1g) and
     ``$PATHWAYS_NEO4J_PAGECACHE`` (256m): enough for a partnership, raise them for a
-    national directory.
+    national directory.  ``import_plan`` (a validated :class:`loaders.living_db.LoadPlan`)
+    is bulk-imported with neo4j-admin before the server starts (see :mod:`.bulk`).
     """
     from neo4j import GraphDatabase
     from neo4j.exceptions import Neo4jError, ServiceUnavailable
@@ -211,6 +213,16 @@ def start_server(
     )
     if admin.returncode != 0:
         raise Neo4jRuntimeError(f"could not set the Neo4j password:\n{admin.stderr[-2000:]}")
+    imported_at = None
+    if import_plan is not None:
+        from pathways.neo4j_runtime import bulk
+        from pathways.store.base import now_iso
+
+        imported_at = now_iso()
+        staging = home / "import-staging"
+        files = bulk.write_import_files(import_plan, staging, imported_at)
+        bulk.run_import(java, JVM_FLAGS, classpath, home, files)
+        shutil.rmtree(staging, ignore_errors=True)
     console = (home / "console.log").open("w")
     process = subprocess.Popen(
         [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
@@ -235,8 +247,19 @@ def start_server(
                 _terminate(process.pid)
                 raise Neo4jRuntimeError(f"Neo4j did not answer within {timeout:.0f}s:\n{_log_tail(home)}")
             time.sleep(0.5)
+    if import_plan is not None:
+        _after_import(uri, password)
     return ServerInfo(uri, "neo4j", password, process.pid, str(home), version,
                       round(time.monotonic() - began, 2))
+
+
+def _after_import(uri: str, password: str) -> None:
+    """What the online loader does first and last: constraints, and a new graph version."""
+    from pathways.config import Neo4jSettings
+    from pathways.store.neo4j import Neo4jStore
+
+    with Neo4jStore(Neo4jSettings(uri, "neo4j", password, "neo4j")) as store:
+        store.after_bulk_import()
 
 
 def _alive(pid: int) -> bool:

@@ -90,6 +90,11 @@ class Neo4jStore(GraphStore):
             self._write(q.create_constraints)
             self._constraints_made = True
 
+    def after_bulk_import(self) -> None:
+        """After neo4j-admin built the database: the constraints, and a new data version."""
+        self.ensure_constraints()
+        self._write(q.bump_graph_version)
+
     # ---- writing -----------------------------------------------------------------------
     def existing_kinds(self, ids: Iterable[str]) -> dict[str, NodeKind]:
         ids = list(dict.fromkeys(ids))
