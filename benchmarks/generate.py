@@ -103,6 +103,7 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
         for target in sorted(targets):
             rel(worker, "REFERS_TO", target, method=rng.choice(["phone", "email", "online_form"]))
     seen = {(r["source_id"], r["type"], r["target_id"]) for r in rels}
+    signpost_to = orgs + services  # once: concatenating per organisation was quadratic
     for org in orgs:
         if rng.random() < 0.6:
             rel(org, "MEMBER_OF", rng.choice(networks))
@@ -110,7 +111,7 @@ def generate(total: int, seed: int = 7) -> dict[str, list[dict]]:
             if other != org and (org, "PARTNERS_WITH", other) not in seen:
                 seen.add((org, "PARTNERS_WITH", other))
                 rel(org, "PARTNERS_WITH", other)
-        for target in rng.sample(orgs + services, rng.randint(0, 3)):
+        for target in rng.sample(signpost_to, rng.randint(0, 3)):
             key = (org, "REFERS_TO", target)
             if target != org and key not in seen:
                 seen.add(key)

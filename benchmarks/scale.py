@@ -27,6 +27,10 @@ from pathlib import Path
 from _common import neo4j_store, timed
 from generate import generate, write
 
+from pathways.config import Neo4jSettings
+from pathways.gcpause import gc_paused
+from pathways.store.neo4j import Neo4jStore
+
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
@@ -81,13 +85,34 @@ def bench_analyses(label, size, store, rng):
 
 
 def naive_load_rate(store, plan, sample=1000) -> float:
-    """One transaction per row, the same upsert query: what batching saves."""
-    rows = [n for n in plan.nodes][:sample]
+    """One transaction per row, the same CREATE the batched loader runs: what batching saves.
+
+    Runs on an empty store (then emptied again), as the batched load does.
+    """
+    store.reset()
+    store.ensure_constraints()
+    rows = plan.nodes[:sample]
     began = time.perf_counter()
     with store.driver.session(database=store.settings.database) as session:
         for node in rows:
-            session.execute_write(lambda tx, n=node: q.upsert_nodes(tx, n.kind, [n.props], "naive"))
-    return len(rows) / (time.perf_counter() - began)
+            session.execute_write(
+                lambda tx, n=node: q.upsert_nodes(tx, n.kind, [n.props], "naive", new=True))
+    rate = len(rows) / (time.perf_counter() - began)
+    store.reset()
+    return rate
+
+
+def bulk_import(label: str, plan, rows: int, heap: str, pagecache: str):
+    """``pathways neo4j start --import``: neo4j-admin into a fresh server; returns it running."""
+    from pathways import neo4j_runtime as rt
+
+    home = Path(tempfile.mkdtemp(prefix=f"bulk-{label}-"))
+    info = rt.start_server(home=home / "neo4j", heap=heap, pagecache=pagecache, import_plan=plan)
+    record(label, "neo4j", "load, bulk import (neo4j-admin, offline)",
+           f"{info.import_seconds:.1f} s, {rows / info.import_seconds:,.0f} rows/s")
+    record(label, "neo4j", "server start after the import + constraints",
+           f"{info.started_seconds - info.import_seconds:.1f} s")
+    return info
 
 
 def bench_app(size, store, workers):
@@ -128,7 +153,8 @@ def bench_app(size, store, workers):
     record(size, store.name, "app: elements per view", f"median {statistics.median(elements):.0f}, max {max(elements)}")
 
 
-def app_rss(size_label: str, store_choice: str, home: Path, workers: list[str]) -> None:
+def app_rss(size_label: str, store_choice: str, home: Path, workers: list[str],
+            env: dict | None = None) -> None:
     """Peak RSS of a fresh process doing what the app does: open, pathways, gap report."""
     code = f"""
 import resource, os
@@ -142,7 +168,7 @@ for w in {workers[:20]!r}:
 gap_report(s)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-    env = dict(os.environ, PATHWAYS_HOME=str(home))
+    env = dict(os.environ, PATHWAYS_HOME=str(home), **(env or {}))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if done.returncode == 0:
         record(size_label, store_choice, "app process peak RSS", f"{int(done.stdout.split()[-1]) / 1024:.0f} MiB")
@@ -150,9 +176,14 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         record(size_label, store_choice, "app process peak RSS", "failed: " + done.stderr[-200:])
 
 
-def jvm_rss(size_label: str) -> None:
-    """Peak RSS of the local Neo4j JVM (only when this script started it)."""
-    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
+def rt_stop(info) -> None:
+    from pathways import neo4j_runtime as rt
+
+    rt.stop_server(info, remove_home=True)
+
+
+def jvm_rss(size_label: str, pid: int) -> None:
+    """Peak RSS of a local Neo4j JVM this script started."""
     if pid:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM"):
@@ -170,20 +201,26 @@ def bench_queries(store_label, label, size, store, rng) -> list[str]:
     return workers
 
 
-def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
+def generate_and_write(size: int, folder: Path) -> int:
+    tables = generate(size)
+    write(tables, folder)
+    return sum(len(r) for r in tables.values())
+
+
+def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = False) -> None:
     label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}m"
     rng = random.Random(size)
     folder = tmp / f"synthetic-{label}"
-    seconds, tables = timed(lambda: generate(size))
-    write(tables, folder)
-    rows = sum(len(r) for r in tables.values())
-    record(label, "-", "generate + write CSV", f"{seconds:.1f} s, {rows} rows")
+    with gc_paused():
+        seconds, rows = timed(lambda: generate_and_write(size, folder))
+    record(label, "-", "generate + write CSV", f"{seconds:.1f} s, {rows:,} rows")
     home = tmp / f"home-{label}"
     if with_embedded:
         embedded = EmbeddedStore(home / "graph.json")
         plan_s, plan = timed(lambda: plan_for_store(embedded, [folder]))
         record(label, "-", "read + validate (no store)", f"{plan_s:.1f} s, {rows / plan_s:,.0f} rows/s")
-        write_s, _ = timed(lambda: embedded.write(plan.nodes, plan.rels))
+        with gc_paused():  # as pathways load does
+            write_s, _ = timed(lambda: embedded.write(plan.nodes, plan.rels))
         record(label, "embedded", "load (write + save)", f"{write_s:.1f} s, {rows / write_s:,.0f} rows/s")
         workers = bench_queries("embedded", label, size, embedded, rng)
         if size >= 100_000:
@@ -191,21 +228,38 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool) -> None:
         del embedded
     else:
         plan = None
-    if neo is None:
+    if neo is None and not bulk_only:
         return
-    neo.reset()
     if plan is None:
-        plan_s, plan = timed(lambda: plan_for_store(neo, [folder]))
+        plan_s, plan = timed(lambda: plan_for_store(EmbeddedStore(None), [folder]))
         record(label, "-", "read + validate (no store)", f"{plan_s:.1f} s, {rows / plan_s:,.0f} rows/s")
-    write_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
+    if size >= 1_000_000:  # the offline importer only: see README "Scale"
+        info = bulk_import(label, plan, rows, heap="6g", pagecache="4g")
+        del plan
+        try:
+            with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as big:
+                bench_queries("neo4j", label, size, big, rng)
+            jvm_rss(label, info.pid)
+        finally:
+            rt_stop(info)
+        return
+    naive = naive_load_rate(neo, plan)
+    with gc_paused():
+        write_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
     batched = rows / write_s
-    record(label, "neo4j", "load, batched (UNWIND 10k rows)", f"{write_s:.1f} s, {batched:,.0f} rows/s")
-    if size <= 100_000:
-        naive = naive_load_rate(neo, plan)
-        record(label, "neo4j", "load, naive (1 transaction per row)", f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
+    record(label, "neo4j", "load, batched (UNWIND 10k rows, 1 transaction)", f"{write_s:.1f} s, {batched:,.0f} rows/s")
+    record(label, "neo4j", "load, naive (1 transaction per row, 1,000 nodes)", f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
+    reload_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
+    record(label, "neo4j", "reload, nothing changed", f"{reload_s:.1f} s")
+    if size >= 100_000:
+        info = bulk_import(label, plan, rows, heap="2g", pagecache="1g")
+        rt_stop(info)
     bench_queries("neo4j", label, size, neo, rng)
     if size >= 100_000:
-        jvm_rss(label)
+        app_rss(label, "neo4j", home, workers=[p["id"] for p in neo.list_nodes(NodeKind.PERSON, "link_worker")],
+                env={"NEO4J_URI": neo.settings.uri, "NEO4J_USER": neo.settings.user,
+                     "NEO4J_PASSWORD": neo.settings.password})
+        jvm_rss(label, int(os.environ.get("PATHWAYS_BENCH_NEO4J_PID", 0)))
 
 
 def write_results(path: Path, sizes: str) -> None:
@@ -240,9 +294,14 @@ def main() -> None:
             for size in sizes:
                 run_size(size, Path(tmp), None, True)
         else:
-            with neo4j_store() as neo:
-                for size in sizes:
-                    run_size(size, Path(tmp), neo, with_embedded=size < 1_000_000)
+            small = [size for size in sizes if size < 1_000_000]
+            if small:
+                with neo4j_store() as neo:
+                    for size in small:
+                        run_size(size, Path(tmp), neo, with_embedded=True)
+            for size in sizes:  # a million: its own bulk-imported server, nothing else running
+                if size >= 1_000_000:
+                    run_size(size, Path(tmp), None, with_embedded=False, bulk_only=True)
     write_results(args.results, args.sizes)
     print(json.dumps({"peak_rss_benchmark_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
 

@@ -304,6 +304,9 @@ def start(port, import_paths):
     info.save(rt.state_file())
     click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
                f" started in {info.started_seconds:.1f}s.")
+    if info.imported_rows:
+        click.echo(f"Imported {info.imported_rows:,} rows in {info.import_seconds:.1f}s"
+                   f" ({info.imported_rows / max(info.import_seconds, 0.001):,.0f} rows/s).")
     click.echo(f"User neo4j, password {info.password}. `--store neo4j` finds it by itself.")
 
 

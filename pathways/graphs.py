@@ -38,10 +38,12 @@ def pathway_adjacency(graph: nx.MultiDiGraph) -> tuple[dict[str, list], dict[str
     if found is None:
         out: dict[str, list] = {}
         into: dict[str, list] = {}
-        for u, v, key in graph.edges(keys=True):
-            if key in _FOLLOW:
-                out.setdefault(u, []).append((v, key))
-                into.setdefault(v, []).append((u, key))
+        for u, neighbours in graph._succ.items():  # = graph.edges(keys=True), minus views
+            for v, keys in neighbours.items():
+                for key in keys:
+                    if key in _FOLLOW:
+                        out.setdefault(u, []).append((v, key))
+                        into.setdefault(v, []).append((u, key))
         found = _ADJACENCY[graph] = (out, into)
     return found
 
@@ -137,6 +139,52 @@ def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | N
     return hops
 
 
+_ACTIVITIES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, frozenset]" = weakref.WeakKeyDictionary()
+
+
+def all_activities(graph: nx.MultiDiGraph) -> frozenset[str]:
+    """Every activity of the snapshot (built once per snapshot)."""
+    found = _ACTIVITIES.get(graph)
+    if found is None:
+        found = _ACTIVITIES[graph] = frozenset(
+            n for n, kind in graph.nodes(data="kind") if kind == NodeKind.ACTIVITY)
+    return found
+
+
 def activities_in(graph: nx.MultiDiGraph, nodes: Container[str] | dict) -> set[str]:
     """The activities among ``nodes``."""
-    return {n for n in nodes if graph.nodes[n]["kind"] == NodeKind.ACTIVITY}
+    every = all_activities(graph)
+    return {n for n in nodes if n in every}
+
+
+def dag_immediate_dominators(start: str, order: list[str], preds: dict[str, list[str]]) -> dict[str, str]:
+    """Immediate dominators in a DAG whose nodes ``order`` lists topologically from ``start``.
+
+    Each node's immediate dominator is where the dominator-tree paths of its predecessors
+    meet (Cooper, Harvey and Kennedy's "intersect", which needs one pass on a DAG).  Same
+    answer as ``networkx.immediate_dominators`` (tested), without building a DiGraph per
+    link worker: 2,000 of them at 100k nodes.
+
+    >>> dag_immediate_dominators("w", ["w", "a", "b", "c"], {"a": ["w"], "b": ["w"], "c": ["a", "b"]})
+    {'w': 'w', 'a': 'w', 'b': 'w', 'c': 'w'}
+    """
+    idom = {start: start}
+    depth = {start: 0}
+    for node in order:
+        if node == start:
+            continue
+        parents = preds[node]
+        meet = parents[0]
+        for other in parents[1:]:
+            a, b = meet, other
+            while a != b:
+                while depth[a] > depth[b]:
+                    a = idom[a]
+                while depth[b] > depth[a]:
+                    b = idom[b]
+                if a != b:
+                    a, b = idom[a], idom[b]
+            meet = a
+        idom[node] = meet
+        depth[node] = depth[meet] + 1
+    return idom

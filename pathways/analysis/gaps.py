@@ -47,7 +47,13 @@ from pathways.analysis.snapshot import (
     targets,
 )
 from pathways.errors import PathwaysError
-from pathways.graphs import activities_in, nearest_sources, pathway_adjacency, reachable
+from pathways.graphs import (
+    activities_in,
+    dag_immediate_dominators,
+    nearest_sources,
+    pathway_adjacency,
+    reachable,
+)
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType
 from pathways.store.base import GraphStore
 
@@ -152,16 +158,15 @@ def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) 
     it is lost; only then is a breadth-first search without the node needed.
     """
     out, into = pathway_adjacency(graph)
-    dag = nx.DiGraph()
-    dag.add_node(worker)
-    for u, depth in hops.items():
+    preds: dict[str, list[str]] = defaultdict(list)  # the shortest-path DAG, backwards
+    for u, depth in hops.items():  # in breadth-first order: a topological order of the DAG
         if depth >= max_hops:
             continue
         for v, _key in out.get(u, ()):
             if hops.get(v) == depth + 1:
-                dag.add_edge(u, v)
+                preds[v].append(u)
     children: dict[str, list[str]] = defaultdict(list)
-    for node, dominator in nx.immediate_dominators(dag, worker).items():
+    for node, dominator in dag_immediate_dominators(worker, list(hops), preds).items():
         if node != dominator:
             children[dominator].append(node)
 

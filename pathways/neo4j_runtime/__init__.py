@@ -68,6 +68,8 @@ class ServerInfo:
     home: str
     version: str
     started_seconds: float
+    imported_rows: int = 0  # with --import: rows bulk-imported, and how long neo4j-admin took
+    import_seconds: float = 0.0
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,16 +215,17 @@ def start_server(
     )
     if admin.returncode != 0:
         raise Neo4jRuntimeError(f"could not set the Neo4j password:\n{admin.stderr[-2000:]}")
-    imported_at = None
+    import_seconds = 0.0
     if import_plan is not None:
         from pathways.neo4j_runtime import bulk
         from pathways.store.base import now_iso
 
-        imported_at = now_iso()
         staging = home / "import-staging"
-        files = bulk.write_import_files(import_plan, staging, imported_at)
+        import_began = time.monotonic()
+        files = bulk.write_import_files(import_plan, staging, now_iso())
         bulk.run_import(java, JVM_FLAGS, classpath, home, files)
         shutil.rmtree(staging, ignore_errors=True)
+        import_seconds = time.monotonic() - import_began
     console = (home / "console.log").open("w")
     process = subprocess.Popen(
         [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
@@ -249,8 +252,9 @@ def start_server(
             time.sleep(0.5)
     if import_plan is not None:
         _after_import(uri, password)
+    rows = len(import_plan.nodes) + len(import_plan.rels) if import_plan is not None else 0
     return ServerInfo(uri, "neo4j", password, process.pid, str(home), version,
-                      round(time.monotonic() - began, 2))
+                      round(time.monotonic() - began, 2), rows, round(import_seconds, 2))
 
 
 def _after_import(uri: str, password: str) -> None:
