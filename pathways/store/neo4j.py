@@ -17,6 +17,7 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavaila
 
 from pathways.config import Neo4jSettings
 from pathways.errors import StoreUnavailableError
+from pathways.gcpause import gc_paused
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import (
     GraphStore,
@@ -171,12 +172,13 @@ class Neo4jStore(GraphStore):
         return self._read(q.graph_version)
 
     def snapshot(self) -> nx.MultiDiGraph:
-        nodes, rels = self._read(q.snapshot)
-        graph = nx.MultiDiGraph()
-        for node_id, kind, props in nodes:
-            graph.add_node(node_id, kind=kind, props=props)
-        for source, rel, target, props in rels:
-            graph.add_edge(source, target, key=rel, props=props)
+        with gc_paused():
+            nodes, rels = self._read(q.snapshot)
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from((node_id, {"kind": kind, "props": props})
+                                 for node_id, kind, props in nodes)
+            graph.add_edges_from((source, target, rel, {"props": props})
+                                 for source, rel, target, props in rels)
         return graph
 
     # ---- reading -----------------------------------------------------------------------
