@@ -2,11 +2,13 @@
 
 Prints a table and writes it to benchmarks/RESULTS.md.  Asserts nothing.
 
-    .venv/bin/python benchmarks/scale.py --sizes 1k,10k,100k [--with-1m]
-    make bench SIZES=1k,10k,100k
+    cd benchmarks && ../.venv/bin/python scale.py --sizes 1k,10k,100k,1m
+    make bench SIZES=1k,10k,100k,1m
 
 Neo4j: a throwaway local server (heap from PATHWAYS_NEO4J_HEAP, default 4g here), or
-NEO4J_URI if set (that database is emptied).
+NEO4J_URI if set (that database is emptied).  At 100k the offline bulk import
+(``pathways neo4j start --import``) is measured too, on a second throwaway server; at 1m
+only that, on its own server (6g heap, 4g page cache) with nothing else running.
 """
 
 from __future__ import annotations

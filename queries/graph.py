@@ -32,9 +32,12 @@ def create_constraints(tx: ManagedTransaction) -> None:
         tx.run(query)
 
 
+# Lists of ids are always looked up by index seek (hinted): a plan made while the graph was
+# empty can otherwise stay cached as a label scan per id once the graph is large.
 KINDS_OF_IDS = """
 UNWIND $ids AS wanted
 MATCH (n:Pathways {id: wanted})
+USING INDEX SEEK n:Pathways(id)
 RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Pathways'][0] AS kind
 """
 
@@ -47,6 +50,7 @@ def kinds_of_ids(tx: ManagedTransaction, ids: list[str]) -> dict[str, NodeKind]:
 NODE_HASHES = """
 UNWIND $ids AS wanted
 MATCH (n:Pathways {id: wanted})
+USING INDEX SEEK n:Pathways(id)
 RETURN collect([n.id, n.content_hash]) AS hashes
 """
 
@@ -297,11 +301,13 @@ def ids_from_sources(tx: ManagedTransaction, sources: list[str]) -> set[str]:
 MARK_MISSING_FROM_FEED = """
 UNWIND $ids AS gone
 MATCH (n:Pathways {id: gone})
+USING INDEX SEEK n:Pathways(id)
 SET n.missing_from_feed = $stamp
 """
 REMOVE_NODES = """
 UNWIND $ids AS gone
 MATCH (n:Pathways {id: gone})
+USING INDEX SEEK n:Pathways(id)
 DETACH DELETE n
 """
 
