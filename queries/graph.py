@@ -59,30 +59,32 @@ def node_hashes(tx: ManagedTransaction, ids: list[str]) -> dict[str, str]:
     return dict(tx.run(NODE_HASHES, ids=ids).single()["hashes"])
 
 
-# Both ends are found by id, then the relationship is checked between them (Expand(Into)).
-# The hints and the subquery matter: right after a large load the planner's statistics are
-# stale, and it planned this as a scan of the whole id index joined per key (100,000 index
-# entries per key), or as an expansion from a need with 60,000 ADDRESSES; a reload of the
-# 100k benchmark graph then ran for tens of minutes instead of seconds.  An index seek per
-# end and a subquery with both ends bound leave only the cheap plan.
+# Both ends are found by index seek (hinted): right after a large load the planner's
+# statistics are stale, and it once planned the end lookups as a scan of the whole id index
+# joined per key (100,000 index entries per key).
 _BOTH_ENDS = """
 MATCH (a:Pathways {{id: {source}}})
 USING INDEX SEEK a:Pathways(id)
 MATCH (b:Pathways {{id: {target}}})
 USING INDEX SEEK b:Pathways(id)"""
+
+# The hashes of every relationship going out of the given nodes: one index seek per source
+# and its outgoing relationships, a plan with no alternative.  Asking for each (source,
+# type, target) instead left the planner a choice between expanding from either end, and a
+# plan cached while the graph was small expanded from the target: a need with 15,000
+# ADDRESSES made a 10k reload take 117 s.
 RELATIONSHIP_HASHES = """
-UNWIND $keys AS key""" + _BOTH_ENDS.format(source="key[0]", target="key[2]") + """
-CALL (a, b, key) {
-  MATCH (a)-[r]->(b)
-  WHERE type(r) = key[1]
-  RETURN r
-}
+UNWIND $ids AS wanted
+MATCH (a:Pathways {id: wanted})
+USING INDEX SEEK a:Pathways(id)
+MATCH (a)-[r]->(b)
 RETURN collect([a.id, type(r), b.id, r.content_hash]) AS hashes
 """
 
 
-def relationship_hashes(tx: ManagedTransaction, keys: list[list[str]]) -> dict[tuple, str]:
-    rows = tx.run(RELATIONSHIP_HASHES, keys=keys).single()["hashes"]
+def relationship_hashes(tx: ManagedTransaction, source_ids: list[str]) -> dict[tuple, str]:
+    """(source, type, target) → content hash of every relationship out of ``source_ids``."""
+    rows = tx.run(RELATIONSHIP_HASHES, ids=source_ids).single()["hashes"]
     return {(source, rel, target): digest for source, rel, target, digest in rows}
 
 

@@ -115,8 +115,8 @@ class Neo4jStore(GraphStore):
         for chunk in _chunks([n.id for n in nodes]):
             node_hashes.update(self._read(q.node_hashes, list(chunk)))
         rel_hashes: dict[tuple, str] = {}
-        keys = [[r.source_id, r.type.value, r.target_id] for r in rels]
-        for chunk in _chunks(keys):
+        sources = list(dict.fromkeys(r.source_id for r in rels))
+        for chunk in _chunks(sources):
             rel_hashes.update(self._read(q.relationship_hashes, list(chunk)))
         summary = summarise(nodes, rels, node_hashes, rel_hashes)
 
