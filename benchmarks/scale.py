@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from _common import neo4j_store, timed
+import targets
 from generate import generate, write
 
 from pathways.config import Neo4jSettings
@@ -279,6 +280,7 @@ def write_results(path: Path, sizes: str) -> None:
         "|---|---|---|---|",
     ]
     lines += [f"| {s} | {st} | {m} | {v} |" for s, st, m, v in RESULTS]
+    lines += targets.section(RESULTS)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 
