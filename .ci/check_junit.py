@@ -5,8 +5,15 @@ import xml.etree.ElementTree as ET
 
 cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
 skipped = [c for c in cases if c.find("skipped") is not None]
-neo4j = [c for c in cases if "[neo4j" in c.get("name", "") or "neo4j" in c.get("classname", "")]
-browser = [c for c in cases if "test_app_browser" in c.get("classname", "")]
+
+
+def marked(case, name):
+    """Tests carry their pytest markers as JUnit properties (tests/conftest.py)."""
+    return any(p.get("name") == "marker" and p.get("value") == name for p in case.iter("property"))
+
+
+neo4j = [c for c in cases if marked(c, "neo4j")]
+browser = [c for c in cases if marked(c, "browser")]
 ran = lambda group: [c for c in group if c.find("skipped") is None]  # noqa: E731
 print(f"{len(cases)} tests; Neo4j tests run: {len(ran(neo4j))}; browser tests run:"
       f" {len(ran(browser))}; skipped: {len(skipped)}")

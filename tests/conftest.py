@@ -30,6 +30,14 @@ SHARED = Path(os.environ.get("PATHWAYS_SHARED", Path(__file__).resolve().parents
 HSDS_EXAMPLES = SHARED / "fixtures" / "hsds3-spec-examples"
 
 
+def pytest_collection_modifyitems(config, items):
+    # The JUnit report names each test's markers, so .ci/check_junit.py can count what ran.
+    for item in items:
+        for name in ("neo4j", "browser"):
+            if item.get_closest_marker(name) is not None:
+                item.user_properties.append(("marker", name))
+
+
 def pytest_sessionstart(session):
     # Never let a developer's own data directory leak into (or out of) a test run.
     if "PATHWAYS_HOME" not in os.environ:
