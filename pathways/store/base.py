@@ -63,13 +63,17 @@ def summarise(
     node_hashes: dict[str, str],
     rel_hashes: dict[tuple[str, str, str], str],
 ) -> WriteSummary:
-    """Count new/changed/unchanged rows from the content hashes already in the store."""
+    """Count new/changed/unchanged rows from the content hashes already in the store.
+
+    A row the store has without a hash (written by something else) counts as changed.
+    """
+    absent = object()
 
     def count(items, key, hashes):
         new = changed = same = 0
         for item in items:
-            old = hashes.get(key(item))
-            if old is None:
+            old = hashes.get(key(item), absent)
+            if old is absent:
                 new += 1
             elif old == item.props["content_hash"]:
                 same += 1
