@@ -257,9 +257,9 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
     if size >= 100_000:
         info = bulk_import(label, plan, rows, heap="2g", pagecache="1g")
         rt_stop(info)
-    bench_queries("neo4j", label, size, neo, rng)
+    workers = bench_queries("neo4j", label, size, neo, rng)
     if size >= 100_000:
-        app_rss(label, "neo4j", home, workers=[p["id"] for p in neo.list_nodes(NodeKind.PERSON, "link_worker")],
+        app_rss(label, "neo4j", home, workers,
                 env={"NEO4J_URI": neo.settings.uri, "NEO4J_USER": neo.settings.user,
                      "NEO4J_PASSWORD": neo.settings.password})
         jvm_rss(label, int(os.environ.get("PATHWAYS_BENCH_NEO4J_PID", 0)))

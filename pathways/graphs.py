@@ -14,9 +14,9 @@ A snapshot is a ``networkx.MultiDiGraph`` whose nodes carry ``kind`` (a NodeKind
 
 from __future__ import annotations
 
-from collections.abc import Container, Hashable
-
+import functools
 import weakref
+from collections.abc import Container, Hashable
 
 import networkx as nx
 
@@ -24,28 +24,46 @@ from pathways.model import PATHWAY_RELS, NodeKind
 
 Step = tuple[str, str]  # (name, id) of one node on a path
 _FOLLOW = frozenset(PATHWAY_RELS)
-_ADJACENCY: "weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
 
 
+def per_snapshot(build):
+    """Memoise ``build(graph)`` per snapshot: snapshots are never changed in place (a store
+    replaces its graph on every write), and the whole-graph analyses ask for these indexes
+    hundreds of thousands of times.  Weakly held; the snapshot asked for last is answered
+    without even the weak-dictionary lookup."""
+    built: "weakref.WeakKeyDictionary[nx.MultiDiGraph, object]" = weakref.WeakKeyDictionary()
+    last: list = [(None, None)]  # (graph, value): one strong reference, the snapshot in use
+
+    @functools.wraps(build)
+    def cached(graph: nx.MultiDiGraph):
+        graph_last, value = last[0]
+        if graph_last is graph:
+            return value
+        value = built.get(graph)
+        if value is None:
+            value = built[graph] = build(graph)
+        last[0] = (graph, value)
+        return value
+
+    return cached
+
+
+@per_snapshot
 def pathway_adjacency(graph: nx.MultiDiGraph) -> tuple[dict[str, list], dict[str, list]]:
     """``(out, in)``: for each node, its (neighbour, type) pairs along pathway relationships.
 
-    Plain dicts, built once per snapshot (snapshots are never changed in place: a store
-    replaces its graph on every write), because networkx edge views are slow to create in
+    Plain dicts, built once per snapshot, because networkx edge views are slow to create in
     the inner loops of whole-graph analyses.
     """
-    found = _ADJACENCY.get(graph)
-    if found is None:
-        out: dict[str, list] = {}
-        into: dict[str, list] = {}
-        for u, neighbours in graph._succ.items():  # = graph.edges(keys=True), minus views
-            for v, keys in neighbours.items():
-                for key in keys:
-                    if key in _FOLLOW:
-                        out.setdefault(u, []).append((v, key))
-                        into.setdefault(v, []).append((u, key))
-        found = _ADJACENCY[graph] = (out, into)
-    return found
+    out: dict[str, list] = {}
+    into: dict[str, list] = {}
+    for u, neighbours in graph._succ.items():  # = graph.edges(keys=True), minus views
+        for v, keys in neighbours.items():
+            for key in keys:
+                if key in _FOLLOW:
+                    out.setdefault(u, []).append((v, key))
+                    into.setdefault(v, []).append((u, key))
+    return out, into
 
 
 def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
@@ -139,16 +157,10 @@ def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | N
     return hops
 
 
-_ACTIVITIES: "weakref.WeakKeyDictionary[nx.MultiDiGraph, frozenset]" = weakref.WeakKeyDictionary()
-
-
+@per_snapshot
 def all_activities(graph: nx.MultiDiGraph) -> frozenset[str]:
-    """Every activity of the snapshot (built once per snapshot)."""
-    found = _ACTIVITIES.get(graph)
-    if found is None:
-        found = _ACTIVITIES[graph] = frozenset(
-            n for n, kind in graph.nodes(data="kind") if kind == NodeKind.ACTIVITY)
-    return found
+    """Every activity of the snapshot."""
+    return frozenset(n for n, kind in graph.nodes(data="kind") if kind == NodeKind.ACTIVITY)
 
 
 def activities_in(graph: nx.MultiDiGraph, nodes: Container[str] | dict) -> set[str]:

@@ -14,6 +14,7 @@ import networkx as nx
 
 from pathways.errors import UnknownIdError
 from pathways.gcpause import gc_paused
+from pathways.graphs import per_snapshot
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
 
@@ -22,40 +23,24 @@ def name_of(graph: nx.MultiDiGraph, node: str) -> str:
     return graph.nodes[node]["props"]["name"]
 
 
-_TYPED: "weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
-_LAST_TYPED: tuple | None = None
-
-
+@per_snapshot
 def typed_adjacency(graph: nx.MultiDiGraph) -> tuple[dict, dict]:
     """``(out, into)``: ``out[node][rel]`` lists the targets, ``into[node][rel]`` the sources,
     each in the order of ``graph.succ`` / ``graph.pred`` (so answers do not change).
 
-    Built once per snapshot (a store never changes a snapshot in place): at 100k nodes the
-    analyses ask for neighbours a million times, and networkx's views cost ~15 µs a call.
+    At 100k nodes the analyses ask for neighbours a million times, and networkx's views cost
+    ~15 µs a call; this reads networkx's own dicts (node → neighbour → key → data) once.
     """
-    last = _LAST_TYPED
-    if last and last[0] is graph:  # the common case, without a weak-dictionary lookup
-        return last[1]
-    found = _TYPED.get(graph)
-    if found is None:
-        out: dict = {}
-        into: dict = {}
-        # networkx's own dicts (node → neighbour → key → data): its views cost ~3 µs each.
-        for table, adjacency in ((out, graph._succ), (into, graph._pred)):
-            for node, neighbours in adjacency.items():
-                by_type: dict = {}
-                for other, keys in neighbours.items():
-                    for key in keys:
-                        by_type.setdefault(key, []).append(other)
-                table[node] = by_type
-        found = _TYPED[graph] = (out, into)
-    _set_last(graph, found)
-    return found
-
-
-def _set_last(graph, found) -> None:
-    global _LAST_TYPED
-    _LAST_TYPED = (graph, found)  # one strong reference: the snapshot in use
+    out: dict = {}
+    into: dict = {}
+    for table, adjacency in ((out, graph._succ), (into, graph._pred)):
+        for node, neighbours in adjacency.items():
+            by_type: dict = {}
+            for other, keys in neighbours.items():
+                for key in keys:
+                    by_type.setdefault(key, []).append(other)
+            table[node] = by_type
+    return out, into
 
 
 def targets(graph, node, rel: RelType) -> list[str]:

@@ -215,7 +215,7 @@ def start_server(
     )
     if admin.returncode != 0:
         raise Neo4jRuntimeError(f"could not set the Neo4j password:\n{admin.stderr[-2000:]}")
-    import_seconds = 0.0
+    imported_rows, import_seconds = 0, 0.0
     if import_plan is not None:
         from pathways.neo4j_runtime import bulk
         from pathways.store.base import now_iso
@@ -225,7 +225,7 @@ def start_server(
         files = bulk.write_import_files(import_plan, staging, now_iso())
         bulk.run_import(java, JVM_FLAGS, classpath, home, files)
         shutil.rmtree(staging, ignore_errors=True)
-        import_seconds = time.monotonic() - import_began
+        imported_rows, import_seconds = files.rows, time.monotonic() - import_began
     console = (home / "console.log").open("w")
     process = subprocess.Popen(
         [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
@@ -252,9 +252,8 @@ def start_server(
             time.sleep(0.5)
     if import_plan is not None:
         _after_import(uri, password)
-    rows = len(import_plan.nodes) + len(import_plan.rels) if import_plan is not None else 0
     return ServerInfo(uri, "neo4j", password, process.pid, str(home), version,
-                      round(time.monotonic() - began, 2), rows, round(import_seconds, 2))
+                      round(time.monotonic() - began, 2), imported_rows, round(import_seconds, 2))
 
 
 def _after_import(uri: str, password: str) -> None:
