@@ -63,7 +63,11 @@ class UnknownIdError(PathwaysError):
 
 
 class StoreUnavailableError(PathwaysError):
-    """The chosen store cannot be reached or opened."""
+    """The chosen store cannot be reached, opened or written (disk full, read-only...)."""
+
+
+class StoreBusyError(PathwaysError):
+    """Another load holds the store's write lock; nothing was written by this one."""
 
 
 class Neo4jRuntimeError(PathwaysError):

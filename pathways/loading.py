@@ -58,7 +58,7 @@ def load_feed(
     or, with ``remove_missing``, deleted.  A feed that looks incomplete (fewer records than
     it says it has) retires nothing.
     """
-    with gc_paused():
+    with store.load_lock(), gc_paused():
         return _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan)
 
 
@@ -107,7 +107,16 @@ def load_paths(
     progress: Progress | None = None,
     on_plan=None,
 ) -> LoadResult:
-    """Validate all rows, then write all-or-nothing (or the valid ones, if allowed)."""
+    """Validate all rows, then write all-or-nothing (or the valid ones, if allowed).
+
+    The store's write lock is held from planning to writing, so a concurrent load is
+    refused with a clear message instead of either load being lost.
+    """
+    with store.load_lock():
+        return _load_paths(store, paths, allow_partial, report, progress, on_plan)
+
+
+def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadResult:
     plan = plan_for_store(store, paths)
     if plan.problems and not allow_partial:
         raise InputError(plan.problems)

@@ -7,12 +7,14 @@ behaviour tests against both.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from pathways.errors import StoreBusyError
 from pathways.model import NodeRecord, RelRecord
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ from pathways.model import NodeKind, RelType
 # One node on a pathway, as the JSON output shows it.
 PathNode = dict  # {"id": str, "name": str, "kind": str}
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,35 @@ class GraphStore(ABC):
         """The whole graph, read consistently, as :mod:`pathways.graphs` describes it.
 
         For whole-graph analyses (gaps); the same shape from every store."""
+
+    # ---- one writer, consistent readers ------------------------------------------------
+    @contextlib.contextmanager
+    def load_lock(self, what: str = "a load") -> Iterator[None]:
+        """Hold the store's single write lock for a whole load (plan, write, retire).
+
+        Raises :class:`~pathways.errors.StoreBusyError` at once, naming the holder, when
+        another process is loading into the same store: one writer at a time, and a load
+        never plans against data that another load is about to change.  Each store
+        overrides this; the default (no lock) is only for stores with a single process.
+        """
+        yield
+
+    def consistent(self, fn: Callable[[], "T"], attempts: int = 5) -> "T":
+        """Run ``fn`` (several reads) so that all of it sees one version of the graph.
+
+        Every write bumps :meth:`version` in the same transaction (or file save) as its
+        changes, so equal versions before and after mean no load committed in between;
+        otherwise ``fn`` runs again.  Readers thus see the graph before or after a load,
+        never a mixture.
+        """
+        for _ in range(attempts):
+            before = self.version()
+            result = fn()
+            if self.version() == before:
+                return result
+        raise StoreBusyError(
+            "the data kept changing while it was read (loads are running); try again"
+        )
 
     def close(self) -> None:
         """Release connections; the default has none."""
