@@ -246,13 +246,38 @@ def reset(ctx: Context, yes):
     click.echo("The store is empty.")
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    >>> [is_loopback(h) for h in ("127.0.0.1", "[::1]", "localhost", "0.0.0.0", "example.org")]
+    [True, True, True, False, False]
+    """
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True, type=int)
-@click.option("--debug", is_flag=True)
+@click.option("--debug", is_flag=True,
+              help="Reload on code changes and show the debugger (only with a loopback --host).")
 @pass_ctx
 def serve(ctx: Context, host, port, debug):
     """Run the web app."""
+    if debug and not is_loopback(host):
+        raise click.UsageError(
+            f"--debug starts the Werkzeug debugger, which lets anyone who can open the page "
+            f"run commands on this machine; it is refused with --host {host}. Use --debug only "
+            f"with --host {', '.join(LOOPBACK_NAMES[:-1])} or {LOOPBACK_NAMES[-1]}.")
     if ctx.choice:
         os.environ["PATHWAYS_STORE"] = ctx.choice
     for key, value in ctx.neo4j.items():

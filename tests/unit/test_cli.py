@@ -256,3 +256,37 @@ def test_main_succeeds_without_exiting(loaded, capsys):
     assert code == 0
     assert json.loads(out)["nodes"]["Person"] == 3
     assert USING in err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
+def test_serve_refuses_debug_off_loopback(host, monkeypatch):
+    import app as web
+
+    started = []
+    monkeypatch.setattr(web.app, "run", lambda **kw: started.append(kw))
+    result = run("serve", "--host", host, "--debug")
+    assert result.exit_code != 0
+    assert started == []  # the Werkzeug debugger (remote code execution) never starts
+    assert "--debug" in result.output and "127.0.0.1" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_serve_allows_debug_on_loopback(host, monkeypatch):
+    import app as web
+
+    started = []
+    monkeypatch.setattr(web.app, "run", lambda **kw: started.append(kw))
+    result = run("serve", "--host", host, "--debug")
+    assert result.exit_code == 0, result.output
+    assert started == [{"host": host, "port": 8050, "debug": True}]
+
+
+def test_serve_without_debug_may_listen_anywhere(monkeypatch):
+    import app as web
+
+    started = []
+    monkeypatch.setattr(web.app, "run", lambda **kw: started.append(kw))
+    result = run("serve", "--host", "0.0.0.0")
+    assert result.exit_code == 0, result.output
+    assert started == [{"host": "0.0.0.0", "port": 8050, "debug": False}]
