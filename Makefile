@@ -20,7 +20,7 @@ run: setup-app
 test: setup
 	$(BIN)/pytest tests pathways loaders queries --junitxml=build/junit.xml
 
-setup: setup-app $(VENV)/.installed-test system-deps neo4j-jars
+setup: setup-app $(VENV)/.installed-test system-deps neo4j-jars node_modules/.installed
 
 setup-app: $(VENV)/.installed
 
@@ -41,10 +41,16 @@ system-deps:
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
+
+# axe-core for the browser tests' accessibility checks, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 # Neo4j Community 5.26 jars from Maven Central into the user cache (once).
 neo4j-jars: setup-app
@@ -60,4 +66,4 @@ benchmark: setup
 	$(BIN)/python benchmarks/gaps_report.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache *.egg-info
+	rm -rf $(VENV) build .pytest_cache *.egg-info node_modules
