@@ -11,6 +11,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
+from pathways.analysis.snapshot import cached_analysis
 from pathways.consortia_report import as_csv, as_html_summary
 from pathways.errors import PathwaysError
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
@@ -28,8 +29,9 @@ def _field(label, control, control_id):
 def layout(**_query):
     store = get_store()
     try:
-        needs = [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)]
-        places = [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]
+        needs, places = store.consistent(lambda: (
+            [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
+            [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]))
     except PathwaysError as exc:
         return html.Div(f"The graph cannot be read: {exc}", className="alert", role="alert")
     if not needs or not places:
@@ -83,12 +85,45 @@ def layout(**_query):
                            layout={"name": "cose", "animate": False, "randomize": False},
                            style={"width": "100%", "height": "560px"}, minZoom=0.2, maxZoom=3),
         ], className="network"),
-        dcc.Store(id="co-report"),
+        dcc.Store(id="co-query"),
     ])
 
 
+def _ids(value) -> list[str]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(dict.fromkeys(value))
+    return []
+
+
+def _report(store, query: dict) -> dict:
+    """The consortium report for a query, recomputed on the server (cached per data version:
+    the graph and the print and download buttons ask for the same report)."""
+    opp = Opportunity(tuple(query["needs"]), tuple(query["places"]), query["free"],
+                      tuple(query["access"]))
+    return cached_analysis(store, ("consortia page", opp, query["size"]),
+                           lambda _graph: consortia(store, opp, max_size=query["size"]))
+
+
+def _checked(query) -> dict | None:
+    """The query the browser holds, checked again: only ids and filters, never results."""
+    if not isinstance(query, dict):
+        return None
+    size = query.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
+        return None
+    checked = {"needs": _ids(query.get("needs")), "places": _ids(query.get("places")),
+               "access": _ids(query.get("access")), "free": query.get("free") is True,
+               "size": size}
+    return checked if checked["needs"] and checked["places"] else None
+
+
+def _choice(report: dict, index) -> int:
+    ok = isinstance(index, int) and not isinstance(index, bool)
+    return index if ok and 0 <= index < len(report["suggestions"]) else 0
+
+
 @callback(
-    Output("co-report", "data"),
+    Output("co-query", "data"),
     Output("co-cells", "data"),
     Output("co-suggestions", "children"),
     Output("co-choice", "options"),
@@ -101,14 +136,17 @@ def layout(**_query):
     Input("co-size", "value"),
 )
 def suggest(needs, places, access, free, size):
+    needs, places = _ids(needs), _ids(places)
     if not needs or not places:
         return None, [], [], [], 0, html.P("Pick at least one need and one locality.", className="hint")
-    if not isinstance(size, int) or not 1 <= size <= 20:
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
         return (no_update,) * 5 + (html.Div("Most members must be a whole number from 1 to 20.",
                                             className="alert", role="alert"),)
-    opp = Opportunity(tuple(needs), tuple(places), "free" in (free or []), tuple(access or ()))
+    query = {"needs": needs, "places": places, "access": _ids(access),
+             "free": "free" in _ids(free), "size": size}
+    store = get_store()
     try:
-        report = consortia(get_store(), opp, max_size=size)
+        report = store.consistent(lambda: _report(store, query))
     except PathwaysError as exc:
         return None, [], [], [], 0, html.Div(str(exc), className="alert", role="alert")
     names = report["names"]
@@ -127,15 +165,28 @@ def suggest(needs, places, access, free, size):
     summary = html.P(f"{len(report['uncoverable'])} of {len(report['cells'])} cells no organisation "
                      f"covers; {len(report['overlaps'])} cells covered by more than one.",
                      className="summary")
-    return report, cells, cards or html.P("No organisation covers any cell."), options, 0, summary
+    return query, cells, cards or html.P("No organisation covers any cell."), options, 0, summary
 
 
-@callback(Output("co-graph", "elements"), Input("co-report", "data"), Input("co-choice", "value"))
-def draw(report, index):
-    if not report or not report["suggestions"]:
+@callback(Output("co-graph", "elements"), Input("co-query", "data"), Input("co-choice", "value"))
+def draw(query, index):
+    query = _checked(query)
+    if query is None:
         return []
-    index = index if isinstance(index, int) and index < len(report["suggestions"]) else 0
-    network = consortium_network(get_store(), report, index)
+    store = get_store()
+
+    def read():
+        report = _report(store, query)
+        if not report["suggestions"]:
+            return None
+        return consortium_network(store, report, _choice(report, index))
+
+    try:
+        network = store.consistent(read)
+    except PathwaysError:
+        return []  # suggest shows the message
+    if network is None:
+        return []
     elements, _trimmed = network_elements(network, set(network["members"]) | set(network["uncovered"]))
     return elements
 
@@ -144,15 +195,23 @@ def draw(report, index):
     Output("co-download", "data"),
     Input("co-csv-button", "n_clicks"),
     Input("co-print-button", "n_clicks"),
-    State("co-report", "data"),
+    State("co-query", "data"),
     State("co-choice", "value"),
     prevent_initial_call=True,
 )
-def download(_csv, _print, report, index):
-    if not report or not report["suggestions"]:
+def download(_csv, _print, query, index):
+    query = _checked(query)
+    if query is None:
+        return no_update
+    store = get_store()
+    try:
+        report = store.consistent(lambda: _report(store, query))
+    except PathwaysError:
+        return no_update
+    if not report["suggestions"]:
         return no_update
     if dash.ctx.triggered_id == "co-print-button":
-        index = index if isinstance(index, int) and index < len(report["suggestions"]) else 0
+        index = _choice(report, index)
         return {"content": as_html_summary(report, index), "filename": f"consortium-{index + 1}.html",
                 "type": "text/html"}
     return {"content": "\ufeff" + as_csv(report), "filename": "consortia.csv", "type": "text/csv"}

@@ -18,7 +18,7 @@ from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report,
 from pathways.errors import PathwaysError
 from pathways.gap_report import LEAD_NOTES, as_html, coverage_grid
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
-from pathways.views import network_elements, stylesheet
+from pathways.views import network_elements, plotly_text, stylesheet
 from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/gaps", name="Gaps", title="Gaps · Thriving Pathways", order=1)
@@ -105,7 +105,9 @@ def layout(**_query):
 
 
 def _heatmap(report: dict) -> go.Figure:
-    names = report["names"]
+    # Names come from partners' data; Plotly reads HTML in labels and hover text, so every
+    # name goes through plotly_text (a locality called '<a href=...>' stays text).
+    names = {k: plotly_text(v) for k, v in report["names"].items()}
     needs, places, cells = coverage_grid(report)
     category, text, custom = [], [], []
     for need in needs:
@@ -138,6 +140,15 @@ def _heatmap(report: dict) -> go.Figure:
     return figure
 
 
+def _hops(hops) -> int:
+    ok = isinstance(hops, int) and not isinstance(hops, bool) and 1 <= hops <= MAX_MAX_HOPS
+    return hops if ok else DEFAULT_MAX_HOPS
+
+
+def _report(store, hops: int) -> dict:
+    return store.consistent(lambda: gap_report(store, GapQuery(max_hops=hops)))
+
+
 @callback(
     Output("gp-heatmap", "figure"),
     Output("gp-coverage", "data"),
@@ -150,17 +161,17 @@ def _heatmap(report: dict) -> go.Figure:
     Input("gp-hops", "value"),
 )
 def compute(hops):
-    if not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
         message = html.Div(f"Longest route must be a whole number from 1 to {MAX_MAX_HOPS}.",
                            className="alert", role="alert")
         return (no_update,) * 7 + (message,)
     try:
-        report = gap_report(get_store(), GapQuery(max_hops=hops))
+        report = _report(get_store(), hops)
     except PathwaysError as exc:
         return (go.Figure(), [], [], [], [], [], [],
                 html.Div(f"The graph cannot be read: {exc}", className="alert", role="alert"))
     names = report["names"]
-    coverage = [{"id": f"{c['need']}|{c['locality']}", "need": names[c["need"]],
+    coverage = [{"id": _cell_id(c), "need": names[c["need"]],
                  "locality": names[c["locality"]], "existing": c["existing"],
                  "reachable": c["reachable"]} for c in report["coverage"] if c["reachable"] == 0]
     spof = [dict(r, articulation="yes" if r["articulation_point"] else "no")
@@ -169,10 +180,9 @@ def compute(hops):
                  for r in report["unreached"]]
     thin = [dict(r, thin="yes" if r["thin"] else "", needs_covered=f"{r['needs_covered']}/{r['needs_total']}",
                  needs=", ".join(r["needs"])) for r in report["thin_options"]["link_workers"]]
-    places = [{k: v for k, v in r.items() if not k.endswith("_ids")} | {"members": r["link_worker_ids"] + r["provider_ids"]}
+    places = [{k: v for k, v in r.items() if not k.endswith("_ids")}
               for r in report["thin_options"]["localities"]]
-    data = [{k: v for k, v in r.items() if k != "items"} | {"members": [i["id"] for i in r["items"]]}
-            for r in report["data_gaps"]]
+    data = [{k: v for k, v in r.items() if k != "items"} for r in report["data_gaps"]]
     summary = html.P(
         f"{len(coverage)} need × locality cells with nothing reachable; {len(unreached)} unreached "
         f"activities; {len(spof)} organisations or services whose loss would cut routes.",
@@ -180,65 +190,113 @@ def compute(hops):
     return _heatmap(report), coverage, spof, unreached, thin, places, data, summary
 
 
-def _selected(rows, selected):
-    return rows[selected[0]] if rows and selected else None
+def _cell_id(cell: dict) -> str:
+    return f"{cell['need']}|{cell['locality']}"
+
+
+# Each table: its rows in the report, and which nodes a selected row highlights.
+_TABLES = {
+    "gp-spof": (lambda r: r["single_points_of_failure"], lambda row: [row["id"]]),
+    "gp-unreached": (lambda r: r["unreached"], lambda row: [row["id"]]),
+    "gp-thin": (lambda r: r["thin_options"]["link_workers"], lambda row: [row["id"]]),
+    "gp-places": (lambda r: r["thin_options"]["localities"],
+                  lambda row: row["link_worker_ids"] + row["provider_ids"]),
+    "gp-data": (lambda r: r["data_gaps"], lambda row: [row["id"]] + [i["id"] for i in row["items"]]),
+}
+
+
+def _highlight(store, selection, hops: int) -> dict | None:
+    """What a selection highlights, looked up in the server's own report: ``{"ids", "label"}``
+    (plus ``rows`` for a coverage cell), or None when the selection names nothing in it.
+
+    The browser only says which cell or row it picked (``{"cell": [need, locality]}`` or
+    ``{"table": ..., "id": ...}``); ids, names and routes all come from the server."""
+    if not isinstance(selection, dict):
+        return None
+    report = gap_report(store, GapQuery(max_hops=hops))
+    names = report["names"]
+    cell = selection.get("cell")
+    if cell is not None:
+        if not (isinstance(cell, list) and len(cell) == 2 and all(isinstance(c, str) for c in cell)):
+            return None
+        need, place = cell
+        if not any(c["need"] == need and c["locality"] == place for c in report["coverage"]):
+            return None
+        rows = cell_routes(store, need, place, hops)
+        return {"ids": sorted({i for r in rows for i in (r["route"] or [r["id"]])}),
+                "label": f"{names[need]} in {names[place]}: {len(rows)} activities", "rows": rows}
+    table, row_id = selection.get("table"), selection.get("id")
+    if table not in _TABLES or not isinstance(row_id, str):
+        return None
+    rows_of, members = _TABLES[table]
+    row = next((r for r in rows_of(report) if r["id"] == row_id), None)
+    if row is None:
+        return None
+    return {"ids": members(row), "label": f"Highlighted: {row['name']}"}
+
+
+def _first(selected_ids) -> str | None:
+    if isinstance(selected_ids, list) and selected_ids and isinstance(selected_ids[0], str):
+        return selected_ids[0]
+    return None
 
 
 @callback(
     Output("gp-highlight", "data"),
     Output("gp-cell", "children"),
     Input("gp-heatmap", "clickData"),
-    Input("gp-coverage", "selected_rows"),
-    Input("gp-spof", "selected_rows"),
-    Input("gp-unreached", "selected_rows"),
-    Input("gp-thin", "selected_rows"),
-    Input("gp-places", "selected_rows"),
-    Input("gp-data", "selected_rows"),
-    State("gp-coverage", "data"),
-    State("gp-spof", "data"),
-    State("gp-unreached", "data"),
-    State("gp-thin", "data"),
-    State("gp-places", "data"),
-    State("gp-data", "data"),
+    Input("gp-coverage", "selected_row_ids"),
+    Input("gp-spof", "selected_row_ids"),
+    Input("gp-unreached", "selected_row_ids"),
+    Input("gp-thin", "selected_row_ids"),
+    Input("gp-places", "selected_row_ids"),
+    Input("gp-data", "selected_row_ids"),
     State("gp-hops", "value"),
     prevent_initial_call=True,
 )
-def choose_highlight(click, s_cov, s_spof, s_unr, s_thin, s_places, s_data,
-                     cov, spof, unr, thin, places, data, hops):
+def choose_highlight(click, s_cov, s_spof, s_unr, s_thin, s_places, s_data, hops):
+    """Remember which cell or row was picked (ids only); the details come from the server."""
     trigger = ctx.triggered_id
-    store = get_store()
-    hops = hops if isinstance(hops, int) and 1 <= hops <= MAX_MAX_HOPS else DEFAULT_MAX_HOPS
-    if trigger in ("gp-heatmap", "gp-coverage"):
-        if trigger == "gp-heatmap":
-            if not click:
-                return no_update, no_update
+    if trigger == "gp-heatmap":
+        try:
             need, place = click["points"][0]["customdata"][:2]
-        else:
-            row = _selected(cov, s_cov)
-            if row is None:
-                return no_update, no_update
-            need, place = row["id"].split("|")
-        rows = cell_routes(store, need, place, hops)
-        ids = sorted({i for r in rows for i in (r["route"] or [r["id"]])})
-        names = gap_report(store, GapQuery(max_hops=hops))["names"]
-        label = f"{names[need]} in {names[place]}: {len(rows)} activities"
-        details = html.Div([
-            html.H3(label),
-            html.P("No activity addresses this need here." if not rows else
-                   "Each activity with the shortest route from a link worker covering the locality:"),
-            html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows]),
-        ])
-        return {"ids": ids, "label": label}, details
-    picks = {"gp-spof": (spof, s_spof, lambda r: [r["id"]]),
-             "gp-unreached": (unr, s_unr, lambda r: [r["id"]]),
-             "gp-thin": (thin, s_thin, lambda r: [r["id"]]),
-             "gp-places": (places, s_places, lambda r: r["members"]),
-             "gp-data": (data, s_data, lambda r: [r["id"]] + r["members"])}
-    rows, selected, members = picks[trigger]
-    row = _selected(rows, selected)
-    if row is None:
-        return None, no_update
-    return {"ids": members(row), "label": f"Highlighted: {row['name']}"}, no_update
+        except (TypeError, KeyError, IndexError, ValueError):
+            return no_update, no_update
+        selection = {"cell": [need, place]}
+    elif trigger == "gp-coverage":
+        picked = _first(s_cov)
+        if picked is None:
+            return None, no_update
+        store = get_store()
+        try:
+            report = _report(store, _hops(hops))
+        except PathwaysError as exc:
+            return None, html.Div(str(exc), className="alert", role="alert")
+        cell = next((c for c in report["coverage"] if _cell_id(c) == picked), None)
+        if cell is None:
+            return None, no_update
+        selection = {"cell": [cell["need"], cell["locality"]]}
+    elif trigger in _TABLES:
+        picked = _first({"gp-spof": s_spof, "gp-unreached": s_unr, "gp-thin": s_thin,
+                         "gp-places": s_places, "gp-data": s_data}[trigger])
+        return ({"table": trigger, "id": picked} if picked is not None else None), no_update
+    else:
+        return no_update, no_update
+    store = get_store()
+    try:
+        found = store.consistent(lambda: _highlight(store, selection, _hops(hops)))
+    except PathwaysError as exc:
+        return None, html.Div(str(exc), className="alert", role="alert")
+    if found is None:
+        return None, html.P("That cell is not in the report.", className="hint")
+    rows = found["rows"]
+    details = html.Div([
+        html.H3(found["label"]),
+        html.P("No activity addresses this need here." if not rows else
+               "Each activity with the shortest route from a link worker covering the locality:"),
+        html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows]),
+    ])
+    return selection, details
 
 
 @callback(
@@ -247,14 +305,16 @@ def choose_highlight(click, s_cov, s_spof, s_unr, s_thin, s_places, s_data,
     Input("gp-highlight", "data"),
     Input("gp-hops", "value"),
 )
-def draw(highlight, _hops):
+def draw(selection, hops):
+    store = get_store()
     try:
-        network = referral_network(get_store())
+        network, found = store.consistent(
+            lambda: (referral_network(store), _highlight(store, selection, _hops(hops))))
     except PathwaysError:
         return [], ""
-    ids = set((highlight or {}).get("ids", []))
-    elements, trimmed = network_elements(network, ids)
-    label = (highlight or {}).get("label", "Select a cell or a row to highlight it here.")
+    found = found or {}
+    elements, trimmed = network_elements(network, set(found.get("ids", [])))
+    label = found.get("label", "Select a cell or a row to highlight it here.")
     if trimmed:
         label += " (large network: only the highlighted part is drawn)"
     return elements, label
@@ -267,7 +327,9 @@ def draw(highlight, _hops):
     prevent_initial_call=True,
 )
 def download(_clicks, hops):
-    hops = hops if isinstance(hops, int) and 1 <= hops <= MAX_MAX_HOPS else DEFAULT_MAX_HOPS
-    report = gap_report(get_store(), GapQuery(max_hops=hops))
+    try:
+        report = _report(get_store(), _hops(hops))
+    except PathwaysError:
+        return no_update  # compute already shows why
     return {"content": as_html(report), "filename": f"gap-report-{dt.date.today()}.html",
             "type": "text/html"}

@@ -16,7 +16,7 @@ from pathways.errors import PathwaysError
 from pathways.formatting import to_csv
 from pathways.model import COMMON_ACCESS_TAGS, DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
 from pathways.store import PathwayFilter
-from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet
+from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
 from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/", name="Pathways", title="Pathways · Thriving Pathways", order=0)
@@ -37,6 +37,10 @@ def _alert(message: str) -> html.Div:
 
 def _options() -> tuple[list, list, list, list]:
     store = get_store()
+    return store.consistent(lambda: _read_options(store))
+
+
+def _read_options(store) -> tuple[list, list, list, list]:
     workers = [
         {"label": f"{p['name']} — {p.get('job_title', 'link worker')}", "value": p["id"]}
         for p in store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)
@@ -140,87 +144,161 @@ def layout(**_query) -> html.Div:
                 ],
                 className="two-columns",
             ),
-            dcc.Store(id="pw-result"),
         ]
     )
 
 
-def _filter(needs, locality, free, access) -> PathwayFilter:
-    return PathwayFilter(tuple(needs or ()), locality or None, "free" in (free or []),
-                         tuple(access or ()))
+def _ids(value) -> tuple[str, ...]:
+    """Ids from a multi-select as the browser sent them (anything else counts as none)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return ()
+
+
+def _query(worker, needs, locality, free, access, hops) -> tuple[str, PathwayFilter, int] | None:
+    """The question the form asks, checked: (worker id, filter, hops), or None when the form
+    is incomplete.  Everything shown is recomputed from this, never from what the browser
+    sends back (tables, routes, results)."""
+    if not isinstance(worker, str) or not worker:
+        return None
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
+        return None
+    where = PathwayFilter(_ids(needs), locality if isinstance(locality, str) and locality else None,
+                          "free" in _ids(free), _ids(access))
+    return worker, where, hops
+
+
+FORM = (Input("pw-worker", "value"), Input("pw-needs", "value"), Input("pw-locality", "value"),
+        Input("pw-free", "value"), Input("pw-access", "value"), Input("pw-hops", "value"))
+FORM_STATE = tuple(State(i.component_id, i.component_property) for i in FORM)
 
 
 @callback(
-    Output("pw-result", "data"),
     Output("pw-table", "data"),
     Output("pw-table", "selected_rows"),
+    Output("pw-table", "selected_row_ids"),
     Output("pw-message", "children"),
-    Input("pw-worker", "value"),
-    Input("pw-needs", "value"),
-    Input("pw-locality", "value"),
-    Input("pw-free", "value"),
-    Input("pw-access", "value"),
-    Input("pw-hops", "value"),
+    *FORM,
 )
 def find_pathways(worker, needs, locality, free, access, hops):
     if not worker:
-        return None, [], [], ""
-    if not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
+        return [], [], [], ""
+    query = _query(worker, needs, locality, free, access, hops)
+    if query is None:
         return no_update, no_update, no_update, _alert(
             f"Longest route must be a whole number from 1 to {MAX_MAX_HOPS}.")
     store = get_store()
+    worker, where, hops = query
+
+    def read():
+        found = pathways_from(store, worker, where, hops)
+        return found, with_details(store, found)
+
     try:
-        result = pathways_from(store, worker, _filter(needs, locality, free, access), hops)
-        rows = with_details(store, result)
+        result, rows = store.consistent(read)
     except PathwaysError as exc:
-        return None, [], [], _alert(str(exc))
+        return [], [], [], _alert(str(exc))
     count = len(rows)
     message = (f"{result['from']['name']} can reach {count} matching "
                f"activit{'y' if count == 1 else 'ies'} within {hops} hops.")
     if not count:
         message += " Try fewer filters or a longer route."
-    return result, rows, [], html.P(message, className="summary")
+    return rows, [], [], html.P(message, className="summary")
+
+
+def _selected(selected_ids) -> str | None:
+    if isinstance(selected_ids, list) and selected_ids and isinstance(selected_ids[0], str):
+        return selected_ids[0]
+    return None
 
 
 @callback(
     Output("pw-graph", "elements"),
-    Input("pw-result", "data"),
-    Input("pw-table", "selected_rows"),
-    State("pw-table", "data"),
-    State("pw-hops", "value"),
+    *FORM,
+    Input("pw-table", "selected_row_ids"),
 )
-def draw_network(result, selected_rows, rows, hops):
-    if not result:
+def draw_network(worker, needs, locality, free, access, hops, selected_ids):
+    query = _query(worker, needs, locality, free, access, hops)
+    if query is None:
         return []
     store = get_store()
-    selected = rows[selected_rows[0]]["id"] if selected_rows and rows else None
-    context = pathways_from(store, result["from"]["id"], PathwayFilter(), hops or DEFAULT_MAX_HOPS)
-    ids = {n["id"] for a in context["activities"] for n in a["path"]} | {result["from"]["id"]}
-    elements, _trimmed = pathway_elements(result, store.relationships_among(sorted(ids)),
-                                          context, selected, MAX_ELEMENTS)
+    worker, where, hops = query
+
+    def read():
+        result = pathways_from(store, worker, where, hops)
+        context = pathways_from(store, worker, PathwayFilter(), hops)
+        ids = {n["id"] for a in context["activities"] for n in a["path"]} | {worker}
+        return result, context, store.relationships_among(sorted(ids))
+
+    try:
+        result, context, relationships = store.consistent(read)
+    except PathwaysError:
+        return []  # find_pathways shows the message
+    elements, _trimmed = pathway_elements(result, relationships, context,
+                                          _selected(selected_ids), MAX_ELEMENTS)
     return elements
+
+
+def _route_details(store, query, activity_id: str) -> dict | None:
+    """The selected activity as the server sees it: its shortest route from the worker (with
+    the form's filters), its details, and the properties of every node after the worker on
+    that route.  None when the activity is not among the worker's matching activities."""
+    worker, where, hops = query
+    result = pathways_from(store, worker, where, hops)
+    activity = next((a for a in result["activities"] if a["id"] == activity_id), None)
+    if activity is None:
+        return None
+    row = with_details(store, {"from": result["from"], "activities": [activity]})[0]
+    info = store.activity_details([activity_id]).get(activity_id, {})
+    on_route = [found[1] for node in activity["path"][1:]
+                if (found := store.get_node(node["id"])) is not None]
+    return {"activity": activity, "row": row, "info": info, "on_route": on_route}
+
+
+def _contact(props: dict) -> html.Li | None:
+    """How to reach one organisation, service or activity on the route: phone, e-mail, web
+    address (a link only for http and https) and referral notes, or None if none is known."""
+    parts: list = []
+    spoken = " · ".join(v for v in (props.get("phone"), props.get("email")) if v)
+    if spoken:
+        parts.append(spoken)
+    website = props.get("website")
+    if website:
+        href = web_link(website)
+        parts.append(html.A(website, href=href, target="_blank", rel="noopener noreferrer")
+                     if href else html.Span(f"web address (not a web link): {website}"))
+    if props.get("referral_info"):
+        parts.append(f"How to refer: {props['referral_info']}")
+    if not parts:
+        return None
+    joined: list = [f"{props['name']}: "]
+    for index, part in enumerate(parts):
+        joined += ([" · "] if index else []) + [part]
+    return html.Li(joined)
 
 
 @callback(
     Output("pw-details", "children"),
-    Input("pw-table", "selected_rows"),
-    State("pw-table", "data"),
-    State("pw-result", "data"),
+    Input("pw-table", "selected_row_ids"),
+    *FORM_STATE,
 )
-def show_details(selected_rows, rows, result):
-    if not selected_rows or not rows:
-        return html.P("Select an activity to see its route and how to refer.", className="hint")
-    row = rows[selected_rows[0]]
+def show_details(selected_ids, worker, needs, locality, free, access, hops):
+    hint = html.P("Select an activity to see its route and how to refer.", className="hint")
+    activity_id = _selected(selected_ids)
+    query = _query(worker, needs, locality, free, access, hops)
+    if activity_id is None or query is None:
+        return hint
     store = get_store()
-    info = store.activity_details([row["id"]]).get(row["id"], {})
-    route = next((a["path"] for a in (result or {}).get("activities", []) if a["id"] == row["id"]), [])
-    contacts = []
-    for node in route[1:]:
-        found = store.get_node(node["id"])
-        if found and (found[1].get("phone") or found[1].get("email")):
-            props = found[1]
-            contacts.append(html.Li(f"{props['name']}: "
-                                    + " · ".join(v for v in (props.get("phone"), props.get("email")) if v)))
+    try:
+        found = store.consistent(lambda: _route_details(store, query, activity_id))
+    except PathwaysError as exc:
+        return _alert(str(exc))
+    if found is None:  # not one of this worker's matching activities (or a stale selection)
+        return hint
+    row, info, route = found["row"], found["info"], found["activity"]["path"]
+    contacts = [item for props in found["on_route"] if (item := _contact(props)) is not None]
     return html.Div(
         [
             html.H3(row["activity"]),
@@ -248,16 +326,24 @@ def _ages(info: dict) -> str:
 @callback(
     Output("pw-download", "data"),
     Input("pw-download-button", "n_clicks"),
-    State("pw-table", "data"),
-    State("pw-result", "data"),
+    *FORM_STATE,
     prevent_initial_call=True,
 )
-def download_csv(_clicks, rows, result):
+def download_csv(_clicks, worker, needs, locality, free, access, hops):
+    query = _query(worker, needs, locality, free, access, hops)
+    if query is None:
+        return no_update
+    store = get_store()
+    worker, where, hops = query
+    try:
+        rows = store.consistent(
+            lambda: with_details(store, pathways_from(store, worker, where, hops)))
+    except PathwaysError:
+        return no_update  # find_pathways already shows why
     if not rows:
         return no_update
     columns = ["id", "activity", "provider", "locality", "needs", "cost", "schedule", "access",
                "hops", "route"]
-    worker = (result or {}).get("from", {}).get("id", "pathways")
     # A byte-order mark first, so Excel reads the file as UTF-8 (£, accents, dashes).
     return {"content": "\ufeff" + to_csv(rows, columns), "filename": f"pathways-{worker}.csv",
             "type": "text/csv"}

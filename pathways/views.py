@@ -6,9 +6,51 @@ Node colour and shape follow the node's kind; :data:`KIND_STYLE` is also the leg
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pathways.model import NodeKind, RelType
 
 MAX_ELEMENTS = 1500
+WEB_SCHEMES = ("http", "https")
+
+
+def web_link(url: object) -> str | None:
+    """``url`` when it is a plain http(s) address the app may render as a link, else None.
+
+    Addresses come from partners' files and feeds: ``javascript:``, ``data:``, ``file:`` and
+    anything with spaces or control characters in it are shown as text, never linked.
+
+    >>> web_link("https://calderdale.example/refer"), web_link(" HTTP://a.example ")
+    ('https://calderdale.example/refer', 'HTTP://a.example')
+    >>> [web_link(u) for u in ("javascript:alert(1)", "data:text/html,x", "https:nohost",
+    ...                        "//evil.example", "https://a.example/\tx", None)]
+    [None, None, None, None, None, None]
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return text
+
+
+def plotly_text(text: object) -> str:
+    """Data text for a Plotly figure (axis labels, hover text, annotations), shown as written.
+
+    Plotly reads a subset of HTML in those strings (``<a href>`` makes a live link, ``<br>``
+    a line break); ``&``, ``<`` and ``>`` become entities, which Plotly shows as the
+    characters themselves.
+
+    >>> plotly_text('<a href="https://evil.example">x</a> & co')
+    '&lt;a href="https://evil.example"&gt;x&lt;/a&gt; &amp; co'
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 # kind → (colour, cytoscape shape, legend label).  Colours are from the Okabe–Ito palette,
 # which stays distinguishable for colour-blind readers; shapes differ too.

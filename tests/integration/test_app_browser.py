@@ -11,6 +11,7 @@ from pathways.model import NodeKind
 from pathways.store import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
 from pathways.webstore import set_store
+from tests.conftest import write_folder
 
 pytestmark = pytest.mark.browser
 
@@ -144,4 +145,24 @@ def test_consortia_page_suggests_and_draws_a_consortium(dash_duo, demo_app):
     cards = dash_duo.find_elements("#co-suggestions .card")
     assert len(cards) == len(report["suggestions"])
     assert dash_duo.find_element("#co-graph canvas") is not None
+    assert _severe(dash_duo.get_logs()) == []
+
+
+EVIL_LINK = '<a href="https://evil.example">x</a>'
+
+
+def test_a_locality_named_like_a_link_stays_text_in_the_heatmap(dash_duo, demo_app, tmp_path):
+    app, store = demo_app
+    extra = write_folder(tmp_path / "evil", {"localities": [["id", "name"], ["loc-evil", EVIL_LINK]]})
+    load_paths(store, [extra])
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+    dash_duo.wait_for_element("#gp-heatmap .xtick text", timeout=20)
+    hrefs = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href')"
+        " || a.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || '')")
+    assert [h for h in hrefs if "evil.example" in h] == []
+    ticks = [t.text for t in dash_duo.find_elements("#gp-heatmap .xtick text")]
+    assert EVIL_LINK in ticks  # the name reads as written, as plain text
     assert _severe(dash_duo.get_logs()) == []
