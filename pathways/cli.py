@@ -162,8 +162,7 @@ def stats(ctx: Context, fmt):
     from pathways.analysis.gaps import data_gap_totals
 
     store = ctx.store()
-    counts = store.stats()
-    counts["data_gaps"] = data_gap_totals(store)
+    counts = store.consistent(lambda: {**store.stats(), "data_gaps": data_gap_totals(store)})
     if fmt == "json":
         click.echo(json.dumps(counts, indent=2))
         return
@@ -219,11 +218,16 @@ def paths(ctx: Context, worker, needs, locality, free_only, access, max_hops, fm
     """Activities a link worker can reach along referral routes, shortest route first."""
     store = ctx.store()
     where = PathwayFilter(tuple(needs), locality, free_only, tuple(a.lower() for a in access))
-    result = pathways_from(store, worker, where, max_hops)
     if fmt == "json":
+        result = pathways_from(store, worker, where, max_hops)
         write_output(json.dumps(result, indent=2, ensure_ascii=False) + "\n", fmt, output)
         return
-    rows = with_details(store, result)
+
+    def read():  # the paths and their details from one version of the graph
+        found = pathways_from(store, worker, where, max_hops)
+        return found, with_details(store, found)
+
+    result, rows = store.consistent(read)
     if not rows:
         click.echo(f"{result['from']['name']} reaches no matching activity within {max_hops} hops.",
                    err=True)

@@ -74,9 +74,14 @@ def consortia(ctx: Context, needs, localities, opportunity_file, free_only, acce
 
     opp = _opportunity(opportunity_file, needs, localities, free_only, access, age_min, age_max)
     store = ctx.store()
-    report = analysis.consortia(store, opp, max_size=max_size)
-    if between:
-        report["chain"] = analysis.chain_between(analysis.cached_snapshot(store), *between)
+
+    def read():  # the report and the chain from one version of the graph
+        found = analysis.consortia(store, opp, max_size=max_size)
+        if between:
+            found["chain"] = analysis.chain_between(analysis.cached_snapshot(store), *between)
+        return found
+
+    report = store.consistent(read)
     if fmt == "json":
         text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":

@@ -313,11 +313,14 @@ def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
 
 def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4, alternatives: int = 3) -> dict:
     """The consortium report for a store (the snapshot is cached per store version)."""
-    graph = cached_snapshot(store)
-    report = suggest(graph, opp, max_size, alternatives)
-    groups = cached_analysis(store, "communities", communities)  # the slow part at scale
-    report["landscape"] = landscape(graph, opp, groups)
-    return report
+    def read():  # the snapshot and its communities from one version of the graph
+        graph = cached_snapshot(store)
+        report = suggest(graph, opp, max_size, alternatives)
+        groups = cached_analysis(store, "communities", communities)  # the slow part at scale
+        report["landscape"] = landscape(graph, opp, groups)
+        return report
+
+    return store.consistent(read)
 
 
 def consortium_network(store: GraphStore, report: dict, index: int) -> dict:

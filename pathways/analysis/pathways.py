@@ -98,9 +98,13 @@ def pathways_from(
     """
     if not 1 <= max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {max_hops}")
-    worker = check_link_worker(store, worker_id)
-    check_filter(store, where)
-    candidates = store.pathway_candidates(worker_id, max_hops, where)
+
+    def read():  # the checks and the paths from one version of the graph
+        worker = check_link_worker(store, worker_id)
+        check_filter(store, where)
+        return worker, store.pathway_candidates(worker_id, max_hops, where)
+
+    worker, candidates = store.consistent(read)
     return {
         "from": {"id": worker_id, "name": worker["name"]},
         "activities": choose_paths(candidates),
