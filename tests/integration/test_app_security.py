@@ -18,7 +18,6 @@ import pytest
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
-from pathways.store.embedded import EmbeddedStore
 from pathways.webstore import set_store
 from tests.conftest import load_data
 
@@ -74,9 +73,9 @@ PAT = {"id": "pl", "name": "Pat Lead", "kind": "Person"}
 
 
 @pytest.fixture
-def web(tmp_path):
-    """(app, Flask test client, store) on a small graph, as a browser would reach it."""
-    store = EmbeddedStore(tmp_path / "graph.json")
+def web(store):
+    """(app, Flask test client, store) on a small graph, as a browser would reach it; once
+    on each store."""
     load_data(store, GRAPH)
     set_store(store)
     from app import app
