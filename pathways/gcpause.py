@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
+
+_lock = threading.Lock()
+_paused = 0  # pauses in progress, in any thread
+_was_enabled = False  # the collector's state when the first of them began
 
 
 @contextlib.contextmanager
@@ -14,12 +19,22 @@ def gc_paused() -> Iterator[None]:
     Rows, records and analysis results hold no reference cycles, so nothing is lost by
     waiting; the collector otherwise re-scans the whole heap again and again (measured: 40%
     of reading and validating 564k rows, and up to a third of a 100k-node gap report).
-    Reference counting still frees memory as usual.  Nested use is fine.
+    Reference counting still frees memory as usual.
+
+    The collector is one per process, so pauses are counted across threads (the app runs
+    analyses in several): it stays paused until the last overlapping pause ends, then goes
+    back to what it was before the first.  Nested use is fine.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()

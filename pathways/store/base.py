@@ -183,7 +183,9 @@ class GraphStore(ABC):
         Every write bumps :meth:`version` in the same transaction (or file save) as its
         changes, so equal versions before and after mean no load committed in between;
         otherwise ``fn`` runs again.  Readers thus see the graph before or after a load,
-        never a mixture.
+        never a mixture.  A store that can hold one version still for a reader overrides
+        this (the embedded store pins its in-memory graph for the thread: one run, no
+        retries).  Wrap every request or analysis that makes more than one read.
         """
         for _ in range(attempts):
             before = self.version()

@@ -1,24 +1,51 @@
 """The embedded store: an in-memory networkx graph saved to one JSON file.
 
 No server needed; it is the default.  The file lives at ``$PATHWAYS_HOME/graph.json`` so
-separate CLI calls share it.  Saves are atomic (write a temporary file beside it, fsync,
-rename over the old one), so a crash mid-save leaves the previous graph intact.
+separate CLI calls share it.
+
+Safety, between processes and between the app's threads:
+
+- **One writer at a time.**  A load (and any write, retire or reset) holds an OS file lock
+  on ``graph.json.lock`` beside the graph; the lock file names the holder's pid and start
+  time.  A second writer is refused at once with :class:`~pathways.errors.StoreBusyError`
+  ("another load is running on this store ..."), never queued behind a stale plan.  The
+  kernel drops the lock when its process dies, even by ``kill -9``.  Inside a process a
+  re-entrant lock does the same for threads.  Having the lock, the writer re-reads the file,
+  so it always writes on top of the latest graph.
+- **Atomic saves.**  The graph is written to a temporary ``.graph-*.tmp`` beside it, fsynced,
+  then renamed over the old file: a crash mid-save leaves the previous graph.  A failed save
+  removes its temporary file; one left by a killed process is removed by the next writer
+  (holding the lock, no temporary file can belong to a live writer).  A full disk or a
+  read-only home gives :class:`~pathways.errors.StoreUnavailableError` in plain words, and
+  the old file stays as it was.
+- **Whole answers for readers.**  Each read re-reads the file if another process saved it
+  (one parse per save, shared by all threads).  :meth:`EmbeddedStore.pinned` makes a thread
+  keep the graph it has for a sequence of reads (``refresh`` is a no-op for it meanwhile),
+  and :meth:`EmbeddedStore.consistent` is that pin: a request's several reads all see one
+  graph, with no retries however often loads land.  :meth:`EmbeddedStore.version` is a
+  ``stat`` of the file, no parse.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 import networkx as nx
 import orjson
 
-from pathways.model import NodeRecord, RelRecord
-from pathways.errors import StoreUnavailableError
+from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.graphs import best_paths
-from pathways.model import CONTENT_HASH, NodeKind, RelType
+from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import (
     GraphStore,
     PathNode,
@@ -30,42 +57,97 @@ from pathways.store.base import (
 )
 
 FORMAT_VERSION = 1
+T = TypeVar("T")
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+_NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
 
 
-def _signature(path: Path) -> tuple:
+def _signature(stat: os.stat_result) -> tuple:
     """Changes with every save: each save renames a new file (new inode) into place, so
     this does not depend on how finely the filesystem records modification times."""
-    stat = path.stat()
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
+class _View(NamedTuple):
+    """One version of the graph as this process holds it."""
+
+    graph: nx.MultiDiGraph
+    signature: tuple | None  # of the file it was read from or saved as; None: no file
+    generation: int  # bumped by every change this process sees
+
+
 class EmbeddedStore(GraphStore):
-    """A ``networkx.MultiDiGraph``: node attribute ``kind`` plus properties; edge key = type."""
+    """A ``networkx.MultiDiGraph``: node attribute ``kind`` plus properties; edge key = type.
+
+    One instance may be shared by threads (the app does): reads never see a graph being
+    changed, because every change builds a new graph and swaps it in whole.
+    """
 
     name = "embedded"
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else None
-        self.graph = nx.MultiDiGraph()
-        self._signature: tuple | None = None
-        self._generation = 0  # bumped by every change this process sees: version()
+        self._view = _View(nx.MultiDiGraph(), None, 0)
+        self._read_lock = threading.Lock()  # one parse per save, views swapped in order
+        self._write_lock = threading.RLock()  # one writing thread; re-entrant for nesting
+        self._depth = 0  # nesting of load_lock in the writing thread
+        self._lock_fd: int | None = None
+        self._holder: dict = {}
+        self._owner: int | None = None  # thread ident of the writer
+        self._pins = threading.local()
         self.refresh()
 
     def describe(self) -> str:
         where = self.path if self.path is not None else "memory only"
         return f"embedded store ({where})"
 
-    # ---- file --------------------------------------------------------------------------
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The current graph (read only: every write replaces it whole)."""
+        return self._current().graph
+
+    # ---- reading the file --------------------------------------------------------------
     def refresh(self) -> None:
-        """Re-read the file if another process saved it since we last looked."""
-        if self.path is None or not self.path.exists():
-            return
-        signature = _signature(self.path)
-        if signature == self._signature:
-            return
+        """Re-read the file if another process saved it since we last looked (not while
+        this thread is :meth:`pinned`)."""
+        if self._pinned_view() is None:
+            self._latest()
+
+    def _latest(self) -> _View:
+        """The graph as the file now holds it (parsed once per save, whichever thread asks)."""
+        if self.path is None:
+            return self._view
         try:
-            data = orjson.loads(self.path.read_bytes())
-        except (OSError, ValueError) as exc:
+            signature = _signature(os.stat(self.path))
+        except (FileNotFoundError, NotADirectoryError):
+            return self._view  # nothing saved yet (or ever: the home is not a folder)
+        except OSError as exc:
+            raise self._read_error(exc) from exc
+        if signature == self._view.signature:
+            return self._view
+        with self._read_lock:
+            try:
+                with open(self.path, "rb") as handle:
+                    signature = _signature(os.fstat(handle.fileno()))  # of what is read
+                    if signature == self._view.signature:  # another thread just read it
+                        return self._view
+                    raw = handle.read()
+            except (FileNotFoundError, NotADirectoryError):
+                return self._view
+            except OSError as exc:
+                raise self._read_error(exc) from exc
+            graph = self._parse(raw)
+            self._view = _View(graph, signature, self._view.generation + 1)
+            return self._view
+
+    def _read_error(self, exc: OSError) -> StoreUnavailableError:
+        return StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}")
+
+    def _parse(self, raw: bytes) -> nx.MultiDiGraph:
+        try:
+            data = orjson.loads(raw)
+        except ValueError as exc:
             raise StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}") from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise StoreUnavailableError(f"{self.path} is not a Thriving Pathways graph file")
@@ -78,13 +160,164 @@ class EmbeddedStore(GraphStore):
                                props=rel["props"])
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreUnavailableError(f"{self.path} is damaged ({exc!r})") from exc
-        self.graph, self._signature = graph, signature
-        self._generation += 1
+        return graph
 
-    def _save(self, graph: nx.MultiDiGraph) -> None:
+    def _pinned_view(self) -> _View | None:
+        return getattr(self._pins, "view", None)
+
+    def _current(self) -> _View:
+        """What a read sees: the thread's pinned graph, else the latest.  The writing
+        thread always sees the latest (it must plan against what it will write over)."""
+        pinned = self._pinned_view()
+        if pinned is not None and self._owner != threading.get_ident():
+            return pinned
+        return self._latest()
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Keep, for this thread, the graph it has now for every read inside the block.
+
+        Loads by other processes or threads still go ahead; this thread sees them at its
+        next read after the block.  Nested pins keep the outermost graph.  Cheap: no copy,
+        since a graph is never changed once in use (writes build a new one).
+        """
+        if self._pinned_view() is not None:
+            yield
+            return
+        self._pins.view = self._latest()
+        try:
+            yield
+        finally:
+            self._pins.view = None
+
+    def consistent(self, fn: Callable[[], T], attempts: int = 5) -> T:
+        """Run ``fn`` (several reads) on one graph: :meth:`pinned`, so it runs once and a
+        load landing meanwhile is seen by the next request, never half-way (``attempts``
+        is not needed here)."""
+        with self.pinned():
+            return fn()
+
+    def version(self) -> object:
+        """Changes with every save by any process: a ``stat`` of the file (no parse), or
+        the pinned graph's version inside :meth:`pinned`."""
+        pinned = self._pinned_view()
+        if pinned is not None:
+            return self._version_of(pinned)
+        if self.path is None:
+            return ("memory", self._view.generation)
+        try:
+            return _signature(os.stat(self.path))
+        except (FileNotFoundError, NotADirectoryError):
+            return self._version_of(self._view)
+        except OSError as exc:
+            raise self._read_error(exc) from exc
+
+    def _version_of(self, view: _View) -> object:
+        if view.signature is not None:
+            return view.signature
+        return ("memory" if self.path is None else "no file", view.generation)
+
+    # ---- one writer --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def load_lock(self, what: str = "a load") -> Iterator[None]:
+        """Hold the store's write lock (see the module docstring); re-entrant in a thread.
+
+        Raises :class:`StoreBusyError` at once when another process or thread holds it, and
+        :class:`StoreUnavailableError` when the home cannot be written (nothing is changed).
+        """
+        if not self._write_lock.acquire(blocking=False):
+            raise StoreBusyError(_busy_message(self._holder))  # another thread of ours
+        try:
+            if self._depth == 0:
+                holder = {"pid": os.getpid(), "what": what,
+                          "started": dt.datetime.now().isoformat(timespec="seconds")}
+                if self.path is not None:
+                    self._lock_file(holder)
+                self._holder, self._owner = holder, threading.get_ident()
+            self._depth += 1
+            try:
+                if self._depth == 1:
+                    self._remove_stale_temp_files()
+                    self._latest()  # write on top of the latest file
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._unlock_file()
+        finally:
+            self._write_lock.release()
+
+    def _lock_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".lock")
+
+    def _lock_file(self, holder: dict) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreBusyError(_busy_message(_read_holder(fd))) from None
+            try:  # say who holds it, for the message the next writer gets
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(holder).encode(), 0)
+            except OSError as exc:
+                raise self._save_error(exc) from exc
+        except BaseException:
+            os.close(fd)  # closing drops the lock, if it was taken
+            raise
+        self._lock_fd = fd
+
+    def _unlock_file(self) -> None:
+        # The holder's name stays in the file: only a writer refused while the next holder
+        # has the lock reads it, and that holder has written its own name by then.
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # drops the lock
+
+    def _temp_prefix(self) -> str:
+        assert self.path is not None
+        return f".{self.path.stem}-"
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temporary files left by a killed writer (only a lock holder makes them)."""
         if self.path is None:
             return
-        data = {
+        try:
+            for stale in self.path.parent.glob(f"{self._temp_prefix()}*.tmp"):
+                stale.unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+
+    def _save_error(self, exc: OSError) -> StoreUnavailableError:
+        folder = self.path.parent if self.path is not None else None
+        if exc.errno in _FULL:
+            why = "the disk is full"
+        elif exc.errno == errno.EROFS:
+            why = f"the folder {folder} is read-only (a read-only file system)"
+        elif exc.errno in _READ_ONLY:
+            why = f"the folder {folder} is read-only for this user (permission denied)"
+        elif exc.errno in _NOT_A_FOLDER:
+            why = f"{exc.filename or folder} is not a folder"
+        else:
+            why = exc.strerror or str(exc)
+        return StoreUnavailableError(
+            f"could not save the graph to {self.path}: {why}; nothing was changed")
+
+    def _save(self, graph: nx.MultiDiGraph) -> tuple | None:
+        """Write ``graph`` over the file atomically; its new signature (None: no file).
+
+        Serialised before the temporary file exists, so a kill while serialising leaves
+        nothing behind; any failure removes the temporary file and leaves the old graph.
+        """
+        if self.path is None:
+            return None
+        payload = orjson.dumps({  # UTF-8; 5-10x faster than json at 100k nodes
             "format": FORMAT_VERSION,
             "nodes": [
                 {"id": n, "kind": a["kind"].value, "props": a["props"]}
@@ -94,24 +327,37 @@ class EmbeddedStore(GraphStore):
                 {"source": u, "type": k.value, "target": v, "props": a["props"]}
                 for u, v, k, a in graph.edges(keys=True, data=True)
             ],
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.path.parent)
+        })
+        tmp = None
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(orjson.dumps(data))  # UTF-8; 5-10x faster than json at 100k nodes
-                handle.flush()
-                os.fsync(handle.fileno())
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self._temp_prefix(), suffix=".tmp",
+                                       dir=self.path.parent)
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self._signature = _signature(self.path)
+            tmp = None
+            return _signature(os.stat(self.path))
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+
+    def _commit(self, graph: nx.MultiDiGraph) -> None:
+        """Save ``graph`` and make it the one readers see (the write lock is held)."""
+        signature = self._save(graph)
+        with self._read_lock:
+            self._view = _View(graph, signature, self._view.generation + 1)
 
     # ---- writing -----------------------------------------------------------------------
     def existing_kinds(self, ids: Iterable[str]) -> dict[str, NodeKind]:
-        self.refresh()
-        nodes = self.graph.nodes
+        nodes = self._current().graph.nodes
         return {i: nodes[i]["kind"] for i in ids if i in nodes}
 
     def write(
@@ -120,162 +366,178 @@ class EmbeddedStore(GraphStore):
         rels: Sequence[RelRecord],
         progress: Progress | None = None,
     ) -> WriteSummary:
-        self.refresh()
-        summary = summarise(nodes, rels, self._node_hashes(), self._rel_hashes())
-        if not (summary.nodes_new or summary.nodes_changed or summary.rels_new or summary.rels_changed):
-            if progress:
-                progress(len(nodes) + len(rels))
-            return summary  # reloading the same data writes nothing
-        graph = self.graph.copy()  # all-or-nothing: work on a copy, swap when saved
-        stamp = now_iso()
-        for record in nodes:
-            old = graph.nodes[record.id]["props"] if record.id in graph else {}
-            props = dict(record.props)
-            same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
-            props["loaded_at"] = old["loaded_at"] if same else stamp
-            graph.add_node(record.id, kind=record.kind, props=props)
-            if progress:
-                progress(1)
-        for record in rels:
-            data = graph.get_edge_data(record.source_id, record.target_id, record.type) or {}
-            old = data.get("props", {})
-            props = dict(record.props)
-            same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
-            props["loaded_at"] = old["loaded_at"] if same else stamp
-            graph.add_edge(record.source_id, record.target_id, key=record.type, props=props)
-            if progress:
-                progress(1)
-        self._save(graph)
-        self.graph = graph
-        self._generation += 1
-        return summary
-
-    def _node_hashes(self) -> dict[str, str]:
-        return {n: a["props"].get(CONTENT_HASH) for n, a in self.graph.nodes(data=True)}
-
-    def _rel_hashes(self) -> dict[tuple[str, str, str], str]:
-        return {
-            (u, k.value, v): a["props"].get(CONTENT_HASH)
-            for u, v, k, a in self.graph.edges(keys=True, data=True)
-        }
-
-    def version(self) -> object:
-        self.refresh()
-        return self._generation
+        with self.load_lock():
+            current = self._latest().graph
+            summary = summarise(nodes, rels, _node_hashes(current), _rel_hashes(current))
+            if not (summary.nodes_new or summary.nodes_changed or summary.rels_new
+                    or summary.rels_changed):
+                if progress:
+                    progress(len(nodes) + len(rels))
+                return summary  # reloading the same data writes nothing
+            graph = current.copy()  # all-or-nothing: work on a copy, swap when saved
+            stamp = now_iso()
+            for record in nodes:
+                old = graph.nodes[record.id]["props"] if record.id in graph else {}
+                props = dict(record.props)
+                same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
+                props["loaded_at"] = old["loaded_at"] if same else stamp
+                graph.add_node(record.id, kind=record.kind, props=props)
+                if progress:
+                    progress(1)
+            for record in rels:
+                data = graph.get_edge_data(record.source_id, record.target_id, record.type) or {}
+                old = data.get("props", {})
+                props = dict(record.props)
+                same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
+                props["loaded_at"] = old["loaded_at"] if same else stamp
+                graph.add_edge(record.source_id, record.target_id, key=record.type, props=props)
+                if progress:
+                    progress(1)
+            self._commit(graph)
+            return summary
 
     def snapshot(self) -> nx.MultiDiGraph:
         """The graph itself (callers only read it; every write replaces it whole)."""
-        self.refresh()
-        return self.graph
+        return self._current().graph
 
     def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
-        self.refresh()
         wanted = set(sources)
-        return {n for n, a in self.graph.nodes(data=True) if a["props"].get("source") in wanted}
+        graph = self._current().graph
+        return {n for n, a in graph.nodes(data=True) if a["props"].get("source") in wanted}
 
     def retire(self, ids: Sequence[str], remove: bool, stamp: str) -> None:
-        self.refresh()
-        graph = self.graph.copy()
-        for node in ids:
-            if node not in graph:
-                continue
-            if remove:
-                graph.remove_node(node)
-            else:
-                graph.nodes[node]["props"] = {**graph.nodes[node]["props"], "missing_from_feed": stamp}
-        self._save(graph)
-        self.graph = graph
-        self._generation += 1
+        with self.load_lock():
+            graph = self._latest().graph.copy()
+            for node in ids:
+                if node not in graph:
+                    continue
+                if remove:
+                    graph.remove_node(node)
+                else:
+                    graph.nodes[node]["props"] = {**graph.nodes[node]["props"],
+                                                  "missing_from_feed": stamp}
+            self._commit(graph)
 
     def reset(self) -> None:
-        self._save(nx.MultiDiGraph())
-        self.graph = nx.MultiDiGraph()
-        self._generation += 1
+        with self.load_lock("a reset"):
+            self._commit(nx.MultiDiGraph())
 
     # ---- reading -----------------------------------------------------------------------
     def stats(self) -> dict:
-        self.refresh()
+        graph = self._current().graph
         nodes = {k.value: 0 for k in NodeKind}
-        for _, kind in self.graph.nodes(data="kind"):
+        for _, kind in graph.nodes(data="kind"):
             nodes[kind.value] += 1
         rels = {t.value: 0 for t in RelType}
-        for _, _, key in self.graph.edges(keys=True):
+        for _, _, key in graph.edges(keys=True):
             rels[key.value] += 1
         return {"nodes": nodes, "relationships": rels}
 
     def list_nodes(self, kind: NodeKind, role: str | None = None) -> list[dict]:
-        self.refresh()
+        graph = self._current().graph
         found = [
             dict(a["props"])
-            for _, a in self.graph.nodes(data=True)
+            for _, a in graph.nodes(data=True)
             if a["kind"] == kind and (role is None or a["props"].get("role") == role)
         ]
         return sorted(found, key=lambda p: (p["name"], p["id"]))
 
     def get_node(self, node_id: str) -> tuple[NodeKind, dict] | None:
-        self.refresh()
-        if node_id not in self.graph:
+        graph = self._current().graph
+        if node_id not in graph:
             return None
-        attrs = self.graph.nodes[node_id]
+        attrs = graph.nodes[node_id]
         return attrs["kind"], dict(attrs["props"])
-
-    def _targets(self, node_id: str, rel: RelType) -> list[str]:
-        return [v for _, v, k in self.graph.out_edges(node_id, keys=True) if k == rel]
-
-    def _sources(self, node_id: str, rel: RelType) -> list[str]:
-        return [u for u, _, k in self.graph.in_edges(node_id, keys=True) if k == rel]
-
-    def _matches(self, activity: str, where: PathwayFilter) -> bool:
-        props = self.graph.nodes[activity]["props"]
-        if where.free_only and props.get("free") is not True:
-            return False
-        if not set(where.access) <= set(props.get("accessibility", [])):
-            return False
-        if where.needs and not set(where.needs) & set(self._targets(activity, RelType.ADDRESSES)):
-            return False
-        if where.locality is not None:
-            if where.locality not in self._targets(activity, RelType.LOCATED_IN):
-                return False
-        return True
 
     def pathway_candidates(
         self, worker_id: str, max_hops: int, where: PathwayFilter
     ) -> list[list[PathNode]]:
         """The best shortest path to each matching activity (see :func:`best_paths`)."""
-        self.refresh()
-        nodes = self.graph.nodes
+        graph = self._current().graph
+        nodes = graph.nodes
         paths = []
-        for node, steps in best_paths(self.graph, worker_id, max_hops).items():
-            if nodes[node]["kind"] == NodeKind.ACTIVITY and self._matches(node, where):
+        for node, steps in best_paths(graph, worker_id, max_hops).items():
+            if nodes[node]["kind"] == NodeKind.ACTIVITY and _matches(graph, node, where):
                 paths.append(
                     [{"id": i, "name": n, "kind": nodes[i]["kind"].value} for n, i in steps]
                 )
         return paths
 
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
-        self.refresh()
-        names = lambda ids: sorted({self.graph.nodes[i]["props"]["name"] for i in ids})  # noqa: E731
+        graph = self._current().graph
+        names = lambda ids: sorted({graph.nodes[i]["props"]["name"] for i in ids})  # noqa: E731
         details = {}
         for activity in activity_ids:
-            if activity not in self.graph or self.graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
+            if activity not in graph or graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
                 continue
             providers = {
                 org
-                for service in self._sources(activity, RelType.OFFERS)
-                for org in self._sources(service, RelType.PROVIDES)
+                for service in _sources(graph, activity, RelType.OFFERS)
+                for org in _sources(graph, service, RelType.PROVIDES)
             }
-            props = dict(self.graph.nodes[activity]["props"])
+            props = dict(graph.nodes[activity]["props"])
             props["providers"] = names(providers)
-            props["localities"] = names(self._targets(activity, RelType.LOCATED_IN))
-            props["needs"] = names(self._targets(activity, RelType.ADDRESSES))
+            props["localities"] = names(_targets(graph, activity, RelType.LOCATED_IN))
+            props["needs"] = names(_targets(graph, activity, RelType.ADDRESSES))
             details[activity] = props
         return details
 
     def relationships_among(self, ids: Sequence[str]) -> list[tuple[str, RelType, str]]:
-        self.refresh()
+        graph = self._current().graph
         wanted = set(ids)
-        found = [
-            (u, k, v)
-            for u, v, k in self.graph.subgraph(wanted & set(self.graph)).edges(keys=True)
-        ]
+        found = [(u, k, v) for u, v, k in graph.subgraph(wanted & set(graph)).edges(keys=True)]
         return sorted(found, key=lambda e: (e[0], e[1].value, e[2]))
+
+
+# ---- helpers on one graph (so a read never mixes two) --------------------------------------
+def _node_hashes(graph: nx.MultiDiGraph) -> dict[str, str]:
+    return {n: a["props"].get(CONTENT_HASH) for n, a in graph.nodes(data=True)}
+
+
+def _rel_hashes(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], str]:
+    return {
+        (u, k.value, v): a["props"].get(CONTENT_HASH)
+        for u, v, k, a in graph.edges(keys=True, data=True)
+    }
+
+
+def _targets(graph: nx.MultiDiGraph, node_id: str, rel: RelType) -> list[str]:
+    return [v for _, v, k in graph.out_edges(node_id, keys=True) if k == rel]
+
+
+def _sources(graph: nx.MultiDiGraph, node_id: str, rel: RelType) -> list[str]:
+    return [u for u, _, k in graph.in_edges(node_id, keys=True) if k == rel]
+
+
+def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> bool:
+    props = graph.nodes[activity]["props"]
+    if where.free_only and props.get("free") is not True:
+        return False
+    if not set(where.access) <= set(props.get("accessibility", [])):
+        return False
+    if where.needs and not set(where.needs) & set(_targets(graph, activity, RelType.ADDRESSES)):
+        return False
+    if where.locality is not None:
+        if where.locality not in _targets(graph, activity, RelType.LOCATED_IN):
+            return False
+    return True
+
+
+# ---- the lock file's holder ----------------------------------------------------------------
+def _read_holder(fd: int) -> dict:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+def _busy_message(holder: dict) -> str:
+    what = str(holder.get("what") or "a load")
+    noun = what.split(" ", 1)[1] if what.split(" ", 1)[0] in ("a", "an") and " " in what else what
+    pid = holder.get("pid")
+    started = str(holder.get("started") or "")
+    when = started[11:19] if len(started) >= 19 else "at an unknown time"
+    who = f"pid {pid}, started {when}" if pid else "its process is unknown"
+    return (f"another {noun} is running on this store ({who}); nothing was written"
+            " — try again when it finishes")

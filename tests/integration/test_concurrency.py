@@ -1,0 +1,200 @@
+"""Loads and readers at the same time, as real processes: no load is ever lost silently, and
+readers see the graph before or after a load, never a mixture.
+
+Loads run as ``pathways load`` processes on the same store (same ``PATHWAYS_HOME``, or the
+same Neo4j); readers are threads sharing one store object, as the app's are.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import generate, write
+from pathways.store.base import PathwayFilter
+from pathways.store.embedded import EmbeddedStore
+from tests.conftest import write_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+PATHWAYS = ROOT / ".venv" / "bin" / "pathways"
+if not PATHWAYS.exists():
+    PATHWAYS = Path(sys.executable).with_name("pathways")
+BUSY = "another load is running on this store"
+SECOND = {  # the small load of the bug report: "2 new", then nothing of it in the store
+    "people": [["id", "name", "role"], ["second-lw", "Second Link Worker", "link_worker"]],
+    "services": [["id", "name"], ["second-svc", "Second Service"]],
+    "relationships": [["source_id", "type", "target_id"],
+                      ["second-lw", "REFERS_TO", "second-svc"]],
+}
+SECOND_IDS = {"second-lw", "second-svc"}
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> tuple[Path, set[str]]:
+    """A 20k-node Living Database (a load takes seconds) and its node ids."""
+    folder = tmp_path_factory.mktemp("big") / "data"
+    tables = generate(20_000, seed=5)
+    write(tables, folder)
+    return folder, {r["id"] for t, rows in tables.items() if t != "relationships" for r in rows}
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """One 2k-node graph twice: every name starts "v1 " in one folder, "v2 " in the other."""
+    base = tmp_path_factory.mktemp("versions")
+    tables = generate(2_000, seed=9)
+    for version in ("v1", "v2"):
+        for rows in tables.values():
+            for row in rows:
+                if row.get("name"):
+                    row["name"] = f"{version} {row['name'].removeprefix('v1 ')}"
+        write(tables, base / version)
+    workers = [p["id"] for p in tables["people"] if p["role"] == "link_worker"]
+    return base / "v1", base / "v2", workers
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def target(request, tmp_path):
+    """(environment for ``pathways`` processes, a store object on the same data)."""
+    env = dict(os.environ, PATHWAYS_HOME=str(tmp_path / "home"), PATHWAYS_STORE=request.param)
+    if request.param == "embedded":
+        return env, EmbeddedStore(tmp_path / "home" / "graph.json")
+    store = request.getfixturevalue("neo4j_store")
+    settings = request.getfixturevalue("neo4j_settings")
+    env.update(NEO4J_URI=settings.uri, NEO4J_USER=settings.user,
+               NEO4J_PASSWORD=settings.password, NEO4J_DATABASE=settings.database)
+    return env, store
+
+
+def start_load(env: dict, folder: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(PATHWAYS), "load", str(folder)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(process: subprocess.Popen, timeout: float = 600) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def ids_in(store) -> set[str]:
+    return set(store.snapshot().nodes)
+
+
+def test_second_load_while_one_runs_is_refused_and_nothing_is_lost(tmp_path, big):
+    folder, big_ids = big
+    home = tmp_path / "home"
+    env = dict(os.environ, PATHWAYS_HOME=str(home), PATHWAYS_STORE="embedded")
+    small = write_folder(tmp_path / "second", SECOND)
+    first = start_load(env, folder)
+    lock = home / "graph.json.lock"
+    deadline = time.monotonic() + 120
+    while f'"pid": {first.pid}' not in (lock.read_text() if lock.exists() else ""):
+        assert first.poll() is None, "the first load ended without ever holding the store's lock"
+        assert time.monotonic() < deadline, "the first load never held the store's lock"
+        time.sleep(0.01)
+
+    code, out, err = finish(start_load(env, small))
+    assert code == 1, (out, err)
+    assert f"{BUSY} (pid {first.pid}, started " in err
+    assert "nothing was written" in err and "Traceback" not in err
+    assert "Loaded" not in out
+
+    code, out, err = finish(first)
+    assert code == 0, err
+    assert ids_in(EmbeddedStore(home / "graph.json")) == big_ids  # exactly the winner's rows
+
+    code, out, err = finish(start_load(env, small))  # once the first is done, it goes in
+    assert code == 0, err
+    assert "nodes: 2 new" in out
+    assert ids_in(EmbeddedStore(home / "graph.json")) == big_ids | SECOND_IDS
+
+
+def test_overlapping_loads_are_each_done_or_refused_never_lost(tmp_path, big, target):
+    env, store = target
+    folder, big_ids = big
+    small = write_folder(tmp_path / "second", SECOND)
+    # How long each takes alone, so the small load can be made to land in every phase of
+    # the big one, including its last second (write and save), where a lost update hides.
+    began = time.monotonic()
+    assert finish(start_load(env, folder))[0] == 0
+    big_seconds = time.monotonic() - began
+    began = time.monotonic()
+    assert finish(start_load(env, small))[0] == 0
+    small_seconds = time.monotonic() - began
+    outcomes = []
+    for share in (0, 0.84, 0.9, 0.96):
+        delay = max(0.0, share * big_seconds - small_seconds)
+        store.reset()
+        loads = {"big": start_load(env, folder)}
+        time.sleep(delay)
+        loads["small"] = start_load(env, small)
+        results = {name: finish(process) for name, process in loads.items()}
+        present = ids_in(store)
+        for name, ids in (("big", big_ids), ("small", SECOND_IDS)):
+            code, out, err = results[name]
+            assert "Traceback" not in err
+            if code == 0:
+                assert ids <= present, f"the {name} load said it loaded, but its rows are missing"
+            else:
+                assert code == 1 and BUSY in err, err
+                assert not ids & present, f"the refused {name} load left rows behind"
+            outcomes.append((name, code))
+    assert any(code == 0 for _, code in outcomes)
+
+
+def _names(answer) -> set[str]:
+    paths, details = answer
+    found = {node["name"] for path in paths for node in path}
+    for info in details.values():
+        found |= {info["name"], *info["providers"], *info["localities"], *info["needs"]}
+    return {name.split()[0] for name in found}
+
+
+def test_readers_see_one_version_while_loads_rename_everything(versions, target):
+    env, store = target
+    v1, v2, workers = versions
+    assert subprocess.run([str(PATHWAYS), "load", str(v1)], env=env,
+                          capture_output=True).returncode == 0
+    loader = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import subprocess, sys\n"
+            "for i in range(8):\n"
+            "    done = subprocess.run([sys.argv[1], 'load', sys.argv[2 + i % 2]],"
+            " capture_output=True, text=True)\n"
+            "    if done.returncode: sys.exit(done.stderr)\n"),
+         str(PATHWAYS), str(v2), str(v1)],
+        env=env, stderr=subprocess.PIPE, text=True)
+    seen: list[set[str]] = []
+    failures: list[BaseException] = []
+
+    def two_reads(worker):
+        paths = store.pathway_candidates(worker, 4, PathwayFilter())
+        return paths, store.activity_details([path[-1]["id"] for path in paths])
+
+    def reader(seed):
+        rng = random.Random(seed)
+        try:
+            while loader.poll() is None:
+                worker = rng.choice(workers)
+                seen.append(_names(store.consistent(lambda: two_reads(worker))))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert loader.wait() == 0, loader.stderr.read()
+    assert not failures, failures
+    mixed = [names for names in seen if len(names) > 1]
+    assert not mixed, f"{len(mixed)} of {len(seen)} answers mixed old and new names"
+    versions_seen = {frozenset(names) for names in seen}
+    assert {frozenset({"v1"}), frozenset({"v2"})} <= versions_seen, "no load landed during reads"
