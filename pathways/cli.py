@@ -137,11 +137,60 @@ def demo_data_dir() -> Path:
     return Path(str(resources.files("pathways") / "demo_data"))
 
 
+def demo_node_ids() -> set[str]:
+    """The ids of every node the demo data defines (its tables' ``id`` column)."""
+    from loaders.files import read_sources
+
+    tables, _problems = read_sources([demo_data_dir()])  # the demo's own files: no problems
+    ids: set[str] = set()
+    for table in tables:
+        if table.table == "relationships" or "id" not in table.header:
+            continue
+        column = table.header.index("id")
+        ids.update(values[column].strip() for _row, values in table.rows if len(values) > column)
+    return ids - {""}
+
+
+def data_besides_demo(store: GraphStore) -> tuple[int, int]:
+    """``(all nodes, nodes the demo did not define)`` in the store, read from one version."""
+    demo_ids = demo_node_ids()
+
+    def read() -> tuple[int, int]:
+        total = sum(store.stats()["nodes"].values())
+        return total, total - len(store.existing_kinds(demo_ids))
+
+    return store.consistent(read)
+
+
+def _separate_store_hint(store: GraphStore) -> str:
+    from pathways.store.embedded import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        return ("To try the demo, give it a store of its own, e.g. PATHWAYS_HOME=~/pathways-demo "
+                "pathways demo (and the same PATHWAYS_HOME for pathways serve).")
+    return ("To try the demo, give it a store of its own: another Neo4j database "
+            "(NEO4J_DATABASE=...), or the embedded store with its own folder "
+            "(PATHWAYS_HOME=~/pathways-demo pathways --store embedded demo).")
+
+
 @cli.command()
 @pass_ctx
 def demo(ctx: Context):
-    """Load the illustrative Calderdale demo data (safe to run twice)."""
-    _report_load(_progress_load(ctx.store(), [demo_data_dir()], False, None))
+    """Load the illustrative Calderdale demo data into an empty store (safe to run twice).
+
+    A store that already holds other data (a partnership's own) is left alone: the demo's
+    illustrative records are never mixed with real ones.  Running it again on a store that
+    holds only the demo refreshes the demo.
+    """
+    store = ctx.store()
+    total, others = data_besides_demo(store)
+    if others:
+        click.echo(f"The store already holds your data ({total:,} nodes); the demo is only loaded "
+                   f"into an empty store, so nothing was changed. {_separate_store_hint(store)}")
+        return
+    _report_load(_progress_load(store, [demo_data_dir()], False, None))
+    click.echo("This is illustrative demo data: the people, contacts and timetables are "
+               "not real.")
 
 
 @cli.command()
