@@ -49,6 +49,7 @@ from pathways.analysis.snapshot import (
 from pathways.errors import PathwaysError
 from pathways.graphs import (
     activities_in,
+    best_paths,
     dag_immediate_dominators,
     nearest_sources,
     pathway_adjacency,
@@ -350,45 +351,52 @@ def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
 
 def referral_network(store: GraphStore) -> dict:
     """Link workers, organisations, services and activities joined by pathway relationships:
-    the picture the Gaps page highlights gaps on."""
+    the picture the Gaps page highlights gaps on.  Built once per data version (shared:
+    do not modify it), in one pass over the nodes and one over the relationships."""
+    return cached_analysis(store, "referral_network", build_referral_network)
 
-    def build(graph):
-        keep = {NodeKind.PERSON, NodeKind.ORGANISATION, NodeKind.SERVICE, NodeKind.ACTIVITY}
-        nodes = [
-            {"id": n, "name": name_of(graph, n), "kind": k.value}
-            for n, k in graph.nodes(data="kind")
-            if k in keep and (k != NodeKind.PERSON or n in set(link_workers(graph)))
-        ]
-        ids = {n["id"] for n in nodes}
-        edges = sorted(
-            (u, k.value, v) for u, v, k in graph.edges(keys=True)
-            if k in (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS) and u in ids and v in ids
-        )
-        return {"nodes": sorted(nodes, key=lambda n: n["id"]), "edges": edges}
 
-    return cached_analysis(store, "referral_network", build)
+def build_referral_network(graph: nx.MultiDiGraph) -> dict:
+    keep = {NodeKind.ORGANISATION, NodeKind.SERVICE, NodeKind.ACTIVITY}
+    workers = set(link_workers(graph))
+    nodes = [
+        {"id": n, "name": name_of(graph, n), "kind": k.value}
+        for n, k in graph.nodes(data="kind")
+        if k in keep or n in workers
+    ]
+    ids = {n["id"] for n in nodes}
+    edges = sorted(
+        (u, k.value, v) for u, v, k in graph.edges(keys=True)
+        if k in (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS) and u in ids and v in ids
+    )
+    return {"nodes": sorted(nodes, key=lambda n: n["id"]), "edges": edges}
 
 
 def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEFAULT_MAX_HOPS) -> list[dict]:
     """The activities of one coverage cell, each with the shortest route to it from a link
-    worker covering the locality (None when none of them reaches it)."""
-    from pathways.graphs import best_paths
+    worker covering the locality (None when none of them reaches it).
 
-    def build(graph):
-        report = compute_gaps(graph, GapQuery((locality,), (need,), max_hops))
-        cell = report["coverage"][0]
-        paths = {w: best_paths(graph, w, max_hops) for w in cell["link_workers"]}
-        rows = []
-        for activity in cell["activities"]:
-            options = [p[activity] for p in paths.values() if activity in p]
-            best = min(options, key=lambda steps: (len(steps), [n for n, _ in steps],
-                                                   [i for _, i in steps])) if options else None
-            rows.append({
-                "id": activity, "name": name_of(graph, activity),
-                "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
-                "route": [i for _, i in best] if best else None,
-                "route_names": " → ".join(n for n, _ in best) if best else "no route",
-            })
-        return rows
+    Read from the gap report for ``max_hops`` (the one the Gaps page shows, cached per data
+    version), so a click on a cell computes only that cell's routes, once per version."""
+    return cached_analysis(store, ("cell", need, locality, max_hops),
+                           lambda graph: _cell_routes(store, graph, need, locality, max_hops))
 
-    return cached_analysis(store, ("cell", need, locality, max_hops), build)
+
+def _cell_routes(store: GraphStore, graph, need: str, locality: str, max_hops: int) -> list[dict]:
+    check_ids(graph, (locality,), NodeKind.LOCALITY, "locality")
+    check_ids(graph, (need,), NodeKind.NEED, "need")
+    report = gap_report(store, GapQuery(max_hops=max_hops))
+    cell = next(c for c in report["coverage"] if c["need"] == need and c["locality"] == locality)
+    routes = [best_paths(graph, w, max_hops) for w in cell["link_workers"]]
+    rows = []
+    for activity in cell["activities"]:
+        options = [p[activity] for p in routes if activity in p]
+        best = min(options, key=lambda steps: (len(steps), [n for n, _ in steps],
+                                               [i for _, i in steps])) if options else None
+        rows.append({
+            "id": activity, "name": name_of(graph, activity),
+            "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
+            "route": [i for _, i in best] if best else None,
+            "route_names": " → ".join(n for n, _ in best) if best else "no route",
+        })
+    return rows

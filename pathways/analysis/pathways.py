@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from pathways.analysis.snapshot import cached_per_version
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
 from pathways.store.base import GraphStore, PathNode, PathwayFilter
@@ -95,6 +96,9 @@ def pathways_from(
         Needs (any of), locality, free only, accessibility tags (all of).
     max_hops : int
         Longest path to follow, 1 to :data:`pathways.model.MAX_MAX_HOPS`.
+
+    Computed once per data version and question (a page's callbacks and row selections
+    ask the same question again): the result is shared, do not modify it.
     """
     if not 1 <= max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {max_hops}")
@@ -104,11 +108,14 @@ def pathways_from(
         check_filter(store, where)
         return worker, store.pathway_candidates(worker_id, max_hops, where)
 
-    worker, candidates = store.consistent(read)
-    return {
-        "from": {"id": worker_id, "name": worker["name"]},
-        "activities": choose_paths(candidates),
-    }
+    def compute() -> dict:
+        worker, candidates = store.consistent(read)
+        return {
+            "from": {"id": worker_id, "name": worker["name"]},
+            "activities": choose_paths(candidates),
+        }
+
+    return cached_per_version(store, ("pathways_from", worker_id, where, max_hops), compute)
 
 
 def with_details(store: GraphStore, result: dict) -> list[dict]:

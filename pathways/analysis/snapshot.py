@@ -78,30 +78,59 @@ def check_ids(graph, ids, kind: NodeKind, what: str) -> None:
 
 
 # Per store (weakly held, so a dropped store's results can never be served to a new one that
-# happens to reuse its id): {(version, what): value} for the current version only.
+# happens to reuse its id): {(version, what): value} for the current version only, least
+# recently used first.
 _cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
+# Per store: {(version, what): lock} while a value is being computed, so that two requests
+# asking for the same thing at once (a page's callbacks fire together) compute it once.
+_computing: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
+CACHE_ENTRIES = 256  # per store and version: filter combinations, heatmap cells, pathways
 
 
-def cached_analysis(store: GraphStore, what, compute):
-    """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
+def cached_per_version(store: GraphStore, what, compute):
+    """Memoise ``compute()`` per store and data version: the value is computed once per
+    version of the data and shared (callers must not modify it).
+
+    ``what`` names the value (hashable: a string, or a tuple of the arguments it depends
+    on).  A write to the store changes its version, so the next call computes afresh and the
+    previous version's values are dropped.  Concurrent calls for the same value wait for one
+    computation.  The snapshot itself is never evicted; other values least recently used first.
+    """
     version = store.version()
     key = (version, what)
     with _cache_lock:
         entries = _cache.setdefault(store, {})
         if key in entries:
+            entries[key] = entries.pop(key)  # most recently used last
             return entries[key]
-    with gc_paused():
-        value = compute(cached_snapshot(store) if what != "snapshot" else None)
-    with _cache_lock:
-        entries = _cache.setdefault(store, {})
-        for old in [k for k in entries if k[0] != version]:
-            del entries[old]
-        while len(entries) >= 64:  # a handful of filter combinations per version is plenty
-            del entries[next(iter(entries))]
-        entries[key] = value
-    return value
+        gate = _computing.setdefault(store, {}).setdefault(key, threading.Lock())
+    try:
+        with gate:
+            with _cache_lock:
+                entries = _cache.setdefault(store, {})
+                if key in entries:  # computed by the call we waited for
+                    return entries[key]
+            with gc_paused():
+                value = compute()
+            with _cache_lock:
+                entries = _cache.setdefault(store, {})
+                for old in [k for k in entries if k[0] != version]:
+                    del entries[old]
+                while len(entries) >= CACHE_ENTRIES:
+                    oldest = next(k for k in entries if k[1] != "snapshot")
+                    del entries[oldest]
+                entries[key] = value
+            return value
+    finally:
+        with _cache_lock:
+            _computing.get(store, {}).pop(key, None)
+
+
+def cached_analysis(store: GraphStore, what, compute):
+    """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
+    return cached_per_version(store, what, lambda: compute(cached_snapshot(store)))
 
 
 def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
-    return cached_analysis(store, "snapshot", lambda _none: store.snapshot())
+    return cached_per_version(store, "snapshot", store.snapshot)
