@@ -49,7 +49,7 @@ from pathways.analysis.snapshot import (
 from pathways.errors import PathwaysError
 from pathways.graphs import (
     activities_in,
-    best_paths,
+    best_paths_to,
     dag_immediate_dominators,
     nearest_sources,
     pathway_adjacency,
@@ -387,7 +387,7 @@ def _cell_routes(store: GraphStore, graph, need: str, locality: str, max_hops: i
     check_ids(graph, (need,), NodeKind.NEED, "need")
     report = gap_report(store, GapQuery(max_hops=max_hops))
     cell = next(c for c in report["coverage"] if c["need"] == need and c["locality"] == locality)
-    routes = [best_paths(graph, w, max_hops) for w in cell["link_workers"]]
+    routes = [best_paths_to(graph, w, max_hops, cell["activities"]) for w in cell["link_workers"]]
     rows = []
     for activity in cell["activities"]:
         options = [p[activity] for p in routes if activity in p]

@@ -14,7 +14,7 @@ from benchmarks.generate import generate
 from pathways.analysis.gaps import GapQuery, cell_routes, gap_report, referral_network
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.snapshot import link_workers, name_of, providers
-from pathways.graphs import best_paths
+from pathways.graphs import best_paths, best_paths_to
 from pathways.loading import load_paths
 from pathways.model import NodeKind, RelType
 from pathways.store import PathwayFilter
@@ -185,6 +185,20 @@ def test_cell_routes_are_unchanged_on_demo_and_generated_graphs(embedded_store, 
     assert checked > 50
 
 
+def test_best_paths_to_wanted_nodes_are_the_best_paths(embedded_store, demo_dir, generated):
+    load_paths(embedded_store, [demo_dir])
+    compared = 0
+    for store in (embedded_store, generated):
+        graph = store.snapshot()
+        for worker in link_workers(graph)[:40]:
+            for hops in (1, 3, 5):
+                every = best_paths(graph, worker, hops)
+                wanted = sorted(every) + ["not-a-node"]
+                assert best_paths_to(graph, worker, hops, wanted) == every
+                compared += len(every)
+    assert compared > 5000
+
+
 def test_cell_routes_for_an_unknown_need_still_says_so(demo_store):
     from pathways.errors import UnknownIdError
 
@@ -214,3 +228,42 @@ def test_pathways_are_computed_once_per_version_and_question(demo_store, monkeyp
     assert len(asked) == 3
     assert "act-new-choir" in {a["id"] for a in after["activities"]}
     assert "act-new-choir" not in {a["id"] for a in first["activities"]}
+
+
+# ------------------------------------------------------------------ warming in the server
+
+
+def test_the_warmer_prepares_the_gap_page_for_each_new_version(demo_store, monkeypatch):
+    from pathways.analysis.warm import Warmer
+
+    computed = counting(monkeypatch, gaps, "compute_gaps")
+    built = counting(monkeypatch, gaps, "build_referral_network")
+    warmer = Warmer(lambda: demo_store)
+    assert warmer.warm_once() is True and len(computed) == 1 and len(built) == 1
+    assert warmer.warm_once() is False and len(computed) == 1  # nothing changed
+    # the page's own requests now find both ready
+    gap_report(demo_store, GapQuery(max_hops=4))
+    referral_network(demo_store)
+    assert len(computed) == 1 and len(built) == 1
+    load_data(demo_store, EXTRA)
+    assert warmer.warm_once() is True and len(computed) == 2
+    assert "act-new-choir" in {r["id"] for r in gap_report(demo_store, GapQuery())["unreached"]}
+    assert len(computed) == 2
+
+
+def test_the_warmer_thread_warms_and_stops(embedded_store, demo_dir, monkeypatch):
+    from pathways.analysis.warm import Warmer
+
+    load_paths(embedded_store, [demo_dir])
+    computed = counting(monkeypatch, gaps, "compute_gaps")
+    warmer = Warmer(lambda: embedded_store, interval=0.01).start()
+    try:
+        for _ in range(500):
+            if computed:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        warmer.stop()
+    assert len(computed) == 1
+    gap_report(embedded_store, GapQuery(max_hops=4))
+    assert len(computed) == 1

@@ -1,0 +1,77 @@
+"""Keep the Gaps page's first visit fast: compute what it shows as soon as the data changes.
+
+The gap report is computed once per data version (:func:`cached_analysis`), but at 100k
+nodes that once takes seconds, and without this the first person to open the Gaps page after
+a load waits for it.  A :class:`Warmer` in the web server notices a new data version (a
+``stat`` of the embedded store's file, one small query on Neo4j, every few seconds) and
+computes the default gap report and the referral network in the background, so visits,
+clicks and row selections find them ready.  A visit during the computation waits for that
+same computation rather than starting another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+
+from pathways.analysis.gaps import GapQuery, gap_report, referral_network
+from pathways.errors import PathwaysError
+from pathways.model import DEFAULT_MAX_HOPS
+from pathways.store.base import GraphStore
+
+log = logging.getLogger(__name__)
+
+
+class Warmer:
+    """Compute the Gaps page's default report for each new data version, in a daemon thread.
+
+    >>> from pathways.store.embedded import EmbeddedStore
+    >>> store = EmbeddedStore()  # in memory, empty
+    >>> warmer = Warmer(lambda: store)
+    >>> warmer.warm_once(), warmer.warm_once()  # computed, then already warm
+    (True, False)
+    """
+
+    def __init__(self, get_store: Callable[[], GraphStore], interval: float = 5.0,
+                 max_hops: int = DEFAULT_MAX_HOPS):
+        self.get_store = get_store
+        self.interval = interval
+        self.max_hops = max_hops
+        self._warmed: tuple | None = None  # (store id, version, date) last computed
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def warm_once(self) -> bool:
+        """Compute the default gap report and the referral network if the data (or the
+        date, which the report's review ages depend on) changed; True if it computed."""
+        store = self.get_store()
+        today = dt.date.today()
+        seen = (id(store), store.version(), today)
+        if seen == self._warmed:
+            return False
+        store.consistent(lambda: (gap_report(store, GapQuery(max_hops=self.max_hops, as_of=today)),
+                                  referral_network(store)))
+        self._warmed = seen
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.warm_once()
+            except PathwaysError as exc:  # the page shows it to whoever opens it
+                log.warning("could not prepare the gap report in advance: %s", exc)
+            self._stop.wait(self.interval)
+
+    def start(self) -> "Warmer":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="pathways-warmer", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
