@@ -7,6 +7,7 @@ could not map.  Used by :func:`loaders.feeds.plan_feed`.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -17,6 +18,7 @@ from loaders.feed_records import (
     SiteRecord,
 )
 from loaders.feed_text import EMAIL_RE, clean_text, iso_date, text_of
+from loaders.limits import MAX_WHOLE_NUMBER, id_problem
 from loaders.quality import QualityReport
 from loaders.living_db import LoadPlan, content_hash
 from loaders.need_terms import NEED_NAMES, need_for_term
@@ -52,6 +54,7 @@ _FREE = re.compile(r"^\W*(free|no charge|no cost|no fee|none|nil|£ ?0(\.00)?)\b
 _PAID = re.compile(r"£\s*[1-9]|\b[1-9]\d*(\.\d\d)?\s*(pounds?|p)\b", re.I)
 _ONLINE_ATTENDANCE = {"online", "phone", "telephone"}
 _COLUMNS = {kind: {c.name for c in columns} for kind, columns in NODE_COLUMNS.items()}
+MAX_AGE = 150
 
 
 def postcode_district(postcode: str) -> str:
@@ -115,10 +118,16 @@ def _money(amount: float, currency: str) -> str:
 
 
 def _amount(value: object) -> float | None:
+    """A number from a number or text; ``None`` when there is none, or it is not finite
+    (``1e400`` in JSON is infinity) or beyond any sum or age a directory holds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = re.search(r"\d+(\.\d+)?", text_of(value).replace(",", ""))
-    return float(match.group()) if match else None
+        number = float(value) if abs(value) < 1e300 else math.inf
+    else:
+        match = re.search(r"\d+(\.\d+)?", text_of(value).replace(",", ""))
+        number = float(match.group()) if match else None
+    if number is None or not math.isfinite(number) or abs(number) > MAX_WHOLE_NUMBER:
+        return None
+    return number
 
 
 class Mapper:
@@ -158,6 +167,9 @@ class Mapper:
             self.note(node_id, field, "repaired", "html-entities", "HTML entities decoded", source)
         elif "trimmed" in notes and trim and text:
             self.note(node_id, field, "repaired", "whitespace", "stray spaces removed", source)
+        if "control" in notes:
+            self.note(node_id, field, "repaired", "control-characters",
+                      "invisible control characters (NUL, zero-width spaces...) removed", source)
         for secret in self.secret:
             if secret in text.lower():
                 text = re.sub(re.escape(secret), "[address removed]", text, flags=re.I)
@@ -167,6 +179,11 @@ class Mapper:
 
     def add_node(self, kind: NodeKind, node_id: str, props: dict, source_id: str,
                  source: str, row: int) -> bool:
+        trouble = id_problem(node_id)
+        if trouble:
+            shown = node_id if len(node_id) <= 80 else node_id[:80] + "…"
+            self.note(shown, "id", "dropped", "bad-id", f"{trouble}; not loaded", source)
+            return False
         old = self.existing.get(node_id)
         if old is not None and old != kind:
             self.note(node_id, "id", "dropped", "id-in-use",
@@ -238,7 +255,7 @@ class Mapper:
         amount = _amount(value)
         if value is None or text_of(value) == "":
             return None
-        if amount is None or amount != int(amount):
+        if amount is None or amount != int(amount) or not 0 <= amount <= MAX_AGE:
             self.note(node_id, field, "dropped", "bad-age",
                       "not a whole number of years; left out", source)
             return None

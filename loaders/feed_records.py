@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loaders.feed_text import EMAIL_RE, iso_date, tidy
-from loaders.files import decode_bytes
+from loaders.files import read_text
+from loaders.limits import MAX_JSON_DEPTH
 from loaders.quality import QualityReport
 
 
@@ -106,26 +107,120 @@ class Found:
 
 
 def read_json_documents(path: Path, source: str, report: QualityReport) -> list[object]:
-    """Every top-level JSON value in a file (one, or several concatenated)."""
-    text, problems = decode_bytes(path.read_bytes(), path.name)
+    """Every top-level JSON value in a file (one, or several concatenated).
+
+    A file too large, not UTF-8, cut off, nested too deeply or holding ``NaN``/``Infinity``
+    (which JSON does not allow) is reported with the line where it goes wrong; the values
+    read before that point are kept (and the feed is then known to be partly unread).
+    """
+    text, problems = read_text(path, path.name, "json", "UTF-8")
     if problems:
-        report.add(source, "", "dropped", "unreadable-file", problems[0].reason, source)
+        for problem in problems:
+            report.unreadable(path.name, problem.row, "", problem.reason, source)
+        return []
+    if not text.strip(" \t\r\n\ufeff"):
+        report.unreadable(path.name, 0, "", "the file is empty; nothing to read", source)
         return []
     docs: list[object] = []
-    decoder, at = json.JSONDecoder(), 0
+    decoder, at = json.JSONDecoder(parse_constant=_refuse_constant), 0
     while True:
         while at < len(text) and text[at] in " \t\r\n,\ufeff":
             at += 1
         if at >= len(text):
             return docs
+        start = at
         try:
             doc, at = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:
-            reason = (f"not valid JSON at line {exc.lineno} ({exc.msg});"
-                      " the rest of the file was skipped")
-            report.add(source, "", "dropped", "invalid-json", reason, source)
-            return docs
-        docs.append(doc)
+            rule, line, reason = "invalid-json", exc.lineno, _decode_error(text, exc)
+        except RecursionError:
+            rule, line, reason = "invalid-json", _line_of_depth(text, start), _too_deep()
+        except ValueError as exc:  # NaN/Infinity, or a number with thousands of digits
+            rule, line, reason = "invalid-json", *_value_error(text, start, exc)
+        else:
+            if _deeper_than(doc, MAX_JSON_DEPTH):
+                rule, line, reason = "invalid-json", _line_of_depth(text, start), _too_deep()
+            else:
+                docs.append(doc)
+                continue
+        report.unreadable(path.name, line, "", reason + _skipped(docs), source, rule)
+        return docs
+
+
+def _skipped(docs: list) -> str:
+    return "; the rest of the file was skipped" if docs else "; nothing in it was read"
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _decode_error(text: str, exc: json.JSONDecodeError) -> str:
+    rest = text[exc.pos:].strip()
+    if not rest or exc.msg.startswith("Unterminated string"):
+        return (f"the file ends before the JSON is complete (line {exc.lineno}): was the"
+                " download cut off? Download it again")
+    return f"not valid JSON at line {exc.lineno} ({exc.msg})"
+
+
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_TOKENS = re.compile(_STRING + r"|[\[\]{}]")
+_CONSTANTS = re.compile(_STRING + r"|NaN|-?Infinity|-?\d{4000,}")
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _too_deep() -> str:
+    return (f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep, which no directory"
+            " feed needs")
+
+
+def _line_of_depth(text: str, start: int) -> int:
+    """The line where the value at ``start`` nests deeper than the limit (slow: errors only)."""
+    depth = 0
+    for match in _TOKENS.finditer(text, start):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return _line(text, match.start())
+        elif token in "]}":
+            depth -= 1
+    return _line(text, start)
+
+
+def _value_error(text: str, start: int, exc: ValueError) -> tuple[int, str]:
+    for match in _CONSTANTS.finditer(text, start):
+        token = match.group()
+        if token.startswith('"'):
+            continue
+        line = _line(text, match.start())
+        if token.lstrip("-").isdigit():
+            return line, (f"a number on line {line} has {len(token.lstrip('-')):,} digits;"
+                          " no directory field needs that many")
+        return line, (f"{token} on line {line} is not allowed in JSON (it has no NaN or"
+                      " Infinity); the feed's publisher should write null instead")
+    return 0, f"not valid JSON ({exc})"
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False
 
 
 def _page_items(doc: dict) -> list | None:

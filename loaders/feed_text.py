@@ -6,6 +6,7 @@ import html
 import re
 from html.parser import HTMLParser
 
+from loaders.limits import CONTROL, STRIP_FROM_TEXT, SUSPICIOUS
 from loaders.living_db import parse_date
 
 
@@ -82,9 +83,11 @@ def html_to_text(markup: str) -> str:
 
 
 def clean_text(value: object, *, multiline: bool = False) -> tuple[str, set[str]]:
-    """Text fit to store, and what was done to it: ``html``, ``entities``, ``trimmed``.
+    """Text fit to store, and what was done to it: ``html``, ``entities``, ``trimmed``,
+    ``control``.
 
-    HTML becomes plain text (links kept); entities, even double-encoded ones, are decoded.
+    HTML becomes plain text (links kept); entities, even double-encoded ones, are decoded;
+    control characters (NUL...), zero-width spaces, word joiners and BOMs are removed.
     """
     if value is None or isinstance(value, (dict, list, bool)):
         return "", set()
@@ -97,6 +100,10 @@ def clean_text(value: object, *, multiline: bool = False) -> tuple[str, set[str]
             text, notes = html.unescape(text), notes | {"entities"}
         else:
             break
+    if SUSPICIOUS.search(text):
+        cleaned = CONTROL.sub("", text).translate(STRIP_FROM_TEXT)
+        if cleaned != text:
+            text, notes = cleaned, notes | {"control"}
     tidied = tidy(text, multiline)
     if not notes and tidied != raw:
         notes.add("trimmed")

@@ -22,6 +22,7 @@ from loaders.feed_records import (
 )
 from loaders.quality import QualityEntry, QualityReport
 from loaders.feed_mapping import Mapper
+from loaders.files import files_of
 from loaders.hsds import read_hsds
 from loaders.living_db import LoadPlan
 from loaders.oruk import read_oruk
@@ -73,9 +74,11 @@ def _sniff_json(files: list[Path]) -> str:
     """``oruk`` or ``hsds`` from the field names the JSON uses (ties go to ORUK, whose
     list shape is the barest: ``id``, ``name``, ``organization``)."""
     oruk = hsds = readable = 0
+    unreadable: list[Problem] = []
     for file in files:
         scratch = QualityReport()
         docs = read_json_documents(file, file.name, scratch)
+        unreadable += scratch.read_problems
         if not docs:
             continue
         readable += 1
@@ -85,7 +88,8 @@ def _sniff_json(files: list[Path]) -> str:
         hsds += len(keys & _HSDS_KEYS)
     if not readable:
         names = ", ".join(f.name for f in files)
-        raise InputError([Problem(names, 0, "", "no readable JSON: cannot tell ORUK from HSDS")])
+        raise InputError(unreadable or [
+            Problem(names, 0, "", "no readable JSON: cannot tell ORUK from HSDS")])
     return "hsds" if hsds > oruk else "oruk"
 
 
@@ -143,11 +147,13 @@ def plan_feed(
         Call once with ``{}`` to learn the ids (``{n.id for n in plan.nodes}``), then again
         with ``store.existing_kinds(those ids)``.
     previous_ids : node ids the previous import of this feed wrote; those this feed no
-        longer loads are reported as ``disappeared`` (never when pages look missing).
+        longer loads are reported as ``disappeared`` (never when pages look missing or a
+        file, or part of one, could not be read: ``report.read_problems``).
 
     Returns ``(plan, report)``; ``plan.problems`` stays empty: a feed loads what it can.
     """
     paths = [Path(p) for p in paths]
+    files_of(paths, (".json", ".csv"))  # raises when a file is given twice
     if fmt is None:
         found = {detect_format(p) for p in paths}
         if len(found) != 1:
@@ -167,7 +173,7 @@ def plan_feed(
         gone = sorted(i for i in previous_ids
                       if i.startswith(f"{feed.namespace}:") and i not in loaded_ids)
         dropped = {e.record_id for e in report.entries if e.action == "dropped"}
-        for node_id in gone if feed.complete else ():
+        for node_id in gone if feed.complete and not report.read_problems else ():
             why = "was dropped from this import (see its other entries)" if node_id in dropped \
                 else "is no longer in the feed"
             report.add(node_id, "", "disappeared", "disappeared",

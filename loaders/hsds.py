@@ -35,7 +35,7 @@ from loaders.feed_records import (
 )
 from loaders.feed_text import text_of
 from loaders.quality import QualityReport
-from loaders.files import decode_bytes
+from loaders.files import csv_records, read_text
 
 CHARITY_SCHEMES = {"GB-CHC", "GB-SC", "GB-NIC"}  # org-id.guide registers of charities
 _TRANSPORT = re.compile(r"\b(bus|buses|train|station|tram|metro|underground)\b", re.I)
@@ -142,14 +142,17 @@ def _read_table(folder: Path, file_name: str, report: QualityReport) -> list[tup
     path = folder / file_name
     if not path.exists():
         return []
-    text, problems = decode_bytes(path.read_bytes(), path.name)
-    if problems:
-        report.add(f"hsds:{file_name}", "", "dropped", "unreadable-file", problems[0].reason)
+    source = f"hsds:{file_name}"
+    text, problems = read_text(path, path.name, "csv", "'CSV UTF-8'")
+    records, more = csv_records(text, path.name) if not problems else ([], [])
+    for problem in problems + more:
+        report.unreadable(problem.file, problem.row, problem.column, problem.reason, source)
+    if problems or more:
         return []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return [(number, {(k or "").strip(): (v if v is None or v.strip() else None)
-                      for k, v in row.items()})
-            for number, row in enumerate(reader, start=2)]
+    header = [(h or "").strip() for h in records[0][1]] if records else []
+    return [(number, {name: (value if value.strip() else None)
+                      for name, value in zip(header, values)})
+            for number, values in records[1:] if values]
 
 
 def _group(rows: list[tuple[int, dict]], key: str,
@@ -160,6 +163,12 @@ def _group(rows: list[tuple[int, dict]], key: str,
         if row.get(key) and not (unless and row.get(unless)):
             groups.setdefault(row[key], []).append(row)
     return groups
+
+
+def _inside(path: object) -> bool:
+    """A datapackage resource path that stays inside the package's folder."""
+    return (isinstance(path, str) and bool(path.strip()) and not Path(path).is_absolute()
+            and ".." not in Path(path).parts)
 
 
 TABLES = (
@@ -177,10 +186,15 @@ def read_tabular(folder: Path, found: _Collected, report: QualityReport) -> None
     """Join the HSDS tables into the nested shape of the JSON API, then collect that."""
     files: dict[str, str] = {}
     if (folder / "datapackage.json").exists():
+        text, problems = read_text(folder / "datapackage.json", "datapackage.json", "json",
+                                   "UTF-8")
         try:
-            package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8-sig"))
-            files = {r["name"]: r["path"] for r in package.get("resources", []) if "path" in r}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            if problems:
+                raise ValueError(problems[0].reason)
+            package = json.loads(text)
+            files = {r["name"]: r["path"] for r in package.get("resources", [])
+                     if _inside(r.get("path"))}
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             report.add("hsds:datapackage.json", "", "repaired", "bad-datapackage",
                        "datapackage.json could not be read; used the standard table file names")
     files = {name: files.get(name, default) for name, default in TABLES}

@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 import orjson
 
 from loaders.files import RawRows, columns_of
+from loaders.limits import (
+    MAX_COLUMNS,
+    MAX_WHOLE_NUMBER,
+    STRIP_FROM_TEXT,
+    id_problem,
+    text_problem,
+)
 from pathways.errors import Problem
 from pathways.model import (
     ALLOWED_ENDPOINTS,
     CONTENT_HASH,
     KIND_OF_TABLE,
+    MAX_ID_LENGTH,
     REL_PROPERTIES,
     RELATIONSHIPS_TABLE,
     Column,
@@ -31,7 +39,9 @@ from pathways.model import (
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
-_ID_RE = re.compile(r"^\S+$")
+_ID_COLUMNS = frozenset({"id", "source_id", "target_id"})
+# Enough for an id in a file without any control or invisible character (see _screen_rows).
+_NO_SPACE = re.compile(r"^\S+$")
 _REL_TYPES = {rel.value: rel for rel in RelType}
 
 
@@ -83,19 +93,26 @@ def convert(column: Column, text: str) -> object:
             return False
         raise ValueError(f"{text!r} is not yes or no")
     if column.type == "int":
-        try:
-            number = int(text.strip())
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
-        if number < 0:
-            raise ValueError(f"{text!r} must not be negative")
-        return number
+        value = text.strip()
+        if not (value.isascii() and value.isdigit()):  # int() would take "1_000" and "١٢"
+            digits = value[1:]
+            if value.startswith("-") and digits.isascii() and digits.isdigit():
+                raise ValueError(f"{shorten(text)} must not be negative")
+            raise ValueError(f"{shorten(text)} is not a whole number")
+        if len(value) > 10 or int(value) > MAX_WHOLE_NUMBER:
+            raise ValueError(f"{shorten(text)} is too large (at most {MAX_WHOLE_NUMBER:,})")
+        return int(value)
     if column.type == "date":
         return parse_date(text)
     if column.type == "tags":
         tags = [t.strip().lower().replace(" ", "_") for t in text.split(";")]
         return sorted({t for t in tags if t})
     raise AssertionError(f"unknown column type {column.type}")
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """A value as a message shows it: quoted, and cut short when long."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -127,6 +144,10 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
     non-blank cells, typed.  A row with any problem is left out of ``rows``.
     """
     columns = {c.name: c for c in columns_of(raw.table)}
+    if len(raw.header) > MAX_COLUMNS:
+        reason = (f"the header has {len(raw.header):,} columns; a file has at most {MAX_COLUMNS}"
+                  f" columns (this one needs: {', '.join(columns)})")
+        return [], [Problem(raw.file, 1, "", reason)]
     problems: list[Problem] = []
     seen: set[str] = set()
     for name in raw.header:
@@ -153,7 +174,11 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
          else frozenset(columns[name].choices) if columns[name].type == "enum" else ())
         for index, name in enumerate(raw.header)
     ]
-    for number, values in raw.rows:
+    rows_in = raw.rows
+    if raw.problems or raw.check_chars:  # the slow path: only files that need it
+        rows_in, early = _screen_rows(raw, specs)
+        problems.extend(early)
+    for number, values in rows_in:
         row_problems: list[Problem] = []
         cells = len(values)
         if cells > width and any(v.strip() for v in values[width:]):
@@ -173,8 +198,8 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
                 typed[name] = convert(column, text)
             except ValueError as exc:
                 row_problems.append(Problem(raw.file, number, name, str(exc)))
-        if "id" in typed and not _ID_RE.match(typed["id"]):
-            row_problems.append(Problem(raw.file, number, "id", "an id must not contain spaces"))
+        if "id" in typed and (len(typed["id"]) > MAX_ID_LENGTH or not _NO_SPACE.match(typed["id"])):
+            row_problems.append(Problem(raw.file, number, "id", id_problem(typed["id"])))
         lo, hi = typed.get("age_min"), typed.get("age_max")
         if lo is not None and hi is not None and lo > hi:
             row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
@@ -183,6 +208,36 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
         else:
             rows.append((number, typed))
     return rows, problems
+
+
+def _screen_rows(raw: RawRows, specs) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    """Rows refused before conversion: problems found while reading, control characters in
+    any cell, invisible characters in ids.  The other rows come back with zero-width spaces,
+    word joiners and BOMs removed from their text cells."""
+    found: dict[int, list[Problem]] = {}
+    for problem in raw.problems:
+        found.setdefault(problem.row, []).append(problem)
+    kept: list[tuple[int, list[str]]] = []
+    for number, values in raw.rows:
+        row_problems = list(found.get(number, ()))
+        if raw.check_chars:
+            values = list(values)
+            for index, name, _column, _as_is in specs:
+                if index >= len(values) or not values[index].strip():
+                    continue
+                text = values[index].strip()
+                if name in _ID_COLUMNS:
+                    trouble = id_problem(text)
+                else:
+                    trouble = text_problem(text)
+                    values[index] = text.translate(STRIP_FROM_TEXT)
+                if trouble:
+                    row_problems.append(Problem(raw.file, number, name, trouble))
+        if row_problems:
+            found[number] = row_problems
+        else:
+            kept.append((number, values))
+    return kept, [p for problems in found.values() for p in problems]
 
 
 # --------------------------------------------------------------------------- whole load
@@ -312,7 +367,10 @@ def _relationship_problem(
     for column, node_id in (("source_id", src), ("target_id", dst)):
         if node_id not in kinds:
             if node_id in rejected_ids:
-                return column, f"{node_id!r} is on a row that was rejected"
+                return column, f"{shorten(node_id)} is on a row that was rejected"
+            trouble = id_problem(node_id)
+            if trouble:
+                return column, trouble
             return column, f"no node with id {node_id!r} in this load or in the store"
     if src == dst:
         return "target_id", "a node cannot have a relationship with itself"

@@ -9,8 +9,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pathways.errors import Problem
+
 
 ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")
+READ_RULES = frozenset({"unreadable-file", "invalid-json"})  # whole files, or their rest
 
 
 # --------------------------------------------------------------------------- quality report
@@ -39,6 +42,8 @@ class QualityReport:
 
     entries: list[QualityEntry] = field(default_factory=list)
     loaded: dict[str, int] = field(default_factory=dict)
+    #: files (or parts of files) that could not be read, each with where and why
+    read_problems: list[Problem] = field(default_factory=list)
     _seen: set = field(default_factory=set, repr=False, compare=False)
 
     def add(self, record_id: str, field_name: str, action: str, rule: str, reason: str,
@@ -50,6 +55,22 @@ class QualityReport:
         if entry not in self._seen:
             self._seen.add(entry)
             self.entries.append(entry)
+
+    def unreadable(self, file: str, row: int, column: str, reason: str, source: str,
+                   rule: str = "unreadable-file") -> None:
+        """A file, or the rest of it, could not be read: a dropped entry and a problem."""
+        self.add(source, column, "dropped", rule, reason, source)
+        self.read_problems.append(Problem(file, row, column, reason))
+
+    @property
+    def incomplete(self) -> list[QualityEntry]:
+        """Why the feed looks incomplete (pages missing), if it does."""
+        return [e for e in self.entries if e.action == "incomplete"]
+
+    def dropped_problems(self) -> list[Problem]:
+        """The records dropped, as problems naming their file and field."""
+        return [Problem(e.source.split(":", 1)[-1] or e.record_id, 0, e.field, e.reason)
+                for e in self.entries if e.action == "dropped" and e.rule not in READ_RULES]
 
     @property
     def disappeared(self) -> list[str]:

@@ -17,6 +17,7 @@ from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
+from pathways.model import MAX_ID_LENGTH
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
 
@@ -67,6 +68,12 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
     ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
     previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
     plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous)
+    if not plan.nodes:
+        raise InputError(_nothing_to_load(paths, quality))
+    if remove_missing:
+        refused = _refuse_to_remove(paths, quality, previous, fmt)
+        if refused:
+            raise InputError(refused)
     if on_plan is not None:
         on_plan(plan)
     summary = store.write(plan.nodes, plan.rels, progress=progress)
@@ -77,6 +84,41 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
         quality.write_csv(report)
         quality.write_json(report.with_suffix(".json"))
     return LoadResult(summary, [], report, quality, gone)
+
+
+#: ``--remove-missing`` deletes nothing when a feed lost more than this share of its records
+MOST_OF_A_FEED = 0.5
+_FEW = 10  # ... and more than this many: small feeds change by a few records at a time
+
+
+def _names(paths) -> str:
+    return ", ".join(Path(p).name for p in paths)
+
+
+def _nothing_to_load(paths, quality: QualityReport) -> list[Problem]:
+    reason = "nothing to load: the feed holds no records that can be loaded"
+    return quality.read_problems + quality.dropped_problems() + [
+        Problem(_names(paths), 0, "", reason)]
+
+
+def _refuse_to_remove(paths, quality: QualityReport, previous: set[str], fmt: str) -> list[Problem]:
+    """Why ``--remove-missing`` must not delete anything this time (empty: it may)."""
+    keep = ("nothing was written; fix the feed, or load it without --remove-missing (records"
+            " it lacks are then marked missing_from_feed, not deleted)")
+    if quality.read_problems:
+        reason = f"--remove-missing refused: part of the feed could not be read; {keep}"
+        return quality.read_problems + [Problem(_names(paths), 0, "", reason)]
+    if quality.incomplete:
+        why = "; ".join(e.reason for e in quality.incomplete)
+        return [Problem(_names(paths), 0, "", f"--remove-missing refused: {why}; {keep}")]
+    gone = quality.disappeared
+    before = sum(1 for i in previous if i.startswith(f"{fmt}:"))
+    if len(gone) > _FEW and len(gone) > MOST_OF_A_FEED * before:
+        reason = (f"--remove-missing refused: the feed no longer has {len(gone):,} of the"
+                  f" {before:,} records the previous import loaded, so it looks incomplete;"
+                  f" {keep}")
+        return [Problem(_names(paths), 0, "", reason)]
+    return []
 
 
 def plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
@@ -93,8 +135,14 @@ def _plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
             if column in table.header:
                 index = table.header.index(column)
                 ids.update(v[index].strip() for _, v in table.rows if index < len(v))
-    plan = plan_load(tables, store.existing_kinds(ids - {""}))
+    # an id too long to be stored cannot be in the store: do not send it to be looked up
+    ids = {i for i in ids if i and len(i) <= MAX_ID_LENGTH}
+    plan = plan_load(tables, store.existing_kinds(ids))
     plan.problems = read_problems + plan.problems
+    if not plan.problems and not plan.nodes and not plan.rels:
+        files = ", ".join(t.file for t in tables) or ", ".join(map(str, paths))
+        reason = "nothing to load: the files have a header but no rows"
+        plan.problems = [Problem(files, 0, "", reason)]
     return plan
 
 
@@ -117,8 +165,12 @@ def load_paths(
 
 
 def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadResult:
+    paths = list(paths)
     plan = plan_for_store(store, paths)
     if plan.problems and not allow_partial:
+        raise InputError(plan.problems)
+    if plan.problems and not plan.nodes and not plan.rels:  # no valid row at all
+        write_report(plan, report or Path("pathways-rejected-rows.csv"))
         raise InputError(plan.problems)
     if on_plan is not None:
         on_plan(plan)
@@ -130,14 +182,26 @@ def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadR
     return LoadResult(summary, sorted(plan.problems), written_report)
 
 
+PERSONAL_DATA = "[removed: personal data]"
+_CONTACT_WORDS = ("phone", "email", "e-mail", "mobile", "contact")
+
+
+def is_contact_column(name: str) -> bool:
+    """Columns whose values are personal data: phone, email, and any contact column."""
+    lowered = name.strip().lower()
+    return any(word in lowered for word in _CONTACT_WORDS)
+
+
 def write_report(plan: LoadPlan, path: Path) -> Path:
-    """Rejected rows as a CSV Excel opens (UTF-8 with BOM): where, why, and the row itself."""
+    """Rejected rows as a CSV Excel opens (UTF-8 with BOM): where, why, and the row itself,
+    with phone numbers, e-mails and other contact details removed (personal data)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "row", "column", "reason", "values"])
         for problem in sorted(plan.problems):
             values = plan.rejected.get((problem.file, problem.row), {})
-            shown = "; ".join(f"{k}={v}" for k, v in values.items() if v)
+            shown = "; ".join(f"{k}={PERSONAL_DATA if is_contact_column(k) else v}"
+                              for k, v in values.items() if v)
             writer.writerow([problem.file, problem.row, problem.column, problem.reason, shown])
     return path

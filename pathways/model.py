@@ -263,6 +263,10 @@ ALLOWED_ENDPOINTS: dict[RelType, tuple[frozenset[NodeKind], frozenset[NodeKind]]
     RelType.FUNDED_BY: (frozenset({_O, _S, _A, _NW}), frozenset({_F})),
 }
 
+# The longest id either store accepts (Neo4j cannot index a value of ~8 KB; the same limit
+# applies to the embedded store, so that a file loads into both or neither).
+MAX_ID_LENGTH = 256
+
 # Provenance every node and relationship carries.
 PROVENANCE_FIELDS = ("source", "source_id", "loaded_at")
 # Property holding a digest of a row's content, so that reloading the same row changes nothing.
