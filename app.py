@@ -1,8 +1,9 @@
 """The Thriving Pathways web app (Dash, multi-page).
 
 Run with ``pathways serve`` or ``python app.py``; for production, ``gunicorn app:server``.
-Pages live in ``pages/``: each registers itself and holds its own callbacks.  Pages call the
-analysis layer through :mod:`pathways.webstore`, never Cypher.
+Pages live in ``pages/``: each registers itself and holds its own callbacks; the pieces they
+share (alerts, fields, the results table, the empty state) are in ``pages/_components.py``.
+Pages call the analysis layer through :mod:`pathways.webstore`, never Cypher.
 """
 
 from __future__ import annotations
@@ -12,7 +13,28 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
+from pages._components import show_callback_error
+
 PAGES_FOLDER = Path(__file__).with_name("pages")
+
+# Dash's own page, with the language declared (screen readers pick their voice from it).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 
 
 def create_app() -> Dash:
@@ -22,7 +44,10 @@ def create_app() -> Dash:
         pages_folder=str(PAGES_FOLDER),
         title="Thriving Pathways",
         suppress_callback_exceptions=True,
+        # One mechanism for every callback error: an alert in plain words on the page.
+        on_error=show_callback_error,
     )
+    app.index_string = INDEX_STRING
     app.layout = html.Div(
         [
             html.A("Skip to main content", href="#main", className="skip-link"),

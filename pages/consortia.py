@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dash
 import dash_cytoscape as cyto
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
+from pages._components import (alert, button, choices, facts_list, guarded, hint, ids,
+                               is_empty, no_data, page_alert, table)
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
 from pathways.consortia_report import as_csv, as_html_summary
-from pathways.errors import PathwaysError
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.views import network_elements, stylesheet
 from pathways.webstore import get_store
@@ -22,60 +23,52 @@ dash.register_page(__name__, path="/consortia", name="Consortia",
                    title="Consortia · Thriving Pathways", order=2)
 
 
-def _field(label, control, control_id):
-    return html.Div([html.Label(label, htmlFor=control_id), control], className="field")
-
-
 def layout(**_query):
+    return guarded(_layout)
+
+
+def _layout():
     store = get_store()
-    try:
-        needs, places = store.consistent(lambda: (
-            [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
-            [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]))
-    except PathwaysError as exc:
-        return html.Div(f"The graph cannot be read: {exc}", className="alert", role="alert")
+    title = [html.H1("Consortia for a commissioning opportunity"), page_alert()]
+    if is_empty(store):
+        return html.Div(title + [no_data()])
+    needs, places = store.consistent(lambda: (
+        [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
+        [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]))
     if not needs or not places:
-        return html.Div("Load needs and localities first (`pathways demo`).", className="alert",
-                        role="alert")
+        return html.Div(title + [alert("Load needs and localities first (`pathways load FILES`).")])
     access = [{"label": t.replace("_", " "), "value": t} for t in COMMON_ACCESS_TAGS]
-    return html.Div([
-        html.H1("Consortia for a commissioning opportunity"),
+    return html.Div(title + [
         html.P("Which organisations could deliver together, where their offers overlap, and what "
                "nobody covers yet.", className="lede"),
         html.Form([
-            _field("Needs", dcc.Dropdown(needs, [needs[0]["value"]], id="co-needs", multi=True), "co-needs"),
-            _field("Localities", dcc.Dropdown(places, [p["value"] for p in places[:2]], id="co-places",
-                                              multi=True), "co-places"),
-            _field("Access needs (all of)", dcc.Dropdown(access, [], id="co-access", multi=True,
-                                                         placeholder="None"), "co-access"),
-            html.Div(dcc.Checklist([{"label": " Free activities only", "value": "free"}], [],
-                                   id="co-free"), className="field"),
-            _field("Most members", dcc.Input(id="co-size", type="number", min=1, max=20, step=1,
-                                             value=4), "co-size"),
+            choices("Needs", "co-needs", needs, [needs[0]["value"]], multi=True, scroll=True),
+            choices("Localities", "co-places", places, [p["value"] for p in places[:2]],
+                    multi=True, scroll=True),
+            choices("Access needs (all of)", "co-access", access, [], multi=True, scroll=True),
+            html.Div([
+                choices("Cost", "co-free", [{"label": "Free activities only", "value": "free"}],
+                        [], multi=True),
+                html.Div([html.Label("Most members", htmlFor="co-size"),
+                          dcc.Input(id="co-size", type="number", min=1, max=20, step=1, value=4,
+                                    inputMode="numeric"),
+                          hint("1 to 20")], className="field"),
+            ], className="field-stack"),
         ], className="controls", **{"aria-label": "Opportunity"}),
         html.Div(id="co-message", **{"aria-live": "polite"}),
         html.Section([
             html.H2("Who covers each cell"),
-            dash_table.DataTable(
-                id="co-cells", columns=[{"name": "Need", "id": "need"},
-                                        {"name": "Locality", "id": "locality"},
-                                        {"name": "Organisations", "id": "organisations"}],
-                data=[], style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto"},
-                style_data_conditional=[{"if": {"filter_query": "{count} = 0"},
-                                         "backgroundColor": "#fdecea"}]),
+            table("co-cells", [("need", "Need"), ("locality", "Locality"),
+                               ("organisations", "Organisations")], "Who covers each cell",
+                  selectable=False, row_classes={"uncovered": "params.data.count == 0"}),
         ], className="results"),
         html.Section([
             html.H2("Suggested consortia"),
             html.Div(id="co-suggestions", className="cards"),
-            html.Div([
-                html.Label("Show on the graph", htmlFor="co-choice"),
-                dcc.RadioItems(id="co-choice", options=[], value=0, inline=True),
-                html.Button("Download suggestions (CSV)", id="co-csv-button", className="button",
-                            type="button"),
-                html.Button("Printable summary", id="co-print-button", className="button",
-                            type="button"),
-                dcc.Download(id="co-download"),
-            ], className="field"),
+            choices("Show on the graph", "co-choice", [], 0),
+            html.Div([button("Download suggestions (CSV)", "co-csv-button"),
+                      button("Printable summary", "co-print-button"),
+                      dcc.Download(id="co-download")], className="button-row"),
         ], className="results"),
         html.Section([
             html.H2("The chosen consortium"),
@@ -83,16 +76,15 @@ def layout(**_query):
                    "outlined too.", className="hint"),
             cyto.Cytoscape(id="co-graph", elements=[], stylesheet=stylesheet(),
                            layout={"name": "cose", "animate": False, "randomize": False},
-                           style={"width": "100%", "height": "560px"}, minZoom=0.2, maxZoom=3),
-        ], className="network"),
+                           className="graph", minZoom=0.2, maxZoom=3),
+            html.Div(id="co-graph-text"),
+        ], className="network", **{"aria-label": "The chosen consortium (also listed as text)"}),
         dcc.Store(id="co-query"),
     ])
 
 
 def _ids(value) -> list[str]:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(dict.fromkeys(value))
-    return []
+    return list(ids(value)) if isinstance(value, list) else []
 
 
 def _report(store, query: dict) -> dict:
@@ -124,7 +116,7 @@ def _choice(report: dict, index) -> int:
 
 @callback(
     Output("co-query", "data"),
-    Output("co-cells", "data"),
+    Output("co-cells", "rowData"),
     Output("co-suggestions", "children"),
     Output("co-choice", "options"),
     Output("co-choice", "value"),
@@ -138,19 +130,16 @@ def _choice(report: dict, index) -> int:
 def suggest(needs, places, access, free, size):
     needs, places = _ids(needs), _ids(places)
     if not needs or not places:
-        return None, [], [], [], 0, html.P("Pick at least one need and one locality.", className="hint")
+        return None, [], [], [], 0, hint("Pick at least one need and one locality.")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
-        return (no_update,) * 5 + (html.Div("Most members must be a whole number from 1 to 20.",
-                                            className="alert", role="alert"),)
+        return (no_update,) * 5 + (alert("Most members must be a whole number from 1 to 20."),)
     query = {"needs": needs, "places": places, "access": _ids(access),
              "free": "free" in _ids(free), "size": size}
     store = get_store()
-    try:
-        report = store.consistent(lambda: _report(store, query))
-    except PathwaysError as exc:
-        return None, [], [], [], 0, html.Div(str(exc), className="alert", role="alert")
+    report = store.consistent(lambda: _report(store, query))
     names = report["names"]
-    cells = [{"need": names[c["need"]], "locality": names[c["locality"]],
+    cells = [{"id": f"{c['need']}|{c['locality']}", "need": names[c["need"]],
+              "locality": names[c["locality"]],
               "organisations": ", ".join(o["name"] for o in c["organisations"]) or "nobody covers this",
               "count": len(c["organisations"])} for c in report["cells"]]
     cards = []
@@ -161,34 +150,37 @@ def suggest(needs, places, access, free, size):
             html.P("Uncovered: " + "; ".join(f"{names[n]} in {names[p]}" for n, p in s["uncovered"]))
             if s["uncovered"] else html.P("Covers every cell."),
         ], className="card"))
-    options = [{"label": f" Suggestion {i + 1}", "value": i} for i in range(len(report["suggestions"]))]
+    options = [{"label": f"Suggestion {i + 1}", "value": i} for i in range(len(report["suggestions"]))]
     summary = html.P(f"{len(report['uncoverable'])} of {len(report['cells'])} cells no organisation "
                      f"covers; {len(report['overlaps'])} cells covered by more than one.",
                      className="summary")
     return query, cells, cards or html.P("No organisation covers any cell."), options, 0, summary
 
 
-@callback(Output("co-graph", "elements"), Input("co-query", "data"), Input("co-choice", "value"))
+@callback(Output("co-graph", "elements"), Output("co-graph-text", "children"),
+          Input("co-query", "data"), Input("co-choice", "value"))
 def draw(query, index):
     query = _checked(query)
     if query is None:
-        return []
+        return [], ""
     store = get_store()
 
     def read():
         report = _report(store, query)
         if not report["suggestions"]:
-            return None
-        return consortium_network(store, report, _choice(report, index))
+            return None, None
+        choice = _choice(report, index)
+        return consortium_network(store, report, choice), choice
 
-    try:
-        network = store.consistent(read)
-    except PathwaysError:
-        return []  # suggest shows the message
+    network, choice = store.consistent(read)
     if network is None:
-        return []
-    elements, _trimmed = network_elements(network, set(network["members"]) | set(network["uncovered"]))
-    return elements
+        return [], hint("No consortium to draw.")
+    marked = set(network["members"]) | set(network["uncovered"])
+    elements, _trimmed = network_elements(network, marked)
+    names = {n["id"]: n["name"] for n in network["nodes"]}
+    items = ([f"Member: {names.get(m, m)}" for m in network["members"]]
+             + [f"Uncovered: {names.get(u, u)}" for u in network["uncovered"]])
+    return elements, facts_list(f"Suggestion {choice + 1} on the graph", items, "co-graph-list")
 
 
 @callback(
@@ -204,10 +196,7 @@ def download(_csv, _print, query, index):
     if query is None:
         return no_update
     store = get_store()
-    try:
-        report = store.consistent(lambda: _report(store, query))
-    except PathwaysError:
-        return no_update
+    report = store.consistent(lambda: _report(store, query))
     if not report["suggestions"]:
         return no_update
     if dash.ctx.triggered_id == "co-print-button":

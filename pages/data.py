@@ -3,42 +3,37 @@
 from __future__ import annotations
 
 import dash
-from dash import dash_table, html
+from dash import html
 
-from pathways.errors import PathwaysError
+from pages._components import guarded, no_data, page_alert, table
 from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving Pathways", order=9)
 
 
-def _table(table_id: str, title: str, counts: dict) -> html.Section:
-    return html.Section(
-        [
-            html.H2(title),
-            dash_table.DataTable(
-                id=table_id,
-                columns=[{"name": "Kind", "id": "kind"}, {"name": "Count", "id": "count"}],
-                data=[{"kind": k, "count": v} for k, v in counts.items()],
-                style_cell={"textAlign": "left", "fontFamily": "inherit"},
-            ),
-        ],
-        className="half",
-    )
+def _counts(table_id: str, title: str, counts: dict) -> html.Section:
+    grid = table(table_id, [("kind", "Kind"), ("count", "Count")], title, selectable=False,
+                 page_size=20)
+    grid.children.rowData = [{"id": k, "kind": k, "count": v} for k, v in counts.items()]
+    return html.Section([html.H2(title), grid], className="half")
 
 
 def layout(**_query):
+    return guarded(_layout)
+
+
+def _layout():
     store = get_store()
-    try:
-        counts = store.stats()
-    except PathwaysError as exc:
-        return html.Div(f"The graph cannot be read: {exc}", className="alert", role="alert")
+    counts = store.stats()
+    empty = sum(counts["nodes"].values()) == 0
     return html.Div(
         [
             html.H1("What the graph holds"),
+            page_alert(),
             html.P(f"Reading from the {store.describe()}.", id="data-store"),
-            html.Div(
-                [_table("data-nodes", "Nodes by kind", counts["nodes"]),
-                 _table("data-rels", "Relationships by type", counts["relationships"])],
+            no_data() if empty else html.Div(
+                [_counts("data-nodes", "Nodes by kind", counts["nodes"]),
+                 _counts("data-rels", "Relationships by type", counts["relationships"])],
                 className="two-columns",
             ),
             html.P("Load your partnership's Living Database with `pathways load FILES`; "

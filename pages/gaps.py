@@ -12,52 +12,49 @@ import datetime as dt
 import dash
 import dash_cytoscape as cyto
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from pages._components import (HOPS_PROBLEM, alert, button, facts_list, guarded, hint,
+                               hops_input, hops_or_none, is_empty, no_data, page_alert,
+                               selected_id, table)
 from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
-from pathways.errors import PathwaysError
 from pathways.gap_report import LEAD_NOTES, as_html, coverage_grid
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
-from pathways.views import network_elements, plotly_text, stylesheet
+from pathways.model import DEFAULT_MAX_HOPS
+from pathways.views import KIND_STYLE, network_elements, plotly_text, stylesheet
 from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/gaps", name="Gaps", title="Gaps · Thriving Pathways", order=1)
 
 # Heatmap categories: 0 nothing provided, 1 provided but not reached, 2 under half, 3 half+.
+# Black text on each of these is at least 5.4:1 (WCAG AA for small text).
 _COLOURS = ["#d55e00", "#e69f00", "#cfe8f3", "#7fbfdf"]
 _CATEGORY_TEXT = ["nothing provided", "provided, no one refers to it", "under half reachable",
                   "half or more reachable"]
-TABLE_STYLE = dict(style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto",
-                               "fontSize": "14px"},
-                   style_header={"fontWeight": "bold"}, page_size=10)
+_KIND_NAMES = {kind: label for kind, (_c, _s, label) in KIND_STYLE.items()}
 
 
-def _table(table_id: str, columns: list[tuple[str, str]], selectable: bool = True):
-    return dash_table.DataTable(
-        id=table_id, columns=[{"name": t, "id": k} for k, t in columns], data=[],
-        row_selectable="single" if selectable else False, sort_action="native", **TABLE_STYLE,
-    )
-
-
-def _section(title: str, note_key: str | None, table) -> html.Section:
+def _section(title: str, note_key: str | None, grid) -> html.Section:
     parts = [html.H2(title)]
     if note_key:
         parts.append(html.P(LEAD_NOTES[note_key], className="hint"))
-    parts.append(table)
+    parts.append(grid)
     return html.Section(parts, className="results")
 
 
 def layout(**_query):
-    return html.Div([
-        html.H1("Gaps in the network"),
+    return guarded(_layout)
+
+
+def _layout():
+    title = [html.H1("Gaps in the network"), page_alert()]
+    if is_empty(get_store()):
+        return html.Div(title + [no_data()])
+    return html.Div(title + [
         html.P("Where people have no option: needs or places with no provision, provision no one "
                "refers to, and organisations many routes depend on.", className="lede"),
         html.Div([
-            html.Div([html.Label("Longest route (hops)", htmlFor="gp-hops"),
-                      dcc.Input(id="gp-hops", type="number", min=1, max=MAX_MAX_HOPS, step=1,
-                                value=DEFAULT_MAX_HOPS)], className="field"),
-            html.Div([html.Button("Download report (HTML)", id="gp-download-button",
-                                  className="button", type="button"),
+            hops_input("gp-hops"),
+            html.Div([button("Download report (HTML)", "gp-download-button"),
                       dcc.Download(id="gp-download")], className="field"),
         ], className="controls"),
         html.Div(id="gp-message", **{"aria-live": "polite"}),
@@ -65,84 +62,119 @@ def layout(**_query):
             html.Section([
                 html.H2("Coverage: reachable / existing activities"),
                 html.P(LEAD_NOTES["coverage"], className="hint"),
-                dcc.Graph(id="gp-heatmap", config={"displayModeBar": False}),
-                html.Ul([html.Li([html.Span(className="swatch", style={"backgroundColor": c}), t],
-                                 className="legend-item")
-                         for c, t in zip(_COLOURS, _CATEGORY_TEXT)],
-                        className="legend", **{"aria-label": "Heatmap colours"}),
-                html.H3("Cells with nothing reachable"),
-                _table("gp-coverage", [("need", "Need"), ("locality", "Locality"),
-                                       ("existing", "Existing"), ("reachable", "Reachable")]),
-                html.Div(id="gp-cell", **{"aria-live": "polite"}),
+                html.Div([
+                    hint("Click a cell to list its activities; the table below has every cell "
+                         "too (select a row with Space or Enter)."),
+                    dcc.Graph(id="gp-heatmap", config={"displayModeBar": False,
+                                                       "responsive": True}),
+                    html.Ul([html.Li([html.Span(className="swatch", style={"backgroundColor": c}),
+                                      t], className="legend-item")
+                             for c, t in zip(_COLOURS, _CATEGORY_TEXT)],
+                            className="legend", **{"aria-label": "Heatmap colours"}),
+                ], className="heatmap-wide"),
+                html.H3("Every need × locality cell, nothing reachable first"),
+                table("gp-coverage", [("need", "Need"), ("locality", "Locality"),
+                                      ("reachable", "Reachable"), ("existing", "Existing"),
+                                      ("status", "Status")], "Coverage cells"),
+                html.Div(id="gp-cell", className="details", **{"aria-live": "polite"}),
             ], className="results"),
             html.Section([
                 html.H2("Referral network"),
                 html.P(id="gp-highlight-label", className="summary"),
                 cyto.Cytoscape(id="gp-graph", elements=[], stylesheet=stylesheet(),
                                layout={"name": "cose", "animate": False, "randomize": False},
-                               style={"width": "100%", "height": "620px"}, minZoom=0.2, maxZoom=3),
-            ], className="network", **{"aria-label": "Network diagram; the tables hold the same facts"}),
+                               className="graph", minZoom=0.2, maxZoom=3),
+                html.Div(id="gp-highlight-nodes"),
+            ], className="network", **{"aria-label": "Referral network (the highlighted part is "
+                                                     "also listed as text)"}),
         ], className="two-columns"),
         html.Div([
             _section("Single points of failure", "single_points_of_failure",
-                     _table("gp-spof", [("name", "Name"), ("kind", "Kind"),
-                                        ("pairs_lost", "Pairs lost"), ("articulation", "Articulation point")])),
+                     table("gp-spof", [("name", "Name"), ("kind", "Kind"),
+                                       ("pairs_lost", "Pairs lost"),
+                                       ("articulation", "Articulation point")],
+                           "Single points of failure")),
             _section("Unreached activities", "unreached",
-                     _table("gp-unreached", [("name", "Activity"), ("provider", "Provider"),
-                                             ("needs_hops", "Needs hops")])),
+                     table("gp-unreached", [("name", "Activity"), ("provider", "Provider"),
+                                            ("needs_hops", "Needs hops")], "Unreached activities")),
             _section("Link workers by needs covered", "thin_options",
-                     _table("gp-thin", [("name", "Link worker"), ("activities", "Activities"),
-                                        ("needs_covered", "Needs covered"), ("thin", "Thin")])),
+                     table("gp-thin", [("name", "Link worker"), ("activities", "Activities"),
+                                       ("needs_covered", "Needs covered"), ("thin", "Thin")],
+                           "Link workers by needs covered")),
             _section("Localities with one link worker or one provider", None,
-                     _table("gp-places", [("name", "Locality"), ("link_workers", "Link workers"),
-                                          ("providers", "Providers")])),
+                     table("gp-places", [("name", "Locality"), ("link_workers", "Link workers"),
+                                         ("providers", "Providers")],
+                           "Localities with one link worker or one provider")),
             _section("Data gaps by organisation", "data_gaps",
-                     _table("gp-data", [("name", "Organisation")]
-                            + [(k, k.replace("_", " ").capitalize()) for k in GAP_KINDS])),
+                     table("gp-data", [("name", "Organisation")]
+                           + [(k, k.replace("_", " ").capitalize()) for k in GAP_KINDS],
+                           "Data gaps by organisation")),
         ], className="two-columns"),
         dcc.Store(id="gp-highlight"),
     ])
 
 
+def _axis_labels(ids: list[str], names: dict) -> list[str]:
+    """Heatmap axis labels: the names as text (Plotly reads HTML in labels, so a locality
+    called '<a href=...>' goes through plotly_text), made unique with the id where two share
+    a name, so a clicked label leads back to one id."""
+    seen: dict[str, int] = {}
+    for i in ids:
+        seen[names[i]] = seen.get(names[i], 0) + 1
+    return [plotly_text(names[i] if seen[names[i]] == 1 else f"{names[i]} ({i})") for i in ids]
+
+
+def _level(cell: dict) -> int:
+    if cell["existing"] == 0:
+        return 0
+    if cell["reachable"] == 0:
+        return 1
+    return 2 if cell["reachable"] / cell["existing"] < 0.5 else 3
+
+
 def _heatmap(report: dict) -> go.Figure:
-    # Names come from partners' data; Plotly reads HTML in labels and hover text, so every
-    # name goes through plotly_text (a locality called '<a href=...>' stays text).
-    names = {k: plotly_text(v) for k, v in report["names"].items()}
     needs, places, cells = coverage_grid(report)
-    category, text, custom = [], [], []
+    category, text, hover = [], [], []
     for need in needs:
-        row_c, row_t, row_d = [], [], []
-        for place in places:
-            c = cells[(need, place)]
-            if c["existing"] == 0:
-                level = 0
-            elif c["reachable"] == 0:
-                level = 1
-            else:
-                level = 2 if c["reachable"] / c["existing"] < 0.5 else 3
-            row_c.append(level)
-            row_t.append(f"{c['reachable']} / {c['existing']}")
-            row_d.append([need, place, _CATEGORY_TEXT[level]])
-        category.append(row_c)
-        text.append(row_t)
-        custom.append(row_d)
+        levels = [_level(cells[(need, place)]) for place in places]
+        category.append(levels)
+        text.append([f"{cells[(need, p)]['reachable']} / {cells[(need, p)]['existing']}"
+                     for p in places])
+        hover.append([_CATEGORY_TEXT[level] for level in levels])
     scale = []
     for i, colour in enumerate(_COLOURS):
         scale += [[i / 4, colour], [(i + 1) / 4, colour]]
     figure = go.Figure(go.Heatmap(
-        z=category, x=[names[p] for p in places], y=[names[n] for n in needs], text=text,
-        texttemplate="%{text}", customdata=custom, zmin=-0.5, zmax=3.5, colorscale=scale,
-        showscale=False, xgap=2, ygap=2,
-        hovertemplate="%{y} in %{x}: %{text} (%{customdata[2]})<extra></extra>",
+        z=category, x=_axis_labels(places, report["names"]),
+        y=_axis_labels(needs, report["names"]), text=text, customdata=hover,
+        texttemplate="%{text}", textfont={"color": "#000", "size": 14}, zmin=-0.5, zmax=3.5,
+        colorscale=scale, showscale=False, xgap=2, ygap=2,
+        hovertemplate="%{y} in %{x}: %{text} (%{customdata})<extra></extra>",
     ))
     figure.update_layout(margin=dict(l=10, r=10, t=10, b=10), height=80 + 44 * len(needs),
-                         yaxis=dict(autorange="reversed"), plot_bgcolor="#fff")
+                         yaxis=dict(autorange="reversed"), plot_bgcolor="#fff",
+                         font={"size": 13, "color": "#1b1b1b"})
     return figure
 
 
+def _clicked_cell(report: dict, click) -> tuple[str, str] | None:
+    """The (need, locality) ids of a clicked heatmap cell, found from the clicked labels in
+    the server's own report (the browser sends labels, never ids), or None."""
+    try:
+        point = click["points"][0]
+        x, y = point["x"], point["y"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    needs, places, _cells = coverage_grid(report)
+    by_x = dict(zip(_axis_labels(places, report["names"]), places))
+    by_y = dict(zip(_axis_labels(needs, report["names"]), needs))
+    if not isinstance(x, str) or not isinstance(y, str) or x not in by_x or y not in by_y:
+        return None
+    return by_y[y], by_x[x]
+
+
 def _hops(hops) -> int:
-    ok = isinstance(hops, int) and not isinstance(hops, bool) and 1 <= hops <= MAX_MAX_HOPS
-    return hops if ok else DEFAULT_MAX_HOPS
+    return hops_or_none(hops) or DEFAULT_MAX_HOPS
 
 
 def _report(store, hops: int) -> dict:
@@ -151,29 +183,26 @@ def _report(store, hops: int) -> dict:
 
 @callback(
     Output("gp-heatmap", "figure"),
-    Output("gp-coverage", "data"),
-    Output("gp-spof", "data"),
-    Output("gp-unreached", "data"),
-    Output("gp-thin", "data"),
-    Output("gp-places", "data"),
-    Output("gp-data", "data"),
+    Output("gp-coverage", "rowData"),
+    Output("gp-spof", "rowData"),
+    Output("gp-unreached", "rowData"),
+    Output("gp-thin", "rowData"),
+    Output("gp-places", "rowData"),
+    Output("gp-data", "rowData"),
     Output("gp-message", "children"),
     Input("gp-hops", "value"),
 )
 def compute(hops):
-    if isinstance(hops, bool) or not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
-        message = html.Div(f"Longest route must be a whole number from 1 to {MAX_MAX_HOPS}.",
-                           className="alert", role="alert")
-        return (no_update,) * 7 + (message,)
-    try:
-        report = _report(get_store(), hops)
-    except PathwaysError as exc:
-        return (go.Figure(), [], [], [], [], [], [],
-                html.Div(f"The graph cannot be read: {exc}", className="alert", role="alert"))
+    if hops_or_none(hops) is None:
+        return (no_update,) * 7 + (alert(HOPS_PROBLEM),)
+    report = _report(get_store(), hops)
     names = report["names"]
-    coverage = [{"id": _cell_id(c), "need": names[c["need"]],
-                 "locality": names[c["locality"]], "existing": c["existing"],
-                 "reachable": c["reachable"]} for c in report["coverage"] if c["reachable"] == 0]
+    coverage = sorted(
+        ({"id": _cell_id(c), "need": names[c["need"]], "locality": names[c["locality"]],
+          "existing": c["existing"], "reachable": c["reachable"],
+          "status": _CATEGORY_TEXT[_level(c)], "level": _level(c)} for c in report["coverage"]),
+        key=lambda r: (r["reachable"] > 0, r["level"]))
+    empty = sum(1 for c in report["coverage"] if c["reachable"] == 0)
     spof = [dict(r, articulation="yes" if r["articulation_point"] else "no")
             for r in report["single_points_of_failure"]]
     unreached = [dict(r, needs_hops=r["needs_hops"] if r["needs_hops"] is not None else "no route")
@@ -184,7 +213,7 @@ def compute(hops):
               for r in report["thin_options"]["localities"]]
     data = [{k: v for k, v in r.items() if k != "items"} for r in report["data_gaps"]]
     summary = html.P(
-        f"{len(coverage)} need × locality cells with nothing reachable; {len(unreached)} unreached "
+        f"{empty} need × locality cells with nothing reachable; {len(unreached)} unreached "
         f"activities; {len(spof)} organisations or services whose loss would cut routes.",
         className="summary")
     return _heatmap(report), coverage, spof, unreached, thin, places, data, summary
@@ -225,70 +254,54 @@ def _highlight(store, selection, hops: int) -> dict | None:
         rows = cell_routes(store, need, place, hops)
         return {"ids": sorted({i for r in rows for i in (r["route"] or [r["id"]])}),
                 "label": f"{names[need]} in {names[place]}: {len(rows)} activities", "rows": rows}
-    table, row_id = selection.get("table"), selection.get("id")
-    if table not in _TABLES or not isinstance(row_id, str):
+    grid, row_id = selection.get("table"), selection.get("id")
+    if grid not in _TABLES or not isinstance(row_id, str):
         return None
-    rows_of, members = _TABLES[table]
+    rows_of, members = _TABLES[grid]
     row = next((r for r in rows_of(report) if r["id"] == row_id), None)
     if row is None:
         return None
     return {"ids": members(row), "label": f"Highlighted: {row['name']}"}
 
 
-def _first(selected_ids) -> str | None:
-    if isinstance(selected_ids, list) and selected_ids and isinstance(selected_ids[0], str):
-        return selected_ids[0]
-    return None
+_GRIDS = ("gp-coverage", *_TABLES)
 
 
 @callback(
     Output("gp-highlight", "data"),
     Output("gp-cell", "children"),
     Input("gp-heatmap", "clickData"),
-    Input("gp-coverage", "selected_row_ids"),
-    Input("gp-spof", "selected_row_ids"),
-    Input("gp-unreached", "selected_row_ids"),
-    Input("gp-thin", "selected_row_ids"),
-    Input("gp-places", "selected_row_ids"),
-    Input("gp-data", "selected_row_ids"),
+    *(Input(grid, "selectedRows") for grid in _GRIDS),
     State("gp-hops", "value"),
     prevent_initial_call=True,
 )
-def choose_highlight(click, s_cov, s_spof, s_unr, s_thin, s_places, s_data, hops):
+def choose_highlight(click, *selections_and_hops):
     """Remember which cell or row was picked (ids only); the details come from the server."""
+    *selections, hops = selections_and_hops
+    picked = dict(zip(_GRIDS, (selected_id(s) for s in selections)))
     trigger = ctx.triggered_id
+    store = get_store()
     if trigger == "gp-heatmap":
-        try:
-            need, place = click["points"][0]["customdata"][:2]
-        except (TypeError, KeyError, IndexError, ValueError):
-            return no_update, no_update
-        selection = {"cell": [need, place]}
+        cell = _clicked_cell(_report(store, _hops(hops)), click)
+        if cell is None:
+            return no_update, hint("That cell is not in the report.")
+        selection = {"cell": list(cell)}
     elif trigger == "gp-coverage":
-        picked = _first(s_cov)
-        if picked is None:
+        if picked[trigger] is None:
             return None, no_update
-        store = get_store()
-        try:
-            report = _report(store, _hops(hops))
-        except PathwaysError as exc:
-            return None, html.Div(str(exc), className="alert", role="alert")
-        cell = next((c for c in report["coverage"] if _cell_id(c) == picked), None)
+        report = _report(store, _hops(hops))
+        cell = next((c for c in report["coverage"] if _cell_id(c) == picked[trigger]), None)
         if cell is None:
             return None, no_update
         selection = {"cell": [cell["need"], cell["locality"]]}
     elif trigger in _TABLES:
-        picked = _first({"gp-spof": s_spof, "gp-unreached": s_unr, "gp-thin": s_thin,
-                         "gp-places": s_places, "gp-data": s_data}[trigger])
-        return ({"table": trigger, "id": picked} if picked is not None else None), no_update
+        row_id = picked[trigger]
+        return ({"table": trigger, "id": row_id} if row_id is not None else None), no_update
     else:
         return no_update, no_update
-    store = get_store()
-    try:
-        found = store.consistent(lambda: _highlight(store, selection, _hops(hops)))
-    except PathwaysError as exc:
-        return None, html.Div(str(exc), className="alert", role="alert")
+    found = store.consistent(lambda: _highlight(store, selection, _hops(hops)))
     if found is None:
-        return None, html.P("That cell is not in the report.", className="hint")
+        return None, hint("That cell is not in the report.")
     rows = found["rows"]
     details = html.Div([
         html.H3(found["label"]),
@@ -302,22 +315,23 @@ def choose_highlight(click, s_cov, s_spof, s_unr, s_thin, s_places, s_data, hops
 @callback(
     Output("gp-graph", "elements"),
     Output("gp-highlight-label", "children"),
+    Output("gp-highlight-nodes", "children"),
     Input("gp-highlight", "data"),
     Input("gp-hops", "value"),
 )
 def draw(selection, hops):
     store = get_store()
-    try:
-        network, found = store.consistent(
-            lambda: (referral_network(store), _highlight(store, selection, _hops(hops))))
-    except PathwaysError:
-        return [], ""
+    network, found = store.consistent(
+        lambda: (referral_network(store), _highlight(store, selection, _hops(hops))))
     found = found or {}
-    elements, trimmed = network_elements(network, set(found.get("ids", [])))
+    highlight = set(found.get("ids", []))
+    elements, trimmed = network_elements(network, highlight)
     label = found.get("label", "Select a cell or a row to highlight it here.")
     if trimmed:
         label += " (large network: only the highlighted part is drawn)"
-    return elements, label
+    names = [f"{n['name']} ({_KIND_NAMES.get(n['kind'], n['kind'])})"
+             for n in network["nodes"] if n["id"] in highlight]
+    return elements, label, facts_list("Highlighted on the network", names, "gp-highlight-list")
 
 
 @callback(
@@ -327,9 +341,6 @@ def draw(selection, hops):
     prevent_initial_call=True,
 )
 def download(_clicks, hops):
-    try:
-        report = _report(get_store(), _hops(hops))
-    except PathwaysError:
-        return no_update  # compute already shows why
+    report = _report(get_store(), _hops(hops))
     return {"content": as_html(report), "filename": f"gap-report-{dt.date.today()}.html",
             "type": "text/html"}

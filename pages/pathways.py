@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dash
 import dash_cytoscape as cyto
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from pathways.analysis.pathways import pathways_from, with_details
-from pathways.errors import PathwaysError
-from pathways.formatting import to_csv
-from pathways.model import COMMON_ACCESS_TAGS, DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
+from pages._components import (HOPS_PROBLEM, alert, button, choices, csv_download, guarded,
+                               hint, hops_input, hops_or_none, ids, is_empty, no_data, page_alert,
+                               selected_id, table)
+from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
 from pathways.store import PathwayFilter
 from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
 from pathways.webstore import get_store
@@ -29,10 +30,7 @@ TABLE_COLUMNS = [
     ("schedule", "When"),
     ("hops", "Hops"),
 ]
-
-
-def _alert(message: str) -> html.Div:
-    return html.Div(message, className="alert", role="alert")
+ANYWHERE = ""
 
 
 def _options() -> tuple[list, list, list, list]:
@@ -69,52 +67,35 @@ def _legend() -> html.Ul:
     )
 
 
-def _field(label: str, control, control_id: str) -> html.Div:
-    return html.Div([html.Label(label, htmlFor=control_id), control], className="field")
+def layout(**_query):
+    return guarded(_layout)
 
 
-def layout(**_query) -> html.Div:
-    try:
-        workers, needs, places, access = _options()
-    except PathwaysError as exc:
-        return _alert(f"The graph cannot be read: {exc}")
+def _layout() -> html.Div:
+    title = [html.H1("Pathways from a link worker"), page_alert()]
+    if is_empty(get_store()):
+        return html.Div(title + [no_data()])
+    workers, needs, places, access = _options()
     if not workers:
-        return _alert("No link workers in the graph yet. Load data with `pathways demo` or "
-                      "`pathways load FILES`.")
+        return html.Div(title + [alert("No link workers in the graph yet: load people with the "
+                                       "role link_worker (`pathways load FILES`).")])
     controls = html.Form(
         [
-            _field("Link worker", dcc.Dropdown(workers, workers[0]["value"], id="pw-worker",
-                                               clearable=False), "pw-worker"),
-            _field("What matters to the person (any of)",
-                   dcc.Dropdown(needs, [], id="pw-needs", multi=True,
-                                placeholder="Any need"), "pw-needs"),
-            _field("Where the activity is", dcc.Dropdown(places, None, id="pw-locality",
-                                                         placeholder="Anywhere"), "pw-locality"),
-            _field("Access needs (all of)", dcc.Dropdown(access, [], id="pw-access", multi=True,
-                                                         placeholder="None"), "pw-access"),
-            html.Div(dcc.Checklist([{"label": " Free activities only", "value": "free"}], [],
-                                   id="pw-free"), className="field"),
-            _field("Longest route (hops)",
-                   dcc.Input(id="pw-hops", type="number", min=1, max=MAX_MAX_HOPS, step=1,
-                             value=DEFAULT_MAX_HOPS), "pw-hops"),
+            choices("Link worker", "pw-worker", workers, workers[0]["value"], scroll=True),
+            choices("What matters to the person (any of)", "pw-needs", needs, [], multi=True,
+                    scroll=True),
+            choices("Where the activity is", "pw-locality",
+                    [{"label": "Anywhere", "value": ANYWHERE}] + places, ANYWHERE, scroll=True),
+            choices("Access needs (all of)", "pw-access", access, [], multi=True, scroll=True),
+            html.Div([choices("Cost", "pw-free", [{"label": "Free activities only",
+                                                   "value": "free"}], [], multi=True),
+                      hops_input("pw-hops")], className="field-stack"),
         ],
         className="controls",
         **{"aria-label": "Find activities"},
     )
-    table = dash_table.DataTable(
-        id="pw-table",
-        columns=[{"name": title, "id": key} for key, title in TABLE_COLUMNS],
-        data=[],
-        sort_action="native",
-        row_selectable="single",
-        page_size=15,
-        style_cell={"textAlign": "left", "whiteSpace": "normal", "height": "auto",
-                    "fontFamily": "inherit", "fontSize": "14px"},
-        style_header={"fontWeight": "bold"},
-    )
     return html.Div(
-        [
-            html.H1("Pathways from a link worker"),
+        title + [
             html.P("Activities a link worker can reach along referral routes, shortest route "
                    "first. Demo data is illustrative, not real timetables or staff.",
                    className="lede"),
@@ -124,22 +105,24 @@ def layout(**_query) -> html.Div:
                 [
                     html.Section(
                         [html.H2("Reachable activities"),
-                         html.Button("Download CSV (Excel)", id="pw-download-button",
-                                     className="button", type="button"),
+                         hint("Select a row (click it, or move to it and press Space or Enter) "
+                              "to see its route and how to refer."),
+                         button("Download CSV (Excel)", "pw-download-button"),
                          dcc.Download(id="pw-download"),
-                         table,
+                         table("pw-table", TABLE_COLUMNS, "Reachable activities", page_size=15),
                          html.Div(id="pw-details", className="details", **{"aria-live": "polite"})],
                         className="results",
                     ),
                     html.Section(
                         [html.H2("Referral network"), _legend(),
+                         html.P(id="pw-graph-text", className="hint"),
                          cyto.Cytoscape(id="pw-graph", elements=[], stylesheet=stylesheet(),
                                         layout={"name": "breadthfirst", "directed": True,
                                                 "spacingFactor": 1.1},
-                                        style={"width": "100%", "height": "620px"},
-                                        minZoom=0.2, maxZoom=3)],
+                                        className="graph", minZoom=0.2, maxZoom=3)],
                         className="network",
-                        **{"aria-label": "Network diagram; the table lists the same activities"},
+                        **{"aria-label": "Referral network (the table and the route under it "
+                                         "give the same facts as text)"},
                     ),
                 ],
                 className="two-columns",
@@ -148,25 +131,16 @@ def layout(**_query) -> html.Div:
     )
 
 
-def _ids(value) -> tuple[str, ...]:
-    """Ids from a multi-select as the browser sent them (anything else counts as none)."""
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return ()
-
-
 def _query(worker, needs, locality, free, access, hops) -> tuple[str, PathwayFilter, int] | None:
     """The question the form asks, checked: (worker id, filter, hops), or None when the form
     is incomplete.  Everything shown is recomputed from this, never from what the browser
     sends back (tables, routes, results)."""
     if not isinstance(worker, str) or not worker:
         return None
-    if isinstance(hops, bool) or not isinstance(hops, int) or not 1 <= hops <= MAX_MAX_HOPS:
+    if hops_or_none(hops) is None:
         return None
-    where = PathwayFilter(_ids(needs), locality if isinstance(locality, str) and locality else None,
-                          "free" in _ids(free), _ids(access))
+    where = PathwayFilter(ids(needs), locality if isinstance(locality, str) and locality else None,
+                          "free" in ids(free), ids(access))
     return worker, where, hops
 
 
@@ -176,19 +150,17 @@ FORM_STATE = tuple(State(i.component_id, i.component_property) for i in FORM)
 
 
 @callback(
-    Output("pw-table", "data"),
-    Output("pw-table", "selected_rows"),
-    Output("pw-table", "selected_row_ids"),
+    Output("pw-table", "rowData"),
+    Output("pw-table", "selectedRows"),
     Output("pw-message", "children"),
     *FORM,
 )
 def find_pathways(worker, needs, locality, free, access, hops):
     if not worker:
-        return [], [], [], ""
+        return [], [], hint("Pick a link worker.")
     query = _query(worker, needs, locality, free, access, hops)
     if query is None:
-        return no_update, no_update, no_update, _alert(
-            f"Longest route must be a whole number from 1 to {MAX_MAX_HOPS}.")
+        return no_update, no_update, alert(HOPS_PROBLEM)
     store = get_store()
     worker, where, hops = query
 
@@ -196,49 +168,47 @@ def find_pathways(worker, needs, locality, free, access, hops):
         found = pathways_from(store, worker, where, hops)
         return found, with_details(store, found)
 
-    try:
-        result, rows = store.consistent(read)
-    except PathwaysError as exc:
-        return [], [], [], _alert(str(exc))
+    result, rows = store.consistent(read)
     count = len(rows)
     message = (f"{result['from']['name']} can reach {count} matching "
                f"activit{'y' if count == 1 else 'ies'} within {hops} hops.")
     if not count:
         message += " Try fewer filters or a longer route."
-    return rows, [], [], html.P(message, className="summary")
-
-
-def _selected(selected_ids) -> str | None:
-    if isinstance(selected_ids, list) and selected_ids and isinstance(selected_ids[0], str):
-        return selected_ids[0]
-    return None
+    return rows, [], html.P(message, className="summary")
 
 
 @callback(
     Output("pw-graph", "elements"),
+    Output("pw-graph-text", "children"),
     *FORM,
-    Input("pw-table", "selected_row_ids"),
+    Input("pw-table", "selectedRows"),
 )
-def draw_network(worker, needs, locality, free, access, hops, selected_ids):
+def draw_network(worker, needs, locality, free, access, hops, selected_rows):
     query = _query(worker, needs, locality, free, access, hops)
     if query is None:
-        return []
+        return [], ""
     store = get_store()
     worker, where, hops = query
 
     def read():
         result = pathways_from(store, worker, where, hops)
         context = pathways_from(store, worker, PathwayFilter(), hops)
-        ids = {n["id"] for a in context["activities"] for n in a["path"]} | {worker}
-        return result, context, store.relationships_among(sorted(ids))
+        ids_ = {n["id"] for a in context["activities"] for n in a["path"]} | {worker}
+        return result, context, store.relationships_among(sorted(ids_))
 
-    try:
-        result, context, relationships = store.consistent(read)
-    except PathwaysError:
-        return []  # find_pathways shows the message
-    elements, _trimmed = pathway_elements(result, relationships, context,
-                                          _selected(selected_ids), MAX_ELEMENTS)
-    return elements
+    result, context, relationships = store.consistent(read)
+    picked = selected_id(selected_rows)
+    elements, trimmed = pathway_elements(result, relationships, context, picked, MAX_ELEMENTS)
+    shown = len(result["activities"])
+    text = (f"The graph shows the routes from {result['from']['name']} to the {shown} matching "
+            f"activit{'y' if shown == 1 else 'ies'} in the table (outlined), other reachable "
+            "activities dimmed")
+    chosen = next((a for a in result["activities"] if a["id"] == picked), None)
+    text += (f"; the selected route, in orange: {' → '.join(n['name'] for n in chosen['path'])}."
+             if chosen else ".")
+    if trimmed:
+        text += " Large network: only part of it is drawn."
+    return elements, text
 
 
 def _route_details(store, query, activity_id: str) -> dict | None:
@@ -281,22 +251,19 @@ def _contact(props: dict) -> html.Li | None:
 
 @callback(
     Output("pw-details", "children"),
-    Input("pw-table", "selected_row_ids"),
+    Input("pw-table", "selectedRows"),
     *FORM_STATE,
 )
-def show_details(selected_ids, worker, needs, locality, free, access, hops):
-    hint = html.P("Select an activity to see its route and how to refer.", className="hint")
-    activity_id = _selected(selected_ids)
+def show_details(selected_rows, worker, needs, locality, free, access, hops):
+    empty = hint("No activity selected yet.")
+    activity_id = selected_id(selected_rows)
     query = _query(worker, needs, locality, free, access, hops)
     if activity_id is None or query is None:
-        return hint
+        return empty
     store = get_store()
-    try:
-        found = store.consistent(lambda: _route_details(store, query, activity_id))
-    except PathwaysError as exc:
-        return _alert(str(exc))
+    found = store.consistent(lambda: _route_details(store, query, activity_id))
     if found is None:  # not one of this worker's matching activities (or a stale selection)
-        return hint
+        return empty
     row, info, route = found["row"], found["info"], found["activity"]["path"]
     contacts = [item for props in found["on_route"] if (item := _contact(props)) is not None]
     return html.Div(
@@ -304,7 +271,7 @@ def show_details(selected_ids, worker, needs, locality, free, access, hops):
             html.H3(row["activity"]),
             html.P(info.get("description", "")),
             html.Dl([
-                html.Dt("Route"), html.Dd(" → ".join(n["name"] for n in route)),
+                html.Dt("Route"), html.Dd(" → ".join(n["name"] for n in route), id="pw-route"),
                 html.Dt("Needs"), html.Dd(row["needs"] or "not recorded"),
                 html.Dt("Venue"), html.Dd(info.get("venue", "not recorded")),
                 html.Dt("Access"), html.Dd(row["access"] or "not recorded"),
@@ -323,6 +290,10 @@ def _ages(info: dict) -> str:
     return f"{low if low is not None else 0}–{high if high is not None else 'any'}"
 
 
+CSV_COLUMNS = ["id", "activity", "provider", "locality", "needs", "cost", "schedule", "access",
+               "hops", "route"]
+
+
 @callback(
     Output("pw-download", "data"),
     Input("pw-download-button", "n_clicks"),
@@ -335,15 +306,7 @@ def download_csv(_clicks, worker, needs, locality, free, access, hops):
         return no_update
     store = get_store()
     worker, where, hops = query
-    try:
-        rows = store.consistent(
-            lambda: with_details(store, pathways_from(store, worker, where, hops)))
-    except PathwaysError:
-        return no_update  # find_pathways already shows why
+    rows = store.consistent(lambda: with_details(store, pathways_from(store, worker, where, hops)))
     if not rows:
         return no_update
-    columns = ["id", "activity", "provider", "locality", "needs", "cost", "schedule", "access",
-               "hops", "route"]
-    # A byte-order mark first, so Excel reads the file as UTF-8 (£, accents, dashes).
-    return {"content": "\ufeff" + to_csv(rows, columns), "filename": f"pathways-{worker}.csv",
-            "type": "text/csv"}
+    return csv_download(rows, CSV_COLUMNS, f"pathways-{worker}.csv")

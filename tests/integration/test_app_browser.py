@@ -31,6 +31,27 @@ def _severe(logs):
     return [entry for entry in logs if entry.get("level") == "SEVERE"]
 
 
+def column(dash_duo, grid: str, col: str) -> list[str]:
+    """The texts of one column of an AG Grid table, in the order shown (this page)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' .ag-center-cols-container"
+        " .ag-row')).sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
+        ".map(r => r.querySelector(`[col-id='${arguments[1]}']`).innerText)", grid, col)
+
+
+def first_row(dash_duo, grid: str):
+    """The first row's first cell of an AG Grid table, once it is there."""
+    return dash_duo.wait_for_element(f"{grid} .ag-center-cols-container .ag-row[row-index='0'] "
+                                     ".ag-cell", timeout=20)
+
+
+def tick(dash_duo, group: str, label: str) -> None:
+    """Click the radio button or checkbox labelled ``label`` in a choice group."""
+    found = [e for e in dash_duo.find_elements(f"#{group} label") if e.text.strip() == label]
+    assert found, f"no option {label!r} in #{group}"
+    found[0].click()
+
+
 @pytest.fixture
 def pathways_page(dash_duo, demo_app):
     """The Pathways page, loaded, for the first link worker: (browser, store, worker)."""
@@ -44,8 +65,8 @@ def test_pathways_page_lists_what_the_first_link_worker_reaches(pathways_page):
     dash_duo, store, first = pathways_page
     expected = pathways_from(store, first["id"], PathwayFilter(), 4)["activities"]
     assert f"can reach {len(expected)} matching" in dash_duo.find_element(".summary").text
-    first_row = dash_duo.find_element("#pw-table td[data-dash-column='activity']").text
-    assert first_row == expected[0]["name"]
+    first_row(dash_duo, "#pw-table")
+    assert column(dash_duo, "#pw-table", "activity")[0] == expected[0]["name"]
     # The network draws the worker and the activities (cytoscape renders to canvas).
     assert dash_duo.find_element("#pw-graph canvas") is not None
     assert _severe(dash_duo.get_logs()) == []
@@ -54,11 +75,12 @@ def test_pathways_page_lists_what_the_first_link_worker_reaches(pathways_page):
 def test_filtering_by_need_narrows_the_table(pathways_page):
     dash_duo, store, worker = pathways_page
     wanted = pathways_from(store, worker["id"], PathwayFilter(needs=("loneliness",)), 4)
-    dash_duo.select_dcc_dropdown("#pw-needs", value="Loneliness and isolation")
+    tick(dash_duo, "pw-needs", "Loneliness and isolation")
     dash_duo.wait_for_contains_text(
         ".summary", f"can reach {len(wanted['activities'])} matching", timeout=20
     )
-    names = [c.text for c in dash_duo.find_elements("#pw-table td[data-dash-column='activity']")]
+    first_row(dash_duo, "#pw-table")
+    names = column(dash_duo, "#pw-table", "activity")
     assert names == [a["name"] for a in wanted["activities"]][: len(names)]
     assert _severe(dash_duo.get_logs()) == []
 
@@ -77,7 +99,7 @@ def test_route_length_can_be_changed_with_the_keyboard(pathways_page):
 
 def test_selecting_an_activity_shows_its_route_and_contacts(pathways_page):
     dash_duo, _store, _worker = pathways_page
-    dash_duo.find_element("#pw-table input[type='radio']").click()
+    first_row(dash_duo, "#pw-table").click()
     dash_duo.wait_for_contains_text("#pw-details", "Route", timeout=20)
     details = dash_duo.find_element("#pw-details").text
     assert "→" in details and "How to refer" in details
@@ -90,7 +112,8 @@ def test_data_page_shows_counts_from_the_store(dash_duo, demo_app):
     dash_duo.wait_for_page(f"{dash_duo.server_url}/data")
     dash_duo.wait_for_contains_text("#data-store", "embedded store", timeout=20)
     counts = store.stats()
-    cells = [c.text for c in dash_duo.find_elements("#data-nodes td[data-dash-column='count']")]
+    first_row(dash_duo, "#data-nodes")
+    cells = column(dash_duo, "#data-nodes", "count")
     assert cells == [str(v) for v in counts["nodes"].values()]
     assert _severe(dash_duo.get_logs()) == []
 
@@ -107,7 +130,8 @@ def test_gaps_page_shows_heatmap_and_ranked_lists(dash_duo, demo_app):
         "#gp-message", f"{len(zero_cells)} need × locality cells with nothing reachable", timeout=30
     )
     assert dash_duo.find_element("#gp-heatmap .heatmaplayer") is not None
-    first_spof = dash_duo.find_element("#gp-spof td[data-dash-column='name']").text
+    first_row(dash_duo, "#gp-spof")
+    first_spof = column(dash_duo, "#gp-spof", "name")[0]
     assert first_spof == report["single_points_of_failure"][0]["name"]
     assert _severe(dash_duo.get_logs()) == []
 
@@ -117,11 +141,11 @@ def test_selecting_a_gap_highlights_it_on_the_network(dash_duo, demo_app):
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
     dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
-    dash_duo.find_element("#gp-spof input[type='radio']").click()
-    top = dash_duo.find_element("#gp-spof td[data-dash-column='name']").text
+    first_row(dash_duo, "#gp-spof").click()
+    top = column(dash_duo, "#gp-spof", "name")[0]
     dash_duo.wait_for_contains_text("#gp-highlight-label", f"Highlighted: {top}", timeout=20)
     # A coverage gap picked from the table (keyboard-reachable twin of the heatmap cell).
-    dash_duo.find_element("#gp-coverage input[type='radio']").click()
+    first_row(dash_duo, "#gp-coverage").click()
     dash_duo.wait_for_contains_text("#gp-cell", "activities", timeout=20)
     assert " in " in dash_duo.find_element("#gp-highlight-label").text
     assert _severe(dash_duo.get_logs()) == []
@@ -165,4 +189,33 @@ def test_a_locality_named_like_a_link_stays_text_in_the_heatmap(dash_duo, demo_a
     assert [h for h in hrefs if "evil.example" in h] == []
     ticks = [t.text for t in dash_duo.find_elements("#gp-heatmap .xtick text")]
     assert EVIL_LINK in ticks  # the name reads as written, as plain text
+    assert _severe(dash_duo.get_logs()) == []
+
+
+def test_clicking_a_heatmap_cell_lists_its_activities(dash_duo, demo_app):
+    """The page says "click a cell": a real click on the plot area lists that cell's activities."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from pathways.analysis.gaps import GapQuery, gap_report
+    from pathways.gap_report import coverage_grid
+
+    app, store = demo_app
+    report = gap_report(store, GapQuery())
+    needs, places, _cells = coverage_grid(report)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+    plot = dash_duo.wait_for_element("#gp-heatmap .nsewdrag", timeout=20)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
+    size = plot.size
+    # The middle of the top-left cell (first need, first locality).
+    x = -size["width"] / 2 + size["width"] / len(places) / 2
+    y = -size["height"] / 2 + size["height"] / len(needs) / 2
+    # From the centre (selenium's offsets changed origin between releases), then the cell.
+    ActionChains(dash_duo.driver).move_to_element(plot).move_by_offset(x, y).pause(0.2) \
+        .click().perform()
+    names = report["names"]
+    dash_duo.wait_for_contains_text("#gp-cell", f"{names[needs[0]]} in {names[places[0]]}",
+                                    timeout=20)
+    assert "activities" in dash_duo.find_element("#gp-cell").text
     assert _severe(dash_duo.get_logs()) == []

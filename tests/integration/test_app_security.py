@@ -153,16 +153,14 @@ def _row(activity_id, name):
 FORGERIES = {
     # The original probe: a table row and a route naming a person instead of an activity.
     "a person's id as the selected row": {
-        "pw-table.data": [_row("pl", "Anything")], "pw-table.selected_rows": [0],
-        "pw-table.selected_row_ids": ["pl"],
+        "pw-table.rowData": [_row("pl", "Anything")], "pw-table.selectedRows": [_row("pl", "Anything")],
         "pw-result.data": {"from": {"id": "lw", "name": "Lee Walker"},
                            "activities": [{"id": "pl", "name": "x", "hops": 1,
                                            "path": [LEE, PAT]}]},
     },
     # A real activity, with a route invented through other people and services.
     "a real activity with an invented route": {
-        "pw-table.data": [_row("art", "Art Club")], "pw-table.selected_rows": [0],
-        "pw-table.selected_row_ids": ["art"],
+        "pw-table.rowData": [_row("art", "Art Club")], "pw-table.selectedRows": [{"id": "art"}],
         "pw-result.data": {"from": {"id": "lw", "name": "Lee Walker"}, "activities": [
             {"id": "art", "name": "Art Club", "hops": 4, "path": [
                 LEE, PAT, {"id": "org", "name": "o", "kind": "Organisation"},
@@ -172,9 +170,8 @@ FORGERIES = {
     },
     # Someone who is not a link worker asked as the starting point.
     "a partnership lead as the link worker": {
-        "pw-worker.value": "pl", "pw-table.selected_row_ids": ["art"],
-        "pw-table.data": [_row("art", "Art Club")], "pw-table.selected_rows": [0],
-        "pw-result.data": {"from": {"id": "pl", "name": "Pat Lead"}, "activities": [
+        "pw-worker.value": "pl", "pw-table.selectedRows": [{"id": "art"}],
+        "pw-table.rowData": [_row("art", "Art Club")], "pw-result.data": {"from": {"id": "pl", "name": "Pat Lead"}, "activities": [
             {"id": "art", "name": "Art Club", "hops": 1, "path": [PAT, {"id": "art",
                                                                     "name": "Art Club",
                                                                     "kind": "Activity"}]}]},
@@ -185,7 +182,7 @@ FORGERIES = {
 @pytest.mark.parametrize("forgery", list(FORGERIES))
 def test_forged_details_request_reveals_no_contact_off_the_real_route(web, forgery):
     status, text = call(web, "pw-details.children", {**PATHWAY_FORM, **FORGERIES[forgery]},
-                        changed=["pw-table.selected_row_ids", "pw-table.selected_rows"])
+                        changed=["pw-table.selectedRows"])
     assert status in (200, 204), text
     leaked = [c for c in OFF_ROUTE_TO_ART if c in text]
     assert leaked == [], f"{forgery}: contacts leaked: {leaked}"
@@ -197,9 +194,8 @@ def test_genuine_details_request_shows_the_route_contacts(web):
     route = next(a for a in pathways_from(store, "lw")["activities"] if a["id"] == "art")["path"]
     assert [n["id"] for n in route] == ["lw", "svc", "art"]
     status, text = call(web, "pw-details.children", {
-        **PATHWAY_FORM, "pw-table.selected_row_ids": ["art"], "pw-table.selected_rows": [0],
-        "pw-table.data": [_row("art", "Art Club")],
-        "pw-result.data": pathways_from(store, "lw")}, changed=["pw-table.selected_row_ids"])
+        **PATHWAY_FORM, "pw-table.selectedRows": [{"id": "art"}], "pw-table.rowData": [_row("art", "Art Club")],
+        "pw-result.data": pathways_from(store, "lw")}, changed=["pw-table.selectedRows"])
     assert status == 200
     assert [c for c in ON_ROUTE_TO_ART if c not in text] == []
     assert [c for c in OFF_ROUTE_TO_ART if c in text] == []
@@ -210,12 +206,12 @@ def test_genuine_details_request_shows_the_route_contacts(web):
 def test_links_are_drawn_only_for_http_addresses(web):
     _app, _client, store = web
     status, art = call(web, "pw-details.children", {
-        **PATHWAY_FORM, "pw-table.selected_row_ids": ["art"]}, changed=["pw-table.selected_row_ids"])
+        **PATHWAY_FORM, "pw-table.selectedRows": [{"id": "art"}]}, changed=["pw-table.selectedRows"])
     assert status == 200
     assert links(art) == ["https://svc.example.org/refer"]
     # The walk's route passes a data: and a javascript: address: shown as text, never linked.
     status, walk = call(web, "pw-details.children", {
-        **PATHWAY_FORM, "pw-table.selected_row_ids": ["walk"]}, changed=["pw-table.selected_row_ids"])
+        **PATHWAY_FORM, "pw-table.selectedRows": [{"id": "walk"}]}, changed=["pw-table.selectedRows"])
     assert status == 200
     assert links(walk) == []
     assert "javascript:alert(document.cookie)" in walk and "data:text/html" in walk
@@ -225,7 +221,7 @@ def test_links_are_drawn_only_for_http_addresses(web):
 def test_network_is_drawn_from_the_server_not_from_a_forged_result(web):
     forged = FORGERIES["a person's id as the selected row"]
     status, text = call(web, "pw-graph.elements", {**PATHWAY_FORM, **forged},
-                        changed=["pw-table.selected_row_ids"])
+                        changed=["pw-table.selectedRows"])
     assert status == 200
     ids = {e["data"]["id"] for e in json.loads(text)["response"]["pw-graph"]["elements"]}
     assert "pl" not in ids and "Pat Lead" not in text
@@ -240,7 +236,7 @@ def test_pathways_download_is_recomputed_and_excel_safe(web):
     _app, _client, store = web
     forged = [_row("pl", "FORGED ROW 07700 900999")]
     status, text = call(web, "pw-download.data", {
-        **PATHWAY_FORM, "pw-download-button.n_clicks": 1, "pw-table.data": forged,
+        **PATHWAY_FORM, "pw-download-button.n_clicks": 1, "pw-table.rowData": forged,
         "pw-result.data": {"from": {"id": "../../etc/passwd", "name": "x"}, "activities": []}})
     assert status == 200
     content = _download(text, "pw-download")
@@ -305,9 +301,9 @@ def test_gaps_highlight_comes_from_the_report_not_from_forged_rows(web):
     forged_rows = [{"id": "pl", "name": "FORGED name", "kind": "x", "pairs_lost": 9,
                     "articulation": "no"}]
     status, text = call(web, "gp-highlight.data", {
-        "gp-hops.value": 4, "gp-spof.selected_rows": [0], "gp-spof.data": forged_rows,
-        "gp-spof.selected_row_ids": [top["id"]]},
-        changed=["gp-spof.selected_row_ids", "gp-spof.selected_rows"])
+        "gp-hops.value": 4, "gp-spof.rowData": forged_rows,
+        "gp-spof.selectedRows": [dict(forged_rows[0], id=top["id"])]},
+        changed=["gp-spof.selectedRows"])
     assert status == 200
     assert "FORGED" not in text and '"pl"' not in text
     highlight = json.loads(text)["response"]["gp-highlight"]["data"]

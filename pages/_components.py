@@ -1,0 +1,187 @@
+"""Pieces every page shares, written once: alerts, form fields, choice lists, the hop input,
+the results table (AG Grid), CSV downloads, and the "no data yet" state.
+
+Dash's page registry skips modules whose name starts with an underscore, so this is not a page.
+Everything here is layout or plain data; callbacks stay with their pages, and callback errors
+reach the person through one handler (:func:`show_callback_error`, set on the app).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dash_ag_grid as dag
+from dash import dcc, html, set_props
+
+from pathways.errors import PathwaysError
+from pathways.formatting import to_csv
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
+
+log = logging.getLogger(__name__)
+
+NO_DATA = ("No data loaded yet: load a Living Database (`pathways load`) or a directory feed "
+           "(`pathways load` reads ORUK and HSDS feeds too). `pathways demo` loads illustrative "
+           "demo data into an empty store.")
+PAGE_ALERT = "page-alert"
+
+
+# --- messages -------------------------------------------------------------------------------
+
+def alert(message: str, **kwargs) -> html.Div:
+    """A message the person must not miss (read out at once by screen readers)."""
+    return html.Div(message, className="alert", role="alert", **kwargs)
+
+
+def hint(message: str, **kwargs) -> html.P:
+    return html.P(message, className="hint", **kwargs)
+
+
+def page_alert() -> html.Div:
+    """Where callback errors appear on each page (see :func:`show_callback_error`)."""
+    return html.Div(id=PAGE_ALERT, **{"aria-live": "assertive"})
+
+
+def error_text(exc: Exception) -> str:
+    """What went wrong, in words a partnership's data officer understands."""
+    if isinstance(exc, PathwaysError):
+        return f"Sorry, that could not be shown: {exc}"
+    return ("Sorry, something went wrong while updating this page, and it has been logged. "
+            "Try again; if it keeps happening, tell whoever runs this app.")
+
+
+def show_callback_error(exc: Exception) -> None:
+    """The app's one callback error handler (``Dash(on_error=...)``): every callback error,
+    from the store or anywhere else, becomes an alert in plain words at the top of the page;
+    the callback's outputs stay as they were.  Errors that are not the project's own are
+    logged with their traceback for whoever runs the app (never shown to the browser)."""
+    if not isinstance(exc, PathwaysError):
+        log.error("callback failed", exc_info=exc)
+    set_props(PAGE_ALERT, {"children": alert(error_text(exc))})
+
+
+def guarded(build):
+    """A page layout built by ``build()``, or an alert when the store cannot be read."""
+    try:
+        return build()
+    except PathwaysError as exc:
+        return html.Div([page_alert(), alert(f"The graph cannot be read: {exc}")])
+
+
+def no_data() -> html.Div:
+    """The empty-store state every page shows instead of empty charts."""
+    return html.Div([html.H2("No data yet"), html.P(NO_DATA)], className="alert empty-state",
+                    role="status", id="no-data")
+
+
+def is_empty(store) -> bool:
+    return sum(store.stats()["nodes"].values()) == 0
+
+
+# --- form fields ----------------------------------------------------------------------------
+
+def field(label: str, control, control_id: str, note: str | None = None) -> html.Div:
+    parts = [html.Label(label, htmlFor=control_id), control]
+    if note:
+        parts.append(hint(note))
+    return html.Div(parts, className="field")
+
+
+def choices(legend: str, control_id: str, options: list[dict], value, multi: bool = False,
+            scroll: bool = False) -> html.Fieldset:
+    """A group of radio buttons (one choice) or checkboxes (any number) under a legend.
+
+    Plain native controls instead of Dash's dropdown: each option is announced by its label,
+    the group by its legend, arrow keys and Space work as everywhere else, and typing the
+    start of a label moves to it (assets/a11y.js).  Long lists scroll inside their box.
+    """
+    kind = dcc.Checklist if multi else dcc.RadioItems
+    control = kind(options=options, value=value, id=control_id, className="choice-list",
+                   inputClassName="choice-input", labelClassName="choice-label")
+    return html.Fieldset([html.Legend(legend), control],
+                         className="field choices" + (" scroll" if scroll else ""))
+
+
+def hops_input(control_id: str, value: int = DEFAULT_MAX_HOPS) -> html.Div:
+    return field("Longest route (hops)",
+                 dcc.Input(id=control_id, type="number", min=1, max=MAX_MAX_HOPS, step=1,
+                           value=value, inputMode="numeric"), control_id,
+                 note=f"1 to {MAX_MAX_HOPS}")
+
+
+def hops_or_none(hops) -> int | None:
+    """The hop count as sent by the browser, or None when it is not a whole number in range."""
+    ok = isinstance(hops, int) and not isinstance(hops, bool) and 1 <= hops <= MAX_MAX_HOPS
+    return hops if ok else None
+
+
+HOPS_PROBLEM = f"Longest route must be a whole number from 1 to {MAX_MAX_HOPS}."
+
+
+def ids(value) -> tuple[str, ...]:
+    """Ids from a choice list as the browser sent them (anything else counts as none)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(dict.fromkeys(value))
+    return ()
+
+
+def button(label: str, control_id: str) -> html.Button:
+    return html.Button(label, id=control_id, className="button", type="button")
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def table(table_id: str, columns: list[tuple[str, str]], label: str, selectable: bool = True,
+          page_size: int = 10, row_classes: dict[str, str] | None = None) -> html.Div:
+    """The one results table (AG Grid) in a region named ``label``: sortable columns, rows
+    identified by their ``id`` (``getRowId``) and, when ``selectable``, one row at a time picked
+    by click, Space or Enter.  Callbacks read only the selected row's id (:func:`selected_id`)
+    and recompute everything from it.  AG Grid's grid element takes its name from the region
+    (assets/a11y.js), and its cells get a visible focus ring (assets/style.css)."""
+    options = {
+        "pagination": True,
+        "paginationPageSize": page_size,
+        "paginationPageSizeSelector": False,
+        "domLayout": "autoHeight",
+        "ensureDomOrder": True,
+        "enableCellTextSelection": True,
+        "localeText": {"noRowsToShow": "Nothing to show."},
+    }
+    if row_classes:
+        options["rowClassRules"] = row_classes
+    if selectable:
+        options["rowSelection"] = {"mode": "singleRow", "checkboxes": False,
+                                   "enableClickSelection": True}
+    grid = dag.AgGrid(
+        id=table_id,
+        columnDefs=[{"field": key, "headerName": title} for key, title in columns],
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True,
+                       "autoHeight": True, "minWidth": 110, "flex": 1},
+        rowData=[],
+        getRowId="params.data.id",
+        dashGridOptions=options,
+        className="ag-theme-quartz grid" + (" selectable" if selectable else ""),
+        style={"width": "100%"},
+    )
+    return html.Div(grid, className="grid-region", role="region", **{"aria-label": label})
+
+
+def selected_id(selected_rows) -> str | None:
+    """The id of the selected row, the only thing the server takes from a grid's selection."""
+    if isinstance(selected_rows, list) and selected_rows and isinstance(selected_rows[0], dict):
+        row_id = selected_rows[0].get("id")
+        return row_id if isinstance(row_id, str) else None
+    return None
+
+
+def csv_download(rows: list[dict], columns: list[str], filename: str) -> dict:
+    """A ``dcc.Download`` payload: Excel-safe CSV with a byte-order mark (Excel then reads it
+    as UTF-8: £, accents, dashes)."""
+    return {"content": "\ufeff" + to_csv(rows, columns), "filename": filename, "type": "text/csv"}
+
+
+def facts_list(title: str, items: list[str], list_id: str) -> html.Div:
+    """What a network view shows, as text (every fact on a graph is also readable here)."""
+    return html.Div([html.H3(title), html.Ul([html.Li(i) for i in items]) if items
+                     else hint("Nothing highlighted yet.")], id=list_id, className="facts")
