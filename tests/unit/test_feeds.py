@@ -501,3 +501,76 @@ def test_need_term_table_uses_model_need_codes():
     assert need_for_term("  Long Term Health Conditions ") == "long_term_conditions"
     assert need_for_term("Debt & money advice") == "practical_financial"
     assert need_for_term("Gardening") is None
+
+
+# --------------------------------------------------------------------------- bad input (issue 11)
+
+
+def _one_service(tmp_path, text: str) -> Path:
+    path = tmp_path / "services.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_ages_and_costs_too_big_or_infinite_are_dropped_without_crashing(tmp_path):
+    path = _one_service(tmp_path, '[{"id": "1", "name": "Art", "cost_options": [{"amount": 1e400}],'
+                                  ' "eligibilitys": [{"minimum_age": 1e400,'
+                                  ' "maximum_age": 99999999999999999999}]}]')
+    plan, report = plan_feed([path], "oruk", {})
+    activity = props(plan, "oruk:service:1:activity")
+    assert "age_min" not in activity and "age_max" not in activity
+    assert ("minimum_age", "dropped", "bad-age") in entries(report, "oruk:service:1")
+    assert ("maximum_age", "dropped", "bad-age") in entries(report, "oruk:service:1")
+
+
+def test_control_and_zero_width_characters_are_removed_from_feed_text(tmp_path):
+    path = _one_service(tmp_path, json.dumps([{"id": "1", "name": "Art\u0000 Club\u200b",
+                                               "description": "Paint&#7;ing"}]))
+    plan, report = plan_feed([path], "oruk", {})
+    service = props(plan, "oruk:service:1")
+    assert (service["name"], service["description"]) == ("Art Club", "Painting")
+    assert ("name", "repaired", "control-characters") in entries(report, "oruk:service:1")
+
+
+def test_records_with_ids_too_long_or_invisible_are_dropped_and_reported(tmp_path):
+    path = _one_service(tmp_path, json.dumps([
+        {"id": "s" * 300, "name": "Long"}, {"id": "a\u200bb", "name": "Invisible"},
+        {"id": "ok", "name": "Fine"}]))
+    plan, report = plan_feed([path], "oruk", {})
+    assert ids(plan, NodeKind.SERVICE) == {"oruk:service:ok"}
+    reasons = [e.reason for e in report.entries if e.rule == "bad-id"]
+    assert any("longer than 256 characters" in r for r in reasons)
+    assert any("invisible or control characters (found U+200B)" in r for r in reasons)
+
+
+@pytest.mark.parametrize("text, line, phrase", [
+    ('[{"id": "1",\n "name": NaN}]', 2, "NaN on line 2 is not allowed in JSON"),
+    ('[{"id": "1", "name": "A"},\n {"id": "2", "x": -Infinity}]', 2, "-Infinity on line 2"),
+    ('[{"id": "1", "name": "A"},\n {"id": "2", ', 2, "ends before the JSON is complete (line 2)"),
+    ('[{"id": "1", "name": "A"},\n {"id": "2", "name": "B"', 2, "ends before the JSON is complete"),
+    ('{"a":\n' + "[" * 65 + "]" * 65 + "}", 2, "nested more than 64 levels deep"),
+    ("[" * 100_000, 1, "nested more than 64 levels deep"),
+    ('[{"id": "1"}]\n[1, 2,, 3]', 2, "not valid JSON at line 2 (Expecting value)"),
+])
+def test_unreadable_json_is_reported_with_its_line(tmp_path, text, line, phrase):
+    plan, report = plan_feed([_one_service(tmp_path, text)], "oruk", {})
+    [problem] = report.read_problems
+    assert (problem.file, problem.row) == ("services.json", line)
+    assert phrase in problem.reason
+
+
+def test_a_file_given_twice_is_refused(tmp_path):
+    path = _one_service(tmp_path, '[{"id": "1", "name": "A"}]')
+    with pytest.raises(InputError) as caught:
+        plan_feed([path, tmp_path], "oruk", {})
+    assert caught.value.problems[0].reason.startswith("given twice")
+
+
+def test_hsds_rows_with_extra_cells_load_and_a_package_path_outside_is_ignored(tmp_path):
+    tables = tmp_path / "hsds"
+    tables.mkdir()
+    (tables / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": "service", "path": "../../etc/services.csv"}]}), encoding="utf-8")
+    (tables / "services.csv").write_text("id,name\ns1,Art,extra,cells\n", encoding="utf-8")
+    plan, _ = plan_feed([tables], "hsds", {})
+    assert props(plan, "hsds:service:s1")["name"] == "Art"

@@ -375,3 +375,100 @@ def test_templates_have_the_model_columns_and_load_as_empty(tmp_path):
     result = plan_load(tables, {})
     assert len(tables) == 2 * len(expected)
     assert (problems, result.problems, result.nodes, result.rels) == ([], [], [], [])
+
+
+# --------------------------------------------------------------------------- bad input (issue 11)
+
+
+def test_zero_width_spaces_are_removed_from_text_but_refused_in_ids():
+    result = plan({"people": [dict(LW, name="Lee\u200b Walker\u2060", job_title="\ufeffLink worker"),
+                              dict(LW, id="lw\u200b2")]})
+    assert where(result.problems) == [("people.csv", 3, "id")]
+    assert "invisible or control characters (found U+200B)" in result.problems[0].reason
+    assert result.nodes[0].props["name"] == "Lee Walker"
+    assert result.nodes[0].props["job_title"] == "Link worker"
+
+
+def test_emoji_joiners_are_kept_in_text():
+    family = "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 day"
+    result = plan({"activities": [dict(ACT, description=family)]})
+    assert result.problems == []
+    assert result.nodes[0].props["description"] == family
+
+
+@pytest.mark.parametrize("value", ["Art\x00Club", "Ring\x07", "Tab\x1bEscape", "C1\x85control"])
+def test_control_characters_in_text_refuse_the_row(value):
+    result = plan({"people": [dict(LW, name=value)]})
+    assert where(result.problems) == [("people.csv", 2, "name")]
+    assert "invisible control character" in result.problems[0].reason
+    assert result.nodes == []
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("1_000", "'1_000' is not a whole number"),
+    ("\u0661\u0662", "'\u0661\u0662' is not a whole number"),
+    ("+5", "'+5' is not a whole number"),
+    ("1e3", "'1e3' is not a whole number"),
+    (str(2**63), "'9223372036854775808' is too large (at most 1,000,000,000)"),
+    ("9" * 5000, "'" + "9" * 40 + "'… (5,000 characters) is too large (at most 1,000,000,000)"),
+])
+def test_whole_numbers_are_ascii_digits_within_a_limit(value, reason):
+    result = plan({"activities": [dict(ACT, capacity=value)]})
+    assert result.problems == [Problem("activities.csv", 2, "capacity", reason)]
+
+
+def test_whole_number_at_the_limit_and_with_spaces_is_accepted():
+    result = plan({"activities": [dict(ACT, capacity=" 1000000000 ", age_min="007")]})
+    assert result.problems == []
+    assert (result.nodes[0].props["capacity"], result.nodes[0].props["age_min"]) == (10**9, 7)
+
+
+def test_an_id_over_256_characters_is_refused_and_so_is_a_relationship_to_it():
+    long_id = "p" * 257
+    result = plan({"people": [dict(LW, id=long_id), dict(LW, id="p" * 256)],
+                   "relationships": [{"source_id": long_id, "type": "WORKS_FOR", "target_id": "x"}]})
+    assert [(p.row, p.column, p.reason) for p in result.problems] == [
+        (2, "id", "the id is 257 characters long, longer than 256 characters; use a shorter id"),
+        (2, "source_id", "the id is 257 characters long, longer than 256 characters; use a shorter id"),
+    ]
+    assert [len(n.id) for n in result.nodes] == [256]
+
+
+def test_utf16_and_mixed_encodings_say_what_to_do(tmp_path):
+    text = "id,name\nloneliness,Loneliness\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "needs.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "needs.csv").write_bytes("id,name\nn1,Café\n".encode() + b"n2,Caf\xe9\n")
+    _, utf16 = read_sources([tmp_path / "a"])
+    _, mixed = read_sources([tmp_path / "b"])
+    assert utf16 == [Problem("needs.csv", 0, "", "the file is UTF-16 text, which is not read"
+                             " here; save it as 'CSV UTF-8' from Excel")]
+    assert mixed == [Problem("needs.csv", 3, "", "the file mixes UTF-8 with another encoding"
+                             " (byte 0xe9 on line 3 is not UTF-8); save it as 'CSV UTF-8' from Excel")]
+
+
+def test_a_quote_closing_mid_cell_is_refused_with_its_line(tmp_path):
+    (tmp_path / "needs.csv").write_text('id,name\nn1,"Art" club\n', encoding="utf-8")
+    tables, problems = read_sources([tmp_path])
+    assert tables == []
+    assert problems == [Problem("needs.csv", 2, "", 'a quote (") closes in the middle of a cell'
+                                ' (line 2); if the cell holds a quote, put the whole cell in quotes'
+                                ' and write the quote twice ("")')]
+
+
+def test_quotes_inside_an_unquoted_cell_and_multiline_cells_still_read(tmp_path):
+    (tmp_path / "needs.csv").write_text('id,name,description\nn1,5" tall,"two\nlines"\n',
+                                        encoding="utf-8")
+    tables, problems = read_sources([tmp_path])
+    assert problems == []
+    assert tables[0].rows == [(2, ["n1", '5" tall', "two\nlines"])]
+
+
+def test_same_file_names_in_two_folders_are_told_apart_by_path(tmp_path):
+    for area in ("north", "south"):
+        (tmp_path / area).mkdir()
+        (tmp_path / area / "needs.csv").write_text("id,name\nsame,Same\n", encoding="utf-8")
+    result = plan_load(read_sources([tmp_path / "north", tmp_path / "south"])[0], {})
+    north, south = str(tmp_path / "north" / "needs.csv"), str(tmp_path / "south" / "needs.csv")
+    assert result.problems == [Problem(south, 2, "id", f"duplicate id 'same', first at {north}, row 2")]

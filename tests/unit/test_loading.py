@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 
 import pytest
 
 from tests.conftest import write_folder
 
 from pathways.errors import InputError, Problem
-from pathways.loading import load_paths
+from pathways.loading import is_contact_column, load_feed, load_paths
 from pathways.store.base import WriteSummary
 from pathways.store.embedded import EmbeddedStore
 
@@ -154,3 +155,114 @@ def test_missing_path_is_an_input_error(tmp_path, embedded_store):
     with pytest.raises(InputError) as caught:
         load_paths(embedded_store, [tmp_path / "nope"])
     assert caught.value.problems == [Problem(str(tmp_path / "nope"), 0, "", "no such file or folder")]
+
+
+# --------------------------------------------------------------------------- bad input (issue 11)
+
+
+def test_rejected_rows_report_removes_phones_emails_and_contact_columns(tmp_path, embedded_store):
+    folder = write_folder(tmp_path / "in", {
+        "people": [["id", "name", "role", "phone", "email"],
+                   ["lw", "Lee Walker", "link_worker", "01422 000001", "lee@example.org"],
+                   ["p2", "Sam Smith", "doctor", "07700 900123", "sam.smith@example.org"]],
+    })
+    report = tmp_path / "rejected.csv"
+    load_paths(embedded_store, [folder], allow_partial=True, report=report)
+
+    text = report.read_text(encoding="utf-8-sig")
+    assert "07700 900123" not in text and "sam.smith@example.org" not in text
+    rows = list(csv.reader(text.splitlines()[1:]))
+    assert rows[0][4] == ("id=p2; name=Sam Smith; role=doctor;"
+                          " phone=[removed: personal data]; email=[removed: personal data]")
+    assert [is_contact_column(c) for c in ("Mobile", "e-mail", "contact_name", "name", "notes")] \
+        == [True, True, True, False, False]
+
+
+def test_allow_partial_with_no_valid_row_refuses_but_still_reports(tmp_path, embedded_store):
+    folder = write_folder(tmp_path / "in", {"people": [["id", "name", "role"], ["p", "Pat", "x"]]})
+    report = tmp_path / "rejected.csv"
+    with pytest.raises(InputError) as caught:
+        load_paths(embedded_store, [folder], allow_partial=True, report=report)
+    assert [(p.file, p.row, p.column) for p in caught.value.problems] == [("people.csv", 2, "role")]
+    assert "id=p" in report.read_text(encoding="utf-8-sig")
+    assert embedded_store.stats()["nodes"]["Person"] == 0
+
+
+def test_files_with_only_a_header_are_refused_as_nothing_to_load(tmp_path, embedded_store):
+    folder = write_folder(tmp_path / "in", {"people": [["id", "name", "role"]],
+                                            "needs": [["id", "name"]]})
+    with pytest.raises(InputError) as caught:
+        load_paths(embedded_store, [folder])
+    assert caught.value.problems == [Problem(
+        "needs.csv, people.csv", 0, "", "nothing to load: the files have a header but no rows")]
+
+
+def _feed(services: int, folder) -> "Path":
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "services.json"
+    path.write_text(json.dumps([{"id": str(i), "name": f"Service {i}",
+                                 "organization": {"id": "org", "name": "Org"}}
+                                for i in range(services)]), encoding="utf-8")
+    return path
+
+
+def test_remove_missing_after_a_cut_off_download_deletes_nothing(tmp_path, embedded_store):
+    whole = _feed(40, tmp_path / "whole")
+    load_feed(embedded_store, [whole], "oruk")
+    graph_file = tmp_path / "graph.json"
+    before_bytes, before_stats = graph_file.read_bytes(), embedded_store.stats()
+    text = whole.read_text(encoding="utf-8")
+    cut = _feed(0, tmp_path / "cut")  # one page read, then the download stops mid-page
+    cut.write_text('[{"id": "1", "name": "Service 1", "organization": {"id": "org", "name": "Org"}}]'
+                   "\n" + text[: len(text) // 2], encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        load_feed(embedded_store, [cut], "oruk", remove_missing=True)
+
+    reasons = [p.reason for p in caught.value.problems]
+    assert any("ends before the JSON is complete" in r for r in reasons)
+    assert any(r.startswith("--remove-missing refused: part of the feed could not be read")
+               for r in reasons)
+    assert graph_file.read_bytes() == before_bytes
+    assert embedded_store.stats() == before_stats
+
+
+def test_a_partly_read_feed_loads_what_it_read_and_retires_nothing(tmp_path, embedded_store):
+    whole = _feed(40, tmp_path / "whole")
+    load_feed(embedded_store, [whole], "oruk")
+    text = whole.read_text(encoding="utf-8")
+    cut = _feed(0, tmp_path / "cut")
+    cut.write_text('[{"id": "1", "name": "Service 1", "organization": {"id": "org", "name": "Org"}}]'
+                   "\n" + text[: len(text) // 2], encoding="utf-8")
+
+    result = load_feed(embedded_store, [cut], "oruk")
+
+    assert result.retired == []
+    assert [p.file for p in result.quality.read_problems] == ["services.json"]
+    props = [a["props"] for _, a in embedded_store.snapshot().nodes(data=True)]
+    assert not any("missing_from_feed" in p for p in props)
+    assert embedded_store.stats()["nodes"]["Service"] == 40
+
+
+def test_remove_missing_refuses_when_the_feed_lost_most_of_its_records(tmp_path, embedded_store):
+    load_feed(embedded_store, [_feed(40, tmp_path / "whole")], "oruk")
+    small = _feed(5, tmp_path / "small")
+
+    with pytest.raises(InputError) as caught:
+        load_feed(embedded_store, [small], "oruk", remove_missing=True)
+    assert "no longer has 70 of the 81 records" in caught.value.problems[0].reason
+    assert embedded_store.stats()["nodes"]["Service"] == 40
+
+    marked = load_feed(embedded_store, [small], "oruk")  # without: marked, never deleted
+    assert len(marked.retired) == 70
+    assert embedded_store.stats()["nodes"]["Service"] == 40
+
+
+def test_a_feed_with_nothing_readable_is_an_input_error(tmp_path, embedded_store):
+    bad = tmp_path / "services.json"
+    bad.write_text('{"content": [', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_feed(embedded_store, [bad], "oruk")
+    assert any(p.file == "services.json" and p.row == 1 and "was the download cut off?" in p.reason
+               for p in caught.value.problems)
+    assert embedded_store.stats()["nodes"]["Service"] == 0
