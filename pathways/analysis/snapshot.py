@@ -134,3 +134,9 @@ def cached_analysis(store: GraphStore, what, compute):
 
 def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
     return cached_per_version(store, "snapshot", store.snapshot)
+
+
+def cached_stats(store: GraphStore) -> dict:
+    """:meth:`GraphStore.stats` (nodes by kind, relationships by type), once per data version:
+    a page asking "is anything loaded?" on every visit does not count 500k relationships."""
+    return cached_per_version(store, "stats", store.stats)

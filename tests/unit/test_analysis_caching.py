@@ -267,3 +267,17 @@ def test_the_warmer_thread_warms_and_stops(embedded_store, demo_dir, monkeypatch
     assert len(computed) == 1
     gap_report(embedded_store, GapQuery(max_hops=4))
     assert len(computed) == 1
+
+
+def test_store_counts_are_read_once_per_version(demo_store, monkeypatch):
+    from pathways.analysis.snapshot import cached_stats
+
+    asked = []
+    real = demo_store.stats
+    monkeypatch.setattr(demo_store, "stats", lambda: asked.append(1) or real())
+    first = cached_stats(demo_store)
+    assert cached_stats(demo_store) is first and len(asked) == 1
+    load_data(demo_store, EXTRA)
+    after = cached_stats(demo_store)
+    assert len(asked) == 2
+    assert after["nodes"]["Activity"] == first["nodes"]["Activity"] + 1
