@@ -16,7 +16,7 @@
     root.querySelectorAll(".dash-options-list[role]").forEach(function (el) {
       el.removeAttribute("role");
     });
-    root.querySelectorAll(".dash-options-list-option[role]").forEach(function (el) {
+    root.querySelectorAll(".dash-options-list-option[role], .dash-options-list-option[aria-selected]").forEach(function (el) {
       el.removeAttribute("role");
       el.removeAttribute("aria-selected");
     });
@@ -28,12 +28,8 @@
     });
   }
 
-  var pending = false;
-  new MutationObserver(function () {
-    if (pending) { return; }
-    pending = true;
-    window.requestAnimationFrame(function () { pending = false; tidy(document); });
-  }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+  // At once (mutation records arrive before the next task), so nothing reads the old roles.
+  new MutationObserver(function () { tidy(document); }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
                                          attributeFilter: ["role", "aria-selected"]});
 
   var typed = "", typedAt = 0;
