@@ -28,6 +28,7 @@ CREATE_KIND_CONSTRAINTS = {
 
 def create_constraints(tx: ManagedTransaction) -> None:
     tx.run(CREATE_BASE_CONSTRAINT)
+    tx.run(CREATE_META_CONSTRAINT)
     for query in CREATE_KIND_CONSTRAINTS.values():
         tx.run(query)
 
@@ -320,3 +321,60 @@ def retire(tx: ManagedTransaction, ids: list[str], remove: bool, stamp: str) -> 
     else:
         tx.run(MARK_MISSING_FROM_FEED, ids=ids, stamp=stamp).consume()
     bump_graph_version(tx)
+
+
+# ---- one writer at a time: a lease on one PathwaysMeta node -------------------------------
+# The lock node has only the PathwaysMeta label, so reads (which match :Pathways), stats,
+# snapshots and reset() never see or delete it.  PathwaysMeta keys are unique, so two
+# loads racing to MERGE it find the same node.
+CREATE_META_CONSTRAINT = (
+    "CREATE CONSTRAINT pathways_meta_key_unique IF NOT EXISTS "
+    "FOR (m:PathwaysMeta) REQUIRE m.key IS UNIQUE"
+)
+# The first statement takes the node's write lock (held until the transaction ends), so the
+# owner read next is the latest committed one and no other load can change it meanwhile.
+LOCK_NODE = """
+MERGE (l:PathwaysMeta {key: 'load_lock'})
+SET l.probed = timestamp()
+"""
+LOCK_HOLDER = """
+MATCH (l:PathwaysMeta {key: 'load_lock'})
+RETURN l.owner AS owner, l.host AS host, l.pid AS pid, l.what AS what,
+       l.started AS started, l.expires - timestamp() AS expires_in_ms
+"""
+TAKE_LOCK = """
+MATCH (l:PathwaysMeta {key: 'load_lock'})
+SET l.owner = $owner, l.host = $host, l.pid = $pid, l.what = $what,
+    l.started = timestamp(), l.expires = timestamp() + $lease_ms
+"""
+RENEW_LOCK = """
+MATCH (l:PathwaysMeta {key: 'load_lock'})
+WHERE l.owner = $owner
+SET l.expires = timestamp() + $lease_ms
+RETURN count(l) AS renewed
+"""
+RELEASE_LOCK = """
+MATCH (l:PathwaysMeta {key: 'load_lock'})
+WHERE l.owner = $owner
+REMOVE l.owner, l.host, l.pid, l.what, l.started, l.expires
+"""
+
+
+def lock_holder(tx: ManagedTransaction) -> dict | None:
+    """Lock the load-lock node for this transaction; return its holder (None if free)."""
+    tx.run(LOCK_NODE).consume()
+    record = tx.run(LOCK_HOLDER).single()
+    return None if record is None or record["owner"] is None else record.data()
+
+
+def take_lock(tx: ManagedTransaction, owner: str, host: str, pid: int, what: str,
+              lease_ms: int) -> None:
+    tx.run(TAKE_LOCK, owner=owner, host=host, pid=pid, what=what, lease_ms=lease_ms).consume()
+
+
+def renew_lock(tx: ManagedTransaction, owner: str, lease_ms: int) -> bool:
+    return tx.run(RENEW_LOCK, owner=owner, lease_ms=lease_ms).single()["renewed"] == 1
+
+
+def release_lock(tx: ManagedTransaction, owner: str) -> None:
+    tx.run(RELEASE_LOCK, owner=owner).consume()

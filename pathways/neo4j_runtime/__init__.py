@@ -1,15 +1,33 @@
-"""A throwaway Neo4j Community 5.26 LTS server on loopback, for development, tests and CI.
+"""A local Neo4j Community 5.26 LTS server on loopback, for development, tests and CI.
 
 How it works (no Docker, no tarball):
 
 1. ``ensure_jars()`` asks Maven to resolve ``org.neo4j:neo4j`` (the pom beside this file)
    from Maven Central and copy every jar into ``$PATHWAYS_CACHE/neo4j-<version>/lib``, once.
-2. ``start_server()`` makes a fresh home directory with its own ``conf/neo4j.conf`` (Bolt on
-   127.0.0.1 and a free port, HTTP off), sets the initial password with Neo4j's own
+2. ``start_server()`` makes a home directory with its own ``conf/neo4j.conf`` (Bolt on
+   127.0.0.1 and a free port, HTTP off), sets a random password with Neo4j's own
    ``AdminTool``, and runs ``org.neo4j.server.CommunityEntryPoint`` on Java 17+ in its own
-   process group, then waits until the driver can connect.
+   process group, then waits until the driver can connect.  With ``recover=True`` it starts
+   on an existing home instead (after a crash Neo4j replays its transaction log, so every
+   committed load is there), keeping that server's password.
 3. ``stop_server()`` sends SIGTERM (Neo4j shuts down cleanly), then SIGKILL after a wait,
-   and removes the throwaway home.
+   and removes the home unless asked to keep it.
+
+Hardening (a web page open in the user's browser must not reach the graph):
+
+- every server gets its own random password (``secrets.token_urlsafe``), kept only in
+  ``server.json``, written 0600 in a 0700 directory, and never printed;
+- Neo4j 5.26 serves Bolt over WebSocket on its Bolt port to any web origin (its transport
+  handler switches to WebSocket on any ``GET``; no setting turns that off or checks the
+  ``Origin``, and ``server.bolt.tls_level=REQUIRED`` is not applied to WebSocket).  So the
+  local server listens on a port browsers refuse to connect to at all (the Fetch
+  standard's "bad ports", :data:`BROWSER_BLOCKED_PORTS`); the Python driver, which speaks
+  plain Bolt over TCP, is unaffected.  With ``--port`` you choose, and lose that.
+
+Memory: Neo4j keeps a transaction's changes in memory until it commits, and a load is one
+transaction (so readers never see half of one).  That takes about 4 KB of heap per row
+written, so the heap defaults to half of the machine's memory (see :func:`default_heap`),
+given back to the system when idle; ``PATHWAYS_NEO4J_HEAP`` overrides it.
 
 Neo4j Community is GPLv3; it is downloaded as a dependency, never committed.
 """
@@ -18,20 +36,20 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from pathways.config import pathways_home
 from pathways.errors import Neo4jRuntimeError
 
 NEO4J_VERSION = os.environ.get("PATHWAYS_NEO4J_VERSION", "5.26.0")
-DEFAULT_PASSWORD = "pathways-dev"  # loopback-only throwaway server, not a secret
 POM = Path(__file__).with_name("pom.xml")
 # What Neo4j's own launcher passes to the JVM (see bin/neo4j in the distribution).
 JVM_FLAGS = [
@@ -57,6 +75,18 @@ JVM_FLAGS = [
     "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
     "--enable-native-access=ALL-UNNAMED",
 ]
+# The heap starts small and grows as a load needs it; when the server is idle, G1 collects
+# every minute and gives unused heap back to the system (JEP 346).
+HEAP_FLAGS = ["-Xms512m", "-XX:G1PeriodicGCInterval=60000"]
+MIN_HEAP_MB = 1024
+MAX_HEAP_MB = 31 * 1024  # beyond 31g the JVM loses compressed pointers
+# Ports that every browser refuses to open, for fetch() and WebSocket alike (the Fetch
+# standard's "bad ports"; Chromium, Firefox and Safari all enforce them).  Neo4j 5.26 serves
+# Bolt over WebSocket on its Bolt port to any web origin, with no setting to stop it, so the
+# local server listens on one of these: the driver connects, a web page cannot.  Those
+# browsers have refused longest come first.
+BROWSER_BLOCKED_PORTS = (6665, 6666, 6667, 6668, 6669, 6697, 6000, 5060, 5061, 2049, 4045,
+                         1719, 1720, 10080, 3659, 6566, 1723, 6679, 4190)
 
 
 @dataclass
@@ -70,10 +100,32 @@ class ServerInfo:
     started_seconds: float
     imported_rows: int = 0  # with --import: rows bulk-imported, and how long neo4j-admin took
     import_seconds: float = 0.0
+    heap: str = ""
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        """Write as JSON, readable by this user only (the password is in it)."""
+        _private_dir(path.parent)
+        staging = path.with_name(path.name + ".tmp")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # even if a stale file was there with other modes
+            handle.write(json.dumps(asdict(self), indent=2))
+        os.replace(staging, path)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ServerInfo":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def new_password() -> str:
+    """A random password for one server (32 URL-safe characters)."""
+    return secrets.token_urlsafe(24)
 
 
 def state_file() -> Path:
@@ -138,7 +190,50 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _write_config(home: Path, port: int, heap: str, pagecache: str) -> None:
+def browser_blocked_ports() -> list[int]:
+    """The ports of :data:`BROWSER_BLOCKED_PORTS` nothing listens on now, in order."""
+    return [port for port in BROWSER_BLOCKED_PORTS if _port_free(port)]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def machine_memory_mb() -> int:
+    """Physical memory, or the container's limit when it is lower (cgroup v2 or v1)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text) // 2**20)
+    return total
+
+
+def default_heap(memory_mb: int | None = None) -> str:
+    """The local server's maximum heap: half the machine's memory, between 1g and 31g.
+
+    A load is one transaction, and Neo4j holds a transaction's changes in the heap until
+    it commits: about 4 KB per row written (measured on the synthetic 100k graph: 564k
+    rows), and the server refuses a transaction beyond 70 % of the heap.  The heap starts
+    at 512 MB and grows only while a load needs it (see :data:`HEAP_FLAGS`).
+
+    >>> default_heap(24 * 1024), default_heap(1024), default_heap(256 * 1024)
+    ('12288m', '1024m', '31744m')
+    """
+    memory_mb = machine_memory_mb() if memory_mb is None else memory_mb
+    return f"{min(MAX_HEAP_MB, max(MIN_HEAP_MB, memory_mb // 2))}m"
+
+
+def _write_config(home: Path, port: int, heap: str, pagecache: str,
+                  extra: dict[str, str] | None = None) -> None:
     (home / "conf").mkdir(parents=True, exist_ok=True)
     for sub in ("data", "logs", "run", "plugins", "import"):
         (home / sub).mkdir(exist_ok=True)
@@ -150,16 +245,21 @@ def _write_config(home: Path, port: int, heap: str, pagecache: str) -> None:
         "server.bolt.advertised_address": f"127.0.0.1:{port}",
         "server.http.enabled": "false",
         "server.https.enabled": "false",
+        # No lock-out after failed logins: the password is 192 random bits, and the lock
+        # (per user, for everyone) let a client with another server's password on the same
+        # port lock the rightful one out.
+        "dbms.security.auth_max_failed_attempts": "0",
         "server.directories.data": str(home / "data"),
         "server.directories.logs": str(home / "logs"),
         "server.directories.run": str(home / "run"),
         "server.directories.plugins": str(home / "plugins"),
         "server.directories.import": str(home / "import"),
-        "server.memory.heap.initial_size": heap,
+        "server.memory.heap.initial_size": HEAP_FLAGS[0].removeprefix("-Xms"),
         "server.memory.heap.max_size": heap,
         "server.memory.pagecache.size": pagecache,
         "dbms.usage_report.enabled": "false",
         "db.tx_log.rotation.retention_policy": "1 files",
+        **(extra or {}),
     }
     text = "".join(f"{k}={v}\n" for k, v in settings.items())
     (home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")
@@ -174,9 +274,14 @@ def _log_tail(home: Path, lines: int = 30) -> str:
     return "\n".join(parts)
 
 
+def has_database(home: Path | str) -> bool:
+    """Whether ``home`` holds a database a server wrote (so it can be started again)."""
+    return (Path(home) / "data" / "databases" / "neo4j").is_dir()
+
+
 def start_server(
     *,
-    password: str = DEFAULT_PASSWORD,
+    password: str | None = None,
     port: int | None = None,
     home: Path | None = None,
     heap: str | None = None,
@@ -184,37 +289,54 @@ def start_server(
     timeout: float = 180.0,
     version: str = NEO4J_VERSION,
     import_plan=None,
+    recover: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> ServerInfo:
-    """Start a fresh Neo4j on 127.0.0.1; return once the driver can connect.
+    """Start Neo4j on 127.0.0.1; return once the driver can connect.
 
-    Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (1g) and
-    ``$PATHWAYS_NEO4J_PAGECACHE`` (256m): enough for a partnership, raise them for a
-    national directory.  ``import_plan`` (a validated :class:`loaders.living_db.LoadPlan`)
-    is bulk-imported with neo4j-admin before the server starts (see :mod:`.bulk`).
+    A new server (the default) gets a new home (or ``home``, which must not hold a
+    database yet) and a random password unless ``password`` is given.  ``recover=True``
+    starts on ``home``'s existing database with its ``password``: Neo4j replays its
+    transaction log, so after a crash every committed load is back.
+
+    Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (else :func:`default_heap`)
+    and ``$PATHWAYS_NEO4J_PAGECACHE`` (256m).  ``import_plan`` (a validated
+    :class:`loaders.living_db.LoadPlan`) is bulk-imported with neo4j-admin before the
+    server starts (see :mod:`.bulk`).  ``settings`` adds to or overrides ``neo4j.conf``.
     """
-    from neo4j import GraphDatabase
-    from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-    heap = heap or os.environ.get("PATHWAYS_NEO4J_HEAP", "1g")
+    heap = heap or os.environ.get("PATHWAYS_NEO4J_HEAP") or default_heap()
     pagecache = pagecache or os.environ.get("PATHWAYS_NEO4J_PAGECACHE", "256m")
     began = time.monotonic()
+    if recover:
+        if home is None or password is None or not has_database(home):
+            raise Neo4jRuntimeError("recovering needs the home of a previous server and its password")
+        if import_plan is not None:
+            raise Neo4jRuntimeError("a bulk import needs a new server, not a recovered one")
+    elif home is not None and has_database(home):
+        raise Neo4jRuntimeError(f"{home} already holds a Neo4j database; recover it or choose another home")
+    password = password or new_password()
     libs = ensure_jars(version)
     java = java_executable()
     if home is None:
         base = pathways_home() / "neo4j"
-        base.mkdir(parents=True, exist_ok=True)
+        _private_dir(base)
         home = Path(tempfile.mkdtemp(prefix="server-", dir=base))
-    port = port or free_port()
-    _write_config(home, port, heap, pagecache)
+    home = Path(home)
+    os.chmod(home, 0o700)
+    # Given a port, that one; else one browsers refuse to connect to (another process may
+    # take it first: then the next), and a random one only if all of those are taken.
+    ports = [port] if port else [*browser_blocked_ports(), free_port()]
+    _write_config(home, ports[0], heap, pagecache, settings)
     env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
     classpath = f"{libs}/*"
-    admin = subprocess.run(
-        [java, *JVM_FLAGS, "-cp", classpath, "org.neo4j.cli.AdminTool",
-         "dbms", "set-initial-password", password],
-        env=env, capture_output=True, text=True,
-    )
-    if admin.returncode != 0:
-        raise Neo4jRuntimeError(f"could not set the Neo4j password:\n{admin.stderr[-2000:]}")
+    if not recover:
+        admin = subprocess.run(
+            [java, *JVM_FLAGS, "-cp", classpath, "org.neo4j.cli.AdminTool",
+             "dbms", "set-initial-password", password],
+            env=env, capture_output=True, text=True,
+        )
+        if admin.returncode != 0:
+            raise Neo4jRuntimeError(f"could not set the Neo4j password:\n{admin.stderr[-2000:]}")
     imported_rows, import_seconds = 0, 0.0
     if import_plan is not None:
         from pathways.neo4j_runtime import bulk
@@ -226,34 +348,66 @@ def start_server(
         bulk.run_import(java, JVM_FLAGS, classpath, home, files)
         shutil.rmtree(staging, ignore_errors=True)
         imported_rows, import_seconds = files.rows, time.monotonic() - import_began
-    console = (home / "console.log").open("w")
-    process = subprocess.Popen(
-        [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
-         "org.neo4j.server.CommunityEntryPoint",
-         f"--home-dir={home}", f"--config-dir={home / 'conf'}"],
-        env=env, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    console.close()
-    uri = f"bolt://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
+    for attempt, port in enumerate(ports):
+        _write_config(home, port, heap, pagecache, settings)
+        process = _launch(java, classpath, home, heap, env)
+        uri = f"bolt://127.0.0.1:{port}"
+        if _wait_until_ready(process, uri, password, deadline, home, last=attempt == len(ports) - 1):
+            break
+    if import_plan is not None:
+        _after_import(uri, password)
+    return ServerInfo(uri, "neo4j", password, process.pid, str(home), version,
+                      round(time.monotonic() - began, 2), imported_rows, round(import_seconds, 2),
+                      heap)
+
+
+def _launch(java: str, classpath: str, home: Path, heap: str, env: dict) -> subprocess.Popen:
+    with (home / "console.log").open("w") as console:
+        return subprocess.Popen(
+            [java, *HEAP_FLAGS, f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
+             "org.neo4j.server.CommunityEntryPoint",
+             f"--home-dir={home}", f"--config-dir={home / 'conf'}"],
+            env=env, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def _wait_until_ready(process: subprocess.Popen, uri: str, password: str, deadline: float,
+                      home: Path, last: bool) -> bool:
+    """True once the driver can connect; False if Neo4j exited because its port was taken
+    (and another port may be tried); otherwise a Neo4jRuntimeError."""
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
     while True:
         if process.poll() is not None:
+            if not last and "already in use" in _log_tail(home, 200).lower():
+                return False
             raise Neo4jRuntimeError(f"Neo4j exited with code {process.returncode}:\n{_log_tail(home)}")
         try:
             with GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
                 driver.verify_connectivity()
                 driver.execute_query("RETURN 1", database_="neo4j")
-            break
+            return True
         except (ServiceUnavailable, Neo4jError, OSError):
             if time.monotonic() > deadline:
                 _terminate(process.pid)
-                raise Neo4jRuntimeError(f"Neo4j did not answer within {timeout:.0f}s:\n{_log_tail(home)}")
+                raise Neo4jRuntimeError(f"Neo4j did not answer in time:\n{_log_tail(home)}")
             time.sleep(0.5)
-    if import_plan is not None:
-        _after_import(uri, password)
-    return ServerInfo(uri, "neo4j", password, process.pid, str(home), version,
-                      round(time.monotonic() - began, 2), imported_rows, round(import_seconds, 2))
+
+
+def recover_server(recorded: dict, *, port: int | None = None, heap: str | None = None) -> ServerInfo:
+    """Start again on the database of a server that is no longer running (crash, reboot).
+
+    Keeps its home and password, and its port when that is still free.
+    """
+    old = ServerInfo.from_dict(recorded)
+    old_port = int(old.uri.rsplit(":", 1)[1])
+    if port is None and _port_free(old_port):
+        port = old_port
+    return start_server(home=Path(old.home), password=old.password, port=port, heap=heap,
+                        version=old.version, recover=True)
 
 
 def _after_import(uri: str, password: str) -> None:
@@ -280,6 +434,17 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _is_server(pid: int, home: str) -> bool:
+    """Whether ``pid`` is alive and is the Neo4j of ``home`` (not a process that reused the pid)."""
+    if not _alive(pid):
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc (macOS): trust the pid
+    return f"--home-dir={home}".encode() in command
+
+
 def _terminate(pid: int, wait: float = 60.0) -> None:
     try:
         os.killpg(pid, signal.SIGTERM)
@@ -302,17 +467,31 @@ def _terminate(pid: int, wait: float = 60.0) -> None:
 
 
 def stop_server(info: ServerInfo | dict, remove_home: bool = True) -> None:
-    """Stop a server started here and, by default, delete its throwaway data."""
+    """Stop a server started here and, by default, delete its data."""
     data = asdict(info) if isinstance(info, ServerInfo) else info
-    _terminate(int(data["pid"]))
+    if _is_server(int(data["pid"]), data["home"]):
+        _terminate(int(data["pid"]))
     if remove_home:
         shutil.rmtree(data["home"], ignore_errors=True)
 
 
-def running_state() -> dict | None:
-    """The recorded local server, if its process is still alive."""
+def recorded_state() -> dict | None:
+    """What ``pathways neo4j start`` recorded about the local server, running or not."""
     try:
-        data = json.loads(state_file().read_text(encoding="utf-8"))
+        return json.loads(state_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if _alive(int(data["pid"])) else None
+
+
+def running_state() -> dict | None:
+    """The recorded local server, if its process is still alive."""
+    data = recorded_state()
+    return data if data and _is_server(int(data["pid"]), data["home"]) else None
+
+
+def recoverable_state() -> dict | None:
+    """The recorded local server if it is not running but its database is still on disk."""
+    data = recorded_state()
+    if not data or _is_server(int(data["pid"]), data["home"]) or not has_database(data["home"]):
+        return None
+    return data

@@ -1,22 +1,38 @@
 """The Neo4j store: the official driver, read transactions for reads, batched writes.
 
 Constraints are created before the first write.  A load is one write transaction that runs
-``UNWIND $rows`` batches of :data:`BATCH_SIZE` rows, so it is all-or-nothing and never a
-round trip per row.  Every query is a named constant in :mod:`queries`.
+``UNWIND $rows`` batches of :data:`BATCH_SIZE` rows and bumps the graph version, so it is
+all-or-nothing, readers see the graph before or after it (never between), and it is never
+a round trip per row.  Every query is a named constant in :mod:`queries`.
+
+One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysMeta`` node
+(owner, host, pid, expiry on the server's clock), renewed by a heartbeat thread while the
+load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
+write transaction checks that it still holds the lease just before committing.
+
+Neo4j errors while writing (a transaction larger than the server's memory, an id too long
+for its index...) become :class:`~pathways.errors.StoreUnavailableError` in plain words,
+never retried: nothing was written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
+import socket
+import threading
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import neo4j
 import networkx as nx
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
-from pathways.config import Neo4jSettings
-from pathways.errors import StoreUnavailableError
+from pathways.config import Neo4jSettings, local_server_state
+from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import (
@@ -33,11 +49,79 @@ from queries import pathways as qp
 
 _ABSENT = object()
 BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5x)
+LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
+# Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
+_MEMORY_CODES = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError")
+_MEMORY_GQL = ("51N72", "51N73")
 
 
 def _chunks(items: Sequence, size: int = BATCH_SIZE):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def is_memory_error(exc: Neo4jError) -> bool:
+    """Whether Neo4j refused a transaction for lack of memory (never worth a retry)."""
+    code = exc.code or ""
+    return any(name in code for name in _MEMORY_CODES) or getattr(exc, "gql_status", None) in _MEMORY_GQL
+
+
+def _server_says(exc: Neo4jError) -> str:
+    message = (exc.message or str(exc)).strip().splitlines()
+    return message[0][:300] if message else (exc.code or "unknown error")
+
+
+class _WriteRefused(StoreUnavailableError):
+    """Raised inside a transaction function, so the driver does not retry it."""
+
+
+def write_refused(exc: Neo4jError, rows: int, on_local_server: bool) -> StoreUnavailableError:
+    """A Neo4j error during a write, in words a data officer can act on."""
+    if is_memory_error(exc):
+        if on_local_server:
+            advice = ("give the local server more memory, keeping its data:"
+                      " `PATHWAYS_NEO4J_HEAP=8g pathways neo4j restart`; or, for a first"
+                      " load of a large graph, bulk-import it with `pathways neo4j start --fresh"
+                      " --import FOLDER`")
+        else:
+            advice = ("raise the server's server.memory.heap.max_size (and"
+                      " dbms.memory.transaction.total.max), or load a smaller set of files")
+        return _WriteRefused(
+            f"Neo4j ran out of memory for this load ({rows:,} rows in one transaction);"
+            f" nothing was written. To load it, {advice}. (Neo4j said: {_server_says(exc)})")
+    return _WriteRefused(
+        f"Neo4j refused this load ({rows:,} rows); nothing was written."
+        f" Neo4j said: {_server_says(exc)}")
+
+
+def _lock_owner() -> tuple[str, str, int]:
+    return uuid.uuid4().hex, socket.gethostname(), os.getpid()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stale(holder: dict) -> bool:
+    """A lease that expired, or whose owner was a process on this host that has ended."""
+    if holder["expires_in_ms"] is None or holder["expires_in_ms"] < 0:
+        return True
+    same_host = holder["host"] == socket.gethostname()
+    return same_host and holder["pid"] != os.getpid() and not _pid_alive(int(holder["pid"]))
+
+
+def _busy_message(holder: dict, where: str) -> str:
+    started = holder.get("started")
+    at = dt.datetime.fromtimestamp(started / 1000).strftime("%H:%M") if started else "at an unknown time"
+    return (f"another load is running on this store ({where}: {holder.get('what') or 'a load'},"
+            f" started {at} by pid {holder.get('pid')} on host {holder.get('host')});"
+            " nothing was written — try again when it finishes")
 
 
 class Neo4jStore(GraphStore):
@@ -66,6 +150,12 @@ class Neo4jStore(GraphStore):
                 " with `pathways neo4j start`, or set NEO4J_URI"
             ) from exc
         self._constraints_made = False
+        local = local_server_state()
+        self._on_local_server = local is not None and local.get("uri") == settings.uri
+        self.lock_lease_seconds = LOCK_LEASE_SECONDS
+        self._lock_token: str | None = None
+        self._lock_thread: int | None = None
+        self._heartbeat_failure: str | None = None
 
     def describe(self) -> str:
         return f"neo4j store ({self.settings.uri}, database {self.settings.database!r})"
@@ -77,15 +167,46 @@ class Neo4jStore(GraphStore):
         try:
             with self.driver.session(database=self.settings.database) as session:
                 return session.execute_read(fn, *args)
-        except ServiceUnavailable as exc:
+        except DriverError as exc:
             raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreUnavailableError(f"Neo4j could not answer: {_server_says(exc)}") from exc
 
     def _write(self, fn, *args):
+        """A small write (constraints, versions, the lock), retried by the driver if transient."""
         try:
             with self.driver.session(database=self.settings.database) as session:
                 return session.execute_write(fn, *args)
-        except ServiceUnavailable as exc:
+        except DriverError as exc:
             raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
+        except Neo4jError as exc:
+            raise write_refused(exc, 0, self._on_local_server) from exc
+
+    def _write_once(self, work, rows: int) -> None:
+        """Run ``work(tx)`` in one transaction, committed only if this load still holds the
+        lock; never retried (a load that ran out of memory would only run out again)."""
+        try:
+            with self.driver.session(database=self.settings.database) as session:
+                with session.begin_transaction() as tx:
+                    work(tx)
+                    self._check_still_locked(tx)
+                    tx.commit()
+        except DriverError as exc:
+            raise StoreUnavailableError(
+                f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
+                " Neo4j writes a load all or nothing, so check with `pathways stats`") from exc
+        except Neo4jError as exc:
+            raise write_refused(exc, rows, self._on_local_server) from exc
+
+    def _check_still_locked(self, tx: neo4j.Transaction) -> None:
+        if self._lock_token is None:
+            return
+        holder = q.lock_holder(tx)
+        if holder is None or holder["owner"] != self._lock_token:
+            why = f" (renewing it failed: {self._heartbeat_failure})" if self._heartbeat_failure else ""
+            raise StoreBusyError(
+                f"this load lost its hold on the Neo4j database's load lock{why}, so another"
+                " load may have started; nothing was written — load again")
 
     def ensure_constraints(self) -> None:
         if not self._constraints_made:
@@ -111,7 +232,15 @@ class Neo4jStore(GraphStore):
         rels: Sequence[RelRecord],
         progress: Progress | None = None,
     ) -> WriteSummary:
-        self.ensure_constraints()
+        with self.load_lock("a write"):  # a no-op inside a load, which holds it already
+            return self._write_records(nodes, rels, progress)
+
+    def _write_records(
+        self,
+        nodes: Sequence[NodeRecord],
+        rels: Sequence[RelRecord],
+        progress: Progress | None,
+    ) -> WriteSummary:
         node_hashes: dict[str, str] = {}
         for chunk in _chunks([n.id for n in nodes]):
             node_hashes.update(self._read(q.node_hashes, list(chunk)))
@@ -156,20 +285,75 @@ class Neo4jStore(GraphStore):
             q.bump_graph_version(tx)
 
         if by_kind or by_type:
-            self._write(work)
+            rows = sum(map(len, by_kind.values())) + sum(map(len, by_type.values()))
+            self._write_once(work, rows)
         return summary
 
     def reset(self) -> None:
-        while self._write(q.delete_batch, 10_000):
-            pass
-        self._write(q.bump_graph_version)
+        """Delete every node (in batches), holding the load lock: never during a load."""
+        with self.load_lock("emptying the store"):
+            while self._write(q.delete_batch, 10_000):
+                pass
+            self._write(q.bump_graph_version)
 
     def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
         return self._read(q.ids_from_sources, list(sources))
 
     def retire(self, ids: Sequence[str], remove: bool, stamp: str) -> None:
         if ids:
-            self._write(q.retire, list(ids), remove, stamp)
+            with self.load_lock("retiring records gone from a feed"):
+                self._write_once(lambda tx: q.retire(tx, list(ids), remove, stamp), len(ids))
+
+    # ---- one writer at a time ------------------------------------------------------------
+    @contextlib.contextmanager
+    def load_lock(self, what: str = "a load") -> Iterator[None]:
+        """Hold this database's load lock (a lease on one ``PathwaysMeta`` node) for a load.
+
+        Raises :class:`~pathways.errors.StoreBusyError` at once, naming the holder, if
+        another load holds it.  A holder on this host whose process is gone, or whose lease
+        (:attr:`lock_lease_seconds`, renewed every tenth of it) expired, is taken over.
+        Re-entrant in the thread that holds it (a reset inside a load).
+        """
+        if self._lock_token is not None and self._lock_thread == threading.get_ident():
+            yield
+            return
+        token, host, pid = _lock_owner()
+        lease_ms = int(self.lock_lease_seconds * 1000)
+
+        def acquire(tx: neo4j.ManagedTransaction) -> dict | None:
+            holder = q.lock_holder(tx)
+            if holder is not None and not _stale(holder):
+                return holder
+            q.take_lock(tx, token, host, pid, what, lease_ms)
+            return None
+
+        self.ensure_constraints()
+        holder = self._write(acquire)
+        if holder is not None:
+            where = f"the Neo4j database {self.settings.database!r} at {self.settings.uri}"
+            raise StoreBusyError(_busy_message(holder, where))
+        self._lock_token, self._lock_thread, self._heartbeat_failure = token, threading.get_ident(), None
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(token, lease_ms, stop),
+                                name="pathways-load-lock", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join()
+            self._lock_token = self._lock_thread = None
+            self._write(q.release_lock, token)
+
+    def _heartbeat(self, token: str, lease_ms: int, stop: threading.Event) -> None:
+        """Renew the lease until the load ends; a failure is reported by the load's commit."""
+        while not stop.wait(self.lock_lease_seconds / 10):
+            try:
+                if not self._write(q.renew_lock, token, lease_ms):
+                    self._heartbeat_failure = "another load took the lock over"
+                    return
+            except StoreUnavailableError as exc:
+                self._heartbeat_failure = str(exc)
 
     def version(self) -> object:
         return self._read(q.graph_version)
