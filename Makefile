@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-app system-deps neo4j-jars bench benchmark clean
+.PHONY: run test setup setup-app system-deps neo4j-jars bench stress benchmark clean
 
 ## make run: install the app and open it on the embedded demo data (no database server).
 run: setup-app
@@ -60,6 +60,12 @@ SIZES ?= 1k,10k,100k
 ## make bench: the scale benchmark; writes benchmarks/RESULTS.md (SIZES=1k,10k,100k,1m)
 bench: setup
 	cd benchmarks && ../$(BIN)/python scale.py --sizes $(SIZES)
+	$(BIN)/python benchmarks/app_pages.py --sizes 10k,100k --neo4j --results
+	$(BIN)/python benchmarks/stress.py --users 50 --seconds 60
+
+## make stress: 50 simulated app users on both stores while loads run (errors, mixed answers, p50/p95)
+stress: setup
+	$(BIN)/python benchmarks/stress.py --users 50 --seconds 60
 
 benchmark: setup
 	$(BIN)/python benchmarks/load_and_paths.py
