@@ -219,3 +219,71 @@ def test_clicking_a_heatmap_cell_lists_its_activities(dash_duo, demo_app):
                                     timeout=20)
     assert "activities" in dash_duo.find_element("#gp-cell").text
     assert _severe(dash_duo.get_logs()) == []
+
+
+PAGES = {"/": "Pathways from a link worker", "/gaps": "Gaps in the network",
+         "/consortia": "Consortia for a commissioning opportunity", "/data": "What the graph holds"}
+
+
+def test_an_empty_store_says_how_to_load_data_on_every_page(dash_duo, tmp_path, browser_available):
+    from pages._components import NO_DATA
+
+    set_store(EmbeddedStore(tmp_path / "empty.json"))
+    try:
+        from app import app
+
+        dash_duo.start_server(app)
+        for path, title in PAGES.items():
+            dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+            dash_duo.wait_for_contains_text("h1", title, timeout=20)
+            dash_duo.wait_for_contains_text("#no-data", "No data loaded yet", timeout=20)
+            text = dash_duo.find_element("#main").text
+            assert NO_DATA.split("`")[0] in text and "`pathways load`" in text
+            # No empty charts, tables or "0 gaps" in place of the guidance.
+            assert "0 need × locality" not in text and "can reach" not in text
+            assert dash_duo.find_elements(".js-plotly-plot, .ag-root, canvas") == []
+        assert _severe(dash_duo.get_logs()) == []
+    finally:
+        set_store(None)
+
+
+class _Failing(EmbeddedStore):
+    """A store that fails every read after the page has been drawn, as a Neo4j server that
+    went away would; ``error`` is what it raises."""
+
+    error: Exception | None = None
+
+    def consistent(self, fn):
+        if self.error is not None:
+            raise self.error
+        return super().consistent(fn)
+
+
+@pytest.mark.parametrize("error, shown", [
+    ("unavailable", "Sorry, that could not be shown: The graph database is not reachable"),
+    ("bug", "Sorry, something went wrong while updating this page, and it has been logged."),
+])
+def test_a_callback_error_becomes_a_plain_alert(dash_duo, tmp_path, demo_dir, browser_available,
+                                                error, shown):
+    from pathways.errors import StoreUnavailableError
+
+    store = _Failing(tmp_path / "graph.json")
+    load_paths(store, [demo_dir])
+    set_store(store)
+    try:
+        from app import app
+
+        dash_duo.start_server(app)
+        dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+        dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+        store.error = (StoreUnavailableError("The graph database is not reachable at "
+                                             "bolt://localhost:7687; start it with "
+                                             "`pathways neo4j start`.")
+                       if error == "unavailable" else KeyError("customdata"))
+        hops = dash_duo.find_element("#gp-hops")
+        hops.send_keys(Keys.BACKSPACE, "3")
+        dash_duo.wait_for_contains_text("#page-alert", shown, timeout=20)
+        alert = dash_duo.find_element("#page-alert [role='alert']")
+        assert "Traceback" not in alert.text and "KeyError" not in alert.text
+    finally:
+        set_store(None)
