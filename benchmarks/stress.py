@@ -293,8 +293,9 @@ def write_section(path: Path, figures: list[Figures], args) -> None:
         SECTION,
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}: {args.users} simulated users firing the Pathways page's form"
-        f" callbacks (table, network) for {args.seconds} s per store on a {args.size:,}-node graph, while"
+        f" Python {platform.python_version()}: {args.users} simulated users firing the"
+        f" Pathways page's form callbacks (table, network) for {args.seconds} s per store"
+        f" on a {args.size:,}-node graph, while"
         " `pathways load` renames every node in a loop. App: `pathways serve` (one process)."
         " Users send their next request as soon as an answer arrives (no think time), so"
         " latency is mostly queueing (about users / throughput); the load-average row says"
