@@ -32,7 +32,7 @@
   new MutationObserver(function () { tidy(document); }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
                                          attributeFilter: ["role", "aria-selected"]});
 
-  var typed = "", typedAt = 0;
+  var typed = "", typedAt = 0, typedIn = null;
 
   function typeAhead(event) {
     var input = event.target;
@@ -42,8 +42,9 @@
     }
     if (event.key === " " && !typed) { return; }  // Space toggles, as always
     var now = Date.now();
-    typed = (now - typedAt > 800 ? "" : typed) + event.key.toLowerCase();
+    typed = (now - typedAt > 800 || typedIn !== list ? "" : typed) + event.key.toLowerCase();
     typedAt = now;
+    typedIn = list;
     var inputs = Array.prototype.slice.call(list.querySelectorAll("input"));
     var start = typed.length === 1 ? inputs.indexOf(input) + 1 : inputs.indexOf(input);
     for (var i = 0; i < inputs.length; i++) {

@@ -147,6 +147,10 @@ def table(table_id: str, columns: list[tuple[str, str]], label: str, selectable:
         "ensureDomOrder": True,
         "enableCellTextSelection": True,
         "localeText": {"noRowsToShow": "Nothing to show."},
+        # One Tab stop per table (the ARIA grid pattern): arrow keys move between cells,
+        # Tab and Shift+Tab leave the table instead of walking every cell.
+        "tabToNextCell": {"function": "false"},
+        "tabToNextHeader": {"function": "false"},
     }
     if row_classes:
         options["rowClassRules"] = row_classes
