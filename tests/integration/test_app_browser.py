@@ -287,3 +287,26 @@ def test_a_callback_error_becomes_a_plain_alert(dash_duo, tmp_path, demo_dir, br
         assert "Traceback" not in alert.text and "KeyError" not in alert.text
     finally:
         set_store(None)
+
+
+RESOURCES = """return performance.getEntriesByType('resource').concat(
+    performance.getEntriesByType('navigation')).map(e => ({name: e.name.split('?')[0],
+    transferred: e.transferSize, size: e.decodedBodySize}))"""
+
+
+def test_pages_arrive_compressed_and_plotly_only_with_a_chart(dash_duo, demo_app):
+    """What a phone on a slow line downloads: scripts gzip-compressed, and Plotly (4.8 MB
+    before compression) only on the page that draws a chart."""
+    app, _store = demo_app
+    dash_duo.start_server(app)
+    for path, ready, charted in [("/", "#pw-message", False), ("/gaps", "#gp-message", True),
+                                 ("/data", "#data-store", False)]:
+        dash_duo.driver.execute_cdp_cmd("Network.enable", {})
+        dash_duo.driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+        dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_element(f"{ready} .summary, {ready}.summary, #data-store", timeout=30)
+        entries = dash_duo.driver.execute_script(RESOURCES)
+        big = [e for e in entries if e["size"] > 100_000]
+        assert big and all(e["transferred"] * 2 < e["size"] for e in big), (path, big)
+        plotly = [e for e in entries if e["name"].endswith("plotly.min.js")]
+        assert bool(plotly) == charted, (path, plotly)
