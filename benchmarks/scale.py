@@ -265,6 +265,24 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
         jvm_rss(label, int(os.environ.get("PATHWAYS_BENCH_NEO4J_PID", 0)))
 
 
+# Sections other benchmark scripts write into RESULTS.md (app_pages.py, stress.py): kept.
+OWN_SECTIONS = ("## Targets",)
+
+
+def kept_sections(path: Path) -> list[str]:
+    """The ``## `` sections of ``path`` that this script did not write, in their order."""
+    if not path.exists():
+        return []
+    kept: list[str] = []
+    keep = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            keep = not line.startswith(OWN_SECTIONS)
+        if keep:
+            kept.append(line)
+    return ([""] + kept) if kept else []
+
+
 def write_results(path: Path, sizes: str) -> None:
     cores = os.cpu_count()
     mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
@@ -281,7 +299,7 @@ def write_results(path: Path, sizes: str) -> None:
     ]
     lines += [f"| {s} | {st} | {m} | {v} |" for s, st, m, v in RESULTS]
     lines += targets.section(RESULTS)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines + kept_sections(path)) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 
 
