@@ -351,7 +351,8 @@ def json_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() == ".json")
+            files += sorted(p for p in path.iterdir()
+                            if p.suffix.lower() == ".json" and p.is_file())
         else:
             files.append(path)
     return files

@@ -116,11 +116,16 @@ def decode_bytes(data: bytes, file: str, save_as: str = "'CSV UTF-8'") -> tuple[
 
 
 def read_text(path: Path, file: str, kind: str, save_as: str) -> tuple[str, list[Problem]]:
-    """A text file's contents, refused (with the reason) when too large or undecodable."""
-    reason = too_large(path.stat().st_size, kind, f"{kind.upper()} files")
+    """A text file's contents, refused (with the reason) when too large, unreadable or
+    undecodable."""
+    try:
+        reason = too_large(path.stat().st_size, kind, f"{kind.upper()} files")
+        data = b"" if reason else path.read_bytes()
+    except OSError as exc:
+        return "", [Problem(file, 0, "", f"cannot be read ({exc.strerror or exc})")]
     if reason:
         return "", [Problem(file, 0, "", reason)]
-    return decode_bytes(path.read_bytes(), file, save_as)
+    return decode_bytes(data, file, save_as)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -280,7 +285,10 @@ def _cell_text(value) -> str:
 def check_workbook(path: Path, label: str) -> tuple[list[Problem], bool]:
     """Refuse a workbook too large, not a zip, or unpacking to too much, from its size and
     its zip directory alone (before any XML is parsed); and say whether it has formulas."""
-    reason = too_large(path.stat().st_size, "xlsx", "XLSX workbooks")
+    try:
+        reason = too_large(path.stat().st_size, "xlsx", "XLSX workbooks")
+    except OSError as exc:
+        return [Problem(label, 0, "", f"cannot be read ({exc.strerror or exc})")], False
     if reason:
         return [Problem(label, 0, "", reason)], False
     try:
@@ -372,7 +380,8 @@ def read_workbook(path: Path, label: str | None = None) -> tuple[list[RawRows], 
     return tables, problems
 
 
-def _read_sheet(sheet, with_formulas, table: str, label: str) -> tuple[RawRows | None, list[Problem]]:
+def _read_sheet(sheet, with_formulas, table: str,
+                label: str) -> tuple[RawRows | None, list[Problem]]:
     sheet.reset_dimensions()  # the declared size may be a lie: read the rows that are there
     rows_in = sheet.iter_rows(values_only=True)
     formula_rows = None
@@ -448,12 +457,16 @@ def files_of(paths: Iterable[Path | str], suffixes: tuple[str, ...]) -> tuple[
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
+            files = sorted(p for p in path.iterdir()
+                           if p.suffix.lower() in suffixes and p.is_file())
             if not files:
                 shown = " or ".join(suffixes)
                 problems.append(Problem(str(path), 0, "", f"folder has no {shown} files"))
-        elif path.exists():
+        elif path.is_file():
             files = [path]
+        elif path.exists():
+            problems.append(Problem(str(path), 0, "", "not a file or a folder (a device or pipe?)"))
+            continue
         else:
             problems.append(Problem(str(path), 0, "", "no such file or folder"))
             continue

@@ -112,7 +112,9 @@ def convert(column: Column, text: str) -> object:
 
 def shorten(text: str, limit: int = 40) -> str:
     """A value as a message shows it: quoted, and cut short when long."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"… ({len(text):,} characters)"
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Callable
@@ -207,6 +208,13 @@ def two_page_feed(folder: Path, cut_second: bool) -> Path:
     return write_bytes(folder, "services.json", (first + "\n" + second).encode("utf-8"))
 
 
+def make_pipe(folder: Path) -> list[Path]:
+    """A named pipe called people.csv: reading it would wait forever."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / P)
+    return [folder / P]
+
+
 def hsds_folder_with_huge_cell(folder: Path) -> list[Path]:
     tables = folder / "hsds"
     write_bytes(tables, "datapackage.json", b'{"resources": []}')
@@ -376,6 +384,8 @@ def _cases() -> list[Case]:
              [Expect("notes.txt", 0, "", "not a .json, .csv or .xlsx")]),
         Case("missing-path", lambda f: [f / "nowhere.csv"],
              [Expect("nowhere.csv", 0, "", "no such file")]),
+        Case("pipe-named-like-a-csv", make_pipe,
+             [Expect(P, 0, "", "not a file or a folder")]),
         Case("empty-folder", lambda f: [(f / "empty").mkdir(parents=True) or f / "empty"],
              [Expect("empty", 0, "", "folder has no")]),
         # ---- workbooks
@@ -434,7 +444,8 @@ def _cases() -> list[Case]:
         Case("json-invalid-bytes", json_file("services.json", b'[{"id": "1", "name": "\x81"}]'),
              [Expect("services.json", 1, "", "neither UTF-8 nor Windows-1252")]),
         Case("json-too-large", json_file("services.json", json.dumps(oruk_services())),
-             [Expect("services.json", 0, "", "larger than")], env={"PATHWAYS_MAX_JSON_MB": "0.001"}),
+             [Expect("services.json", 0, "", "larger than")],
+             env={"PATHWAYS_MAX_JSON_MB": "0.001"}),
         Case("json-given-twice", lambda f: 2 * json_file("services.json", "[]")(f),
              [Expect("services.json", 0, "", "given twice")]),
         Case("json-id-too-long", json_file("services.json", json.dumps([
