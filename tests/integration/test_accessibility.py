@@ -211,3 +211,57 @@ def test_page_fits_a_phone(dash_duo, demo_app, page, tmp_path):
         if off:
             problems.append(f"{state}: menu links off the header or not white on blue: {off}")
     assert problems == [], "\n".join(problems)
+
+
+FOCUS_RING = """
+function rgb(c) {  // "rgb(r, g, b)", "rgba(r, g, b, a)" or "color(srgb r g b / a)" (0-1)
+  const m = c.match(/[\\d.]+/g).map(Number);
+  return c.startsWith('color(') ? m.map((v, i) => i < 3 ? v * 255 : v) : m;
+}
+function lum(c) {
+  const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function background(el) {  // the first opaque background behind el
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return getComputedStyle(el).backgroundColor;
+  }
+  return 'rgb(255, 255, 255)';
+}
+const el = document.activeElement;
+const ring = [el, el.closest('label'), el.closest('.ag-cell')].filter(Boolean).find(e => {
+  const s = getComputedStyle(e);
+  return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+});
+const name = (el.id || el.className || el.tagName) + ' ' + (el.innerText || el.value || '').slice(0, 30);
+if (!ring) return {name: name, ratio: 0};
+const a = lum(getComputedStyle(ring).outlineColor), b = lum(background(ring.parentElement));
+return {name: name, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+"""
+
+
+@pytest.mark.parametrize("path, ready", [("/", "#pw-message"), ("/gaps", "#gp-message"),
+                                         ("/consortia", "#co-message")])
+def test_every_focus_stop_shows_a_ring_of_three_to_one(dash_duo, demo_app, path, ready):
+    """Tab through the page: each control the focus lands on has an outline at least 2 px
+    wide whose colour contrasts 3:1 with what is around it (WCAG 2.4.7, 1.4.11)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    app, _store = demo_app
+    dash_duo.start_server(app)
+    set_size(dash_duo.driver, DESKTOP)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+    dash_duo.wait_for_element(f"{ready} .summary", timeout=30)
+    settle(dash_duo)
+    weak, seen = [], set()
+    for _ in range(30):
+        ActionChains(dash_duo.driver).send_keys(Keys.TAB).perform()
+        found = dash_duo.driver.execute_script(FOCUS_RING)
+        seen.add(found["name"])
+        if found["ratio"] < 3:
+            weak.append(found)
+    assert len(seen) > 10, seen
+    assert weak == [], weak
