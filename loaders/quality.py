@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pathways.errors import Problem
+from pathways.formatting import excel_safe
 
 
 ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")
@@ -112,7 +113,7 @@ class QualityReport:
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=names)
             writer.writeheader()
-            writer.writerows(self.rows())
+            writer.writerows({k: excel_safe(v) for k, v in row.items()} for row in self.rows())
         return out
 
     def write_json(self, path: Path | str) -> Path:

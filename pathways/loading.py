@@ -16,6 +16,7 @@ from loaders.feeds import detect_format, plan_feed
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
 from pathways.errors import InputError, Problem
+from pathways.formatting import excel_safe
 from pathways.gcpause import gc_paused
 from pathways.model import MAX_ID_LENGTH
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
@@ -203,5 +204,6 @@ def write_report(plan: LoadPlan, path: Path) -> Path:
             values = plan.rejected.get((problem.file, problem.row), {})
             shown = "; ".join(f"{k}={PERSONAL_DATA if is_contact_column(k) else v}"
                               for k, v in values.items() if v)
-            writer.writerow([problem.file, problem.row, problem.column, problem.reason, shown])
+            writer.writerow([excel_safe(cell) for cell in
+                             (problem.file, problem.row, problem.column, problem.reason, shown)])
     return path

@@ -123,3 +123,33 @@ def test_paths_csv_keeps_hops_a_number(hostile):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["hops"] == "2"
     assert rows[0]["activity"] == "'-2+3" and rows[0]["schedule"] == "'@SUM(A1)"
+
+
+# ---- the loader's own reports ----------------------------------------------------------------
+def test_rejected_rows_report_has_no_live_formula(tmp_path):
+    from pathways.loading import load_paths
+    from pathways.store.embedded import EmbeddedStore
+
+    folder = tmp_path / "data"
+    # A valid row to load, and a bad one whose cells (and so the reason) start with "=".
+    write_folder(folder, {"organisations": [["id", "name", "kind"],
+                                            ["org", EVIL_ORG, "cultural"],
+                                            ["bad", "=2+2", "=not-a-kind"]]})
+    report = tmp_path / "rejected.csv"
+    result = load_paths(EmbeddedStore(tmp_path / "graph.json"), [folder], allow_partial=True,
+                        report=report)
+    assert result.rejected, "the bad row must be rejected"
+    text = report.read_text(encoding="utf-8-sig")
+    assert "=not-a-kind" in text  # the reason names the bad value...
+    assert live_formulas(text) == []  # ...but no cell would run as a formula
+
+
+def test_feed_quality_report_has_no_live_formula(tmp_path):
+    from loaders.quality import QualityReport
+
+    report = QualityReport()
+    report.add("=oruk:service:1", "@name", "repaired", "=rule", '=HYPERLINK("http://evil")')
+    out = report.write_csv(tmp_path / "quality.csv")
+    text = out.read_text(encoding="utf-8-sig")
+    assert "HYPERLINK" in text
+    assert live_formulas(text) == []
