@@ -126,7 +126,7 @@ def test_paths_csv_keeps_hops_a_number(hostile):
 
 
 # ---- the loader's own reports ----------------------------------------------------------------
-def test_rejected_rows_report_has_no_live_formula(tmp_path):
+def test_rejected_rows_report_has_no_live_formula(tmp_path, monkeypatch):
     from pathways.loading import load_paths
     from pathways.store.embedded import EmbeddedStore
 
@@ -136,11 +136,12 @@ def test_rejected_rows_report_has_no_live_formula(tmp_path):
                                             ["org", EVIL_ORG, "cultural"],
                                             ["bad", "=2+2", "=not-a-kind"]]})
     report = tmp_path / "rejected.csv"
-    result = load_paths(EmbeddedStore(tmp_path / "graph.json"), [folder], allow_partial=True,
-                        report=report)
+    monkeypatch.chdir(tmp_path)  # a path given as typed: "=2+2" names no file here
+    result = load_paths(EmbeddedStore(tmp_path / "graph.json"), ["data", "=2+2"],
+                        allow_partial=True, report=report)
     assert result.rejected, "the bad row must be rejected"
     text = report.read_text(encoding="utf-8-sig")
-    assert "=not-a-kind" in text  # the reason names the bad value...
+    assert "=not-a-kind" in text and "=2+2" in text  # the bad value and path are named...
     assert live_formulas(text) == []  # ...but no cell would run as a formula
 
 
