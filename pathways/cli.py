@@ -105,13 +105,21 @@ def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path |
 def _report_load(result) -> None:
     if result.quality is not None:
         click.echo(f"Feed: {result.quality.summary()}")
+        unread = result.quality.read_problems
+        if unread:
+            click.echo(f"{len(unread)} part(s) of the feed could not be read, so nothing was"
+                       " retired:", err=True)
+            for problem in unread[:20]:
+                click.echo(f"  {problem}", err=True)
+            if len(unread) > 20:
+                click.echo(f"  ... and {len(unread) - 20} more", err=True)
         if result.retired:
             click.echo(f"{len(result.retired)} record(s) no longer in the feed were retired.")
         if result.report:
             click.echo(f"Data-quality report: {result.report} and"
                        f" {result.report.with_suffix('.json')}", err=True)
     click.echo(f"Loaded: {result.summary}")
-    if result.rejected:
+    if result.rejected and result.quality is None:
         click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
                    err=True)
 

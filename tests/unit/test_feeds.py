@@ -574,3 +574,21 @@ def test_hsds_rows_with_extra_cells_load_and_a_package_path_outside_is_ignored(t
     (tables / "services.csv").write_text("id,name\ns1,Art,extra,cells\n", encoding="utf-8")
     plan, _ = plan_feed([tables], "hsds", {})
     assert props(plan, "hsds:service:s1")["name"] == "Art"
+
+
+def test_cli_says_which_part_of_a_feed_could_not_be_read(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pathways.cli import cli
+
+    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
+    service = {"id": "1", "name": "Art Club", "organization": {"id": "o", "name": "Org"}}
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "page1.json").write_text(json.dumps({"content": [service]}), encoding="utf-8")
+    (feed / "page2.json").write_text('{"content": [ {"id": "2", ', encoding="utf-8")  # cut off
+    result = CliRunner().invoke(cli, ["load", str(feed), "--format", "oruk"])
+    assert result.exit_code == 0, result.output
+    assert "could not be read, so nothing was retired" in result.stderr
+    assert "page2.json" in result.stderr and "cut off" in result.stderr
+    assert "rejected rows written" not in result.output
