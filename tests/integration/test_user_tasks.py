@@ -306,3 +306,62 @@ def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app):
     assert pages, "the gap report was not downloaded"
     assert report["single_points_of_failure"][0]["name"] in pages[0].read_text(encoding="utf-8")
     assert _severe(dash_duo) == []
+
+
+def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
+    """Each filter a page offers, clicked: Pathways' free-only, locality and access needs;
+    a Gaps table sorted by a click on its header; Consortia's access needs and size."""
+    app, store = demo_app
+    worker = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]
+    place = store.list_nodes(NodeKind.LOCALITY)[0]
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text("#pw-message", "can reach", timeout=30)
+
+    def pick(group: str, label: str) -> None:
+        settle(dash_duo)
+        option = next(e for e in dash_duo.find_elements(f"#{group} label")
+                      if e.text.strip() == label)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", option)
+        option.click()
+
+    def expect(where: PathwayFilter) -> None:
+        count = len(pathways_from(store, worker["id"], where, 4)["activities"])
+        dash_duo.wait_for_contains_text("#pw-message", f"can reach {count} matching", timeout=20)
+
+    pick("pw-free", "Free activities only")
+    expect(PathwayFilter(free_only=True))
+    pick("pw-locality", place["name"])
+    expect(PathwayFilter(free_only=True, locality=place["id"]))
+    pick("pw-locality", "Anywhere")
+    pick("pw-access", "step free")
+    expect(PathwayFilter(free_only=True, access=("step_free",)))
+
+    # Gaps: a click on "Pairs lost" sorts the single points of failure by it.
+    next(a for a in dash_duo.find_elements(".top-bar .nav-link") if a.text == "Gaps").click()
+    dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+    dash_duo.wait_for_element("#gp-spof .ag-center-cols-container .ag-row", timeout=20)
+    header = dash_duo.find_element("#gp-spof .ag-header-cell[col-id='pairs_lost']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", header)
+    header.click()
+    report = gap_report(store, GapQuery())
+    lowest = min(r["pairs_lost"] for r in report["single_points_of_failure"])
+    dash_duo.wait_for_text_to_equal(
+        "#gp-spof .ag-center-cols-container .ag-row[row-index='0'] [col-id='pairs_lost']",
+        str(lowest), timeout=20)
+    assert header.get_attribute("aria-sort") == "ascending"
+
+    # Consortia: access needs and the most members narrow the suggestions.
+    next(a for a in dash_duo.find_elements(".top-bar .nav-link") if a.text == "Consortia").click()
+    dash_duo.wait_for_contains_text("#co-message", "cells no organisation covers", timeout=30)
+    needs = (store.list_nodes(NodeKind.NEED)[0]["id"],)
+    places = tuple(p["id"] for p in store.list_nodes(NodeKind.LOCALITY)[:2])
+    pick("co-access", "step free")
+    size = dash_duo.find_element("#co-size")
+    size.send_keys(Keys.BACKSPACE, "1")
+    report = consortia(store, Opportunity(needs, places, access=("step_free",)), max_size=1)
+    assert report["suggestions"], "the demo should still suggest someone"
+    first = report["suggestions"][0]["members"]
+    assert len(first) == 1
+    dash_duo.wait_for_text_to_equal("#co-suggestions .card h3", f"1. {first[0]['name']}",
+                                    timeout=20)
+    assert _severe(dash_duo) == []
