@@ -133,7 +133,8 @@ def button(label: str, control_id: str) -> html.Button:
 # --- tables ---------------------------------------------------------------------------------
 
 def table(table_id: str, columns: list[tuple[str, str]], label: str, selectable: bool = True,
-          page_size: int = 10, row_classes: dict[str, str] | None = None) -> html.Div:
+          page_size: int = 10, row_classes: dict[str, str] | None = None,
+          rows: list[dict] | None = None) -> html.Div:
     """The one results table (AG Grid) in a region named ``label``: sortable columns, rows
     identified by their ``id`` (``getRowId``) and, when ``selectable``, one row at a time picked
     by click, Space or Enter.  Callbacks read only the selected row's id (:func:`selected_id`)
@@ -162,7 +163,7 @@ def table(table_id: str, columns: list[tuple[str, str]], label: str, selectable:
         columnDefs=[{"field": key, "headerName": title} for key, title in columns],
         defaultColDef={"sortable": True, "resizable": True, "wrapText": True,
                        "autoHeight": True, "minWidth": 110, "flex": 1},
-        rowData=[],
+        rowData=rows or [],
         getRowId="params.data.id",
         dashGridOptions=options,
         className="ag-theme-quartz grid" + (" selectable" if selectable else ""),

@@ -13,8 +13,7 @@ dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving 
 
 def _counts(table_id: str, title: str, counts: dict) -> html.Section:
     grid = table(table_id, [("kind", "Kind"), ("count", "Count")], title, selectable=False,
-                 page_size=20)
-    grid.children.rowData = [{"id": k, "kind": k, "count": v} for k, v in counts.items()]
+                 page_size=20, rows=[{"id": k, "kind": k, "count": v} for k, v in counts.items()])
     return html.Section([html.H2(title), grid], className="half")
 
 

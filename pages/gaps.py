@@ -147,7 +147,7 @@ def _heatmap(report: dict) -> go.Figure:
     figure = go.Figure(go.Heatmap(
         z=category, x=_axis_labels(places, report["names"]),
         y=_axis_labels(needs, report["names"]), text=text, customdata=hover,
-        texttemplate="%{text}", textfont={"color": "#000", "size": 14}, zmin=-0.5, zmax=3.5,
+        texttemplate="%{text}", textfont={"color": "#000000", "size": 14}, zmin=-0.5, zmax=3.5,
         colorscale=scale, showscale=False, xgap=2, ygap=2,
         hovertemplate="%{y} in %{x}: %{text} (%{customdata})<extra></extra>",
     ))

@@ -265,3 +265,35 @@ def test_every_focus_stop_shows_a_ring_of_three_to_one(dash_duo, demo_app, path,
             weak.append(found)
     assert len(seen) > 10, seen
     assert weak == [], weak
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours.
+
+    >>> round(contrast("#000000", "#ffffff"), 1)
+    21.0
+    """
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_heatmap_numbers_are_readable_on_every_colour(demo_app):
+    """axe does not read text drawn in SVG, so the heatmap's own colours are checked here: the
+    cell numbers are at least 12 px and 4.5:1 on each category's colour."""
+    from pages.gaps import _heatmap
+    from pathways.analysis.gaps import GapQuery, gap_report
+
+    _app, store = demo_app
+    trace = _heatmap(gap_report(store, GapQuery())).data[0]
+    assert trace.textfont.size >= 12
+    colours = {colour for _stop, colour in trace.colorscale}
+    assert len(colours) == 4
+    weak = {c: round(contrast(c, trace.textfont.color), 2) for c in colours
+            if contrast(c, trace.textfont.color) < 4.5}
+    assert weak == {}
