@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import dash_ag_grid as dag
-from dash import dcc, html, set_props
+from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
 from pathways.errors import PathwaysError
 from pathways.formatting import to_csv
@@ -86,19 +86,52 @@ def field(label: str, control, control_id: str, note: str | None = None) -> html
     return html.Div(parts, className="field")
 
 
+FILTER_FROM = 30  # a list longer than this gets a box to narrow it by typing
+
+
 def choices(legend: str, control_id: str, options: list[dict], value, multi: bool = False,
             scroll: bool = False) -> html.Fieldset:
     """A group of radio buttons (one choice) or checkboxes (any number) under a legend.
 
     Plain native controls instead of Dash's dropdown: each option is announced by its label,
     the group by its legend, arrow keys and Space work as everywhere else, and typing the
-    start of a label moves to it (assets/a11y.js).  Long lists scroll inside their box.
+    start of a label moves to it (assets/a11y.js).  Long lists scroll inside their box, and
+    a list of more than :data:`FILTER_FROM` options (a big partnership's link workers or
+    localities) gets a box above it that narrows it to the options containing what is typed
+    (the page registers :func:`filter_choices` for it); the chosen options always stay.
     """
     kind = dcc.Checklist if multi else dcc.RadioItems
     control = kind(options=options, value=value, id=control_id, className="choice-list",
                    inputClassName="choice-input", labelClassName="choice-label")
-    return html.Fieldset([html.Legend(legend), control],
-                         className="field choices" + (" scroll" if scroll else ""))
+    parts: list = [html.Legend(legend)]
+    if len(options) > FILTER_FROM:
+        parts += [html.Label("Type to narrow the list", htmlFor=f"{control_id}-filter",
+                             className="choice-filter-label"),
+                  dcc.Input(id=f"{control_id}-filter", type="search", debounce=False,
+                            className="choice-filter"),
+                  dcc.Store(id=f"{control_id}-all", data=options)]
+    parts.append(control)
+    return html.Fieldset(parts, className="field choices" + (" scroll" if scroll else ""))
+
+
+def filter_choices(control_id: str) -> None:
+    """Register the in-browser narrowing of a long choice list (see :func:`choices`).  Only
+    labels move: what is chosen still reaches the server as ids, checked there as always."""
+    clientside_callback(
+        """function (text, all, value) {
+            if (!all) { return window.dash_clientside.no_update; }
+            const typed = (text || "").trim().toLowerCase();
+            if (!typed) { return all; }
+            const chosen = Array.isArray(value) ? value : [value];
+            return all.filter(o => String(o.label).toLowerCase().includes(typed)
+                                   || chosen.includes(o.value));
+        }""",
+        Output(control_id, "options"),
+        Input(f"{control_id}-filter", "value"),
+        State(f"{control_id}-all", "data"),
+        State(control_id, "value"),
+        prevent_initial_call=True,
+    )
 
 
 def hops_input(control_id: str, value: int = DEFAULT_MAX_HOPS) -> html.Div:

@@ -10,8 +10,8 @@ import dash
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from pages._components import (alert, button, choices, facts_list, guarded, hint, ids,
-                               is_empty, no_data, page_alert, table)
+from pages._components import (alert, button, choices, facts_list, filter_choices, guarded,
+                               hint, ids, is_empty, no_data, page_alert, table)
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
 from pathways.consortia_report import as_csv, as_html_summary
@@ -21,6 +21,8 @@ from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/consortia", name="Consortia",
                    title="Consortia · Thriving Pathways", order=2)
+for _long_list in ("co-needs", "co-places"):
+    filter_choices(_long_list)
 
 
 def layout(**_query):

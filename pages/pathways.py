@@ -12,9 +12,9 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from pathways.analysis.pathways import pathways_from, with_details
-from pages._components import (HOPS_PROBLEM, alert, button, choices, csv_download, guarded,
-                               hint, hops_input, hops_or_none, ids, is_empty, no_data, page_alert,
-                               selected_id, table)
+from pages._components import (HOPS_PROBLEM, alert, button, choices, csv_download,
+                               filter_choices, guarded, hint, hops_input, hops_or_none, ids,
+                               is_empty, no_data, page_alert, selected_id, table)
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
 from pathways.store import PathwayFilter
 from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
@@ -31,6 +31,8 @@ TABLE_COLUMNS = [
     ("hops", "Hops"),
 ]
 ANYWHERE = ""
+for _long_list in ("pw-worker", "pw-needs", "pw-locality", "pw-access"):
+    filter_choices(_long_list)
 
 
 def _options() -> tuple[list, list, list, list]:

@@ -23,6 +23,7 @@ from pathways.loading import load_paths
 from pathways.model import NodeKind, PersonRole
 from pathways.store import PathwayFilter
 from pathways.webstore import set_store
+from tests.integration.a11y import axe_violations, describe
 
 pytestmark = pytest.mark.browser
 
@@ -364,4 +365,35 @@ def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
     assert len(first) == 1
     dash_duo.wait_for_text_to_equal("#co-suggestions .card h3", f"1. {first[0]['name']}",
                                     timeout=20)
+    assert _severe(dash_duo) == []
+
+
+def test_a_long_list_of_link_workers_narrows_as_you_type(dash_duo, demo_app, tmp_path):
+    """A big partnership has hundreds of link workers: the list gets a box that narrows it to
+    the names containing what is typed, and the keyboard picks from what is left."""
+    from pages._components import FILTER_FROM
+    from tests.conftest import write_folder
+
+    app, store = demo_app
+    extra = [["id", "name", "role", "job_title"]] + [
+        [f"lw-extra-{i:03d}", f"Extra Worker {i:03d}", "link_worker", "Link Worker"]
+        for i in range(FILTER_FROM + 5)]
+    load_paths(store, [write_folder(tmp_path / "more", {"people": extra})])
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text("#pw-message", "can reach", timeout=30)
+    settle(dash_duo)
+    tab_to(dash_duo, "#pw-worker-filter")
+    press(dash_duo, "Worker 017")
+    dash_duo.wait_for_text_to_equal("#pw-worker label:last-child",
+                                    "Extra Worker 017 — Link Worker", timeout=20)
+    labels = [e.text for e in dash_duo.find_elements("#pw-worker label")]
+    first = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]
+    # What was typed, and the worker already chosen (a choice never disappears).
+    assert len(labels) == 2 and labels[0].startswith(first["name"])
+    tab_to(dash_duo, "#pw-worker")
+    press(dash_duo, Keys.ARROW_DOWN)
+    dash_duo.wait_for_contains_text("#pw-message", "Extra Worker 017 can reach 0 matching",
+                                    timeout=20)
+    found = axe_violations(dash_duo.driver)
+    assert found == [], describe(found)
     assert _severe(dash_duo) == []
