@@ -37,8 +37,9 @@ def hint(message: str, **kwargs) -> html.P:
 
 
 def page_alert() -> html.Div:
-    """Where callback errors appear on each page (see :func:`show_callback_error`)."""
-    return html.Div(id=PAGE_ALERT, **{"aria-live": "assertive"})
+    """Where callback errors appear on each page (see :func:`show_callback_error`); the alert
+    put in it has role="alert", which screen readers read out as it appears."""
+    return html.Div(id=PAGE_ALERT)
 
 
 def error_text(exc: Exception) -> str:
