@@ -1,18 +1,23 @@
 """Settings from the environment (and CLI options), with documented defaults.
 
-=====================  ==============================================  =======================
-variable               meaning                                         default
-=====================  ==============================================  =======================
-``PATHWAYS_STORE``     ``embedded`` or ``neo4j``                        ``embedded``
-``PATHWAYS_HOME``      data directory (embedded graph, Neo4j jars)      the user's data dir
-``NEO4J_URI``          Bolt address of your Neo4j                       the local dev server
-``NEO4J_USER``         Neo4j user                                       ``neo4j``
-``NEO4J_PASSWORD``     Neo4j password                                   the local dev server's
-``NEO4J_DATABASE``     database name                                    ``neo4j``
-=====================  ==============================================  =======================
+============================  ======================================  =========================
+variable                      meaning                                 default
+============================  ======================================  =========================
+``PATHWAYS_STORE``            ``embedded`` or ``neo4j``               ``embedded``
+``PATHWAYS_HOME``             data directory (embedded graph, the     the user's data dir
+                              local Neo4j's database and password)
+``NEO4J_URI``                 Bolt address of your Neo4j              the local server
+``NEO4J_USER``                Neo4j user                              ``neo4j``
+``NEO4J_PASSWORD``            Neo4j password                          the local server's
+``NEO4J_DATABASE``            database name                           ``neo4j``
+``PATHWAYS_NEO4J_HEAP``       the local server's largest heap         half the machine's memory
+``PATHWAYS_NEO4J_PAGECACHE``  the local server's page cache           ``256m``
+============================  ======================================  =========================
 
 When ``NEO4J_URI`` is not set, the address and password of the server started by
-``pathways neo4j start`` are used, if one is running.
+``pathways neo4j start`` are used.  That server's password is random, made when it was
+first started, and kept only in ``$PATHWAYS_HOME/neo4j/server.json`` (readable by its owner
+only); it is never printed.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ class Neo4jSettings:
 
 
 def local_server_state() -> dict | None:
-    """What `pathways neo4j start` recorded about the running local server, if any."""
+    """What `pathways neo4j start` recorded about the local server (running or not)."""
     path = pathways_home() / "neo4j" / "server.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))

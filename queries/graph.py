@@ -378,3 +378,12 @@ def renew_lock(tx: ManagedTransaction, owner: str, lease_ms: int) -> bool:
 
 def release_lock(tx: ManagedTransaction, owner: str) -> None:
     tx.run(RELEASE_LOCK, owner=owner).consume()
+
+
+# How much memory one transaction may use: the total for all transactions, and the limit
+# per transaction (0B: none).  A load is refused before writing when it cannot fit.
+MEMORY_SETTINGS = """
+SHOW SETTINGS YIELD name, value
+WHERE name IN ['dbms.memory.transaction.total.max', 'db.memory.transaction.max']
+RETURN name, value
+"""

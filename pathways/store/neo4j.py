@@ -10,15 +10,23 @@ One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysM
 load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
 write transaction checks that it still holds the lease just before committing.
 
-Neo4j errors while writing (a transaction larger than the server's memory, an id too long
-for its index...) become :class:`~pathways.errors.StoreUnavailableError` in plain words,
-never retried: nothing was written.
+Memory: Neo4j holds a transaction's changes in memory until it commits (about 4 KB per row,
+:data:`TX_BYTES_PER_ROW`), so a load's size is bounded by the server's transaction memory
+(``dbms.memory.transaction.total.max``, 70 % of its heap by default).  A load that cannot fit
+is refused before anything is written, saying how much heap it needs; the local server's
+heap grows to half the machine's memory (:func:`pathways.neo4j_runtime.default_heap`), and a
+first load of any size can be bulk-imported (``pathways neo4j start --import``).
+
+Neo4j errors while writing (out of memory after all, an id too long for its index...) become
+:class:`~pathways.errors.StoreUnavailableError` in plain words, never retried: nothing was
+written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 import socket
 import threading
@@ -29,7 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import neo4j
 import networkx as nx
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
@@ -49,6 +57,11 @@ from queries import pathways as qp
 
 _ABSENT = object()
 BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5x)
+# Neo4j holds a transaction's changes in memory until it commits: 4.3 KB per row written at
+# the peak (commit included), measured on the synthetic 100k graph (564k rows).  Loads are
+# refused before writing only when even half of that would not fit.
+TX_BYTES_PER_ROW = 4_300
+TX_BYTES_PER_ROW_AT_LEAST = TX_BYTES_PER_ROW // 2
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 # Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
 _MEMORY_CODES = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError")
@@ -75,23 +88,58 @@ class _WriteRefused(StoreUnavailableError):
     """Raised inside a transaction function, so the driver does not retry it."""
 
 
+def _heap_for(rows: int) -> str:
+    """A heap that holds a load of ``rows`` in one transaction, with room to spare."""
+    return f"{max(2, math.ceil(rows * TX_BYTES_PER_ROW / 0.7 / 2**30) + 1)}g"
+
+
+def _memory_advice(rows: int, on_local_server: bool) -> str:
+    if on_local_server:
+        return (f"give the local server more memory, keeping its data:"
+                f" `PATHWAYS_NEO4J_HEAP={_heap_for(rows)} pathways neo4j restart`; or, if this is"
+                " the first load, bulk-import it (`pathways neo4j stop`, then `pathways neo4j"
+                " start --import FOLDER`)")
+    return (f"raise the server's server.memory.heap.max_size (to about {_heap_for(rows)}) and"
+            " dbms.memory.transaction.total.max, or load a smaller set of files")
+
+
 def write_refused(exc: Neo4jError, rows: int, on_local_server: bool) -> StoreUnavailableError:
     """A Neo4j error during a write, in words a data officer can act on."""
     if is_memory_error(exc):
-        if on_local_server:
-            advice = ("give the local server more memory, keeping its data:"
-                      " `PATHWAYS_NEO4J_HEAP=8g pathways neo4j restart`; or, for a first"
-                      " load of a large graph, bulk-import it with `pathways neo4j start --fresh"
-                      " --import FOLDER`")
-        else:
-            advice = ("raise the server's server.memory.heap.max_size (and"
-                      " dbms.memory.transaction.total.max), or load a smaller set of files")
         return _WriteRefused(
             f"Neo4j ran out of memory for this load ({rows:,} rows in one transaction);"
-            f" nothing was written. To load it, {advice}. (Neo4j said: {_server_says(exc)})")
+            f" nothing was written. To load it, {_memory_advice(rows, on_local_server)}."
+            f" (Neo4j said: {_server_says(exc)})")
     return _WriteRefused(
         f"Neo4j refused this load ({rows:,} rows); nothing was written."
         f" Neo4j said: {_server_says(exc)}")
+
+
+def too_big(rows: int, budget: int, on_local_server: bool) -> StoreUnavailableError:
+    """A load that cannot fit the server's transaction memory, refused before writing."""
+    return _WriteRefused(
+        f"This load is too big for the Neo4j server's memory: {rows:,} rows in one"
+        f" transaction need about {_size(rows * TX_BYTES_PER_ROW)}, and it allows"
+        f" {_size(budget)}; nothing was written. To load it, {_memory_advice(rows, on_local_server)}.")
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+
+
+_UNITS = {"": 1, "B": 1, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
+          "K": 2**10, "M": 2**20, "G": 2**30, "KB": 2**10, "MB": 2**20, "GB": 2**30}
+
+
+def parse_bytes(text: str) -> int:
+    """Neo4j's way of showing a size, in bytes.
+
+    >>> parse_bytes("716.80MiB"), parse_bytes("0B"), parse_bytes("1.00GiB"), parse_bytes("2048")
+    (751619276, 0, 1073741824, 2048)
+    """
+    number = text.strip().rstrip("BbIiKkMmGgTt")
+    unit = text.strip()[len(number):].upper()
+    return int(float(number) * _UNITS[unit])
 
 
 def _lock_owner() -> tuple[str, str, int]:
@@ -156,6 +204,8 @@ class Neo4jStore(GraphStore):
         self._lock_token: str | None = None
         self._lock_thread: int | None = None
         self._heartbeat_failure: str | None = None
+        self._budget: int | None = None
+        self._budget_read = False
 
     def describe(self) -> str:
         return f"neo4j store ({self.settings.uri}, database {self.settings.database!r})"
@@ -207,6 +257,23 @@ class Neo4jStore(GraphStore):
             raise StoreBusyError(
                 f"this load lost its hold on the Neo4j database's load lock{why}, so another"
                 " load may have started; nothing was written — load again")
+
+    def transaction_budget(self) -> int | None:
+        """The most memory one transaction may use on this server, in bytes (None: no limit,
+        or the server does not let this user see its settings)."""
+        if not self._budget_read:
+            self._budget_read = True
+            try:
+                records, _, _ = self.driver.execute_query(
+                    q.MEMORY_SETTINGS, database_=self.settings.database)
+            except ClientError:
+                pass  # e.g. no SHOW SETTINGS privilege: then only the server checks (no budget)
+            except DriverError as exc:
+                raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
+            else:
+                limits = [parse_bytes(r["value"]) for r in records if r["value"]]
+                self._budget = min((limit for limit in limits if limit > 0), default=None)
+        return self._budget
 
     def ensure_constraints(self) -> None:
         if not self._constraints_made:
@@ -286,6 +353,9 @@ class Neo4jStore(GraphStore):
 
         if by_kind or by_type:
             rows = sum(map(len, by_kind.values())) + sum(map(len, by_type.values()))
+            budget = self.transaction_budget()
+            if budget is not None and rows * TX_BYTES_PER_ROW_AT_LEAST > budget:
+                raise too_big(rows, budget, self._on_local_server)
             self._write_once(work, rows)
         return summary
 
