@@ -13,6 +13,7 @@ import logging
 import dash_ag_grid as dag
 from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
+from pathways.analysis.snapshot import cached_stats
 from pathways.errors import PathwaysError
 from pathways.formatting import to_csv
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
@@ -75,7 +76,8 @@ def no_data() -> html.Div:
 
 
 def is_empty(store) -> bool:
-    return sum(store.stats()["nodes"].values()) == 0
+    """Nothing loaded yet (counted once per data version: cheap on every page visit)."""
+    return sum(cached_stats(store)["nodes"].values()) == 0
 
 
 # --- form fields ----------------------------------------------------------------------------

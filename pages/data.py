@@ -6,6 +6,7 @@ import dash
 from dash import html
 
 from pages._components import guarded, no_data, page_alert, table
+from pathways.analysis.snapshot import cached_stats
 from pathways.webstore import get_store
 
 dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving Pathways", order=9)
@@ -23,7 +24,7 @@ def layout(**_query):
 
 def _layout():
     store = get_store()
-    counts = store.stats()
+    counts = cached_stats(store)
     empty = sum(counts["nodes"].values()) == 0
     return html.Div(
         [
