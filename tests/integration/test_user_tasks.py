@@ -311,7 +311,8 @@ def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app):
 
 def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
     """Each filter a page offers, clicked: Pathways' free-only, locality and access needs;
-    a Gaps table sorted by a click on its header; Consortia's access needs and size."""
+    the route length's "−" button; a Gaps table sorted by a click on its header; Consortia's
+    free-only, access needs and size."""
     app, store = demo_app
     worker = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]
     place = store.list_nodes(NodeKind.LOCALITY)[0]
@@ -336,6 +337,15 @@ def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
     pick("pw-locality", "Anywhere")
     pick("pw-access", "step free")
     expect(PathwayFilter(free_only=True, access=("step_free",)))
+    # The route length's own "−" button: one hop fewer.
+    minus = dash_duo.find_element("#pw-hops").find_element(
+        "xpath", "./ancestor::div[contains(@class, 'field')]//button[contains(@class, 'decrement')]")
+    minus.click()
+    count = len(pathways_from(store, worker["id"], PathwayFilter(free_only=True,
+                                                                 access=("step_free",)), 3)
+                ["activities"])
+    dash_duo.wait_for_contains_text("#pw-message", f"{count} matching activities within 3 hops",
+                                    timeout=20)
 
     # Gaps: a click on "Pairs lost" sorts the single points of failure by it.
     next(a for a in dash_duo.find_elements(".top-bar .nav-link") if a.text == "Gaps").click()
@@ -351,20 +361,30 @@ def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
         str(lowest), timeout=20)
     assert header.get_attribute("aria-sort") == "ascending"
 
-    # Consortia: access needs and the most members narrow the suggestions.
+    # Consortia: free-only, the most members and access needs narrow the suggestions.
     next(a for a in dash_duo.find_elements(".top-bar .nav-link") if a.text == "Consortia").click()
     dash_duo.wait_for_contains_text("#co-message", "cells no organisation covers", timeout=30)
     needs = (store.list_nodes(NodeKind.NEED)[0]["id"],)
     places = tuple(p["id"] for p in store.list_nodes(NodeKind.LOCALITY)[:2])
-    pick("co-access", "step free")
+    pick("co-free", "Free activities only")
     size = dash_duo.find_element("#co-size")
     size.send_keys(Keys.BACKSPACE, "1")
-    report = consortia(store, Opportunity(needs, places, access=("step_free",)), max_size=1)
-    assert report["suggestions"], "the demo should still suggest someone"
+    report = consortia(store, Opportunity(needs, places, free_only=True), max_size=1)
+    assert report["suggestions"], "the demo should suggest someone free"
     first = report["suggestions"][0]["members"]
     assert len(first) == 1
     dash_duo.wait_for_text_to_equal("#co-suggestions .card h3", f"1. {first[0]['name']}",
                                     timeout=20)
+    pick("co-access", "step free")
+    report = consortia(store, Opportunity(needs, places, free_only=True, access=("step_free",)),
+                       max_size=1)
+    if report["suggestions"]:
+        dash_duo.wait_for_text_to_equal(
+            "#co-suggestions .card h3",
+            f"1. {report['suggestions'][0]['members'][0]['name']}", timeout=20)
+    else:
+        dash_duo.wait_for_text_to_equal("#co-suggestions", "No organisation covers any cell.",
+                                        timeout=20)
     assert _severe(dash_duo) == []
 
 
