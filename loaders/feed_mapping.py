@@ -21,6 +21,7 @@ from loaders.feed_text import EMAIL_RE, clean_text, iso_date, text_of
 from loaders.limits import MAX_WHOLE_NUMBER, id_problem
 from loaders.quality import QualityReport
 from loaders.living_db import LoadPlan, content_hash
+from loaders.need_rules import infer_needs
 from loaders.need_terms import NEED_NAMES, need_for_term
 from pathways.model import (
     ALLOWED_ENDPOINTS,
@@ -203,14 +204,15 @@ class Mapper:
     def kind_of(self, node_id: str) -> NodeKind | None:
         return self.nodes[node_id].kind if node_id in self.nodes else self.existing.get(node_id)
 
-    def add_rel(self, rel: RelType, src: str, dst: str, source: str, row: int) -> None:
+    def add_rel(self, rel: RelType, src: str, dst: str, source: str, row: int,
+                extra: dict | None = None) -> None:
         sources, targets = ALLOWED_ENDPOINTS[rel]
         if self.kind_of(src) not in sources or self.kind_of(dst) not in targets:
             return  # an endpoint was dropped (and reported) or is of another kind in the store
         key = (src, rel.value, dst)
         if key not in self.rels:
-            props = {"source": source, "source_id": "|".join(key)}
-            values = {"source_id": src, "type": rel.value, "target_id": dst}
+            props = {"source": source, "source_id": "|".join(key), **(extra or {})}
+            values = {"source_id": src, "type": rel.value, "target_id": dst, **(extra or {})}
             props[CONTENT_HASH] = content_hash(values)
             self.rels[key] = RelRecord(rel, src, dst, props, source, row)
 
@@ -326,7 +328,11 @@ class Mapper:
                       " (add one in relationships.csv)", src)
         self.activities(record, node_id, name, needs)
 
-    def needs(self, record: ServiceRecord, node_id: str) -> tuple[list[str], list[str]]:
+    def needs(self, record: ServiceRecord, node_id: str
+              ) -> tuple[list[tuple[str, dict]], list[str]]:
+        """The service's needs, each with the ADDRESSES properties it brings (none for a need
+        from a taxonomy term; ``inferred`` and ``evidence`` for one inferred from the text,
+        which happens only when no term gives a need: see ``loaders/need_rules.py``)."""
         needs: list[str] = []
         unmapped: list[str] = []
         for term, field in record.terms:
@@ -339,7 +345,17 @@ class Mapper:
                 self.note(node_id, field, "unmapped", "unmapped-term",
                           f"no need for the term {text!r}; kept in the service description",
                           record.file)
-        return [n for n in needs if self.need(n, record.file)], sorted(unmapped, key=str.lower)
+        found: list[tuple[str, dict]] = [(n, {}) for n in needs]
+        if not needs:
+            org = self.feed.orgs.get(record.org_id) if record.org_id else None
+            texts = [("name", clean_text(record.name)[0]),
+                     ("description", clean_text(record.description)[0]),
+                     ("organization.description",
+                      clean_text(org.description)[0] if org else "")]
+            found = [(f.need, {"inferred": True, "evidence": f.evidence})
+                     for f in infer_needs(texts, needs=set(NEED_NAMES))]
+        return ([(n, props) for n, props in found if self.need(n, record.file)],
+                sorted(unmapped, key=str.lower))
 
     def need(self, code: str, source: str) -> bool:
         if code in self.existing:
@@ -410,7 +426,7 @@ class Mapper:
         return None, "; ".join(words)
 
     def activities(self, record: ServiceRecord, service_id: str, name: str,
-                   needs: list[str]) -> None:
+                   needs: list[tuple[str, dict]]) -> None:
         src = record.file
         attending = text_of(record.attending_type).lower()
         lo = self.age(record.age_min, service_id, "minimum_age", src)
@@ -460,8 +476,8 @@ class Mapper:
             if not added:
                 continue
             self.add_rel(RelType.OFFERS, service_id, node_id, src, record.row)
-            for need in needs:
-                self.add_rel(RelType.ADDRESSES, node_id, need, src, record.row)
+            for need, props in needs:
+                self.add_rel(RelType.ADDRESSES, node_id, need, src, record.row, props)
             locality = self.locality(city, postcode, src)
             if locality:
                 self.add_rel(RelType.LOCATED_IN, node_id, locality, src, record.row)

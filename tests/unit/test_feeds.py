@@ -236,7 +236,10 @@ def test_oruk_feed_maps_services_organisations_activities_and_localities(oruk):
         ("oruk:service:106:activity", "carers"),  # a target audience ("Carers" eligibility)
     }
     assert ids(plan, NodeKind.NEED) == {"mental_health", "creativity", "long_term_conditions",
-                                        "loneliness", "carers"}
+                                        "loneliness", "carers",
+                                        # inferred from the text of list-shape services with
+                                        # no taxonomy: "Walk and Talk", "Debt Advice Drop-in"
+                                        "physical_activity", "practical_financial"}
     assert props(plan, "carers")["name"] == NEED_NAMES["carers"]
     studio = props(plan, "oruk:service_at_location:sal-101-a")
     assert studio["name"] == "Open Art Studio at Square Chapel"
