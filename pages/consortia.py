@@ -10,7 +10,7 @@ import dash
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from pages._components import (alert, button, choices, facts_list, filter_choices, guarded,
+from pages._components import (PAGE_ALERT, alert, button, choices, facts_list, filter_choices, guarded,
                                hint, ids, is_empty, no_data, page_alert, table)
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
@@ -123,18 +123,20 @@ def _choice(report: dict, index) -> int:
     Output("co-choice", "options"),
     Output("co-choice", "value"),
     Output("co-message", "children"),
+    Output(PAGE_ALERT, "children", allow_duplicate=True),
     Input("co-needs", "value"),
     Input("co-places", "value"),
     Input("co-access", "value"),
     Input("co-free", "value"),
     Input("co-size", "value"),
+    prevent_initial_call="initial_duplicate",
 )
 def suggest(needs, places, access, free, size):
     needs, places = _ids(needs), _ids(places)
     if not needs or not places:
-        return None, [], [], [], 0, hint("Pick at least one need and one locality.")
+        return None, [], [], [], 0, hint("Pick at least one need and one locality."), None
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
-        return (no_update,) * 5 + (alert("Most members must be a whole number from 1 to 20."),)
+        return (no_update,) * 5 + (alert("Most members must be a whole number from 1 to 20."), None)
     query = {"needs": needs, "places": places, "access": _ids(access),
              "free": "free" in _ids(free), "size": size}
     store = get_store()
@@ -156,7 +158,8 @@ def suggest(needs, places, access, free, size):
     summary = html.P(f"{len(report['uncoverable'])} of {len(report['cells'])} cells no organisation "
                      f"covers; {len(report['overlaps'])} cells covered by more than one.",
                      className="summary")
-    return query, cells, cards or html.P("No organisation covers any cell."), options, 0, summary
+    return (query, cells, cards or html.P("No organisation covers any cell."), options, 0, summary,
+            None)
 
 
 @callback(Output("co-graph", "elements"), Output("co-graph-text", "children"),

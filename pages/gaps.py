@@ -14,7 +14,7 @@ import dash_cytoscape as cyto
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from pages._components import (HOPS_PROBLEM, alert, button, facts_list, guarded, hint,
+from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, facts_list, guarded, hint,
                                hops_input, hops_or_none, is_empty, no_data, page_alert,
                                selected_id, table)
 from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
@@ -190,11 +190,13 @@ def _report(store, hops: int) -> dict:
     Output("gp-places", "rowData"),
     Output("gp-data", "rowData"),
     Output("gp-message", "children"),
+    Output(PAGE_ALERT, "children", allow_duplicate=True),
     Input("gp-hops", "value"),
+    prevent_initial_call="initial_duplicate",
 )
 def compute(hops):
     if hops_or_none(hops) is None:
-        return (no_update,) * 7 + (alert(HOPS_PROBLEM),)
+        return (no_update,) * 7 + (alert(HOPS_PROBLEM), None)
     report = _report(get_store(), hops)
     names = report["names"]
     coverage = sorted(
@@ -216,7 +218,7 @@ def compute(hops):
         f"{empty} need × locality cells with nothing reachable; {len(unreached)} unreached "
         f"activities; {len(spof)} organisations or services whose loss would cut routes.",
         className="summary")
-    return _heatmap(report), coverage, spof, unreached, thin, places, data, summary
+    return _heatmap(report), coverage, spof, unreached, thin, places, data, summary, None
 
 
 def _cell_id(cell: dict) -> str:

@@ -12,7 +12,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from pathways.analysis.pathways import pathways_from, with_details
-from pages._components import (HOPS_PROBLEM, alert, button, choices, csv_download,
+from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, choices, csv_download,
                                filter_choices, guarded, hint, hops_input, hops_or_none, ids,
                                is_empty, no_data, page_alert, selected_id, table)
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
@@ -155,14 +155,16 @@ FORM_STATE = tuple(State(i.component_id, i.component_property) for i in FORM)
     Output("pw-table", "rowData"),
     Output("pw-table", "selectedRows"),
     Output("pw-message", "children"),
+    Output(PAGE_ALERT, "children", allow_duplicate=True),
     *FORM,
+    prevent_initial_call="initial_duplicate",
 )
 def find_pathways(worker, needs, locality, free, access, hops):
     if not worker:
-        return [], [], hint("Pick a link worker.")
+        return [], [], hint("Pick a link worker."), None
     query = _query(worker, needs, locality, free, access, hops)
     if query is None:
-        return no_update, no_update, alert(HOPS_PROBLEM)
+        return no_update, no_update, alert(HOPS_PROBLEM), None
     store = get_store()
     worker, where, hops = query
 
@@ -176,7 +178,7 @@ def find_pathways(worker, needs, locality, free, access, hops):
                f"activit{'y' if count == 1 else 'ies'} within {hops} hops.")
     if not count:
         message += " Try fewer filters or a longer route."
-    return rows, [], html.P(message, className="summary")
+    return rows, [], html.P(message, className="summary"), None  # an earlier error is over
 
 
 @callback(

@@ -285,6 +285,11 @@ def test_a_callback_error_becomes_a_plain_alert(dash_duo, tmp_path, demo_dir, br
         dash_duo.wait_for_contains_text("#page-alert", shown, timeout=20)
         alert = dash_duo.find_element("#page-alert [role='alert']")
         assert "Traceback" not in alert.text and "KeyError" not in alert.text
+        # Once the store answers again, the next update clears the alert.
+        store.error = None
+        hops.send_keys(Keys.BACKSPACE, "4")
+        dash_duo.wait_for_text_to_equal("#page-alert", "", timeout=20)
+        dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=20)
     finally:
         set_store(None)
 
