@@ -19,7 +19,7 @@ from loaders.feeds import FORMATS
 from pathways.config import STORE_CHOICES, Neo4jSettings, store_choice
 from pathways.errors import InputError, PathwaysError
 from pathways.formatting import emit
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole, RelType
 from pathways.store import GraphStore, PathwayFilter, open_store
 
 CONTACT_FIELDS = ("phone", "email")
@@ -249,14 +249,58 @@ def list_(ctx: Context, kind, role, contacts, fmt, output):
     if role and node_kind != NodeKind.PERSON:
         raise click.BadParameter("--role only applies to people")
     hidden = set(HIDDEN_FIELDS) | (set() if contacts else set(CONTACT_FIELDS))
-    rows = [{k: v for k, v in n.items() if k not in hidden}
-            for n in ctx.store().list_nodes(node_kind, role)]
+    store = ctx.store()
+    with_needs = node_kind in (NodeKind.ACTIVITY, NodeKind.SERVICE)
+
+    def read():  # the nodes and their needs from one version of the graph
+        nodes = store.list_nodes(node_kind, role)
+        return nodes, (_needs_of(store.snapshot(), node_kind) if with_needs else {})
+
+    nodes, needs = store.consistent(read)
+    rows = [{k: v for k, v in n.items() if k not in hidden} for n in nodes]
+    for row in rows if with_needs else ():
+        found = needs.get(row["id"], {})
+        row["needs"] = sorted(found)
+        row["need_evidence"] = {n: e for n, e in sorted(found.items()) if e is not None}
+        if fmt != "json":  # one readable cell: "loneliness (inferred from 'befriending')"
+            row["needs"] = [f"{n} (inferred from {found[n]!r})" if found[n] else n
+                            for n in row.pop("needs")]
     columns = ["id", "name"] + {NodeKind.PERSON: ["role", "job_title"],
                                 NodeKind.ORGANISATION: ["kind"],
-                                NodeKind.ACTIVITY: ["schedule", "free"]}.get(node_kind, [])
+                                NodeKind.SERVICE: ["needs"],
+                                NodeKind.ACTIVITY: ["schedule", "free", "needs"]}.get(node_kind, [])
     if contacts:
         columns += list(CONTACT_FIELDS)
     emit(rows, fmt, columns, output=output)
+
+
+def _needs_of(graph, kind: NodeKind) -> dict[str, dict[str, str | None]]:
+    """Activity (or service) id → need id → the evidence of an inferred need, ``None`` for a
+    need a person or a taxonomy gave (which wins). A service has its own needs and those of
+    the activities it OFFERS."""
+    own: dict[str, dict[str, str | None]] = {}
+    for source, target, rel, data in graph.edges(keys=True, data=True):
+        if rel == RelType.ADDRESSES:
+            props = data.get("props", {})
+            own.setdefault(source, {})[target] = (
+                props.get("evidence") if props.get("inferred") else None)
+    if kind != NodeKind.SERVICE:
+        return own
+    merged: dict[str, dict[str, str | None]] = {}
+
+    def add(service: str, needs: dict[str, str | None]) -> None:
+        into = merged.setdefault(service, {})
+        for need, evidence in needs.items():
+            given = evidence is None or (need in into and into[need] is None)
+            into[need] = None if given else into.get(need) or evidence
+
+    for node, needs in own.items():
+        if graph.nodes[node]["kind"] == NodeKind.SERVICE:
+            add(node, needs)
+    for source, target, rel in graph.edges(keys=True):
+        if rel == RelType.OFFERS:
+            add(source, own.get(target, {}))
+    return merged
 
 
 @cli.command()

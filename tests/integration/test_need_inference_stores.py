@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,45 @@ def test_a_link_worker_finds_an_imported_service_by_an_inferred_need(store, tmp_
     assert [a["id"] for a in lonely["activities"]] == [f"{CALL_COMPANIONS}:activity"]
     housing = pathways_from(store, "lw-ana", PathwayFilter(needs=("housing",)))
     assert housing["activities"] == []
+
+
+def cli_on(store, request, monkeypatch, *args: str):
+    """``pathways --store <the store's kind> ARGS`` against this very store."""
+    from click.testing import CliRunner
+
+    from pathways.cli import cli
+    from pathways.store.embedded import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        monkeypatch.setenv("PATHWAYS_HOME", str(request.getfixturevalue("tmp_path")))
+        chosen = ["--store", "embedded"]
+    else:
+        s = request.getfixturevalue("neo4j_settings")
+        chosen = ["--store", "neo4j", "--neo4j-uri", s.uri, "--neo4j-user", s.user,
+                  "--neo4j-password", s.password, "--neo4j-database", s.database]
+    result = CliRunner().invoke(cli, chosen + list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_lists_show_needs_and_the_evidence_of_inferred_ones(store, request, monkeypatch,
+                                                            tmp_path):
+    load_feed(store, [BRISTOL], "oruk")
+    given = write_folder(tmp_path / "ours", {  # the partnership says it is for carers too
+        "relationships": [["source_id", "type", "target_id"],
+                          [f"{CALL_COMPANIONS}:activity", "ADDRESSES", "carers"]],
+    })
+    load_paths(store, [given])
+    activities = json.loads(cli_on(store, request, monkeypatch,
+                                   "list", "activities", "--format", "json"))
+    row = next(r for r in activities if r["id"] == f"{CALL_COMPANIONS}:activity")
+    assert row["needs"] == ["carers", "loneliness"]
+    assert row["need_evidence"] == {"loneliness": "lonely"}  # carers was given, not inferred
+    services = json.loads(cli_on(store, request, monkeypatch,
+                                 "list", "services", "--format", "json"))
+    service = next(r for r in services if r["id"] == CALL_COMPANIONS)
+    assert (service["needs"], service["need_evidence"]) == (row["needs"], row["need_evidence"])
+    assert sum(bool(r["needs"]) for r in services) >= 40
+    table = cli_on(store, request, monkeypatch, "list", "activities", "--format", "csv")
+    line = next(x for x in table.splitlines() if x.startswith(f"{CALL_COMPANIONS}:activity,"))
+    assert line.endswith("carers; loneliness (inferred from 'lonely')")
