@@ -107,8 +107,8 @@ def too_large(size: int, what: str, kind: str) -> str | None:
 def id_problem(value: str) -> str | None:
     """Why ``value`` cannot be an id, or ``None``.
 
-    >>> id_problem("lw-1") is None, id_problem("lw 1"), id_problem("lw\\u200b1")[:31]
-    (True, 'an id must not contain spaces', 'an id must not contain invisib')
+    >>> id_problem("lw-1") is None, id_problem("lw 1"), id_problem("lw\\u200b1")[:40]
+    (True, 'an id must not contain spaces', 'an id must not contain invisible or cont')
     """
     if len(value) > MAX_ID_LENGTH:
         return (f"the id is {len(value):,} characters long, longer than {MAX_ID_LENGTH}"
