@@ -252,6 +252,43 @@ def graph_version(tx: ManagedTransaction) -> int:
     return tx.run(GRAPH_VERSION).single()["version"]
 
 
+# Neo4j applies a committing transaction's changes to its store one by one, and a reader
+# running meanwhile can see some of them and not others (read committed, no snapshots).  So
+# a load says, in a transaction of its own, that it is committing (its lock token), commits,
+# then says it has finished; reads check the graph's state before and after and wait while
+# a commit is under way.  A marker whose load no longer holds the lock (it died) is ignored.
+GRAPH_STATE = """
+OPTIONAL MATCH (m:PathwaysMeta {key: 'graph'})
+OPTIONAL MATCH (l:PathwaysMeta {key: 'load_lock'})
+RETURN coalesce(m.version, 0) AS version,
+       coalesce(m.committing IS NOT NULL AND m.committing = l.owner
+                AND l.expires > timestamp(), false) AS committing
+"""
+ANNOUNCE_COMMIT = """
+MERGE (m:PathwaysMeta {key: 'graph'})
+SET m.committing = $owner
+"""
+END_COMMIT = """
+MATCH (m:PathwaysMeta {key: 'graph'})
+WHERE m.committing = $owner
+REMOVE m.committing
+"""
+
+
+def graph_state(tx: ManagedTransaction) -> tuple[int, bool]:
+    """(version, whether a load is committing right now)."""
+    record = tx.run(GRAPH_STATE).single()
+    return record["version"], record["committing"]
+
+
+def announce_commit(tx: ManagedTransaction, owner: str) -> None:
+    tx.run(ANNOUNCE_COMMIT, owner=owner).consume()
+
+
+def end_commit(tx: ManagedTransaction, owner: str) -> None:
+    tx.run(END_COMMIT, owner=owner).consume()
+
+
 # A snapshot is read in chunks of node ids, each chunk's rows as one collected list: the
 # driver spends most of its time per record, so one record per chunk rather than per row
 # reads the 100k benchmark graph in a third of the time (19 s -> ~6 s), and chunks keep
@@ -320,7 +357,6 @@ def retire(tx: ManagedTransaction, ids: list[str], remove: bool, stamp: str) -> 
         tx.run(REMOVE_NODES, ids=ids).consume()
     else:
         tx.run(MARK_MISSING_FROM_FEED, ids=ids, stamp=stamp).consume()
-    bump_graph_version(tx)
 
 
 # ---- one writer at a time: a lease on one PathwaysMeta node -------------------------------

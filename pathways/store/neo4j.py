@@ -30,6 +30,7 @@ import math
 import os
 import socket
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,7 +63,8 @@ BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5
 # refused before writing only when even half of that would not fit.
 TX_BYTES_PER_ROW = 4_300
 TX_BYTES_PER_ROW_AT_LEAST = TX_BYTES_PER_ROW // 2
-LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
+LOCK_LEASE_SECONDS = 600.0
+COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)  # a load holding the lock renews it every tenth of this
 # Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
 _MEMORY_CODES = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError")
 _MEMORY_GQL = ("51N72", "51N73")
@@ -142,6 +144,15 @@ def parse_bytes(text: str) -> int:
     return int(float(number) * _UNITS[unit])
 
 
+def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bool]:
+    """``fn(tx, *args)``, and whether no load was committing before or while it ran."""
+    before = q.graph_state(tx)
+    if before[1]:
+        return None, False
+    result = fn(tx, *args)
+    return result, q.graph_state(tx) == before
+
+
 def _lock_owner() -> tuple[str, str, int]:
     return uuid.uuid4().hex, socket.gethostname(), os.getpid()
 
@@ -214,13 +225,26 @@ class Neo4jStore(GraphStore):
         self.driver.close()
 
     def _read(self, fn, *args):
-        try:
-            with self.driver.session(database=self.settings.database) as session:
-                return session.execute_read(fn, *args)
-        except DriverError as exc:
-            raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
-        except Neo4jError as exc:
-            raise StoreUnavailableError(f"Neo4j could not answer: {_server_says(exc)}") from exc
+        """One read transaction that sees the graph before or after any load, never between.
+
+        It waits while a load is committing (Neo4j lets readers see a commit half applied),
+        and runs again if one committed while it ran."""
+        deadline = time.monotonic() + COMMIT_WAIT_SECONDS
+        while True:
+            try:
+                with self.driver.session(database=self.settings.database) as session:
+                    result, clean = session.execute_read(_between_commits, fn, args)
+            except DriverError as exc:
+                raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
+            except Neo4jError as exc:
+                raise StoreUnavailableError(f"Neo4j could not answer: {_server_says(exc)}") from exc
+            if clean:
+                return result
+            if time.monotonic() > deadline:
+                raise StoreBusyError(
+                    f"a load has been committing to Neo4j for over {COMMIT_WAIT_SECONDS:.0f} s;"
+                    " try again when it finishes")
+            time.sleep(0.05)
 
     def _write(self, fn, *args):
         """A small write (constraints, versions, the lock), retried by the driver if transient."""
@@ -233,14 +257,22 @@ class Neo4jStore(GraphStore):
             raise write_refused(exc, 0, self._on_local_server) from exc
 
     def _write_once(self, work, rows: int) -> None:
-        """Run ``work(tx)`` in one transaction, committed only if this load still holds the
-        lock; never retried (a load that ran out of memory would only run out again)."""
+        """Run ``work(tx)`` and bump the graph version in one transaction, committed only if
+        this load still holds the lock, with readers told to wait while it is applied.
+        Never retried (a load that ran out of memory would only run out again)."""
+        token = self._lock_token
+        assert token is not None, "writes run inside load_lock()"
         try:
             with self.driver.session(database=self.settings.database) as session:
                 with session.begin_transaction() as tx:
                     work(tx)
                     self._check_still_locked(tx)
-                    tx.commit()
+                    self._write(q.announce_commit, token)
+                    try:
+                        q.bump_graph_version(tx)
+                        tx.commit()
+                    finally:
+                        self._write(q.end_commit, token)
         except DriverError as exc:
             raise StoreUnavailableError(
                 f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
@@ -349,7 +381,6 @@ class Neo4jStore(GraphStore):
                     q.upsert_relationships(tx, rel_type, list(chunk), stamp, new=new)
                     if progress:
                         progress(len(chunk))
-            q.bump_graph_version(tx)
 
         if by_kind or by_type:
             rows = sum(map(len, by_kind.values())) + sum(map(len, by_type.values()))
@@ -360,11 +391,17 @@ class Neo4jStore(GraphStore):
         return summary
 
     def reset(self) -> None:
-        """Delete every node (in batches), holding the load lock: never during a load."""
+        """Delete every node (in batches), holding the load lock: never during a load.
+        Readers wait meanwhile, as during a load's commit."""
         with self.load_lock("emptying the store"):
-            while self._write(q.delete_batch, 10_000):
-                pass
-            self._write(q.bump_graph_version)
+            token = self._lock_token
+            self._write(q.announce_commit, token)
+            try:
+                while self._write(q.delete_batch, 10_000):
+                    pass
+                self._write(q.bump_graph_version)
+            finally:
+                self._write(q.end_commit, token)
 
     def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
         return self._read(q.ids_from_sources, list(sources))
