@@ -119,7 +119,10 @@ def bulk_import(label: str, plan, rows: int, heap: str, pagecache: str):
 
 
 def bench_app(size, store, workers):
-    """Dash callback latency through the app's own HTTP endpoint (Flask test client)."""
+    """Dash callback latency through the app's own HTTP endpoint (Flask test client), with
+    the request bodies the Dash renderer sends (app_pages.Browser builds them from the app's
+    callback map, so a page change cannot leave this benchmark calling stale ids)."""
+    from app_pages import HOPS, ROWS, SELECTED, Browser
     from pathways.webstore import set_store
 
     set_store(store)
@@ -127,30 +130,20 @@ def bench_app(size, store, workers):
 
     client = app.server.test_client()
     client.get("/")  # pages register their callbacks on the first request
-    outputs = [("pw-result", "data"), ("pw-table", "data"), ("pw-table", "selected_rows"),
-               ("pw-message", "children")]
-    inputs = [("pw-worker", "value"), ("pw-needs", "value"), ("pw-locality", "value"),
-              ("pw-free", "value"), ("pw-access", "value"), ("pw-hops", "value")]
+    browser = Browser(app, client)
     times, draw_times, elements = [], [], []
     for worker in workers[:50]:
-        values = [worker, [], None, [], [], 4]
-        body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
-                "outputs": [{"id": i, "property": p} for i, p in outputs],
-                "inputs": [{"id": i, "property": p, "value": v} for (i, p), v in zip(inputs, values)],
-                "changedPropIds": ["pw-worker.value"], "state": []}
-        seconds, response = timed(lambda: client.post("/_dash-update-component", json=body))
+        form = {"pw-worker.value": worker, "pw-needs.value": [], "pw-locality.value": None,
+                "pw-free.value": [], "pw-access.value": [], "pw-hops.value": HOPS,
+                f"pw-table.{SELECTED}": []}
+        seconds, _ = timed(lambda: browser.call(f"pw-table.{ROWS}", form, "pw-worker.value"))
         times.append(seconds)
-        result = response.get_json()["response"]["pw-result"]["data"]
-        body = {"output": "pw-graph.elements", "outputs": {"id": "pw-graph", "property": "elements"},
-                "inputs": [{"id": "pw-result", "property": "data", "value": result},
-                           {"id": "pw-table", "property": "selected_rows", "value": []}],
-                "changedPropIds": ["pw-result.data"],
-                "state": [{"id": "pw-table", "property": "data", "value": []},
-                          {"id": "pw-hops", "property": "value", "value": 4}]}
-        seconds, response = timed(lambda: client.post("/_dash-update-component", json=body))
+        seconds, response = timed(lambda: browser.call("pw-graph.elements", form, "pw-worker.value"))
         draw_times.append(seconds)
-        elements.append(len(response.get_json()["response"]["pw-graph"]["elements"]))
+        elements.append(len(response.get("pw-graph", {}).get("elements", [])))
     set_store(None)
+    if browser.failures:
+        raise SystemExit("app callbacks failed: " + "; ".join(browser.failures[:5]))
     record(size, store.name, "app: pathways callback", percentiles(times))
     record(size, store.name, "app: network callback", percentiles(draw_times))
     record(size, store.name, "app: elements per view", f"median {statistics.median(elements):.0f}, max {max(elements)}")
