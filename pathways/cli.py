@@ -390,7 +390,11 @@ def serve(ctx: Context, host, port, debug):
             os.environ[f"NEO4J_{key.upper()}"] = value
     ctx.store()  # fail early, and say which store, before the server starts
     from app import app
+    from pathways.analysis.warm import Warmer
+    from pathways.webstore import get_store
 
+    # The Gaps page's report is computed as soon as the data changes, not on the first visit.
+    Warmer(get_store).start()
     click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)
     app.run(host=host, port=port, debug=debug)
 
