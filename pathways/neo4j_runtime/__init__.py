@@ -76,8 +76,10 @@ JVM_FLAGS = [
     "--enable-native-access=ALL-UNNAMED",
 ]
 # The heap starts small and grows as a load needs it; when the server is idle, G1 collects
-# every minute and gives unused heap back to the system (JEP 346).
-HEAP_FLAGS = ["-Xms512m", "-XX:G1PeriodicGCInterval=60000"]
+# every minute and gives unused heap back to the system (JEP 346).  GCTimeRatio=4 lets G1
+# spend up to a fifth of its time collecting before it grows the heap (default: a
+# thirteenth): a 100k load peaked at 5.1 GB resident instead of 6.3 GB, no slower.
+HEAP_FLAGS = ["-Xms512m", "-XX:G1PeriodicGCInterval=60000", "-XX:GCTimeRatio=4"]
 MIN_HEAP_MB = 1024
 MAX_HEAP_MB = 31 * 1024  # beyond 31g the JVM loses compressed pointers
 # Ports that every browser refuses to open, for fetch() and WebSocket alike (the Fetch
@@ -309,11 +311,13 @@ def start_server(
     began = time.monotonic()
     if recover:
         if home is None or password is None or not has_database(home):
-            raise Neo4jRuntimeError("recovering needs the home of a previous server and its password")
+            raise Neo4jRuntimeError(
+                "recovering needs the home of a previous server and its password")
         if import_plan is not None:
             raise Neo4jRuntimeError("a bulk import needs a new server, not a recovered one")
     elif home is not None and has_database(home):
-        raise Neo4jRuntimeError(f"{home} already holds a Neo4j database; recover it or choose another home")
+        raise Neo4jRuntimeError(
+            f"{home} already holds a Neo4j database; recover it or choose another home")
     password = password or new_password()
     libs = ensure_jars(version)
     java = java_executable()
@@ -353,7 +357,8 @@ def start_server(
         _write_config(home, port, heap, pagecache, settings)
         process = _launch(java, classpath, home, heap, env)
         uri = f"bolt://127.0.0.1:{port}"
-        if _wait_until_ready(process, uri, password, deadline, home, last=attempt == len(ports) - 1):
+        last = attempt == len(ports) - 1
+        if _wait_until_ready(process, uri, password, deadline, home, last=last):
             break
     if import_plan is not None:
         _after_import(uri, password)
@@ -397,7 +402,8 @@ def _wait_until_ready(process: subprocess.Popen, uri: str, password: str, deadli
             time.sleep(0.5)
 
 
-def recover_server(recorded: dict, *, port: int | None = None, heap: str | None = None) -> ServerInfo:
+def recover_server(recorded: dict, *, port: int | None = None,
+                   heap: str | None = None) -> ServerInfo:
     """Start again on the database of a server that is no longer running (crash, reboot).
 
     Keeps its home and password, and its port when that is still free.

@@ -5,6 +5,12 @@ Constraints are created before the first write.  A load is one write transaction
 all-or-nothing, readers see the graph before or after it (never between), and it is never
 a round trip per row.  Every query is a named constant in :mod:`queries`.
 
+Readers see the graph before or after a load, never between: Neo4j applies a commit's
+changes one by one, and a reader running meanwhile could see some of them, so a load marks
+the graph node as committing (in a transaction of its own) while it commits, and every read
+transaction checks that mark and the version before and after its query, waiting while a
+load commits and running again if one committed meanwhile (:func:`_between_commits`).
+
 One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysMeta`` node
 (owner, host, pid, expiry on the server's clock), renewed by a heartbeat thread while the
 load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
@@ -63,8 +69,8 @@ BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5
 # refused before writing only when even half of that would not fit.
 TX_BYTES_PER_ROW = 4_300
 TX_BYTES_PER_ROW_AT_LEAST = TX_BYTES_PER_ROW // 2
-LOCK_LEASE_SECONDS = 600.0
-COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)  # a load holding the lock renews it every tenth of this
+LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
+COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
 # Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
 _MEMORY_CODES = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError")
 _MEMORY_GQL = ("51N72", "51N73")
@@ -78,7 +84,8 @@ def _chunks(items: Sequence, size: int = BATCH_SIZE):
 def is_memory_error(exc: Neo4jError) -> bool:
     """Whether Neo4j refused a transaction for lack of memory (never worth a retry)."""
     code = exc.code or ""
-    return any(name in code for name in _MEMORY_CODES) or getattr(exc, "gql_status", None) in _MEMORY_GQL
+    gql_status = getattr(exc, "gql_status", None)
+    return any(name in code for name in _MEMORY_CODES) or gql_status in _MEMORY_GQL
 
 
 def _server_says(exc: Neo4jError) -> str:
@@ -122,7 +129,8 @@ def too_big(rows: int, budget: int, on_local_server: bool) -> StoreUnavailableEr
     return _WriteRefused(
         f"This load is too big for the Neo4j server's memory: {rows:,} rows in one"
         f" transaction need about {_size(rows * TX_BYTES_PER_ROW)}, and it allows"
-        f" {_size(budget)}; nothing was written. To load it, {_memory_advice(rows, on_local_server)}.")
+        f" {_size(budget)}; nothing was written."
+        f" To load it, {_memory_advice(rows, on_local_server)}.")
 
 
 def _size(n: float) -> str:
@@ -177,7 +185,8 @@ def _stale(holder: dict) -> bool:
 
 def _busy_message(holder: dict, where: str) -> str:
     started = holder.get("started")
-    at = dt.datetime.fromtimestamp(started / 1000).strftime("%H:%M") if started else "at an unknown time"
+    at = (dt.datetime.fromtimestamp(started / 1000).strftime("%H:%M") if started
+          else "at an unknown time")
     return (f"another load is running on this store ({where}: {holder.get('what') or 'a load'},"
             f" started {at} by pid {holder.get('pid')} on host {holder.get('host')});"
             " nothing was written — try again when it finishes")
@@ -285,7 +294,8 @@ class Neo4jStore(GraphStore):
             return
         holder = q.lock_holder(tx)
         if holder is None or holder["owner"] != self._lock_token:
-            why = f" (renewing it failed: {self._heartbeat_failure})" if self._heartbeat_failure else ""
+            failure = self._heartbeat_failure
+            why = f" (renewing it failed: {failure})" if failure else ""
             raise StoreBusyError(
                 f"this load lost its hold on the Neo4j database's load lock{why}, so another"
                 " load may have started; nothing was written — load again")
@@ -439,7 +449,8 @@ class Neo4jStore(GraphStore):
         if holder is not None:
             where = f"the Neo4j database {self.settings.database!r} at {self.settings.uri}"
             raise StoreBusyError(_busy_message(holder, where))
-        self._lock_token, self._lock_thread, self._heartbeat_failure = token, threading.get_ident(), None
+        self._lock_token, self._lock_thread = token, threading.get_ident()
+        self._heartbeat_failure = None
         stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(token, lease_ms, stop),
                                 name="pathways-load-lock", daemon=True)

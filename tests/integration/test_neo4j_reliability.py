@@ -288,6 +288,7 @@ def test_readers_never_see_half_a_reload(neo4j_store):
     try:
         for round_ in range(8):
             load_data(neo4j_store, versions["v2" if round_ % 2 == 0 else "v1"])
+            time.sleep(0.2)  # loads one after another, not one long stream of commits
     finally:
         done.set()
         thread.join(60)
@@ -372,6 +373,11 @@ def test_each_local_server_has_its_own_secret_password(local_home):
     _cli("neo4j", "start")
     second = json.loads(rt.state_file().read_text())
     assert second["password"] != first["password"]
+    restarted = _cli("neo4j", "restart")  # e.g. with a larger PATHWAYS_NEO4J_HEAP
+    assert restarted.exit_code == 0 and "Restarted Neo4j" in restarted.output, restarted.output
+    after = json.loads(rt.state_file().read_text())
+    assert (after["home"], after["password"]) == (second["home"], second["password"])
+    assert after["pid"] != second["pid"] and rt.running_state() is not None
 
 
 @pytest.mark.browser
