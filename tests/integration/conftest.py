@@ -35,3 +35,19 @@ def browser_available():
         if IN_CI:
             pytest.fail(f"CI=true but {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture
+def demo_app(tmp_path, demo_dir, browser_available):
+    """The app on the demo data in an embedded store: ``(app, store)``."""
+    from pathways.loading import load_paths
+    from pathways.store.embedded import EmbeddedStore
+    from pathways.webstore import set_store
+
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from pathways.loading import load_paths
-from pathways.store.embedded import EmbeddedStore
-from pathways.webstore import set_store
 from tests.integration.a11y import axe_violations, describe, horizontal_overflow
 
 pytestmark = pytest.mark.browser
@@ -20,17 +17,6 @@ pytestmark = pytest.mark.browser
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-@pytest.fixture
-def demo_app(tmp_path, demo_dir, browser_available):
-    store = EmbeddedStore(tmp_path / "graph.json")
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
 
 
 def set_size(driver, size: tuple[int, int]) -> None:

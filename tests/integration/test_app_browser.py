@@ -16,17 +16,6 @@ from tests.conftest import write_folder
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def demo_app(tmp_path, demo_dir, browser_available):
-    store = EmbeddedStore(tmp_path / "graph.json")
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
-
-
 def _severe(logs):
     return [entry for entry in logs if entry.get("level") == "SEVERE"]
 
