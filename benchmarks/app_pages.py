@@ -16,8 +16,10 @@ Pathways page
 
 Each interaction is timed end to end (the callbacks one after the other, as the renderer
 chains them); p50 and p95 over distinct samples (different cells, rows, workers), so every
-sample after the first open is a first click on that cell or row.  "open, first" is the
-first open after the data changed: the one visit per data version that computes the report.
+sample after the first open is a first click on that cell or row.  As `pathways serve`
+does, a Warmer first computes the default gap report and referral network in the background
+(timed as its own row, with no target: no visitor waits for it); "open, first" is then the
+first visit after the data changed.
 
 Also the first page's transfer: GET / and every script and stylesheet it references, raw
 and gzip-compressed (what a compressing server or proxy sends), and as this server sends it.
@@ -293,7 +295,15 @@ def bench_store(label: str, size: str, store, samples: int, seed: int) -> tuple[
     assert client.get("/").status_code == 200  # registers the pages' callbacks
     browser = Browser(app, client)
     rng = random.Random(seed)
-    timings = {**gaps_interactions(browser, store, samples, rng),
+    # As `pathways serve` does: the Warmer computes the default gap report and the referral
+    # network in the background as soon as a load lands; measured here as its own figure
+    # (no target: nobody waits for it unless they open Gaps within that time of a load).
+    from pathways.analysis.warm import Warmer
+
+    warm_ms, _ = timed_ms(Warmer(lambda: store).warm_once)
+    print(f"{size:5} {label:9} background warm-up after a load {warm_ms:8.1f} ms", flush=True)
+    timings = {"background warm-up after a load (no visitor waits)": [warm_ms],
+               **gaps_interactions(browser, store, samples, rng),
                **pathways_interactions(browser, store, samples, rng)}
     rows = []
     for name, values in timings.items():
@@ -319,14 +329,15 @@ def results_markdown(rows: list[tuple], page: dict, failures: list[str]) -> str:
         f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure). The app's callbacks called "
         "through Flask's test client with the Dash renderer's request bodies, one after the "
         "other as the renderer chains them; distinct cells, rows and workers per sample. "
-        "\"open, first\" is the one visit per data version that computes the gap report "
-        "(every later visit, click and row reuses it).",
+        "As in `pathways serve`, a background Warmer computes the default gap report and "
+        "the referral network once per data version (its own row); \"open, first\" is the "
+        "first visit after that, every later visit, click and row reuses the same report.",
         "",
         "| size | store | interaction | n | p50 | p95 | target (p95) | met |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for size, store, name, n, p50, p95, _max in rows:
-        target = TARGET_MS.get(size)
+        target = None if name.startswith("background") else TARGET_MS.get(size)
         met = "" if target is None else ("yes" if p95 <= target else "no")
         lines.append(f"| {size} | {store} | {name} | {n} | {p50:,.1f} ms | {p95:,.1f} ms | "
                      f"{'' if target is None else f'≤ {target:,.0f} ms'} | {met} |")
