@@ -32,6 +32,10 @@ _CATEGORY_TEXT = ["nothing provided", "provided, no one refers to it", "under ha
                   "half or more reachable"]
 _KIND_NAMES = {kind: label for kind, (_c, _s, label) in KIND_STYLE.items()}
 
+# Plotly loads a trace type's validators on its first figure (about 0.2 s); pay that when the
+# app starts, not on the first visitor's heatmap.
+go.Figure(go.Heatmap(z=[[0]])).to_plotly_json()
+
 
 def _section(title: str, note_key: str | None, grid) -> html.Section:
     parts = [html.H2(title)]
