@@ -87,7 +87,8 @@ def _layout():
                 html.P(id="gp-highlight-label", className="summary"),
                 cyto.Cytoscape(id="gp-graph", elements=[], stylesheet=stylesheet(),
                                layout={"name": "cose", "animate": False, "randomize": False},
-                               className="graph", minZoom=0.2, maxZoom=3),
+                               className="graph", minZoom=0.2, maxZoom=3,
+                               style={"width": "100%"}),
                 html.Div(id="gp-highlight-nodes"),
             ], className="network", **{"aria-label": "Referral network (the highlighted part is "
                                                      "also listed as text)"}),

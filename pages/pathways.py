@@ -121,7 +121,8 @@ def _layout() -> html.Div:
                          cyto.Cytoscape(id="pw-graph", elements=[], stylesheet=stylesheet(),
                                         layout={"name": "breadthfirst", "directed": True,
                                                 "spacingFactor": 1.1},
-                                        className="graph", minZoom=0.2, maxZoom=3)],
+                                        className="graph", minZoom=0.2, maxZoom=3,
+                                        style={"width": "100%"})],
                         className="network",
                         **{"aria-label": "Referral network (the table and the route under it "
                                          "give the same facts as text)"},

@@ -45,7 +45,11 @@ def describe(violations: list[dict]) -> str:
 
 
 def horizontal_overflow(driver) -> int:
-    """How many CSS pixels the page is wider than the window (0 = no sideways scrolling)."""
+    """How many CSS pixels the page is wider than the window (0 = no sideways scrolling).
+
+    Measured against the document's client width, not ``window.innerWidth``: on a phone (or
+    Chrome's mobile emulation) the layout viewport grows to fit content that is too wide, so
+    innerWidth grows with it and a page 600 px wide would pass as "no overflow"."""
     return int(driver.execute_script(
-        "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+        "const d = document.documentElement; return Math.max(0, d.scrollWidth - d.clientWidth)"
     ))
