@@ -48,6 +48,7 @@ from pathlib import Path
 
 from pathways.config import pathways_home
 from pathways.errors import Neo4jRuntimeError
+from pathways.processes import alive
 
 NEO4J_VERSION = os.environ.get("PATHWAYS_NEO4J_VERSION", "5.26.0")
 POM = Path(__file__).with_name("pom.xml")
@@ -425,24 +426,9 @@ def _after_import(uri: str, password: str) -> None:
         store.after_bulk_import()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        return status != "Z"
-    except OSError:
-        return True
-
-
 def _is_server(pid: int, home: str) -> bool:
     """Whether ``pid`` is alive and is the Neo4j of ``home`` (not a process that reused the pid)."""
-    if not _alive(pid):
+    if not alive(pid):
         return False
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -463,7 +449,7 @@ def _terminate(pid: int, wait: float = 60.0) -> None:
                 return
         except ChildProcessError:
             pass
-        if not _alive(pid):
+        if not alive(pid):
             return
         time.sleep(0.2)
     try:

@@ -49,6 +49,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
+from pathways.processes import alive
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import (
     GraphStore,
@@ -165,22 +166,12 @@ def _lock_owner() -> tuple[str, str, int]:
     return uuid.uuid4().hex, socket.gethostname(), os.getpid()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stale(holder: dict) -> bool:
     """A lease that expired, or whose owner was a process on this host that has ended."""
     if holder["expires_in_ms"] is None or holder["expires_in_ms"] < 0:
         return True
     same_host = holder["host"] == socket.gethostname()
-    return same_host and holder["pid"] != os.getpid() and not _pid_alive(int(holder["pid"]))
+    return same_host and holder["pid"] != os.getpid() and not alive(int(holder["pid"]))
 
 
 def _busy_message(holder: dict, where: str) -> str:
