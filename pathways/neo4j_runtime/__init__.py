@@ -127,8 +127,12 @@ def _private_dir(path: Path) -> None:
 
 
 def new_password() -> str:
-    """A random password for one server (32 URL-safe characters)."""
-    return secrets.token_urlsafe(24)
+    """A random password for one server: 48 hex digits (192 bits).
+
+    Hex, not ``token_urlsafe``: one password in 64 from that began with "-", which
+    ``neo4j-admin`` read as an option ("Missing required parameter: '<password>'"), so one
+    ``start`` in 64 failed."""
+    return secrets.token_hex(24)
 
 
 def state_file() -> Path:
@@ -337,7 +341,7 @@ def start_server(
     if not recover:
         admin = subprocess.run(
             [java, *JVM_FLAGS, "-cp", classpath, "org.neo4j.cli.AdminTool",
-             "dbms", "set-initial-password", password],
+             "dbms", "set-initial-password", "--", password],
             env=env, capture_output=True, text=True,
         )
         if admin.returncode != 0:

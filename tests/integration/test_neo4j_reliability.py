@@ -82,11 +82,15 @@ def test_a_100k_node_load_completes_on_the_default_local_server(neo4j_store):
 # ---- items 5 and 7: Neo4j's refusals become plain messages, nothing written ------------------
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory):
-    """A server of its own whose transactions may use 4 MiB (Neo4j's own limit)."""
+    """A server of its own whose transactions may use 4 MiB (Neo4j's own limit).
+
+    Its password begins with "-": ``neo4j-admin`` once read such a password as an option and
+    refused to start (one random password in 64 did)."""
     from pathways import neo4j_runtime as rt
     from pathways.config import Neo4jSettings
 
     info = rt.start_server(home=tmp_path_factory.mktemp("small-neo4j"), heap="512m",
+                           password="-" + rt.new_password(),
                            settings={"db.memory.transaction.max": "4MiB"})
     try:
         yield Neo4jSettings(info.uri, info.user, info.password, "neo4j")
