@@ -8,6 +8,7 @@ reach the person through one handler (:func:`show_callback_error`, set on the ap
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import dash_ag_grid as dag
@@ -220,6 +221,18 @@ def csv_download(rows: list[dict], columns: list[str], filename: str) -> dict:
     """A ``dcc.Download`` payload: Excel-safe CSV with a byte-order mark (Excel then reads it
     as UTF-8: £, accents, dashes)."""
     return {"content": "\ufeff" + to_csv(rows, columns), "filename": filename, "type": "text/csv"}
+
+
+def drawn(layout: dict, elements: list[dict]) -> dict:
+    """The layout for a graph drawing ``elements``: changes exactly when the set of elements
+    does, so the graph runs it once, at once, as the elements arrive.
+
+    Graphs here set ``autoRefreshLayout=False``: dash-cytoscape's own refresh re-runs the
+    layout 100 ms after elements are added or removed, on a timer that outlives the graph, and
+    leaving the page within those 100 ms ran a layout on a destroyed graph ("Cannot read
+    properties of null (reading 'notify')")."""
+    ids = "\n".join(sorted(str(e.get("data", {}).get("id")) for e in elements))
+    return {**layout, "drawing": hashlib.blake2b(ids.encode(), digest_size=8).hexdigest()}
 
 
 def facts_list(title: str, items: list[str], list_id: str) -> html.Div:

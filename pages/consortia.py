@@ -10,14 +10,18 @@ import dash
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from pages._components import (PAGE_ALERT, alert, button, choices, facts_list, filter_choices, guarded,
-                               hint, ids, is_empty, no_data, page_alert, table)
+from pages._components import (PAGE_ALERT, alert, button, choices, drawn, facts_list,
+                               filter_choices, guarded, hint, ids, is_empty, no_data, page_alert,
+                               table)
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
 from pathways.consortia_report import as_csv, as_html_summary
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.views import network_elements, stylesheet
 from pathways.webstore import get_store
+
+# The graph runs this layout (via drawn()) whenever the set of elements changes.
+LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 
 dash.register_page(__name__, path="/consortia", name="Consortia",
                    title="Consortia · Thriving Pathways", order=2)
@@ -77,7 +81,7 @@ def _layout():
             html.P("Members are outlined; needs and localities of cells it leaves uncovered are "
                    "outlined too.", className="hint"),
             cyto.Cytoscape(id="co-graph", elements=[], stylesheet=stylesheet(),
-                           layout={"name": "cose", "animate": False, "randomize": False},
+                           layout=LAYOUT, autoRefreshLayout=False,
                            className="graph", minZoom=0.2, maxZoom=3,
                            style={"width": "100%"}),
             html.Div(id="co-graph-text"),
@@ -163,12 +167,13 @@ def suggest(needs, places, access, free, size):
             None)
 
 
-@callback(Output("co-graph", "elements"), Output("co-graph-text", "children"),
+@callback(Output("co-graph", "elements"), Output("co-graph", "layout"),
+          Output("co-graph-text", "children"),
           Input("co-query", "data"), Input("co-choice", "value"))
 def draw(query, index):
     query = _checked(query)
     if query is None:
-        return [], ""
+        return [], drawn(LAYOUT, []), ""
     store = get_store()
 
     def read():
@@ -180,13 +185,14 @@ def draw(query, index):
 
     network, choice = store.consistent(read)
     if network is None:
-        return [], hint("No consortium to draw.")
+        return [], drawn(LAYOUT, []), hint("No consortium to draw.")
     marked = set(network["members"]) | set(network["uncovered"])
     elements, _trimmed = network_elements(network, marked)
     names = {n["id"]: n["name"] for n in network["nodes"]}
     items = ([f"Member: {names.get(m, m)}" for m in network["members"]]
              + [f"Uncovered: {names.get(u, u)}" for u in network["uncovered"]])
-    return elements, facts_list(f"Suggestion {choice + 1} on the graph", items, "co-graph-list")
+    return elements, drawn(LAYOUT, elements), facts_list(f"Suggestion {choice + 1} on the graph",
+                                                          items, "co-graph-list")
 
 
 @callback(

@@ -14,14 +14,17 @@ import dash_cytoscape as cyto
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, facts_list, guarded, hint,
-                               hops_input, hops_or_none, is_empty, no_data, page_alert,
+from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, drawn, facts_list, guarded,
+                               hint, hops_input, hops_or_none, is_empty, no_data, page_alert,
                                selected_id, table)
 from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
 from pathways.gap_report import LEAD_NOTES, as_html, coverage_grid
 from pathways.model import DEFAULT_MAX_HOPS
 from pathways.views import KIND_STYLE, network_elements, plotly_text, stylesheet
 from pathways.webstore import get_store
+
+# The graph runs this layout (via drawn()) whenever the set of elements changes.
+LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 
 dash.register_page(__name__, path="/gaps", name="Gaps", title="Gaps · Thriving Pathways", order=1)
 
@@ -86,7 +89,7 @@ def _layout():
                 html.H2("Referral network"),
                 html.P(id="gp-highlight-label", className="summary"),
                 cyto.Cytoscape(id="gp-graph", elements=[], stylesheet=stylesheet(),
-                               layout={"name": "cose", "animate": False, "randomize": False},
+                               layout=LAYOUT, autoRefreshLayout=False,
                                className="graph", minZoom=0.2, maxZoom=3,
                                style={"width": "100%"}),
                 html.Div(id="gp-highlight-nodes"),
@@ -321,6 +324,7 @@ def choose_highlight(click, *selections_and_hops):
 
 @callback(
     Output("gp-graph", "elements"),
+    Output("gp-graph", "layout"),
     Output("gp-highlight-label", "children"),
     Output("gp-highlight-nodes", "children"),
     Input("gp-highlight", "data"),
@@ -338,7 +342,8 @@ def draw(selection, hops):
         label += " (large network: only the highlighted part is drawn)"
     names = [f"{n['name']} ({_KIND_NAMES.get(n['kind'], n['kind'])})"
              for n in network["nodes"] if n["id"] in highlight]
-    return elements, label, facts_list("Highlighted on the network", names, "gp-highlight-list")
+    return (elements, drawn(LAYOUT, elements), label,
+            facts_list("Highlighted on the network", names, "gp-highlight-list"))
 
 
 @callback(

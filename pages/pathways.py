@@ -13,12 +13,15 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from pathways.analysis.pathways import pathways_from, with_details
 from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, choices, csv_download,
-                               filter_choices, guarded, hint, hops_input, hops_or_none, ids,
+                               drawn, filter_choices, guarded, hint, hops_input, hops_or_none, ids,
                                is_empty, no_data, page_alert, selected_id, table)
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
 from pathways.store import PathwayFilter
 from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
 from pathways.webstore import get_store
+
+# The graph runs this layout (via drawn()) whenever the set of elements changes.
+LAYOUT = {"name": "breadthfirst", "directed": True, "spacingFactor": 1.1}
 
 dash.register_page(__name__, path="/", name="Pathways", title="Pathways · Thriving Pathways", order=0)
 
@@ -119,8 +122,7 @@ def _layout() -> html.Div:
                         [html.H2("Referral network"), _legend(),
                          html.P(id="pw-graph-text", className="hint"),
                          cyto.Cytoscape(id="pw-graph", elements=[], stylesheet=stylesheet(),
-                                        layout={"name": "breadthfirst", "directed": True,
-                                                "spacingFactor": 1.1},
+                                        layout=LAYOUT, autoRefreshLayout=False,
                                         className="graph", minZoom=0.2, maxZoom=3,
                                         style={"width": "100%"})],
                         className="network",
@@ -184,6 +186,7 @@ def find_pathways(worker, needs, locality, free, access, hops):
 
 @callback(
     Output("pw-graph", "elements"),
+    Output("pw-graph", "layout"),
     Output("pw-graph-text", "children"),
     *FORM,
     Input("pw-table", "selectedRows"),
@@ -191,7 +194,7 @@ def find_pathways(worker, needs, locality, free, access, hops):
 def draw_network(worker, needs, locality, free, access, hops, selected_rows):
     query = _query(worker, needs, locality, free, access, hops)
     if query is None:
-        return [], ""
+        return [], drawn(LAYOUT, []), ""
     store = get_store()
     worker, where, hops = query
 
@@ -213,7 +216,7 @@ def draw_network(worker, needs, locality, free, access, hops, selected_rows):
              if chosen else ".")
     if trimmed:
         text += " Large network: only part of it is drawn."
-    return elements, text
+    return elements, drawn(LAYOUT, elements), text
 
 
 def _route_details(store, query, activity_id: str) -> dict | None:
