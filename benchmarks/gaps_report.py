@@ -16,7 +16,7 @@ from _common import neo4j_store, timed
 from generate import generate, write
 
 from pathways.analysis.gaps import GapQuery, compute_gaps, gap_report
-from pathways.cli import demo_data_dir
+from pathways.loading import demo_data_dir
 from pathways.loading import load_paths
 from pathways.store.embedded import EmbeddedStore
 

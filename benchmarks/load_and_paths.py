@@ -15,7 +15,7 @@ from pathlib import Path
 from _common import neo4j_store, timed
 
 from pathways.analysis.pathways import pathways_from
-from pathways.cli import demo_data_dir
+from pathways.loading import demo_data_dir
 from pathways.loading import load_paths
 from pathways.model import NodeKind
 from pathways.store import PathwayFilter

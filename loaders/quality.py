@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pathways.errors import Problem
-from pathways.formatting import excel_safe
+from pathways.spreadsheet import excel_safe
 
 
 ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")

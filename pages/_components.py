@@ -16,7 +16,7 @@ from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
 from pathways.analysis.snapshot import cached_stats
 from pathways.errors import PathwaysError
-from pathways.formatting import to_csv
+from pathways.spreadsheet import csv_file_text, to_csv
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,8 @@ def selected_id(selected_rows) -> str | None:
 def csv_download(rows: list[dict], columns: list[str], filename: str) -> dict:
     """A ``dcc.Download`` payload: Excel-safe CSV with a byte-order mark (Excel then reads it
     as UTF-8: £, accents, dashes)."""
-    return {"content": "\ufeff" + to_csv(rows, columns), "filename": filename, "type": "text/csv"}
+    return {"content": csv_file_text(to_csv(rows, columns)), "filename": filename,
+            "type": "text/csv"}
 
 
 def drawn(layout: dict, elements: list[dict]) -> dict:

@@ -15,9 +15,10 @@ from pages._components import (PAGE_ALERT, alert, button, choices, drawn, facts_
                                table)
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
-from pathways.consortia_report import as_csv, as_html_summary
+from pathways.reports.render_consortia import as_csv, as_html_summary
+from pathways.spreadsheet import csv_file_text
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
-from pathways.views import network_elements, stylesheet
+from pathways.reports.network_views import network_elements, stylesheet
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
@@ -215,4 +216,5 @@ def download(_csv, _print, query, index):
         index = _choice(report, index)
         return {"content": as_html_summary(report, index), "filename": f"consortium-{index + 1}.html",
                 "type": "text/html"}
-    return {"content": "\ufeff" + as_csv(report), "filename": "consortia.csv", "type": "text/csv"}
+    return {"content": csv_file_text(as_csv(report)), "filename": "consortia.csv",
+            "type": "text/csv"}

@@ -18,9 +18,9 @@ from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, drawn, f
                                hint, hops_input, hops_or_none, is_empty, no_data, page_alert,
                                selected_id, table)
 from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
-from pathways.gap_report import LEAD_NOTES, as_html, coverage_grid
+from pathways.reports.render_gaps import LEAD_NOTES, as_html, coverage_grid
 from pathways.model import DEFAULT_MAX_HOPS
-from pathways.views import KIND_STYLE, network_elements, plotly_text, stylesheet
+from pathways.reports.network_views import KIND_STYLE, network_elements, plotly_text, stylesheet
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.

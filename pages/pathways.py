@@ -17,7 +17,7 @@ from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, choices,
                                is_empty, no_data, page_alert, selected_id, table)
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
 from pathways.store import PathwayFilter
-from pathways.views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
+from pathways.reports.network_views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from loaders.quality import QualityReport
@@ -16,9 +17,9 @@ from loaders.feeds import detect_format, plan_feed
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
 from pathways.errors import InputError, Problem
-from pathways.formatting import excel_safe
 from pathways.gcpause import gc_paused
 from pathways.model import MAX_ID_LENGTH
+from pathways.spreadsheet import CSV_ENCODING, excel_safe
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
 
@@ -197,7 +198,7 @@ def write_report(plan: LoadPlan, path: Path) -> Path:
     """Rejected rows as a CSV Excel opens (UTF-8 with BOM): where, why, and the row itself,
     with phone numbers, e-mails and other contact details removed (personal data)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with path.open("w", encoding=CSV_ENCODING, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "row", "column", "reason", "values"])
         for problem in sorted(plan.problems):
@@ -207,3 +208,33 @@ def write_report(plan: LoadPlan, path: Path) -> Path:
             writer.writerow([excel_safe(cell) for cell in
                              (problem.file, problem.row, problem.column, problem.reason, shown)])
     return path
+
+
+# --- the demo data ---------------------------------------------------------------------------
+
+def demo_data_dir() -> Path:
+    """The illustrative Calderdale demo data shipped with the package (a Living Database)."""
+    return Path(str(resources.files("pathways") / "demo_data"))
+
+
+def demo_node_ids() -> set[str]:
+    """The ids of every node the demo data defines (its tables' ``id`` column)."""
+    tables, _problems = read_sources([demo_data_dir()])  # the demo's own files: no problems
+    ids: set[str] = set()
+    for table in tables:
+        if table.table == "relationships" or "id" not in table.header:
+            continue
+        column = table.header.index("id")
+        ids.update(values[column].strip() for _row, values in table.rows if len(values) > column)
+    return ids - {""}
+
+
+def data_besides_demo(store: GraphStore) -> tuple[int, int]:
+    """``(all nodes, nodes the demo did not define)`` in the store, read from one version."""
+    demo_ids = demo_node_ids()
+
+    def read() -> tuple[int, int]:
+        total = sum(store.stats()["nodes"].values())
+        return total, total - len(store.existing_kinds(demo_ids))
+
+    return store.consistent(read)

@@ -160,6 +160,6 @@ def write_folder(folder: Path, tables: dict[str, list[list]]) -> Path:
 
 @pytest.fixture
 def demo_dir() -> Path:
-    from pathways.cli import demo_data_dir
+    from pathways.loading import demo_data_dir
 
     return demo_data_dir()

@@ -186,7 +186,7 @@ def test_clicking_a_heatmap_cell_lists_its_activities(dash_duo, demo_app):
     from selenium.webdriver.common.action_chains import ActionChains
 
     from pathways.analysis.gaps import GapQuery, gap_report
-    from pathways.gap_report import coverage_grid
+    from pathways.reports.render_gaps import coverage_grid
 
     app, store = demo_app
     report = gap_report(store, GapQuery())

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 
 from pathways.analysis.consortia import (Opportunity, chain_between, consortia, landscape, suggest, tie_count,
                                          tie_graph)
-from pathways.cli import cli, demo_data_dir, main
+from pathways.cli import cli, main
+from pathways.loading import demo_data_dir
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.loading import load_paths
 from pathways.store.embedded import EmbeddedStore

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from pathways.cli import cli, demo_node_ids
+from pathways.cli import cli
+from pathways.loading import demo_node_ids
 from pathways.model import NodeKind
 from pathways.store.embedded import EmbeddedStore
 from tests.conftest import load_data

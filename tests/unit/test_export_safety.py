@@ -2,7 +2,7 @@
 
 A name, schedule or cost that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return would run as a formula when a data officer opens the export in Excel or LibreOffice.
-Every CSV the CLI writes goes through :func:`pathways.formatting.excel_safe`, which prefixes
+Every CSV the CLI writes goes through :func:`pathways.spreadsheet.excel_safe`, which prefixes
 such text cells with a single quote; real numbers stay numbers.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pathways.cli import cli
-from pathways.formatting import FORMULA_START, excel_safe, to_csv
+from pathways.spreadsheet import FORMULA_START, excel_safe, to_csv
 from tests.conftest import write_folder
 
 EVIL_ORG = '=HYPERLINK("http://evil","x")'

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from tabulate import tabulate
 
 from pathways.analysis.gaps import GAP_KINDS
-from pathways.formatting import to_csv
+from pathways.spreadsheet import to_csv
 
 LEAD_NOTES = {
     "coverage": "For each need and locality: activities that exist there (or serve the whole "

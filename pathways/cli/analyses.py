@@ -1,4 +1,4 @@
-"""The analysis commands of ``pathways``: ``gaps`` and ``consortia``.
+"""The analysis commands of ``pathways``: ``paths``, ``gaps`` and ``consortia``.
 
 Thin like the rest of the CLI: parse options, call the analysis, format the report.
 """
@@ -10,29 +10,64 @@ from pathlib import Path
 
 import click
 
-from pathways.cli import Context, cli, pass_ctx, write_output
+from pathways.analysis.pathways import pathways_from, with_details
+from pathways.cli.context import Context, pass_ctx
+from pathways.cli.output import output_options, write_output, write_rows
 from pathways.errors import PathwaysError
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
+from pathways.store import PathwayFilter
 
 
-@cli.command()
+@click.command()
+@click.option("--from", "worker", required=True, help="Id of the link worker.")
+@click.option("--need", "needs", multiple=True, help="Need id (any of them); repeatable.")
+@click.option("--locality", default=None, help="Locality id the activity is in.")
+@click.option("--free", "free_only", is_flag=True, help="Only free activities.")
+@click.option("--access", multiple=True, help="Accessibility tag (all of them); repeatable.")
+@click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
+              show_default=True)
+@output_options(["table", "json", "csv"])
+@pass_ctx
+def paths(ctx: Context, worker, needs, locality, free_only, access, max_hops, fmt, output):
+    """Activities a link worker can reach along referral routes, shortest route first."""
+    store = ctx.store()
+    where = PathwayFilter(tuple(needs), locality, free_only, tuple(a.lower() for a in access))
+    if fmt == "json":
+        result = pathways_from(store, worker, where, max_hops)
+        write_output(json.dumps(result, indent=2, ensure_ascii=False) + "\n", fmt, output)
+        return
+
+    def read():  # the paths and their details from one version of the graph
+        found = pathways_from(store, worker, where, max_hops)
+        return found, with_details(store, found)
+
+    result, rows = store.consistent(read)
+    if not rows:
+        click.echo(f"{result['from']['name']} reaches no matching activity within {max_hops} hops.",
+                   err=True)
+    columns = ["activity", "provider", "locality", "cost", "schedule", "hops"]
+    if fmt == "csv":
+        columns = ["id", "activity", "provider", "locality", "needs", "cost", "schedule",
+                   "access", "hops", "route"]
+    write_rows(rows, fmt, columns, output=output)
+
+
+@click.command()
 @click.option("--locality", "localities", multiple=True, help="Locality id; repeatable [all].")
 @click.option("--need", "needs", multiple=True, help="Need id; repeatable [all].")
 @click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
               show_default=True)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge 'not reviewed for 12 months' as of this date [today].")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]),
-              default="table")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to a file (the HTML report is one self-contained file).")
+@output_options(["table", "json", "csv", "html"],
+                output_help="Write to a file (the HTML report is one self-contained file).")
 @pass_ctx
 def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     """Where the network fails people: coverage, unreached provision, single points of
     failure, thin options and data gaps."""
     import datetime as dt
 
-    from pathways import gap_report as fmt_report
+    from pathways.reports import render_gaps as fmt_report
     from pathways.analysis.gaps import GapQuery, gap_report
 
     query = GapQuery(tuple(localities), tuple(needs), max_hops,
@@ -49,7 +84,7 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     write_output(text, fmt, output)
 
 
-@cli.command()
+@click.command()
 @click.option("--need", "needs", multiple=True, help="Need id; repeatable.")
 @click.option("--locality", "localities", multiple=True, help="Locality id; repeatable.")
 @click.option("--opportunity", "opportunity_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -62,14 +97,14 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
               help="Most organisations in a consortium.")
 @click.option("--between", nargs=2, default=None, metavar="ORG ORG",
               help="Also show the shortest chain of relationships between two organisations.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]),
-              default="table", help="html: a one-page printable summary of the best suggestion.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@output_options(["table", "json", "csv", "html"],
+                format_help="html: a one-page printable summary of the best suggestion.",
+                output_help=None)
 @pass_ctx
 def consortia(ctx: Context, needs, localities, opportunity_file, free_only, access, age_min,
               age_max, max_size, between, fmt, output):
     """Which organisations could respond together to a commissioning opportunity."""
-    from pathways import consortia_report as fmt_report
+    from pathways.reports import render_consortia as fmt_report
     from pathways.analysis import consortia as analysis
 
     opp = _opportunity(opportunity_file, needs, localities, free_only, access, age_min, age_max)
@@ -122,3 +157,6 @@ def _opportunity(path, needs, localities, free_only, access, age_min, age_max):
         )
     except TypeError as exc:
         raise PathwaysError(f"the opportunity is not valid: {exc}") from exc
+
+
+COMMANDS = (paths, gaps, consortia)

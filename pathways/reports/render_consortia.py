@@ -9,7 +9,7 @@ import html
 
 from tabulate import tabulate
 
-from pathways.formatting import to_csv
+from pathways.spreadsheet import to_csv
 
 
 def public_json(report: dict) -> dict:

@@ -1,11 +1,14 @@
-"""Output as a terminal table, JSON or CSV (Excel-ready when written to a file)."""
+"""Cells and CSV text that spreadsheets read safely: the one place for formula neutralising and
+the byte-order mark.
+
+The bottom layer (standard library only): the loaders' reject files, the reports, the CLI's
+``--output`` files and the pages' downloads all use it.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +18,11 @@ T = TypeVar("T")
 # A text cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV
 # injection"): "=", "+", "-", "@", and tab or carriage return, which some readers skip first.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# UTF-8 with a byte-order mark: without it Excel reads a CSV file as the local code page and
+# shows "Â£" for "£".  Every CSV file the project writes is written in this encoding.
+CSV_ENCODING = "utf-8-sig"
+BOM = "\ufeff"
 
 
 def excel_safe(value: T) -> T | str:
@@ -34,7 +42,12 @@ def excel_safe(value: T) -> T | str:
     return value
 
 
-def _cell(value) -> str:
+def cell_text(value: object) -> str:
+    """One readable cell: blank for None, yes/no, lists joined with "; ".
+
+    >>> cell_text(None), cell_text(True), cell_text(["a", "b"]), cell_text(3)
+    ('', 'yes', 'a; b', '3')
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -44,10 +57,10 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _csv_cell(value) -> str:
+def _csv_cell(value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)  # a real number, negative or not, is never a formula
-    return excel_safe(_cell(value))
+    return excel_safe(cell_text(value))
 
 
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
@@ -60,22 +73,17 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def emit(rows: Sequence[dict], fmt: str, columns: Sequence[str], output: Path | None = None) -> None:
-    """Write rows to stdout (or ``output``) as ``table``, ``json`` or ``csv``.
+def csv_file_text(text: str) -> str:
+    """CSV text as the content of a file Excel opens right: the byte-order mark in front.
 
-    CSV files get a UTF-8 byte-order mark so Excel shows "£" and accents correctly.
+    For downloads that are handed over as text (the pages' ``dcc.Download``).
+
+    >>> csv_file_text("a,b\\r\\n").encode("utf-8") == "a,b\\r\\n".encode(CSV_ENCODING)
+    True
     """
-    if fmt == "json":
-        text = json.dumps(list(rows), indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "csv":
-        text = to_csv(rows, columns)
-    else:
-        from tabulate import tabulate
+    return text if text.startswith(BOM) else BOM + text
 
-        table = [[_cell(r.get(c)) for c in columns] for r in rows]
-        text = tabulate(table, headers=list(columns), tablefmt="simple") + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-        output.write_text(text, encoding=encoding, newline="")
+
+def write_text_file(path: Path, text: str, csv_file: bool) -> None:
+    """Write ``text`` to ``path``; a CSV file gets the byte-order mark (see :data:`CSV_ENCODING`)."""
+    path.write_text(text, encoding=CSV_ENCODING if csv_file else "utf-8", newline="")

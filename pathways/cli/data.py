@@ -1,0 +1,234 @@
+"""Commands that put data in, show what is there, or take it out: ``load``, ``demo``,
+``template``, ``stats``, ``list``, ``reset``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from loaders.feeds import FORMATS
+from pathways.cli.context import Context, pass_ctx
+from pathways.cli.output import output_options, write_rows
+from pathways.loading import data_besides_demo, demo_data_dir
+from pathways.model import NodeKind, PersonRole, RelType
+from pathways.store import GraphStore
+
+CONTACT_FIELDS = ("phone", "email")
+HIDDEN_FIELDS = ("content_hash",)
+
+
+def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path | None,
+                   fmt: str | None = None, remove_missing: bool = False):
+    from tqdm import tqdm
+
+    from pathways.loading import detect, load_feed, load_paths
+
+    bar = None
+
+    def on_plan(plan):
+        nonlocal bar
+        total = len(plan.nodes) + len(plan.rels)
+        bar = tqdm(total=total, unit="row", desc="Loading", delay=0.5, file=sys.stderr)
+
+    def progress(n):
+        bar.update(n)
+
+    paths = [Path(p) for p in paths]
+    try:
+        kind = detect(paths, fmt)
+        if kind == "living-db":
+            return load_paths(store, paths, allow_partial=allow_partial, report=report,
+                              progress=progress, on_plan=on_plan)
+        return load_feed(store, paths, kind, report=report, remove_missing=remove_missing,
+                         progress=progress, on_plan=on_plan)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _report_load(result) -> None:
+    if result.quality is not None:
+        click.echo(f"Feed: {result.quality.summary()}")
+        unread = result.quality.read_problems
+        if unread:
+            click.echo(f"{len(unread)} part(s) of the feed could not be read, so nothing was"
+                       " retired:", err=True)
+            for problem in unread[:20]:
+                click.echo(f"  {problem}", err=True)
+            if len(unread) > 20:
+                click.echo(f"  ... and {len(unread) - 20} more", err=True)
+        if result.retired:
+            click.echo(f"{len(result.retired)} record(s) no longer in the feed were retired.")
+        if result.report:
+            click.echo(f"Data-quality report: {result.report} and"
+                       f" {result.report.with_suffix('.json')}", err=True)
+    click.echo(f"Loaded: {result.summary}")
+    if result.rejected and result.quality is None:
+        click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
+                   err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Input format [detected: Living Database CSV/XLSX, ORUK JSON, HSDS 3.0].")
+@click.option("--allow-partial", is_flag=True,
+              help="Living Database: load the valid rows even if some are invalid.")
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help="Living Database: where --allow-partial writes rejected rows [pathways-"
+                   "rejected-rows.csv]. Feeds: the data-quality report (CSV, and JSON beside it).")
+@click.option("--remove-missing", is_flag=True,
+              help="Feeds: delete records the feed no longer has (default: mark them).")
+@pass_ctx
+def load(ctx: Context, paths, fmt, allow_partial, report, remove_missing):
+    """Load Living Database files (CSV, folder, XLSX) or an ORUK / HSDS directory feed."""
+    _report_load(_progress_load(ctx.store(), paths, allow_partial, report, fmt, remove_missing))
+
+
+def _separate_store_hint(store: GraphStore) -> str:
+    from pathways.store.embedded import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        return ("To try the demo, give it a store of its own, e.g. PATHWAYS_HOME=~/pathways-demo "
+                "pathways demo (and the same PATHWAYS_HOME for pathways serve).")
+    return ("To try the demo, give it a store of its own: another Neo4j database "
+            "(NEO4J_DATABASE=...), or the embedded store with its own folder "
+            "(PATHWAYS_HOME=~/pathways-demo pathways --store embedded demo).")
+
+
+@click.command()
+@pass_ctx
+def demo(ctx: Context):
+    """Load the illustrative Calderdale demo data into an empty store (safe to run twice).
+
+    A store that already holds other data (a partnership's own) is left alone: the demo's
+    illustrative records are never mixed with real ones.  Running it again on a store that
+    holds only the demo refreshes the demo.
+    """
+    store = ctx.store()
+    total, others = data_besides_demo(store)
+    if others:
+        click.echo(f"The store already holds your data ({total:,} nodes); the demo is only loaded "
+                   f"into an empty store, so nothing was changed. {_separate_store_hint(store)}")
+        return
+    _report_load(_progress_load(store, [demo_data_dir()], False, None))
+    click.echo("This is illustrative demo data: the people, contacts and timetables are "
+               "not real.")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def template(folder: Path):
+    """Write empty Living Database templates (a CSV per file and one XLSX) to FOLDER."""
+    from loaders.files import write_templates
+
+    for path in write_templates(folder):
+        click.echo(f"wrote {path}")
+
+
+@click.command()
+@output_options(["table", "json"], with_output=False)
+@pass_ctx
+def stats(ctx: Context, fmt):
+    """Count nodes by kind and relationships by type, and what services and activities lack."""
+    from pathways.analysis.gaps import data_gap_totals
+
+    store = ctx.store()
+    counts = store.consistent(lambda: {**store.stats(), "data_gaps": data_gap_totals(store)})
+    if fmt == "json":
+        click.echo(json.dumps(counts, indent=2))
+        return
+    rows = [{"what": "node", "kind": k, "count": v} for k, v in counts["nodes"].items()]
+    rows += [{"what": "relationship", "kind": k, "count": v}
+             for k, v in counts["relationships"].items()]
+    rows += [{"what": "data gap", "kind": k.replace("_", " "), "count": v}
+             for k, v in counts["data_gaps"].items()]
+    write_rows(rows, "table", ["what", "kind", "count"])
+
+
+@click.command(name="list")
+@click.argument("kind")
+@click.option("--role", type=click.Choice([r.value for r in PersonRole]), default=None,
+              help="Only people with this role.")
+@click.option("--contacts", is_flag=True, help="Include phone and e-mail (personal data).")
+@output_options(["table", "json", "csv"])
+@pass_ctx
+def list_(ctx: Context, kind, role, contacts, fmt, output):
+    """List the nodes of one KIND (people, organisations, services, activities, ...)."""
+    try:
+        node_kind = NodeKind.parse(kind)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="KIND") from None
+    if role and node_kind != NodeKind.PERSON:
+        raise click.BadParameter("--role only applies to people")
+    hidden = set(HIDDEN_FIELDS) | (set() if contacts else set(CONTACT_FIELDS))
+    store = ctx.store()
+    with_needs = node_kind in (NodeKind.ACTIVITY, NodeKind.SERVICE)
+
+    def read():  # the nodes and their needs from one version of the graph
+        nodes = store.list_nodes(node_kind, role)
+        return nodes, (_needs_of(store.snapshot(), node_kind) if with_needs else {})
+
+    nodes, needs = store.consistent(read)
+    rows = [{k: v for k, v in n.items() if k not in hidden} for n in nodes]
+    for row in rows if with_needs else ():
+        found = needs.get(row["id"], {})
+        row["needs"] = sorted(found)
+        row["need_evidence"] = {n: e for n, e in sorted(found.items()) if e is not None}
+        if fmt != "json":  # one readable cell: "loneliness (inferred from 'befriending')"
+            row["needs"] = [f"{n} (inferred from {found[n]!r})" if found[n] else n
+                            for n in row.pop("needs")]
+    columns = ["id", "name"] + {NodeKind.PERSON: ["role", "job_title"],
+                                NodeKind.ORGANISATION: ["kind"],
+                                NodeKind.SERVICE: ["needs"],
+                                NodeKind.ACTIVITY: ["schedule", "free", "needs"]}.get(node_kind, [])
+    if contacts:
+        columns += list(CONTACT_FIELDS)
+    write_rows(rows, fmt, columns, output=output)
+
+
+def _needs_of(graph, kind: NodeKind) -> dict[str, dict[str, str | None]]:
+    """Activity (or service) id → need id → the evidence of an inferred need, ``None`` for a
+    need a person or a taxonomy gave (which wins). A service has its own needs and those of
+    the activities it OFFERS."""
+    own: dict[str, dict[str, str | None]] = {}
+    for source, target, rel, data in graph.edges(keys=True, data=True):
+        if rel == RelType.ADDRESSES:
+            props = data.get("props", {})
+            own.setdefault(source, {})[target] = (
+                props.get("evidence") if props.get("inferred") else None)
+    if kind != NodeKind.SERVICE:
+        return own
+    merged: dict[str, dict[str, str | None]] = {}
+
+    def add(service: str, needs: dict[str, str | None]) -> None:
+        into = merged.setdefault(service, {})
+        for need, evidence in needs.items():
+            given = evidence is None or (need in into and into[need] is None)
+            into[need] = None if given else into.get(need) or evidence
+
+    for node, needs in own.items():
+        if graph.nodes[node]["kind"] == NodeKind.SERVICE:
+            add(node, needs)
+    for source, target, rel in graph.edges(keys=True):
+        if rel == RelType.OFFERS:
+            add(source, own.get(target, {}))
+    return merged
+
+
+@click.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def reset(ctx: Context, yes):
+    """Empty the chosen store."""
+    store = ctx.store()
+    if not yes:
+        click.confirm(f"Delete everything in the {store.describe()}?", abort=True)
+    store.reset()
+    click.echo("The store is empty.")
+
+
+COMMANDS = (load, demo, template, stats, list_, reset)

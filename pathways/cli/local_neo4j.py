@@ -1,0 +1,139 @@
+"""``pathways neo4j``: a local Neo4j server for development (start, restart, stop, status)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pathways.config import Neo4jSettings
+from pathways.errors import InputError
+
+
+@click.group()
+def neo4j():
+    """A local Neo4j for development (downloads Neo4j 5.26 with Maven once)."""
+
+
+def _node_count(info) -> int:
+    from pathways.store.neo4j import Neo4jStore
+
+    with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
+        return sum(store.stats()["nodes"].values())
+
+
+@neo4j.command()
+@click.option("--port", type=int, default=None, help="Bolt port [default: a free one].")
+@click.option("--import", "import_paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="Bulk-import this Living Database (folder, CSV or XLSX) before starting:"
+              " neo4j-admin's offline importer, for a first load of a large graph. Repeatable.")
+@click.option("--fresh", is_flag=True,
+              help="Start empty, deleting the database a previous server left (after a crash).")
+def start(port, import_paths, fresh):
+    """Start the local Neo4j on 127.0.0.1, or recover the last one's database after a crash.
+
+    Memory: the heap grows up to $PATHWAYS_NEO4J_HEAP (default: half the machine's memory).
+    """
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if running:
+        click.echo(f"Neo4j is already running at {running['uri']} (pid {running['pid']}).")
+        if import_paths:
+            raise click.ClickException(
+                "--import needs a fresh server: stop this one first (`pathways neo4j stop`),"
+                " or load into it with `pathways load --store neo4j`")
+        return
+    previous = rt.recoverable_state()
+    if previous and fresh:
+        rt.stop_server(previous, remove_home=True)
+        click.echo(f"Deleted the previous server's database at {previous['home']}.", err=True)
+    elif previous and import_paths:
+        raise click.ClickException(
+            f"the previous server's database is still at {previous['home']}: start without"
+            " --import to recover it, or add --fresh to delete it and import")
+    elif previous:
+        click.echo("The last local Neo4j is not running; recovering its database...", err=True)
+        info = rt.recover_server(previous, port=port)
+        info.save(rt.state_file())
+        click.echo(f"Recovered the database from the previous server at {info.home};"
+                   f" {_node_count(info):,} nodes. Neo4j {info.version} is running at {info.uri}"
+                   f" (pid {info.pid}).")
+        return
+    plan = None
+    if import_paths:
+        from pathways.loading import plan_for_store
+        from pathways.store.embedded import EmbeddedStore
+
+        click.echo("Checking every row before the import...", err=True)
+        plan = plan_for_store(EmbeddedStore(None), import_paths)  # an empty store: all new
+        if plan.problems:
+            raise InputError(plan.problems)
+        click.echo(f"{len(plan.nodes):,} nodes and {len(plan.rels):,} relationships are valid;"
+                   " importing with neo4j-admin...", err=True)
+    click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
+    info = rt.start_server(port=port, import_plan=plan)
+    info.save(rt.state_file())
+    click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
+               f" started in {info.started_seconds:.1f}s.")
+    if info.imported_rows:
+        click.echo(f"Imported {info.imported_rows:,} rows in {info.import_seconds:.1f}s"
+                   f" ({info.imported_rows / max(info.import_seconds, 0.001):,.0f} rows/s).")
+    click.echo(f"User neo4j; its random password is in {rt.state_file()} (readable only by"
+               " you). `--store neo4j` finds it by itself.")
+
+
+@neo4j.command()
+def restart():
+    """Restart the local Neo4j keeping its data (e.g. with a larger $PATHWAYS_NEO4J_HEAP)."""
+    from pathways import neo4j_runtime as rt
+
+    recorded = rt.running_state() or rt.recoverable_state()
+    if not recorded:
+        raise click.ClickException("no local Neo4j to restart; start one with `pathways neo4j start`")
+    rt.stop_server(recorded, remove_home=False)
+    info = rt.recover_server(recorded)
+    info.save(rt.state_file())
+    click.echo(f"Restarted Neo4j at {info.uri} (pid {info.pid}, heap up to {info.heap});"
+               f" {_node_count(info):,} nodes.")
+
+
+@neo4j.command()
+def stop():
+    """Stop the local Neo4j and delete its data."""
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if not running:
+        previous = rt.recoverable_state()
+        if previous:
+            click.echo(f"No local Neo4j is running. The last one's database is still at"
+                       f" {previous['home']}: `pathways neo4j start` recovers it,"
+                       " `pathways neo4j start --fresh` deletes it.")
+            return
+        click.echo("No local Neo4j is running.")
+        rt.state_file().unlink(missing_ok=True)
+        return
+    rt.stop_server(running)
+    rt.state_file().unlink(missing_ok=True)
+    click.echo(f"Stopped Neo4j (pid {running['pid']}).")
+
+
+@neo4j.command()
+def status():
+    """Say whether the local Neo4j is running, and where."""
+    from pathways import neo4j_runtime as rt
+
+    running = rt.running_state()
+    if running:
+        click.echo(f"Running at {running['uri']} (pid {running['pid']}, data in {running['home']}).")
+        return
+    previous = rt.recoverable_state()
+    if previous:
+        click.echo(f"Not running; the last server's database is at {previous['home']}."
+                   " `pathways neo4j start` recovers it.")
+    else:
+        click.echo("Not running. Start it with `pathways neo4j start`.")
+    sys.exit(3)

@@ -1,0 +1,64 @@
+"""``pathways serve``: the web app on this machine, reading the store the root options chose."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from pathways.cli.context import Context, pass_ctx
+
+LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    >>> [is_loopback(h) for h in ("127.0.0.1", "[::1]", "localhost", "0.0.0.0", "example.org")]
+    [True, True, True, False, False]
+    """
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--debug", is_flag=True,
+              help="Reload on code changes and show the debugger (only with a loopback --host).")
+@pass_ctx
+def serve(ctx: Context, host, port, debug):
+    """Run the web app."""
+    if debug and not is_loopback(host):
+        raise click.UsageError(
+            f"--debug starts the Werkzeug debugger, which lets anyone who can open the page "
+            f"run commands on this machine; it is refused with --host {host}. Use --debug only "
+            f"with --host {', '.join(LOOPBACK_NAMES[:-1])} or {LOOPBACK_NAMES[-1]}.")
+    store = ctx.store()  # fail early, and say which store, before the server starts
+    from pathways import webstore
+    from pathways.analysis.warm import Warmer
+
+    webstore.set_store(store)  # the app reads this store: no settings passed through os.environ
+    app = web_app()
+    # The Gaps page's report is computed as soon as the data changes, not on the first visit.
+    Warmer(webstore.get_store).start()
+    click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, debug=debug)
+
+
+# The Dash app, found by its import string as gunicorn finds ``app:server``: the web app sits
+# beside the CLI at the top of the layers (docs/architecture.md), and the library never
+# imports it.
+WEB_APP = "app:app"
+
+
+def web_app():
+    """The Dash app object named by :data:`WEB_APP`."""
+    module, _, name = WEB_APP.partition(":")
+    return getattr(importlib.import_module(module), name)
