@@ -72,3 +72,57 @@ class StoreBusyError(PathwaysError):
 
 class Neo4jRuntimeError(PathwaysError):
     """The local throwaway Neo4j server could not be resolved, started or stopped."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One node (or access tag) a typed name might mean: its id and display name."""
+
+    id: str
+    name: str
+
+    def __str__(self) -> str:
+        return self.name if self.name == self.id else f"{self.name} ({self.id})"
+
+
+def _listed(items: tuple[Candidate, ...] | list[Candidate], most: int = 10) -> str:
+    shown = ", ".join(str(c) for c in items[:most])
+    more = len(items) - most
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+class UnknownNameError(UnknownIdError):
+    """Nothing of a kind is called ``text`` (no id, name or close enough match).
+
+    ``suggestions`` are the closest names ("did you mean"); ``choices`` every valid one when
+    there are few enough to list (else empty).  A subclass of :class:`UnknownIdError`, so
+    code that handles unknown ids handles unknown names too.
+    """
+
+    def __init__(self, text: str, kind: str, suggestions: tuple[Candidate, ...] = (),
+                 choices: tuple[Candidate, ...] = ()):
+        self.node_id = text
+        self.kind = kind
+        self.suggestions = tuple(suggestions)
+        self.choices = tuple(choices)
+        message = f"no {kind} called {text!r}"
+        if self.suggestions:
+            message += f"; did you mean {_listed(self.suggestions, 5)}?"
+        else:
+            message += "."
+        if self.choices:
+            message += f" Choose one of: {_listed(self.choices, 50)}."
+        PathwaysError.__init__(self, message)
+
+
+class AmbiguousNameError(PathwaysError):
+    """A typed name matches several nodes of a kind; ``candidates`` lists them all."""
+
+    def __init__(self, text: str, kind_plural: str, candidates: tuple[Candidate, ...]):
+        self.text = text
+        self.kind = kind_plural
+        self.candidates = tuple(candidates)
+        super().__init__(
+            f"{text!r} matches {len(self.candidates)} {kind_plural}: {_listed(self.candidates)}."
+            " Give the id, or more of the name."
+        )

@@ -1,0 +1,157 @@
+"""Names wherever ids are accepted (issue 14 item 3): ids, names, word starts and close
+spellings resolve; several matches or none give a message a link worker can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from pathways.analysis.lookup import (
+    ACCESS,
+    LIST_CHOICES_UP_TO,
+    normalise,
+    resolve,
+    resolve_filter,
+    resolve_link_worker,
+    resolve_match,
+)
+from pathways.errors import AmbiguousNameError, UnknownIdError, UnknownNameError
+from pathways.model import COMMON_ACCESS_TAGS, NodeKind
+from pathways.store.base import PathwayFilter
+from pathways.store.embedded import EmbeddedStore
+from tests.conftest import load_data
+
+PLACES = {
+    "localities": [
+        {"id": "loc-nh", "name": "North Halifax"},
+        {"id": "loc-ch", "name": "Central Halifax"},
+        {"id": "loc-tod", "name": "Todmorden"},
+        {"id": "loc-elland", "name": "Elland"},
+    ],
+    "needs": [
+        {"id": "loneliness", "name": "Loneliness and isolation"},
+        {"id": "mental_health", "name": "Mental health and wellbeing"},
+        {"id": "practical_financial", "name": "Money and practical help"},
+    ],
+    "people": [
+        {"id": "lw-pat", "name": "Pat Example", "role": "link_worker"},
+        {"id": "lw-sam", "name": "Sam Jones", "role": "link_worker"},
+        {"id": "pr-pat", "name": "Pat Example", "role": "practitioner"},
+    ],
+    "activities": [
+        {"id": "act-1", "name": "Choir", "accessibility": "step_free;induction_loop"},
+        {"id": "act-2", "name": "Chair Yoga"},
+    ],
+}
+
+
+@pytest.fixture
+def places(tmp_path) -> EmbeddedStore:
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_data(store, PLACES)
+    return store
+
+
+def test_exact_id_and_name_ignoring_case_spacing_and_underscores(places):
+    assert resolve(places, NodeKind.LOCALITY, "loc-nh") == "loc-nh"
+    assert resolve(places, NodeKind.LOCALITY, "  north   HALIFAX ") == "loc-nh"
+    assert resolve(places, NodeKind.NEED, "Mental Health") == "mental_health"  # its id in words
+    assert resolve_match(places, NodeKind.LOCALITY, "Todmorden").how == "name"
+
+
+def test_the_start_of_each_word_of_one_name_is_enough(places):
+    assert resolve(places, NodeKind.LOCALITY, "north hal") == "loc-nh"
+    assert resolve(places, NodeKind.NEED, "money") == "practical_financial"
+    assert resolve_match(places, NodeKind.LOCALITY, "tod").how == "words"
+
+
+def test_a_name_shared_by_several_lists_every_candidate(places):
+    with pytest.raises(AmbiguousNameError) as caught:
+        resolve(places, NodeKind.LOCALITY, "Halifax")
+    assert {c.id for c in caught.value.candidates} == {"loc-nh", "loc-ch"}
+    message = str(caught.value)
+    assert "'Halifax' matches 2 localities" in message
+    assert "North Halifax (loc-nh)" in message and "Central Halifax (loc-ch)" in message
+
+
+def test_one_close_spelling_is_taken_and_says_so(places):
+    found = resolve_match(places, NodeKind.NEED, "lonliness")
+    assert (found.id, found.how) == ("loneliness", "spelling")
+    assert resolve(places, NodeKind.LOCALITY, "Todmordon") == "loc-tod"
+    assert resolve(places, NodeKind.LOCALITY, "Ellend") == "loc-elland"
+
+
+def test_unknown_name_says_did_you_mean_and_lists_the_choices_when_few(places):
+    with pytest.raises(UnknownNameError) as caught:
+        resolve(places, NodeKind.NEED, "lonely people")
+    error = caught.value
+    assert isinstance(error, UnknownIdError)  # handled wherever unknown ids are
+    assert error.suggestions and error.suggestions[0].id == "loneliness"
+    assert {c.id for c in error.choices} == {"loneliness", "mental_health", "practical_financial"}
+    assert "did you mean Loneliness and isolation (loneliness)?" in str(error)
+    with pytest.raises(UnknownNameError, match="no locality called 'Leeds'"):
+        resolve(places, NodeKind.LOCALITY, "Leeds")
+
+
+def test_choices_are_not_listed_when_there_are_too_many(tmp_path):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    many = LIST_CHOICES_UP_TO + 1
+    load_data(store, {"localities": [{"id": f"loc-{n}", "name": f"Ward {n}"} for n in range(many)]})
+    with pytest.raises(UnknownNameError) as caught:
+        resolve(store, NodeKind.LOCALITY, "Leeds")
+    assert caught.value.choices == ()
+    assert "Choose one of" not in str(caught.value)
+
+
+def test_a_link_worker_is_named_among_link_workers_only(places):
+    assert resolve_link_worker(places, "Pat Example") == "lw-pat"  # not the practitioner
+    assert resolve_link_worker(places, "sam") == "lw-sam"
+    with pytest.raises(UnknownNameError, match="no link worker called"):
+        resolve_link_worker(places, "pr-pat")
+    with pytest.raises(AmbiguousNameError):  # a person of any role: two Pat Examples
+        resolve(places, NodeKind.PERSON, "Pat Example")
+
+
+def test_access_tags_accept_spellings_and_tags_found_only_in_the_data(places):
+    assert resolve(places, ACCESS, "stepfree") == "step_free"
+    assert resolve(places, ACCESS, "Step-Free") == "step_free"
+    assert resolve(places, ACCESS, "induction loop") == "induction_loop"  # not a suggested tag
+    assert resolve(places, ACCESS, "wheelchair") == "wheelchair_accessible"
+    with pytest.raises(UnknownNameError) as caught:
+        resolve(places, ACCESS, "lift")
+    assert {c.id for c in caught.value.choices} == set(COMMON_ACCESS_TAGS) | {"induction_loop"}
+
+
+def test_two_close_spellings_are_not_guessed_between(tmp_path):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_data(store, {"localities": [{"id": "a", "name": "Brighouse"},
+                                     {"id": "b", "name": "Brighoose"}]})
+    with pytest.raises(AmbiguousNameError) as caught:
+        resolve(store, NodeKind.LOCALITY, "Brighuse")
+    assert {c.id for c in caught.value.candidates} == {"a", "b"}
+
+
+def test_an_empty_name_is_refused_with_the_choices(places):
+    with pytest.raises(UnknownNameError) as caught:
+        resolve(places, NodeKind.LOCALITY, "   ")
+    assert len(caught.value.choices) == 4
+
+
+def test_a_filter_of_names_becomes_a_filter_of_ids(places):
+    where = PathwayFilter(needs=("lonliness", "money"), locality="north halifax",
+                          free_only=True, access=("stepfree",))
+    assert resolve_filter(places, where) == PathwayFilter(
+        needs=("loneliness", "practical_financial"), locality="loc-nh", free_only=True,
+        access=("step_free",))
+    with pytest.raises(UnknownNameError, match="no need called 'gardening'"):
+        resolve_filter(places, PathwayFilter(needs=("gardening",)))
+
+
+def test_names_loaded_later_are_found_at_once(places):
+    with pytest.raises(UnknownNameError):
+        resolve(places, NodeKind.LOCALITY, "Brighouse")
+    load_data(places, {"localities": [{"id": "loc-brig", "name": "Brighouse"}]})
+    assert resolve(places, NodeKind.LOCALITY, "Brighouse") == "loc-brig"
+
+
+def test_normalise_drops_accents_case_and_punctuation():
+    assert normalise("Café  Crème—Club_x") == "cafe creme club x"
