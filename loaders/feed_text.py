@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 
 from loaders.limits import CONTROL, STRIP_FROM_TEXT, SUSPICIOUS
-from loaders.living_db import parse_date
+from loaders.dates import parse_date
 
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")

@@ -6,7 +6,6 @@ row, column and reason; row numbers are the ones a person sees in Excel (header 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from loaders.dates import parse_date
 from loaders.files import RawRows, columns_of
 from loaders.limits import (
     MAX_COLUMNS,
@@ -115,25 +115,6 @@ def shorten(text: str, limit: int = 40) -> str:
     if len(text) <= limit:
         return repr(text)
     return repr(text[:limit]) + f"… ({len(text):,} characters)"
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_date(text: str) -> str:
-    """ISO ``YYYY-MM-DD`` or UK ``DD/MM/YYYY`` → ISO text."""
-    value = text.strip()
-    if _ISO_DATE.match(value):  # the common case, without strptime's cost
-        try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date().isoformat()
-        except ValueError:
-            continue
-    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD, e.g. 2026-03-31)")
 
 
 # --------------------------------------------------------------------------- one table

@@ -1,23 +1,65 @@
-"""Pathways page, for link workers: where can I refer this person, and by which route?
+"""Pathways page, for link workers: where can I refer this person, and how?
 
-Pick a link worker and what matters to the person (needs, locality, free only, access
-needs); see reachable activities as a table and as a network with the routes highlighted.
-Contact details are shown here, on demand, because link workers need them to refer.
+A link worker picks themself, finds what fits the person (search by words, their postcode's
+locality, needs, access, age, the days and times they can make, free, self-referral), reads
+how to refer to an activity (who to contact first, the method, the wait, what the person
+will find, how fresh the entry is), ticks two or three into a shortlist and opens the
+printable referral sheet (pages/shortlist.py).  The network shows the routes.
+
+Privacy: contact details of services and staff are shown here, on demand, because link
+workers need them to refer.  Nothing about the person being referred leaves this page: their
+postcode, age and times are never put in the page's address or in the referral sheet; the
+sheet's address holds only the link worker and the chosen activities.
+
+The server trusts nothing the browser sends back: every callback recomputes from the form's
+ids and filters (tables, routes, shortlists and search hits are looked up again).
 """
 
 from __future__ import annotations
 
 import dash
 import dash_cytoscape as cyto
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from pages._components import (
+    HOPS_PROBLEM,
+    PAGE_ALERT,
+    alert,
+    button,
+    choices,
+    csv_download,
+    drawn,
+    filter_choices,
+    guarded,
+    hint,
+    hops_input,
+    hops_or_none,
+    ids,
+    is_empty,
+    no_data,
+    page_alert,
+    selected_id,
+    table,
+)
+from pages._referral import contacts, first_step, freshness, pairs, what_they_find
 from pathways.analysis.pathways import pathways_from, with_details
-from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, choices, csv_download,
-                               drawn, filter_choices, guarded, hint, hops_input, hops_or_none, ids,
-                               is_empty, no_data, page_alert, selected_id, table)
-from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
+from pathways.analysis.referral import HowToRefer, how_to_refer
+from pathways.errors import PathwaysError
+from pathways.model import (
+    COMMON_ACCESS_TAGS,
+    DEFAULT_MAX_HOPS,
+    NodeKind,
+    PersonRole,
+    RelType,
+    TimeSlot,
+)
+from pathways.reports.network_views import (
+    KIND_STYLE,
+    MAX_ELEMENTS,
+    pathway_elements,
+    stylesheet,
+)
 from pathways.store import PathwayFilter
-from pathways.reports.network_views import KIND_STYLE, MAX_ELEMENTS, pathway_elements, stylesheet, web_link
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
@@ -34,9 +76,47 @@ TABLE_COLUMNS = [
     ("hops", "Hops"),
 ]
 ANYWHERE = ""
+MAX_AGE = 120
+SEARCH_HITS = 8
 for _long_list in ("pw-worker", "pw-needs", "pw-locality", "pw-access"):
     filter_choices(_long_list)
 
+
+# --- seams to the analysis layer (names, postcodes, times, the shortlist's address) --------
+
+def _parse_times(text) -> tuple[tuple[TimeSlot, ...], str | None]:
+    """The times typed, as slots, and a problem in plain English (None when they read)."""
+    if not isinstance(text, str) or not text.strip():
+        return (), None
+    from pathways.analysis.places import parse_times
+
+    try:
+        return tuple(parse_times(text)), None
+    except (ValueError, PathwaysError) as exc:
+        return (), str(exc)
+
+
+def _locality_for_postcode(store, postcode: str):
+    from pathways.analysis.places import locality_for_postcode
+
+    return locality_for_postcode(store, postcode)
+
+
+def _search(store, words: str) -> list:
+    from pathways.analysis.lookup import search
+
+    return list(search(store, words))[:SEARCH_HITS]
+
+
+def sheet_href(worker: str, items: list[str]) -> str:
+    """The referral sheet's address: the link worker and the chosen activities, nothing
+    about the person."""
+    from pathways.analysis.shortlist import encode
+
+    return "/shortlist?" + encode(worker, items)
+
+
+# --- the form -------------------------------------------------------------------------------
 
 def _options() -> tuple[list, list, list, list]:
     store = get_store()
@@ -72,11 +152,90 @@ def _legend() -> html.Ul:
     )
 
 
-def layout(**_query):
-    return guarded(_layout)
+def _text_input(label: str, control_id: str, note: str, **kwargs) -> html.Div:
+    """A labelled text box whose note (and any problem) is announced with it."""
+    control = dcc.Input(id=control_id, className="text-input", debounce=True,
+                        **{"aria-describedby": f"{control_id}-note {control_id}-problem"},
+                        **kwargs)
+    return html.Div([html.Label(label, htmlFor=control_id), control,
+                     hint(note, id=f"{control_id}-note"),
+                     html.Div(id=f"{control_id}-problem", className="field-problem",
+                              **{"aria-live": "polite"})],
+                    className="field")
 
 
-def _layout() -> html.Div:
+def _person_fields() -> html.Fieldset:
+    """What the link worker knows about the person: used here, never put in an address."""
+    return html.Fieldset(
+        [
+            html.Legend("About the person (stays on this page)"),
+            html.Div([
+                _text_input("Their postcode", "pw-postcode", "Sets the locality below.",
+                            type="text", autoComplete="off", maxLength=10),
+                button("Find their locality", "pw-postcode-button"),
+            ], className="field-with-button"),
+            html.Div([html.Label("Their age", htmlFor="pw-age"),
+                      dcc.Input(id="pw-age", type="number", min=0, max=MAX_AGE, step=1,
+                                inputMode="numeric", debounce=True,
+                                **{"aria-describedby": "pw-age-note"}),
+                      hint("Years; leave empty for any age.", id="pw-age-note")],
+                     className="field"),
+            _text_input("Days and times they can make", "pw-times",
+                        "For example: Tuesday mornings, weekdays after 5pm, Sat 10-12.",
+                        type="text", autoComplete="off", maxLength=200),
+        ],
+        className="field person-fields",
+    )
+
+
+def _search_box() -> html.Div:
+    return html.Div(
+        [
+            html.Label("Search activities, services and organisations", htmlFor="pw-search"),
+            html.Div([dcc.Input(id="pw-search", type="search", debounce=True, maxLength=100,
+                                autoComplete="off", className="text-input",
+                                **{"aria-describedby": "pw-search-note"}),
+                      button("Search", "pw-search-button")], className="field-with-button"),
+            hint("Words from a name or description, e.g. 'walk' or 'art group'; near "
+                 "spellings count.", id="pw-search-note"),
+            html.Div(id="pw-search-results", **{"aria-live": "polite"}),
+            html.Div(id="pw-search-message", **{"aria-live": "polite"}),
+        ],
+        className="search-box", role="search",
+    )
+
+
+def layout(**query):
+    return guarded(lambda: _layout(query))
+
+
+def _initial(query: dict, workers, needs, places, access) -> dict:
+    """The form's starting values from the page's address, each checked against the
+    choices the page offers (anything else is dropped)."""
+    def one(key, options, default):
+        value = query.get(key)
+        return value if value in {o["value"] for o in options} else default
+
+    def many(key, options):
+        known = {o["value"] for o in options}
+        value = query.get(key)
+        return [v for v in (value.split(",") if isinstance(value, str) else []) if v in known]
+
+    hops = query.get("hops")
+    hops = int(hops) if isinstance(hops, str) and hops.isdigit() else DEFAULT_MAX_HOPS
+    return {
+        "worker": one("worker", workers, workers[0]["value"]),
+        "needs": many("needs", needs),
+        "locality": one("locality", places, ANYWHERE),
+        "access": many("access", access),
+        "free": ["free"] if query.get("free") == "yes" else [],
+        "self": ["self"] if query.get("self_referral") == "yes" else [],
+        "hops": hops if hops_or_none(hops) else DEFAULT_MAX_HOPS,
+        "items": [i for i in (query.get("items") or "").split(",") if i],
+    }
+
+
+def _layout(query: dict) -> html.Div:
     title = [html.H1("Pathways from a link worker"), page_alert()]
     if is_empty(get_store()):
         return html.Div(title + [no_data()])
@@ -84,26 +243,36 @@ def _layout() -> html.Div:
     if not workers:
         return html.Div(title + [alert("No link workers in the graph yet: load people with the "
                                        "role link_worker (`pathways load FILES`).")])
+    start = _initial(query, workers, needs, places, access)
     controls = html.Form(
         [
-            choices("Link worker", "pw-worker", workers, workers[0]["value"], scroll=True),
-            choices("What matters to the person (any of)", "pw-needs", needs, [], multi=True,
-                    scroll=True),
+            choices("Link worker", "pw-worker", workers, start["worker"], scroll=True),
+            _person_fields(),
+            choices("What matters to the person (any of)", "pw-needs", needs, start["needs"],
+                    multi=True, scroll=True),
             choices("Where the activity is", "pw-locality",
-                    [{"label": "Anywhere", "value": ANYWHERE}] + places, ANYWHERE, scroll=True),
-            choices("Access needs (all of)", "pw-access", access, [], multi=True, scroll=True),
+                    [{"label": "Anywhere", "value": ANYWHERE}] + places, start["locality"],
+                    scroll=True),
+            choices("Access needs (all of)", "pw-access", access, start["access"], multi=True,
+                    scroll=True),
             html.Div([choices("Cost", "pw-free", [{"label": "Free activities only",
-                                                   "value": "free"}], [], multi=True),
-                      hops_input("pw-hops")], className="field-stack"),
+                                                   "value": "free"}], start["free"], multi=True),
+                      choices("Referral", "pw-self", [{"label": "Self-referral possible",
+                                                       "value": "self"}], start["self"],
+                              multi=True),
+                      hops_input("pw-hops", start["hops"])], className="field-stack"),
         ],
         className="controls",
         **{"aria-label": "Find activities"},
     )
     return html.Div(
         title + [
+            dcc.Location(id="pw-url", refresh=False),
+            dcc.Store(id="pw-shortlist", data=start["items"]),
             html.P("Activities a link worker can reach along referral routes, shortest route "
                    "first. Demo data is illustrative, not real timetables or staff.",
                    className="lede"),
+            _search_box(),
             controls,
             html.Div(id="pw-message", **{"aria-live": "polite"}),
             html.Div(
@@ -111,11 +280,18 @@ def _layout() -> html.Div:
                     html.Section(
                         [html.H2("Reachable activities"),
                          hint("Select a row (click it, or move to it and press Space or Enter) "
-                              "to see its route and how to refer."),
+                              "to see how to refer, and tick it into the shortlist."),
                          button("Download CSV (Excel)", "pw-download-button"),
                          dcc.Download(id="pw-download"),
                          table("pw-table", TABLE_COLUMNS, "Reachable activities", page_size=15),
-                         html.Div(id="pw-details", className="details", **{"aria-live": "polite"})],
+                         html.Div(dcc.Checklist(id="pw-pick", options=[], value=[],
+                                                className="choice-list",
+                                                inputClassName="choice-input",
+                                                labelClassName="choice-label"),
+                                  id="pw-pick-area", className="choices pick", hidden=True),
+                         html.Div(id="pw-details", className="details", **{"aria-live": "polite"}),
+                         html.H2("Shortlist for this person"),
+                         html.Div(id="pw-shortlist-view", **{"aria-live": "polite"})],
                         className="results",
                     ),
                     html.Section(
@@ -136,21 +312,43 @@ def _layout() -> html.Div:
     )
 
 
-def _query(worker, needs, locality, free, access, hops) -> tuple[str, PathwayFilter, int] | None:
+def _age(age) -> int | None:
+    ok = isinstance(age, int) and not isinstance(age, bool) and 0 <= age <= MAX_AGE
+    return age if ok else None
+
+
+def _query(worker, needs, locality, free, access, hops, age=None, times=None,
+           self_referral=None) -> tuple[str, PathwayFilter, int] | None:
     """The question the form asks, checked: (worker id, filter, hops), or None when the form
-    is incomplete.  Everything shown is recomputed from this, never from what the browser
-    sends back (tables, routes, results)."""
+    is incomplete or a field does not read (its own message says why).  Everything shown is
+    recomputed from this, never from what the browser sends back (tables, routes, results)."""
     if not isinstance(worker, str) or not worker:
         return None
     if hops_or_none(hops) is None:
         return None
+    if age is not None and _age(age) is None:
+        return None
+    slots, problem = _parse_times(times)
+    if problem:
+        return None
     where = PathwayFilter(ids(needs), locality if isinstance(locality, str) and locality else None,
-                          "free" in ids(free), ids(access))
+                          "free" in ids(free), ids(access), age=_age(age), times=slots,
+                          self_referral_only="self" in ids(self_referral))
     return worker, where, hops
 
 
+def _problem(age, times, hops) -> str:
+    """Why the form does not read, in plain English, for the alert under it."""
+    if hops_or_none(hops) is None:
+        return HOPS_PROBLEM
+    if age is not None and _age(age) is None:
+        return f"Their age must be a whole number of years from 0 to {MAX_AGE}."
+    return "The days and times could not be read: see the message under that box."
+
+
 FORM = (Input("pw-worker", "value"), Input("pw-needs", "value"), Input("pw-locality", "value"),
-        Input("pw-free", "value"), Input("pw-access", "value"), Input("pw-hops", "value"))
+        Input("pw-free", "value"), Input("pw-access", "value"), Input("pw-hops", "value"),
+        Input("pw-age", "value"), Input("pw-times", "value"), Input("pw-self", "value"))
 FORM_STATE = tuple(State(i.component_id, i.component_property) for i in FORM)
 
 
@@ -162,12 +360,12 @@ FORM_STATE = tuple(State(i.component_id, i.component_property) for i in FORM)
     *FORM,
     prevent_initial_call="initial_duplicate",
 )
-def find_pathways(worker, needs, locality, free, access, hops):
+def find_pathways(worker, needs, locality, free, access, hops, age, times, self_referral):
     if not worker:
         return [], [], hint("Pick a link worker."), None
-    query = _query(worker, needs, locality, free, access, hops)
+    query = _query(worker, needs, locality, free, access, hops, age, times, self_referral)
     if query is None:
-        return no_update, no_update, alert(HOPS_PROBLEM), None
+        return no_update, no_update, alert(_problem(age, times, hops)), None
     store = get_store()
     worker, where, hops = query
 
@@ -179,9 +377,27 @@ def find_pathways(worker, needs, locality, free, access, hops):
     count = len(rows)
     message = (f"{result['from']['name']} can reach {count} matching "
                f"activit{'y' if count == 1 else 'ies'} within {hops} hops.")
+    unknown = sum(1 for a in result["activities"] if a.get("schedule_unknown"))
+    if unknown:
+        message += (f" {unknown} of them give no days or times to compare: check with the "
+                    "provider.")
     if not count:
         message += " Try fewer filters or a longer route."
     return rows, [], html.P(message, className="summary"), None  # an earlier error is over
+
+
+@callback(
+    Output("pw-times-problem", "children"),
+    Output("pw-times", "aria-invalid"),
+    Input("pw-times", "value"),
+)
+def check_times(times):
+    slots, problem = _parse_times(times)
+    if problem:
+        return f"Not understood: {problem}", "true"
+    if slots:
+        return hint("Read as: " + "; ".join(s.describe() for s in slots) + "."), "false"
+    return None, "false"
 
 
 @callback(
@@ -191,8 +407,9 @@ def find_pathways(worker, needs, locality, free, access, hops):
     *FORM,
     Input("pw-table", "selectedRows"),
 )
-def draw_network(worker, needs, locality, free, access, hops, selected_rows):
-    query = _query(worker, needs, locality, free, access, hops)
+def draw_network(worker, needs, locality, free, access, hops, age, times, self_referral,
+                 selected_rows):
+    query = _query(worker, needs, locality, free, access, hops, age, times, self_referral)
     if query is None:
         return [], drawn(LAYOUT, []), ""
     store = get_store()
@@ -219,42 +436,24 @@ def draw_network(worker, needs, locality, free, access, hops, selected_rows):
     return elements, drawn(LAYOUT, elements), text
 
 
-def _route_details(store, query, activity_id: str) -> dict | None:
-    """The selected activity as the server sees it: its shortest route from the worker (with
-    the form's filters), its details, and the properties of every node after the worker on
-    that route.  None when the activity is not among the worker's matching activities."""
+# --- how to refer ---------------------------------------------------------------------------
+
+def _matching(store, query, activity_id: str) -> dict | None:
+    """The activity among the worker's matching activities (with the form's filters), as
+    the server sees it, or None when it is not one of them."""
     worker, where, hops = query
     result = pathways_from(store, worker, where, hops)
-    activity = next((a for a in result["activities"] if a["id"] == activity_id), None)
+    return next((a for a in result["activities"] if a["id"] == activity_id), None)
+
+
+def _referral(store, query, activity_id: str) -> tuple[dict, HowToRefer] | None:
+    """How to refer to the selected activity, when it is one of the worker's matching
+    activities (else None): its route and every contact on it come from the store."""
+    activity = _matching(store, query, activity_id)
     if activity is None:
         return None
-    row = with_details(store, {"from": result["from"], "activities": [activity]})[0]
-    info = store.activity_details([activity_id]).get(activity_id, {})
-    on_route = [found[1] for node in activity["path"][1:]
-                if (found := store.get_node(node["id"])) is not None]
-    return {"activity": activity, "row": row, "info": info, "on_route": on_route}
-
-
-def _contact(props: dict) -> html.Li | None:
-    """How to reach one organisation, service or activity on the route: phone, e-mail, web
-    address (a link only for http and https) and referral notes, or None if none is known."""
-    parts: list = []
-    spoken = " · ".join(v for v in (props.get("phone"), props.get("email")) if v)
-    if spoken:
-        parts.append(spoken)
-    website = props.get("website")
-    if website:
-        href = web_link(website)
-        parts.append(html.A(website, href=href, target="_blank", rel="noopener noreferrer")
-                     if href else html.Span(f"web address (not a web link): {website}"))
-    if props.get("referral_info"):
-        parts.append(f"How to refer: {props['referral_info']}")
-    if not parts:
-        return None
-    joined: list = [f"{props['name']}: "]
-    for index, part in enumerate(parts):
-        joined += ([" · "] if index else []) + [part]
-    return html.Li(joined)
+    worker, _where, hops = query
+    return activity, how_to_refer(store, worker, activity_id, hops)
 
 
 @callback(
@@ -262,41 +461,256 @@ def _contact(props: dict) -> html.Li | None:
     Input("pw-table", "selectedRows"),
     *FORM_STATE,
 )
-def show_details(selected_rows, worker, needs, locality, free, access, hops):
+def show_details(selected_rows, *form):
     empty = hint("No activity selected yet.")
     activity_id = selected_id(selected_rows)
-    query = _query(worker, needs, locality, free, access, hops)
+    query = _query(*form)
     if activity_id is None or query is None:
         return empty
     store = get_store()
-    found = store.consistent(lambda: _route_details(store, query, activity_id))
+    found = store.consistent(lambda: _referral(store, query, activity_id))
     if found is None:  # not one of this worker's matching activities (or a stale selection)
         return empty
-    row, info, route = found["row"], found["info"], found["activity"]["path"]
-    contacts = [item for props in found["on_route"] if (item := _contact(props)) is not None]
+    activity, refer = found
     return html.Div(
         [
-            html.H3(row["activity"]),
-            html.P(info.get("description", "")),
-            html.Dl([
-                html.Dt("Route"), html.Dd(" → ".join(n["name"] for n in route), id="pw-route"),
-                html.Dt("Needs"), html.Dd(row["needs"] or "not recorded"),
-                html.Dt("Venue"), html.Dd(info.get("venue", "not recorded")),
-                html.Dt("Access"), html.Dd(row["access"] or "not recorded"),
-                html.Dt("Ages"), html.Dd(_ages(info)),
-            ]),
+            html.H3(activity["name"]),
+            html.P(refer.offer.description) if refer.offer.description else None,
+            html.H4("First step"),
+            *first_step(refer),
+            html.H4("What the person will find"),
+            what_they_find(refer),
+            html.H4("How fresh this entry is"),
+            freshness(refer),
+            pairs([("Route", html.Span(" → ".join(n["name"] for n in activity["path"]),
+                                        id="pw-route"))]),
             html.H4("How to refer (contacts along the route)"),
-            html.Ul(contacts) if contacts else html.P("No contact details recorded."),
+            contacts(refer),
         ]
     )
 
 
-def _ages(info: dict) -> str:
-    low, high = info.get("age_min"), info.get("age_max")
-    if low is None and high is None:
-        return "not recorded"
-    return f"{low if low is not None else 0}–{high if high is not None else 'any'}"
+# --- the shortlist --------------------------------------------------------------------------
 
+def _activities_named(store, items) -> list[tuple[str, str]]:
+    """(id, name) of each shortlisted id that is an activity, in order; anything else the
+    browser sent is dropped."""
+    found = []
+    for item in ids(items):
+        node = store.get_node(item)
+        if node is not None and node[0] == NodeKind.ACTIVITY:
+            found.append((item, node[1]["name"]))
+    return found
+
+
+@callback(
+    Output("pw-pick", "options"),
+    Output("pw-pick", "value"),
+    Output("pw-pick-area", "hidden"),
+    Input("pw-table", "selectedRows"),
+    Input("pw-shortlist", "data"),
+    *FORM_STATE,
+)
+def show_pick(selected_rows, shortlist, *form):
+    activity_id = selected_id(selected_rows)
+    query = _query(*form)
+    if activity_id is None or query is None:
+        return [], [], True
+    store = get_store()
+    activity = store.consistent(lambda: _matching(store, query, activity_id))
+    if activity is None:
+        return [], [], True
+    label = f"On the shortlist: {activity['name']}"
+    return ([{"label": label, "value": activity_id}],
+            [activity_id] if activity_id in ids(shortlist) else [], False)
+
+
+@callback(
+    Output("pw-shortlist", "data"),
+    Input("pw-pick", "value"),
+    State("pw-table", "selectedRows"),
+    State("pw-shortlist", "data"),
+    *FORM_STATE,
+    prevent_initial_call=True,
+)
+def tick(picked, selected_rows, shortlist, *form):
+    """Tick or untick the selected activity: only one of the worker's matching activities
+    goes in (the id is checked on the server)."""
+    activity_id = selected_id(selected_rows)
+    query = _query(*form)
+    items = list(ids(shortlist))
+    if activity_id is None or query is None:
+        return no_update
+    wanted = activity_id in ids(picked)
+    if wanted == (activity_id in items):
+        return no_update
+    if not wanted:
+        return [i for i in items if i != activity_id]
+    store = get_store()
+    if store.consistent(lambda: _matching(store, query, activity_id)) is None:
+        return no_update
+    return items + [activity_id]
+
+
+@callback(
+    Output("pw-shortlist", "data", allow_duplicate=True),
+    Input({"type": "pw-unpick", "index": ALL}, "n_clicks"),
+    State("pw-shortlist", "data"),
+    prevent_initial_call=True,
+)
+def remove(clicks, shortlist):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks if c):
+        return no_update
+    return [i for i in ids(shortlist) if i != trigger.get("index")]
+
+
+@callback(
+    Output("pw-shortlist-view", "children"),
+    Input("pw-shortlist", "data"),
+    Input("pw-worker", "value"),
+)
+def show_shortlist(shortlist, worker):
+    store = get_store()
+    chosen = store.consistent(lambda: _activities_named(store, shortlist))
+    if not chosen:
+        return hint("Nothing on the shortlist yet: select an activity in the table and tick "
+                    "'On the shortlist'.")
+    items = [html.Li([html.Span(name), " ",
+                      html.Button("Remove", id={"type": "pw-unpick", "index": item},
+                                  type="button", className="button small",
+                                  **{"aria-label": f"Remove {name} from the shortlist"})])
+             for item, name in chosen]
+    parts: list = [html.Ol(items, className="shortlist")]
+    if isinstance(worker, str) and worker:
+        parts += [
+            html.A("Referral sheet (opens a printable page)", id="pw-sheet-link",
+                   href=sheet_href(worker, [item for item, _name in chosen]),
+                   target="_blank", rel="noopener", className="button"),
+            hint("The sheet and its address name the link worker and the activities only, "
+                 "nothing about the person: send the address to a colleague or reopen it "
+                 "later."),
+        ]
+    return parts
+
+
+# --- search ---------------------------------------------------------------------------------
+
+@callback(
+    Output("pw-search-results", "children"),
+    Output("pw-search-message", "children", allow_duplicate=True),
+    Input("pw-search", "value"),
+    Input("pw-search-button", "n_clicks"),
+    prevent_initial_call=True,
+)
+def search(words, _clicks):
+    if not isinstance(words, str) or not words.strip():
+        return None, None
+    store = get_store()
+    hits = store.consistent(lambda: _search(store, words))
+    if not hits:
+        return None, html.P(f"Nothing found for '{words.strip()}'. Try other words.",
+                            className="summary")
+    return html.Div([
+        html.P(f"{len(hits)} found for '{words.strip()}': choose one to see it.",
+               className="summary"),
+        html.Ul([html.Li(html.Button(f"{hit.name} ({hit.kind.lower()})",
+                                     id={"type": "pw-hit", "index": hit.id},
+                                     type="button", className="link-button"))
+                 for hit in hits], className="hits"),
+    ]), None
+
+
+def _activities_of(store, node_id: str, kind: NodeKind, activities: list[dict]) -> list[dict]:
+    """Those of ``activities`` that the service ``node_id`` offers, or that a service the
+    organisation ``node_id`` provides offers."""
+    if kind == NodeKind.ORGANISATION:
+        services = [s["id"] for s in store.list_nodes(NodeKind.SERVICE)]
+        edges = store.relationships_among([node_id, *services])
+        offering = {t for s, rel, t in edges if s == node_id and rel == RelType.PROVIDES}
+    elif kind == NodeKind.SERVICE:
+        offering = {node_id}
+    else:
+        return []
+    edges = store.relationships_among([*offering, *(a["id"] for a in activities)])
+    offered = {t for s, rel, t in edges if s in offering and rel == RelType.OFFERS}
+    return [a for a in activities if a["id"] in offered]
+
+
+def _hit_answer(store, query, hit_id: str) -> tuple[list | None, str]:
+    """What choosing a search hit shows: the activity selected in the table when the worker
+    reaches it with these filters, else why not; for a service or organisation, which of its
+    activities the worker reaches."""
+    worker, where, hops = query
+    found = store.get_node(hit_id)
+    if found is None:
+        return None, "That is no longer in the data."
+    kind, props = found
+    name = props["name"]
+    result = pathways_from(store, worker, where, hops)
+    who = result["from"]["name"]
+    shown = {a["id"]: a for a in result["activities"]}
+    if kind == NodeKind.ACTIVITY:
+        if hit_id in shown:
+            row = with_details(store, {"from": result["from"], "activities": [shown[hit_id]]})[0]
+            return [row], f"{name}: selected in the table, how to refer is under it."
+        unfiltered = pathways_from(store, worker, PathwayFilter(), hops)
+        if any(a["id"] == hit_id for a in unfiltered["activities"]):
+            return None, (f"{who} can reach {name}, but the filters you set leave it out "
+                          "(needs, locality, access, cost, age, times or self-referral).")
+        refer = how_to_refer(store, worker, hit_id, hops)
+        return None, f"{who} cannot reach {name} within {hops} hops. {refer.summary}"
+    offered = _activities_of(store, hit_id, kind, result["activities"])
+    if offered:
+        listed = ", ".join(a["name"] for a in offered)
+        return None, f"{name}: {who} can reach its activities {listed} (in the table)."
+    return None, (f"{who} reaches none of {name}'s activities with these filters within "
+                  f"{hops} hops.")
+
+
+@callback(
+    Output("pw-table", "selectedRows", allow_duplicate=True),
+    Output("pw-search-message", "children", allow_duplicate=True),
+    Input({"type": "pw-hit", "index": ALL}, "n_clicks"),
+    *FORM_STATE,
+    prevent_initial_call=True,
+)
+def choose_hit(clicks, *form):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks if c):
+        return no_update, no_update
+    query = _query(*form)
+    if query is None:
+        return no_update, alert("Fix the form first (see the message under it).")
+    store = get_store()
+    rows, message = store.consistent(lambda: _hit_answer(store, query, str(trigger["index"])))
+    return (rows if rows is not None else no_update), html.P(message, className="summary")
+
+
+# --- postcode -------------------------------------------------------------------------------
+
+@callback(
+    Output("pw-locality", "value", allow_duplicate=True),
+    Output("pw-postcode-problem", "children"),
+    Input("pw-postcode-button", "n_clicks"),
+    Input("pw-postcode", "value"),
+    prevent_initial_call=True,
+)
+def postcode_locality(_clicks, postcode):
+    if not isinstance(postcode, str) or not postcode.strip():
+        return no_update, None
+    store = get_store()
+    try:
+        place = store.consistent(lambda: _locality_for_postcode(store, postcode))
+    except PathwaysError as exc:
+        return no_update, html.P(str(exc), className="field-problem-text")
+    if place is None:
+        return no_update, html.P("No locality in the data covers that postcode: choose the "
+                                 "locality below.", className="field-problem-text")
+    return place["id"], hint(f"Locality set to {place['name']}.")
+
+
+# --- downloads and the address --------------------------------------------------------------
 
 CSV_COLUMNS = ["id", "activity", "provider", "locality", "needs", "cost", "schedule", "access",
                "hops", "route"]
@@ -308,8 +722,8 @@ CSV_COLUMNS = ["id", "activity", "provider", "locality", "needs", "cost", "sched
     *FORM_STATE,
     prevent_initial_call=True,
 )
-def download_csv(_clicks, worker, needs, locality, free, access, hops):
-    query = _query(worker, needs, locality, free, access, hops)
+def download_csv(_clicks, *form):
+    query = _query(*form)
     if query is None:
         return no_update
     store = get_store()

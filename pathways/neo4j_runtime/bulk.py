@@ -17,12 +17,13 @@ import csv
 import os
 import subprocess
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from loaders.living_db import LoadPlan
 from pathways.errors import Neo4jRuntimeError
-from pathways.model import NodeKind, RelType
+from pathways.model import NodeKind, NodeRecord, RelRecord, RelType
 
 BASE_LABEL = "Pathways"
 ID_SPACE = "Pathways"
@@ -93,7 +94,20 @@ def _write(path: Path, fixed: list[str], rows: list[tuple[list[str], dict]]) -> 
     return multiline
 
 
-def write_import_files(plan: LoadPlan, folder: Path, loaded_at: str) -> ImportFiles:
+class ValidatedRows(Protocol):
+    """What the importer needs of a load plan: validated nodes and relationships.
+
+    :class:`loaders.living_db.LoadPlan` is one; the runtime does not depend on the parser.
+    """
+
+    @property
+    def nodes(self) -> Sequence[NodeRecord]: ...
+
+    @property
+    def rels(self) -> Sequence[RelRecord]: ...
+
+
+def write_import_files(plan: ValidatedRows, folder: Path, loaded_at: str) -> ImportFiles:
     """The plan's nodes and relationships as the importer's CSV files, ``loaded_at`` on each."""
     folder.mkdir(parents=True, exist_ok=True)
     files = ImportFiles(folder, rows=len(plan.nodes) + len(plan.rels))
