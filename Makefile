@@ -8,17 +8,23 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-app system-deps neo4j-jars bench stress benchmark clean
+.PHONY: run test check setup setup-app system-deps neo4j-jars bench stress benchmark clean
 
 ## make run: install the app and open it on the embedded demo data (no database server).
 run: setup-app
 	$(BIN)/pathways demo
 	$(BIN)/pathways serve --host $(HOST) --port $(PORT)
 
-## make test: install everything (Python, Chromium, chromedriver, Java, Maven, Neo4j jars)
-## and run the whole suite against a real Neo4j and a real headless browser.
+## make test: install everything (Python, Chromium, chromedriver, Java, Maven, Neo4j jars),
+## run the static checks, then the whole suite against a real Neo4j and a real headless browser.
 test: setup
+	$(MAKE) --no-print-directory check
 	$(BIN)/pytest tests pathways loaders queries --junitxml=build/junit.xml
+
+## make check: the static checks alone (seconds): the layers of docs/architecture.md
+## (import-linter contracts in pyproject.toml).
+check: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 
 setup: setup-app $(VENV)/.installed-test system-deps neo4j-jars node_modules/.installed
 
