@@ -22,6 +22,7 @@ from loaders.limits import (
     id_problem,
     text_problem,
 )
+from loaders.postcodes import parse_prefixes
 from pathways.errors import Problem
 from pathways.model import (
     ALLOWED_ENDPOINTS,
@@ -107,6 +108,8 @@ def convert(column: Column, text: str) -> object:
     if column.type == "tags":
         tags = [t.strip().lower().replace(" ", "_") for t in text.split(";")]
         return sorted({t for t in tags if t})
+    if column.type == "postcodes":
+        return parse_prefixes(text)
     raise AssertionError(f"unknown column type {column.type}")
 
 

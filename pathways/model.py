@@ -19,6 +19,8 @@ Need            ``taxonomy_term``
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -129,6 +131,99 @@ COMMON_ACCESS_TAGS = (
     "carer_welcome",
 )
 
+# The property that says an activity serves the whole area (online or borough-wide).
+WHOLE_AREA = "serves_whole_area"
+
+
+def serves_whole_area(props: Mapping) -> bool:
+    """The one rule for "serves the whole area": ``serves_whole_area`` is yes.
+
+    Such an activity (online, borough-wide) counts in every locality: the Gaps heatmap,
+    consortium cells and the Pathways locality filter all use this rule (the Neo4j
+    pathway query tests the same property, ``a.serves_whole_area = true``).  A locality it
+    is LOCATED_IN is only its base.
+
+    >>> serves_whole_area({"serves_whole_area": True}), serves_whole_area({"accessibility": ["online"]})
+    (True, False)
+    """
+    return props.get(WHOLE_AREA) is True
+
+
+# Days of the week as iCalendar (and HSDS ``byday``) writes them, Monday first.
+DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
+             "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}
+# Activity property holding its weekly sessions as text, e.g. ["TU 10:00-12:00", "TH"],
+# parsed from the free-text ``schedule`` (kept as it was) by :mod:`loaders.schedule`.
+SESSIONS = "sessions"
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+
+
+@dataclass(frozen=True, order=True)
+class TimeSlot:
+    """A weekly window: a day (``MO``..``SU``) from ``start`` to ``end`` ("HH:MM", 24-hour).
+
+    The same type is an activity's session and a time a person can make.  A slot without
+    times (``"TH"``) is the whole day: for an activity, "on Thursdays, times not given".
+    Two slots overlap when they share a day and some minutes (touching ends do not).
+
+    >>> TimeSlot.parse("TU 10:00-12:00").overlaps(TimeSlot("TU", "11:30", "13:00"))
+    True
+    >>> str(TimeSlot("TH")), TimeSlot("TU", "12:00", "13:00").overlaps(TimeSlot.parse("TU 10:00-12:00"))
+    ('TH', False)
+    """
+
+    day: str
+    start: str = "00:00"
+    end: str = "24:00"
+
+    def __post_init__(self) -> None:
+        if self.day not in DAY_CODES:
+            raise ValueError(f"{self.day!r} is not a day code ({', '.join(DAY_CODES)})")
+        for clock in (self.start, self.end):
+            if not _CLOCK.match(clock):
+                raise ValueError(f"{clock!r} is not a time of day (HH:MM, 24-hour)")
+        if not self.start < self.end:
+            raise ValueError(f"{self.start}-{self.end} ends before it starts")
+
+    @property
+    def whole_day(self) -> bool:
+        return (self.start, self.end) == ("00:00", "24:00")
+
+    def overlaps(self, other: "TimeSlot") -> bool:
+        return self.day == other.day and self.start < other.end and other.start < self.end
+
+    def __str__(self) -> str:
+        return self.day if self.whole_day else f"{self.day} {self.start}-{self.end}"
+
+    def describe(self) -> str:
+        """``'Tuesday 10:00-12:00'``, ``'Thursday'``: for people."""
+        day = DAY_NAMES[self.day]
+        return day if self.whole_day else f"{day} {self.start}-{self.end}"
+
+    @classmethod
+    def parse(cls, text: str) -> "TimeSlot":
+        """``'TU 10:00-12:00'`` or ``'TH'`` (the stored form); raise ``ValueError``."""
+        parts = text.strip().split()
+        if len(parts) == 1:
+            return cls(parts[0].upper())
+        if len(parts) == 2 and parts[1].count("-") == 1:
+            start, end = parts[1].split("-")
+            return cls(parts[0].upper(), start, end)
+        raise ValueError(f"{text!r} is not a session like 'TU 10:00-12:00'")
+
+
+def sessions_of(props: Mapping) -> list[TimeSlot]:
+    """An activity's stored sessions (those that do not read as sessions are left out)."""
+    found = []
+    for text in props.get(SESSIONS) or ():
+        try:
+            found.append(TimeSlot.parse(text))
+        except ValueError:
+            continue
+    return found
+
+
 # Relationships a pathway follows, in their direction, from a link worker to an activity.
 PATHWAY_RELS: tuple[RelType, ...] = (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS)
 DEFAULT_MAX_HOPS = 4
@@ -140,7 +235,8 @@ class Column:
     """One column of a Living Database file.
 
     ``type`` is one of ``str``, ``int``, ``bool``, ``date``, ``tags`` (``;``-separated),
-    or ``enum`` (values from ``choices``).
+    ``postcodes`` (``;``-separated postcode districts or sectors), or ``enum`` (values
+    from ``choices``).
     """
 
     name: str
@@ -212,7 +308,14 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
         _REVIEWED,
         Column("illustrative", "bool", help="yes for made-up demo rows"),
     ),
-    NodeKind.LOCALITY: (_ID, _NAME, _DESC, Column("area_type", help="e.g. town, ward, PCN area")),
+    NodeKind.LOCALITY: (
+        _ID,
+        _NAME,
+        _DESC,
+        Column("area_type", help="e.g. town, ward, PCN area"),
+        Column("postcodes", "postcodes",
+               help="';'-separated postcode districts or sectors in it, e.g. HX7;HX6 2"),
+    ),
     NodeKind.NEED: (_ID, _NAME, _DESC),
     NodeKind.NETWORK: (_ID, _NAME, _DESC, _WEBSITE, _REVIEWED),
     NodeKind.FUNDER: (_ID, _NAME, _DESC, _WEBSITE),

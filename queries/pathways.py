@@ -7,9 +7,11 @@ constant); everything a user chooses travels as a parameter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from neo4j import ManagedTransaction
 
-from pathways.model import MAX_MAX_HOPS, PATHWAY_RELS
+from pathways.model import MAX_MAX_HOPS, PATHWAY_RELS, WHOLE_AREA, TimeSlot
 
 _PATHWAY_TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 
@@ -17,6 +19,10 @@ _PATHWAY_TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 # once and returns every shortest path to each activity within the bound, so the cost grows
 # with what the worker can reach, not with the number of activities in the graph.  The
 # analysis layer breaks ties by the names along the path, the same way for every store.
+# The filters are those of PathwayFilter (its docstring; the embedded store's _matches):
+# serves_whole_area is pathways.model.WHOLE_AREA, the Gaps heatmap's rule; sessions are
+# TimeSlot texts ("TU 10:00-12:00", or "TH" for a whole day), compared as zero-padded
+# "HH:MM" strings, and $times holds the person's slots as {day, start, end} maps.
 # Quantifier bounds cannot be parameters, so there is one query per hop limit, 1 to
 # MAX_MAX_HOPS: the number comes from this range, never from input.
 _PATHWAYS_FROM_LINK_WORKER = """
@@ -25,10 +31,23 @@ MATCH p = ALL SHORTEST (w)-[:{types}]->{{1,{max_hops}}}(a:Activity)
 WHERE ($free_only = false OR a.free = true)
   AND all(tag IN $access WHERE tag IN coalesce(a.accessibility, []))
   AND (size($needs) = 0 OR EXISTS {{ MATCH (a)-[:ADDRESSES]->(n:Need) WHERE n.id IN $needs }})
-  AND ($locality IS NULL OR EXISTS {{ MATCH (a)-[:LOCATED_IN]->(:Locality {{id: $locality}}) }})
+  AND ($locality IS NULL OR a.serves_whole_area = true
+       OR EXISTS {{ MATCH (a)-[:LOCATED_IN]->(:Locality {{id: $locality}}) }})
+  AND ($age IS NULL OR ((a.age_min IS NULL OR a.age_min <= $age)
+                        AND (a.age_max IS NULL OR a.age_max >= $age)))
+  AND (size($times) = 0 OR size(coalesce(a.sessions, [])) = 0
+       OR any(s IN a.sessions WHERE any(t IN $times WHERE left(s, 2) = t.day
+              AND (CASE WHEN size(s) > 2 THEN substring(s, 3, 5) ELSE '00:00' END) < t.end
+              AND t.start < (CASE WHEN size(s) > 2 THEN substring(s, 9, 5) ELSE '24:00' END))))
+  AND ($self_referral_only = false
+       OR EXISTS {{ MATCH (a)<-[:OFFERS]-(:Service)<-[r:REFERS_TO]-()
+                   WHERE r.self_referral = true }}
+       OR EXISTS {{ MATCH (a)<-[:OFFERS]-(:Service)<-[:PROVIDES]-(:Organisation)<-[r:REFERS_TO]-()
+                   WHERE r.self_referral = true }})
 RETURN [n IN nodes(p) | {{id: n.id, name: n.name,
                           kind: [l IN labels(n) WHERE l <> 'Pathways'][0]}}] AS path
 """
+assert WHOLE_AREA in _PATHWAYS_FROM_LINK_WORKER  # one rule, one property name
 PATHWAYS_FROM_LINK_WORKER = {
     hops: _PATHWAYS_FROM_LINK_WORKER.format(types=_PATHWAY_TYPES, max_hops=hops)
     for hops in range(1, MAX_MAX_HOPS + 1)
@@ -43,6 +62,9 @@ def pathways_from_link_worker(
     locality: str | None,
     free_only: bool,
     access: list[str],
+    age: int | None = None,
+    times: Sequence[TimeSlot] = (),
+    self_referral_only: bool = False,
 ) -> list[list[dict]]:
     result = tx.run(
         PATHWAYS_FROM_LINK_WORKER[int(max_hops)],
@@ -51,5 +73,8 @@ def pathways_from_link_worker(
         locality=locality,
         free_only=free_only,
         access=access,
+        age=age,
+        times=[{"day": t.day, "start": t.start, "end": t.end} for t in times],
+        self_referral_only=self_referral_only,
     )
     return [record["path"] for record in result]

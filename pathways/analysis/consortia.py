@@ -32,7 +32,7 @@ import networkx as nx
 from pathways.analysis.snapshot import cached_analysis, cached_snapshot, check_ids, link_workers, name_of, sources, targets
 from pathways.errors import PathwaysError
 from pathways.graphs import reachable
-from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType
+from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
 
 Cell = tuple[str, str]  # (need id, locality id)
@@ -80,7 +80,7 @@ def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[
             if graph.nodes[activity]["kind"] != NodeKind.ACTIVITY or not _fits(props, opp):
                 continue
             places = set(targets(graph, activity, RelType.LOCATED_IN))
-            whole = props.get("serves_whole_area") is True
+            whole = serves_whole_area(props)
             orgs = {o for s in sources(graph, activity, RelType.OFFERS)
                     for o in sources(graph, s, RelType.PROVIDES)}
             for loc in opp.localities:

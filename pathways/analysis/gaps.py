@@ -55,7 +55,7 @@ from pathways.graphs import (
     pathway_adjacency,
     reachable,
 )
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
 
 # What a service or activity can lack that link workers rely on (see data_gaps).
@@ -83,7 +83,7 @@ def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list
         addressed = wanted_needs.intersection(targets(graph, activity, RelType.ADDRESSES))
         if not addressed:
             continue
-        if graph.nodes[activity]["props"].get("serves_whole_area") is True:
+        if serves_whole_area(graph.nodes[activity]["props"]):
             places = wanted_places
         else:
             places = wanted_places.intersection(targets(graph, activity, RelType.LOCATED_IN))
@@ -282,7 +282,7 @@ def data_gaps(graph, as_of: dt.date) -> list[dict]:
             problems.append("no_schedule")
         if kind == NodeKind.ACTIVITY and not props.get("accessibility"):
             problems.append("no_accessibility")
-        if kind == NodeKind.ACTIVITY and not props.get("serves_whole_area") \
+        if kind == NodeKind.ACTIVITY and not serves_whole_area(props) \
                 and not targets(graph, node, RelType.LOCATED_IN):
             problems.append("no_location")
         if kind == NodeKind.ACTIVITY and not targets(graph, node, RelType.ADDRESSES):

@@ -22,8 +22,10 @@ from collections.abc import Iterable, Sequence
 
 from pathways.analysis.snapshot import cached_per_version
 from pathways.errors import PathwaysError, UnknownIdError
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, PersonRole, sessions_of
 from pathways.store.base import GraphStore, PathNode, PathwayFilter
+
+MAX_AGE = 130
 
 
 def path_key(path: Sequence[PathNode]) -> tuple:
@@ -76,6 +78,9 @@ def check_filter(store: GraphStore, where: PathwayFilter) -> None:
         found = store.get_node(where.locality)
         if found is None or found[0] != NodeKind.LOCALITY:
             raise UnknownIdError(where.locality, "locality")
+    if where.age is not None and not 0 <= where.age <= MAX_AGE:
+        raise PathwaysError(f"age must be a whole number of years from 0 to {MAX_AGE},"
+                            f" not {where.age}")
 
 
 def pathways_from(
@@ -93,7 +98,11 @@ def pathways_from(
     worker_id : str
         Id of a Person whose role is ``link_worker``.
     where : PathwayFilter
-        Needs (any of), locality, free only, accessibility tags (all of).
+        Needs (any of), locality (whole-area activities match every locality), free only,
+        accessibility tags (all of), the person's age, the times they can make,
+        self-referral only: see :class:`~pathways.store.base.PathwayFilter`.  With
+        ``times``, each activity row also has ``schedule_unknown``: True when it matched
+        only because its schedule gave no sessions to compare (check with the provider).
     max_hops : int
         Longest path to follow, 1 to :data:`pathways.model.MAX_MAX_HOPS`.
 
@@ -108,11 +117,20 @@ def pathways_from(
         check_filter(store, where)
         return worker, store.pathway_candidates(worker_id, max_hops, where)
 
+    def read_all():
+        worker, candidates = read()
+        chosen = choose_paths(candidates)
+        if where.times:  # which rows matched only because their schedule is unknown
+            details = store.activity_details([a["id"] for a in chosen])
+            for row in chosen:
+                row["schedule_unknown"] = not sessions_of(details.get(row["id"], {}))
+        return worker, chosen
+
     def compute() -> dict:
-        worker, candidates = store.consistent(read)
+        worker, chosen = store.consistent(read_all)
         return {
             "from": {"id": worker_id, "name": worker["name"]},
-            "activities": choose_paths(candidates),
+            "activities": chosen,
         }
 
     return cached_per_version(store, ("pathways_from", worker_id, where, max_hops), compute)

@@ -19,7 +19,7 @@ from pathways.model import NodeRecord, RelRecord
 
 if TYPE_CHECKING:
     import networkx as nx
-from pathways.model import NodeKind, RelType
+from pathways.model import NodeKind, RelType, TimeSlot
 
 # One node on a pathway, as the JSON output shows it.
 PathNode = dict  # {"id": str, "name": str, "kind": str}
@@ -48,12 +48,41 @@ class WriteSummary:
 
 @dataclass(frozen=True)
 class PathwayFilter:
-    """Which reachable activities a link worker wants to see."""
+    """Which reachable activities a link worker wants to see.
+
+    Every store applies these the same way (parity tests prove it):
+
+    ``needs``
+        ids of needs; the activity ADDRESSES any of them.
+    ``locality``
+        a locality id; the activity is LOCATED_IN it, or serves the whole area
+        (:func:`pathways.model.serves_whole_area`, the Gaps heatmap's rule).
+    ``free_only``
+        only activities marked free (unknown cost is left out).
+    ``access``
+        accessibility tags; the activity has all of them.
+    ``age``
+        the person's age in years; the activity's ``age_min``/``age_max`` admit it (an
+        activity without an age range, or one end of it, matches on that end).
+    ``times``
+        when the person can come (:class:`~pathways.model.TimeSlot`, e.g. from
+        :func:`pathways.analysis.places.parse_times`); the activity has a session
+        (``sessions``) overlapping one of them.  An activity whose schedule gave no
+        sessions (none, or text the parser cannot read) still matches: "schedule unknown",
+        which :func:`pathways.analysis.pathways.pathways_from` flags on each such row.
+    ``self_referral_only``
+        only activities a person may refer themselves to: some REFERS_TO relationship
+        with ``self_referral = yes`` points at a service that OFFERS the activity, or at an
+        organisation that PROVIDES such a service.
+    """
 
     needs: tuple[str, ...] = ()
     locality: str | None = None
     free_only: bool = False
     access: tuple[str, ...] = ()
+    age: int | None = None
+    times: tuple[TimeSlot, ...] = ()
+    self_referral_only: bool = False
 
 
 def now_iso() -> str:

@@ -45,7 +45,15 @@ import orjson
 
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.graphs import best_paths
-from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
+from pathways.model import (
+    CONTENT_HASH,
+    NodeKind,
+    NodeRecord,
+    RelRecord,
+    RelType,
+    serves_whole_area,
+    sessions_of,
+)
 from pathways.store.base import (
     GraphStore,
     PathNode,
@@ -510,6 +518,7 @@ def _sources(graph: nx.MultiDiGraph, node_id: str, rel: RelType) -> list[str]:
 
 
 def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> bool:
+    """The rules of :class:`PathwayFilter` (the Neo4j query states the same ones)."""
     props = graph.nodes[activity]["props"]
     if where.free_only and props.get("free") is not True:
         return False
@@ -517,10 +526,32 @@ def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> boo
         return False
     if where.needs and not set(where.needs) & set(_targets(graph, activity, RelType.ADDRESSES)):
         return False
-    if where.locality is not None:
+    if where.locality is not None and not serves_whole_area(props):
         if where.locality not in _targets(graph, activity, RelType.LOCATED_IN):
             return False
+    if where.age is not None:
+        low, high = props.get("age_min"), props.get("age_max")
+        if (low is not None and where.age < low) or (high is not None and where.age > high):
+            return False
+    if where.times:
+        sessions = sessions_of(props)
+        if sessions and not any(s.overlaps(t) for s in sessions for t in where.times):
+            return False
+    if where.self_referral_only and not _self_referral(graph, activity):
+        return False
     return True
+
+
+def _self_referral(graph: nx.MultiDiGraph, activity: str) -> bool:
+    """Some REFERS_TO with ``self_referral = yes`` reaches a service offering the activity
+    or an organisation providing one."""
+    services = _sources(graph, activity, RelType.OFFERS)
+    entries = set(services) | {o for s in services for o in _sources(graph, s, RelType.PROVIDES)}
+    return any(
+        graph.edges[u, entry, RelType.REFERS_TO]["props"].get("self_referral") is True
+        for entry in entries
+        for u in _sources(graph, entry, RelType.REFERS_TO)
+    )
 
 
 # ---- the lock file's holder ----------------------------------------------------------------

@@ -498,6 +498,9 @@ class Neo4jStore(GraphStore):
             where.locality,
             where.free_only,
             list(where.access),
+            where.age,
+            where.times,
+            where.self_referral_only,
         )
 
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
