@@ -5,10 +5,9 @@ Presentation only: the figures come from :func:`pathways.analysis.consortia.cons
 
 from __future__ import annotations
 
-import html
-
 from tabulate import tabulate
 
+from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
 
@@ -60,35 +59,23 @@ def as_csv(report: dict) -> str:
 
 
 def as_html_summary(report: dict, index: int = 0) -> str:
-    """One printable page for one suggestion (inline CSS, no scripts)."""
-    esc = html.escape
+    """One printable page for one suggestion (inline CSS, no scripts).
+
+    Rendered from ``templates/consortium_summary.html`` (Jinja2, every value escaped).
+    """
     s = report["suggestions"][index]
     opp = report["opportunity"]
     names = report["names"]
     covered = {tuple(c) for c in s["covered"]}
     member_ids = {m["id"] for m in s["members"]}
-    rows = []
-    for c in report["cells"]:
-        who = [o["name"] for o in c["organisations"] if o["id"] in member_ids]
-        state = "covered" if (c["need"], c["locality"]) in covered else "not covered"
-        rows.append(f"<tr><td>{esc(names[c['need']])}</td><td>{esc(names[c['locality']])}</td>"
-                    f"<td>{esc(', '.join(who) or '—')}</td><td>{state}</td></tr>")
+    cells = [{"need": names[c["need"]], "locality": names[c["locality"]],
+              "who": [o["name"] for o in c["organisations"] if o["id"] in member_ids],
+              "covered": (c["need"], c["locality"]) in covered}
+             for c in report["cells"]]
     filters = [f for f, on in (("free activities only", opp["free_only"]),
                                ("access: " + ", ".join(opp["access"]), bool(opp["access"]))) if on]
-    return "\n".join([
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Consortium suggestion {index + 1}</title><style>",
-        "@page{size:A4;margin:15mm}body{font-family:system-ui,sans-serif;font-size:11pt;margin:0 auto;"
-        "max-width:180mm}table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;"
-        "padding:3px 6px;text-align:left}h1{font-size:16pt}h2{font-size:12pt;margin-top:14px}",
-        "</style></head><body>",
-        f"<h1>Consortium suggestion {index + 1}: {esc(', '.join(m['name'] for m in s['members']))}</h1>",
-        "<p>Opportunity: " + esc(", ".join(names[n] for n in opp["needs"])) + " in "
-        + esc(", ".join(names[p] for p in opp["localities"]))
-        + (f" ({esc('; '.join(filters))})" if filters else "") + ".</p>",
-        "<h2>Why this group</h2><ul>" + "".join(f"<li>{esc(r)}</li>" for r in s["reasons"]) + "</ul>",
-        "<h2>Cells</h2><table><tr><th>Need</th><th>Locality</th><th>Members covering it</th>"
-        "<th>Status</th></tr>" + "".join(rows) + "</table>",
-        "<p>Illustrative analysis from Thriving Pathways; check offers with each organisation.</p>",
-        "</body></html>",
-    ])
+    return render("consortium_summary.html", number=index + 1,
+                  members=[m["name"] for m in s["members"]],
+                  needs=[names[n] for n in opp["needs"]],
+                  localities=[names[p] for p in opp["localities"]],
+                  filters=filters, reasons=s["reasons"], cells=cells)

@@ -5,12 +5,12 @@ Presentation only: the figures come from :func:`pathways.analysis.gaps.gap_repor
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 
 from tabulate import tabulate
 
 from pathways.analysis.gaps import GAP_KINDS
+from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
 LEAD_NOTES = {
@@ -123,47 +123,24 @@ def _heat_colour(existing: int, reachable: int) -> str:
 
 
 def as_html(report: dict) -> str:
-    """A single HTML file with inline styles and no scripts: safe to e-mail."""
-    esc = html.escape
+    """A single HTML file with inline styles and no scripts: safe to e-mail.
+
+    Rendered from ``templates/gap_report.html`` (Jinja2, every value escaped).
+    """
     names = report["names"]
     needs, places, cells = coverage_grid(report)
-    head = "".join(f"<th scope='col'>{esc(names[p])}</th>" for p in places)
-    body = []
-    for need in needs:
-        tds = []
-        for place in places:
-            c = cells[(need, place)]
-            tds.append(f"<td style='background:{_heat_colour(c['existing'], c['reachable'])}'>"
-                       f"{c['reachable']} / {c['existing']}</td>")
-        body.append(f"<tr><th scope='row'>{esc(names[need])}</th>{''.join(tds)}</tr>")
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>Thriving Pathways gap report</title><style>",
-        "body{font-family:system-ui,sans-serif;margin:24px;color:#1b1b1b}"
-        "table{border-collapse:collapse;margin:8px 0 20px}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-        "th{background:#f3f3f3}.note{color:#444;max-width:60em}",
-        "</style></head><body>",
-        "<h1>Thriving Pathways gap report</h1>",
-        f"<p>Routes of at most {report['max_hops']} hops; reviewed dates judged as of "
-        f"{esc(report['as_of'])}.</p>",
-        "<h2>Coverage: reachable / existing activities</h2>",
-        f"<p class='note'>{esc(LEAD_NOTES['coverage'])} Red: nothing provided. Amber: provided "
-        "but no link worker covering the locality reaches it.</p>",
-        f"<table><tr><th>Need</th>{head}</tr>{''.join(body)}</table>",
-    ]
+    rows = [{"need": names[need],
+             "cells": [{"reachable": cells[(need, place)]["reachable"],
+                        "existing": cells[(need, place)]["existing"],
+                        "colour": _heat_colour(cells[(need, place)]["existing"],
+                                               cells[(need, place)]["reachable"])}
+                       for place in places]}
+            for need in needs]
     notes = {"Unreached activities": "unreached", "Single points of failure": "single_points_of_failure",
              "Link workers by needs covered": "thin_options", "Data gaps by organisation": "data_gaps"}
-    for title, header, rows in list(_sections(report))[1:]:
-        out.append(f"<h2>{esc(title)}</h2>")
-        if title in notes:
-            out.append(f"<p class='note'>{esc(LEAD_NOTES[notes[title]])}</p>")
-        if not rows:
-            out.append("<p>None.</p>")
-            continue
-        out.append("<table><tr>" + "".join(f"<th scope='col'>{esc(h)}</th>" for h in header) + "</tr>")
-        for row in rows:
-            out.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    sections = [{"title": title, "note": LEAD_NOTES[notes[title]] if title in notes else "",
+                 "header": header, "rows": rows}
+                for title, header, rows in list(_sections(report))[1:]]
+    return render("gap_report.html", max_hops=report["max_hops"], as_of=report["as_of"],
+                  notes=LEAD_NOTES, coverage={"places": [names[p] for p in places], "rows": rows},
+                  sections=sections)
