@@ -41,13 +41,24 @@ from pages._components import (
     selected_id,
     table,
 )
-from pages._referral import contacts, first_step, freshness, pairs, what_they_find
-from pathways.analysis.pathways import pathways_from, with_details
+from pages._referral import (
+    contacts,
+    first_step,
+    freshness,
+    pairs,
+    sheet_address,
+    what_they_find,
+)
+from pages._state import QueryReader, state_id, state_update, url_state
+from pathways.analysis.pathways import PathwayFilter, pathways_from, with_details
 from pathways.analysis.referral import HowToRefer, how_to_refer
+from pathways.analysis.search import SearchHit
+from pathways.analysis.search import search as search_words
 from pathways.errors import PathwaysError
 from pathways.model import (
     COMMON_ACCESS_TAGS,
     DEFAULT_MAX_HOPS,
+    MAX_MAX_HOPS,
     NodeKind,
     PersonRole,
     RelType,
@@ -59,13 +70,14 @@ from pathways.reports.network_views import (
     pathway_elements,
     stylesheet,
 )
-from pathways.store import PathwayFilter
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
 LAYOUT = {"name": "breadthfirst", "directed": True, "spacingFactor": 1.1}
 
-dash.register_page(__name__, path="/", name="Pathways", title="Pathways · Thriving Pathways", order=0)
+PATH = "/"
+OWN_KEYS = ("self_referral", "items")  # besides the shared keys of pages/_state.py
+dash.register_page(__name__, path=PATH, name="Pathways", title="Pathways · Thriving Pathways", order=0)
 
 TABLE_COLUMNS = [
     ("activity", "Activity"),
@@ -78,11 +90,12 @@ TABLE_COLUMNS = [
 ANYWHERE = ""
 MAX_AGE = 120
 SEARCH_HITS = 8
+MAX_SHORTLIST = 20
 for _long_list in ("pw-worker", "pw-needs", "pw-locality", "pw-access"):
     filter_choices(_long_list)
 
 
-# --- seams to the analysis layer (names, postcodes, times, the shortlist's address) --------
+# --- seams to the analysis layer (names, postcodes, times) ---------------------------------
 
 def _parse_times(text) -> tuple[tuple[TimeSlot, ...], str | None]:
     """The times typed, as slots, and a problem in plain English (None when they read)."""
@@ -102,18 +115,8 @@ def _locality_for_postcode(store, postcode: str):
     return locality_for_postcode(store, postcode)
 
 
-def _search(store, words: str) -> list:
-    from pathways.analysis.lookup import search
-
-    return list(search(store, words))[:SEARCH_HITS]
-
-
-def sheet_href(worker: str, items: list[str]) -> str:
-    """The referral sheet's address: the link worker and the chosen activities, nothing
-    about the person."""
-    from pathways.analysis.shortlist import encode
-
-    return "/shortlist?" + encode(worker, items)
+def _search(store, words: str) -> list[SearchHit]:
+    return search_words(store, words, limit=SEARCH_HITS)
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -154,9 +157,7 @@ def _legend() -> html.Ul:
 
 def _text_input(label: str, control_id: str, note: str, **kwargs) -> html.Div:
     """A labelled text box whose note (and any problem) is announced with it."""
-    control = dcc.Input(id=control_id, className="text-input", debounce=True,
-                        **{"aria-describedby": f"{control_id}-note {control_id}-problem"},
-                        **kwargs)
+    control = dcc.Input(id=control_id, className="text-input", debounce=True, **kwargs)
     return html.Div([html.Label(label, htmlFor=control_id), control,
                      hint(note, id=f"{control_id}-note"),
                      html.Div(id=f"{control_id}-problem", className="field-problem",
@@ -176,8 +177,7 @@ def _person_fields() -> html.Fieldset:
             ], className="field-with-button"),
             html.Div([html.Label("Their age", htmlFor="pw-age"),
                       dcc.Input(id="pw-age", type="number", min=0, max=MAX_AGE, step=1,
-                                inputMode="numeric", debounce=True,
-                                **{"aria-describedby": "pw-age-note"}),
+                                inputMode="numeric", debounce=True),
                       hint("Years; leave empty for any age.", id="pw-age-note")],
                      className="field"),
             _text_input("Days and times they can make", "pw-times",
@@ -193,8 +193,7 @@ def _search_box() -> html.Div:
         [
             html.Label("Search activities, services and organisations", htmlFor="pw-search"),
             html.Div([dcc.Input(id="pw-search", type="search", debounce=True, maxLength=100,
-                                autoComplete="off", className="text-input",
-                                **{"aria-describedby": "pw-search-note"}),
+                                autoComplete="off", className="text-input"),
                       button("Search", "pw-search-button")], className="field-with-button"),
             hint("Words from a name or description, e.g. 'walk' or 'art group'; near "
                  "spellings count.", id="pw-search-note"),
@@ -209,41 +208,54 @@ def layout(**query):
     return guarded(lambda: _layout(query))
 
 
-def _initial(query: dict, workers, needs, places, access) -> dict:
+def _initial(read: QueryReader, workers, needs, places, access, store) -> dict:
     """The form's starting values from the page's address, each checked against the
-    choices the page offers (anything else is dropped)."""
-    def one(key, options, default):
-        value = query.get(key)
-        return value if value in {o["value"] for o in options} else default
+    choices the page offers (:class:`QueryReader` notes anything it drops).  Names are
+    accepted as well as ids (``?worker=Pat Example``)."""
+    def named(options):
+        return {o["value"]: o["label"].split(" — ")[0] for o in options}
 
-    def many(key, options):
-        known = {o["value"] for o in options}
-        value = query.get(key)
-        return [v for v in (value.split(",") if isinstance(value, str) else []) if v in known]
-
-    hops = query.get("hops")
-    hops = int(hops) if isinstance(hops, str) and hops.isdigit() else DEFAULT_MAX_HOPS
+    place = read.choices("places", named(places), [], "Locality")
+    items = read.choices("items", {a["id"]: a["name"]
+                                   for a in store.list_nodes(NodeKind.ACTIVITY)}, [],
+                         "Shortlisted activity")
     return {
-        "worker": one("worker", workers, workers[0]["value"]),
-        "needs": many("needs", needs),
-        "locality": one("locality", places, ANYWHERE),
-        "access": many("access", access),
-        "free": ["free"] if query.get("free") == "yes" else [],
-        "self": ["self"] if query.get("self_referral") == "yes" else [],
-        "hops": hops if hops_or_none(hops) else DEFAULT_MAX_HOPS,
-        "items": [i for i in (query.get("items") or "").split(",") if i],
+        "worker": read.choice("worker", named(workers), workers[0]["value"], "Link worker"),
+        "needs": read.choices("needs", named(needs), [], "Need"),
+        "locality": place[0] if place else ANYWHERE,
+        "access": read.choices("access", named(access) | {o["value"]: o["value"]
+                                                          for o in access}, [], "Access need"),
+        "free": ["free"] if read.flag("free", "Free only") else [],
+        "self": ["self"] if read.flag("self_referral", "Self-referral only") else [],
+        "hops": read.number("hops", 1, MAX_MAX_HOPS, DEFAULT_MAX_HOPS, "Longest route"),
+        "items": items[:MAX_SHORTLIST],
     }
 
 
+def _address(worker, needs, locality, free, access, hops, self_referral, items) -> dict:
+    """What the page's address holds: ids and filter values only, never the person's
+    postcode, age or times."""
+    return {"worker": worker, "needs": list(ids(needs)),
+            "places": [locality] if isinstance(locality, str) and locality else [],
+            "access": list(ids(access)), "free": "free" in ids(free),
+            "self_referral": "self" in ids(self_referral), "hops": hops,
+            "items": list(ids(items))}
+
+
 def _layout(query: dict) -> html.Div:
+    read = QueryReader(query, OWN_KEYS)
     title = [html.H1("Pathways from a link worker"), page_alert()]
-    if is_empty(get_store()):
+    store = get_store()
+    if is_empty(store):
         return html.Div(title + [no_data()])
     workers, needs, places, access = _options()
     if not workers:
         return html.Div(title + [alert("No link workers in the graph yet: load people with the "
                                        "role link_worker (`pathways load FILES`).")])
-    start = _initial(query, workers, needs, places, access)
+    start = store.consistent(lambda: _initial(read, workers, needs, places, access, store))
+    title += [read.notes(), url_state(PATH, _address(
+        start["worker"], start["needs"], start["locality"], start["free"], start["access"],
+        start["hops"], start["self"], start["items"]))]
     controls = html.Form(
         [
             choices("Link worker", "pw-worker", workers, start["worker"], scroll=True),
@@ -388,16 +400,16 @@ def find_pathways(worker, needs, locality, free, access, hops, age, times, self_
 
 @callback(
     Output("pw-times-problem", "children"),
-    Output("pw-times", "aria-invalid"),
     Input("pw-times", "value"),
 )
 def check_times(times):
+    """What the times were read as, or what is wrong with them, beside the box."""
     slots, problem = _parse_times(times)
     if problem:
-        return f"Not understood: {problem}", "true"
+        return f"Not understood: {problem}"
     if slots:
-        return hint("Read as: " + "; ".join(s.describe() for s in slots) + "."), "false"
-    return None, "false"
+        return hint("Read as: " + "; ".join(s.describe() for s in slots) + ".")
+    return None
 
 
 @callback(
@@ -585,7 +597,7 @@ def show_shortlist(shortlist, worker):
     if isinstance(worker, str) and worker:
         parts += [
             html.A("Referral sheet (opens a printable page)", id="pw-sheet-link",
-                   href=sheet_href(worker, [item for item, _name in chosen]),
+                   href=sheet_address(worker, [item for item, _name in chosen]),
                    target="_blank", rel="noopener", className="button"),
             hint("The sheet and its address name the link worker and the activities only, "
                  "nothing about the person: send the address to a colleague or reopen it "
@@ -732,3 +744,17 @@ def download_csv(_clicks, *form):
     if not rows:
         return no_update
     return csv_download(rows, CSV_COLUMNS, f"pathways-{worker}.csv")
+
+
+@callback(
+    Output(state_id(PATH), "data"),
+    *FORM,
+    Input("pw-shortlist", "data"),
+)
+def address(worker, needs, locality, free, access, hops, age, times, self_referral, items):
+    """The applied filters and the shortlist into the page's address (a change adds a
+    history entry); the person's age and times are used but never written there."""
+    if _query(worker, needs, locality, free, access, hops, age, times, self_referral) is None:
+        return no_update
+    return state_update(PATH, _address(worker, needs, locality, free, access, hops,
+                                       self_referral, list(ids(items))[:MAX_SHORTLIST]))

