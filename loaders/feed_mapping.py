@@ -23,10 +23,13 @@ from loaders.quality import QualityReport
 from loaders.living_db import LoadPlan, content_hash
 from loaders.need_rules import infer_needs
 from loaders.need_terms import NEED_NAMES, need_for_term
+from loaders.schedule import sessions_from_records
 from pathways.model import (
     ALLOWED_ENDPOINTS,
     CONTENT_HASH,
+    DERIVED_PROPERTIES,
     NODE_COLUMNS,
+    SESSIONS,
     NodeKind,
     NodeRecord,
     RelRecord,
@@ -54,7 +57,8 @@ _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)(\s*[0-9][A-Z]{2})?$")
 _FREE = re.compile(r"^\W*(free|no charge|no cost|no fee|none|nil|£ ?0(\.00)?)\b", re.I)
 _PAID = re.compile(r"£\s*[1-9]|\b[1-9]\d*(\.\d\d)?\s*(pounds?|p)\b", re.I)
 _ONLINE_ATTENDANCE = {"online", "phone", "telephone"}
-_COLUMNS = {kind: {c.name for c in columns} for kind, columns in NODE_COLUMNS.items()}
+_COLUMNS = {kind: {c.name for c in columns} | DERIVED_PROPERTIES[kind]
+            for kind, columns in NODE_COLUMNS.items()}
 MAX_AGE = 150
 
 
@@ -453,6 +457,7 @@ class Mapper:
             postcode = self.text(site.postcode, node_id, "address.postal_code", src).upper()
             street = self.text(site.address_1, node_id, "address.address_1", src)
             parts = [place, street, city, postcode]
+            records = [s for s in site.schedules or record.schedules if isinstance(s, dict)]
             schedules = [schedule_text(s) for s in site.schedules or record.schedules]
             tags = self.access(site.access, node_id, src)
             online = attending == "online" or (site.virtual and not whole)
@@ -462,6 +467,7 @@ class Mapper:
                 "description": self.text(site.description, node_id, "description", src,
                                          multiline=True),
                 "schedule": "; ".join(dict.fromkeys(s for s in schedules if s)),
+                SESSIONS: sessions_from_records(records),
                 "free": free,
                 "cost": cost,
                 "accessibility": sorted(set(tags) | ({"online"} if online else set())),

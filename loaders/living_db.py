@@ -23,6 +23,7 @@ from loaders.limits import (
     text_problem,
 )
 from loaders.postcodes import parse_prefixes
+from loaders.schedule import parse_schedule
 from pathways.errors import Problem
 from pathways.model import (
     ALLOWED_ENDPOINTS,
@@ -31,6 +32,7 @@ from pathways.model import (
     MAX_ID_LENGTH,
     REL_PROPERTIES,
     RELATIONSHIPS_TABLE,
+    SESSIONS,
     Column,
     NodeKind,
     NodeRecord,
@@ -275,9 +277,14 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind]) -> 
                 rejected_ids.add(node_id)
                 continue
             props = dict(values)
+            if kind == NodeKind.ACTIVITY and values.get("schedule"):
+                sessions = parse_schedule(values["schedule"]).texts()
+                if sessions:  # derived: the free text stays as it was
+                    props[SESSIONS] = sessions
             props["source"] = raw.file
             props["source_id"] = node_id
-            props[CONTENT_HASH] = content_hash(values)
+            hashed = {**values, SESSIONS: props[SESSIONS]} if SESSIONS in props else values
+            props[CONTENT_HASH] = content_hash(hashed)
             plan.nodes.append(NodeRecord(kind, node_id, props, raw.file, number))
 
     # A node rejected here must not be taken for an existing one by a relationship.

@@ -321,6 +321,12 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
     NodeKind.FUNDER: (_ID, _NAME, _DESC, _WEBSITE),
 }
 
+# Properties the loaders derive from a row's columns (not columns themselves): an
+# activity's weekly sessions, read from its schedule text or its feed's schedule records.
+DERIVED_PROPERTIES: dict[NodeKind, frozenset[str]] = {
+    kind: frozenset({SESSIONS}) if kind == NodeKind.ACTIVITY else frozenset() for kind in NodeKind
+}
+
 TABLE_OF_KIND: dict[NodeKind, str] = {
     NodeKind.PERSON: "people",
     NodeKind.ORGANISATION: "organisations",

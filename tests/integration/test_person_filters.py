@@ -12,7 +12,7 @@ import pytest
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
 from pathways.loading import load_paths
-from pathways.model import NodeKind, serves_whole_area
+from pathways.model import NodeKind, TimeSlot, serves_whole_area
 from pathways.store.base import PathwayFilter
 from tests.conftest import load_data
 
@@ -152,3 +152,30 @@ def test_age_and_unknown_age_are_checked(town):
 
     with pytest.raises(PathwaysError, match="age"):
         pathways_from(town, "lw", PathwayFilter(age=-1))
+
+
+@pytest.mark.parametrize("slots, expected", [
+    # Tuesday late morning: the adult class (10am-12 noon) and the weekday walk (Mon-Fri
+    # 9-5); "By appointment" gives no sessions, so the clinic stays, flagged.
+    (["TU 11:00-13:00"], ["Adult Art", "Clinic Group", "Town Walk"]),
+    # Saturday from noon: the youth class ends at 12:00, so it does not fit.
+    (["SA 12:00-14:00"], ["Clinic Group"]),
+    (["SA 11:00-11:30"], ["Clinic Group", "Youth Art"]),
+    # Thursday evening: "every other Thursday" (no times) fits any Thursday time.
+    (["TH 18:00-20:00"], ["Clinic Group", "Online Choir"]),
+    # any of several slots
+    (["SU", "SA 09:00-10:30"], ["Clinic Group", "Youth Art"]),
+])
+def test_times_keep_activities_with_an_overlapping_session(town, slots, expected):
+    times = tuple(TimeSlot.parse(s) for s in slots)
+    result = pathways_from(town, "lw", PathwayFilter(times=times))
+    assert names(result) == expected
+    unknown = sorted(a["name"] for a in result["activities"] if a["schedule_unknown"])
+    assert unknown == ["Clinic Group"]
+
+
+def test_filters_combine(town):
+    times = (TimeSlot("TU", "09:00", "10:30"),)
+    assert found(town, times=times, age=30, self_referral_only=True,
+                 locality="north") == ["Adult Art"]
+    assert found(town, times=times, age=30, locality="south") == ["Town Walk"]

@@ -17,6 +17,7 @@ from pathways.loading import load_paths
 from pathways.model import (
     COMMON_NEEDS,
     CONTENT_HASH,
+    DERIVED_PROPERTIES,
     NODE_COLUMNS,
     PROVENANCE_FIELDS,
     NodeKind,
@@ -257,7 +258,7 @@ def test_oruk_nodes_carry_model_columns_and_provenance_only(oruk):
     assert not plan.problems
     for node in plan.nodes:
         columns = {c.name for c in NODE_COLUMNS[node.kind]}
-        allowed = columns | set(PROVENANCE_FIELDS) | {CONTENT_HASH}
+        allowed = columns | DERIVED_PROPERTIES[node.kind] | set(PROVENANCE_FIELDS) | {CONTENT_HASH}
         assert set(node.props) <= allowed, node.id
         assert node.props["id"] == node.id and node.props["name"]
         assert node.props["source"].startswith("oruk:") and node.props["source_id"]
@@ -485,7 +486,9 @@ def test_imported_services_join_living_database_routes_and_pathways(tmp_path):
                                           "oruk:service_at_location:sal-101-b"}
     halifax = PathwayFilter(locality="locality:halifax")
     in_halifax = pathways_from(store, "lw", halifax)["activities"]
-    assert [a["id"] for a in in_halifax] == ["oruk:service_at_location:sal-101-a"]
+    # sal-101-a is in Halifax; service 106 is online (serves the whole area): in every locality
+    assert sorted(a["id"] for a in in_halifax) == ["oruk:service:106:activity",
+                                                   "oruk:service_at_location:sal-101-a"]
 
     again, _ = plan_for(store, [ORUK])  # the needs and localities are in the store now
     summary = store.write(again.nodes, again.rels)
