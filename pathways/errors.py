@@ -85,9 +85,10 @@ class Candidate:
         return self.name if self.name == self.id else f"{self.name} ({self.id})"
 
 
-def _listed(items: tuple[Candidate, ...] | list[Candidate], most: int = 10) -> str:
+def _listed(items: tuple[Candidate, ...] | list[Candidate], most: int = 10,
+            total: int | None = None) -> str:
     shown = ", ".join(str(c) for c in items[:most])
-    more = len(items) - most
+    more = (len(items) if total is None else total) - len(items[:most])
     return shown + (f" and {more} more" if more > 0 else "")
 
 
@@ -116,13 +117,19 @@ class UnknownNameError(UnknownIdError):
 
 
 class AmbiguousNameError(PathwaysError):
-    """A typed name matches several nodes of a kind; ``candidates`` lists them all."""
+    """A typed name matches several nodes of a kind; ``candidates`` lists them (the first
+    few when very many: ``count`` says how many matched in all, or at least, when
+    ``at_least``)."""
 
-    def __init__(self, text: str, kind_plural: str, candidates: tuple[Candidate, ...]):
+    def __init__(self, text: str, kind_plural: str, candidates: tuple[Candidate, ...],
+                 count: int | None = None, at_least: bool = False):
         self.text = text
         self.kind = kind_plural
         self.candidates = tuple(candidates)
+        self.count = len(self.candidates) if count is None else count
+        how_many = f"at least {self.count}" if at_least else str(self.count)
         super().__init__(
-            f"{text!r} matches {len(self.candidates)} {kind_plural}: {_listed(self.candidates)}."
+            f"{text!r} matches {how_many} {kind_plural}:"
+            f" {_listed(self.candidates, 10, self.count)}."
             " Give the id, or more of the name."
         )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -50,6 +51,9 @@ SUGGEST_SCORE = 60.0
 SUGGEST_WORD_SCORE = 85.0
 """Names with a word this close to a typed word (Jaro-Winkler, which favours a shared start:
 ``lonely`` ~ ``loneliness``, not ``money``) are offered too."""
+MAX_CANDIDATES = 50
+"""At most this many candidates are kept in an :class:`AmbiguousNameError` (it says how many
+matched in all); a close spelling is looked for among this many per field."""
 LIST_CHOICES_UP_TO = 30
 """Every valid choice is listed in the error when a kind has at most this many."""
 
@@ -63,9 +67,10 @@ _NOT_WORD = re.compile(r"[^\w]+|_+")
 
 def normalise(text: str) -> str:
     """Lower case, accents dropped, anything but letters and digits one space."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.sub(" ", plain.casefold()).split())
+    if not text.isascii():  # accents: only when there can be any (a long text's fast path)
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
 
 
 def compact(text: str) -> str:
@@ -191,10 +196,11 @@ def _words_match(index: NameIndex, words: list[str]) -> set[int]:
     return found or set()
 
 
-def _spellings(index: NameIndex, typed: str, scorer, cutoff: float, limit: int | None) -> dict[int, float]:
-    """Best score per position over names and ids (RapidFuzz, C++: fast at 100k names)."""
+def _spellings(index: NameIndex, typed: str, scorer, cutoff: float, limit: int | None,
+               ids: bool = True) -> dict[int, float]:
+    """Best score per position over names (and ids) (RapidFuzz, C++: fast at 100k names)."""
     best: dict[int, float] = {}
-    for choices in (index.norm_names, index.norm_ids):
+    for choices in (index.norm_names, index.norm_ids) if ids else (index.norm_names,):
         for _choice, score, position in process.extract(typed, choices, scorer=scorer,
                                                          score_cutoff=cutoff, limit=limit):
             if score > best.get(position, -1.0):
@@ -217,12 +223,20 @@ def _close_words(index: NameIndex, words: list[str]) -> dict[int, float]:
 
 
 def _ordered(index: NameIndex, positions: Iterable[int]) -> tuple[Candidate, ...]:
-    return tuple(index.candidate(p) for p in sorted(positions, key=lambda p: (index.names[p], index.ids[p])))
+    """The first :data:`MAX_CANDIDATES` by name, then id."""
+    first = heapq.nsmallest(MAX_CANDIDATES, positions, key=lambda p: (index.names[p], index.ids[p]))
+    return tuple(index.candidate(p) for p in first)
+
+
+def _ambiguous(index: NameIndex, typed: str, found: set[int] | dict[int, float],
+               at_least: bool = False) -> AmbiguousNameError:
+    plural = kind_words(index.kind, index.role)[1]
+    return AmbiguousNameError(typed, plural, _ordered(index, found), len(found), at_least)
 
 
 def match_in(index: NameIndex, text: str) -> Match:
     """:func:`resolve_match` on an index already built (see the module's rules)."""
-    singular, plural = kind_words(index.kind, index.role)
+    singular = kind_words(index.kind, index.role)[0]
     typed = text.strip() if isinstance(text, str) else ""
     if typed in index.by_id:
         position = index.by_id[typed]
@@ -239,16 +253,18 @@ def match_in(index: NameIndex, text: str) -> Match:
             position = next(iter(found))
             return Match(index.ids[position], index.names[position], how)
         if found:
-            raise AmbiguousNameError(typed, plural, _ordered(index, found))
-    close = _spellings(index, wanted, fuzz.ratio, ACCEPT_SCORE, None)
-    for position, score in _spellings(index, wanted, fuzz.token_sort_ratio, ACCEPT_SCORE, None).items():
+            raise _ambiguous(index, typed, found)
+    close = _spellings(index, wanted, fuzz.ratio, ACCEPT_SCORE, MAX_CANDIDATES)
+    reordered = _spellings(index, wanted, fuzz.token_sort_ratio, ACCEPT_SCORE, MAX_CANDIDATES,
+                           ids=False)  # "Example Pat"
+    for position, score in reordered.items():
         close[position] = max(score, close.get(position, 0.0))
     if len(close) == 1:
         position, score = next(iter(close.items()))
         return Match(index.ids[position], index.names[position], "spelling", score)
-    if close:
-        raise AmbiguousNameError(typed, plural, _ordered(index, close))
-    near = _spellings(index, wanted, fuzz.WRatio, SUGGEST_SCORE, 5)
+    if close:  # close spellings are looked for among the best MAX_CANDIDATES only
+        raise _ambiguous(index, typed, close, at_least=len(close) >= MAX_CANDIDATES)
+    near = _spellings(index, wanted, fuzz.WRatio, SUGGEST_SCORE, 5, ids=False)
     for position, score in _close_words(index, wanted.split()).items():
         near[position] = max(score, near.get(position, 0.0))
     ranked = sorted(near, key=lambda p: (-near[p], index.names[p], index.ids[p]))[:5]

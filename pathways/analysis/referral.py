@@ -204,6 +204,7 @@ class HowToRefer:
     offer: Offer
     freshness: Freshness
     summary: str
+    illustrative: bool  # made-up demo data, not a real service
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (``pathways show --format json``)."""
@@ -362,6 +363,7 @@ def _build(graph: nx.MultiDiGraph, worker: str, activity: str, path, row: dict,
         offer=_offer(graph.nodes[activity]["props"], row),
         freshness=freshness(graph, activity, service, as_of),
         summary=_summary(worker_node, activity_node, first, max_hops),
+        illustrative=graph.nodes[activity]["props"].get("illustrative") is True,
     )
 
 

@@ -14,7 +14,14 @@ from pathways.analysis.lookup import (
     resolve_link_worker,
     resolve_match,
 )
-from pathways.errors import AmbiguousNameError, UnknownIdError, UnknownNameError
+from pathways.analysis.search import SNIPPET_CHARS, search
+from pathways.errors import (
+    AmbiguousNameError,
+    PathwaysError,
+    UnknownIdError,
+    UnknownNameError,
+)
+from pathways.loading import load_paths
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.store.base import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
@@ -155,3 +162,96 @@ def test_names_loaded_later_are_found_at_once(places):
 
 def test_normalise_drops_accents_case_and_punctuation():
     assert normalise("Café  Crème—Club_x") == "cafe creme club x"
+
+
+# ---- search by words -----------------------------------------------------------------------
+
+WORDS = {
+    "organisations": [{"id": "org-walk", "name": "Valley Walkers", "kind": "voluntary_community",
+                       "description": "Volunteers who lead walking groups."}],
+    "services": [
+        {"id": "svc-friends", "name": "Befriending",
+         "description": "Volunteers visit people who feel lonely; we tackle loneliness together."},
+        {"id": "svc-talk", "name": "Talking Cafe", "description": "A cafe for a chat."},
+    ],
+    "activities": [
+        {"id": "act-art-group", "name": "Art Group", "description": "Painting together."},
+        {"id": "act-art-alone", "name": "Art at Home", "description": "Art packs posted out."},
+        {"id": "act-group", "name": "Knitting Group", "description": "Bring your needles."},
+        {"id": "act-health-walk", "name": "Health Walk",
+         "description": "A gentle hour on the flat; an art group meets after the walk."},
+        {"id": "act-walking", "name": "Nordic Walking", "description": "Poles lent."},
+        {"id": "act-chair", "name": "Chair Exercise", "description": "Seated exercise class."},
+        {"id": "act-long", "name": "Reading Circle",
+         "description": "A monthly circle. " + "Books are lent and tea is served. " * 12
+                        + "Everyone is welcome, including people who feel lonely."},
+    ],
+}
+
+
+@pytest.fixture
+def words(tmp_path) -> EmbeddedStore:
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_data(store, WORDS)
+    return store
+
+
+def ids_of(hits) -> list[str]:
+    return [h.id for h in hits]
+
+
+def test_search_puts_hits_with_every_word_first_and_names_before_descriptions(words):
+    hits = search(words, "art group")
+    assert ids_of(hits)[:2] == ["act-art-group", "act-health-walk"]  # both words; name first
+    assert set(ids_of(hits)) >= {"act-art-alone", "act-group"}  # one word each, after
+    assert hits[0].matched == ("art", "group") and hits[0].kind == "Activity"
+    assert hits[0].score > hits[1].score > hits[2].score
+
+
+def test_search_finds_longer_forms_of_a_word_and_shorter_ones(words):
+    assert set(ids_of(search(words, "walk"))) == {"act-health-walk", "act-walking", "org-walk"}
+    walking = search(words, "walking")
+    assert ids_of(walking)[0] in {"act-walking", "org-walk"}
+    assert "act-health-walk" in ids_of(walking)  # 'walk' is the same word, shorter
+    assert "svc-talk" not in ids_of(walking)  # a word in the data is not taken for a typo
+
+
+def test_search_forgives_typos_but_only_for_words_not_in_the_data(words):
+    lonely = search(words, "lonliness")
+    assert ids_of(lonely) == ["svc-friends"] and lonely[0].matched == ("loneliness",)
+    assert ids_of(search(words, "chair exersice"))[0] == "act-chair"
+    assert search(words, "zebra") == []
+
+
+def test_search_snippet_shows_the_words_found(words):
+    (hit,) = [h for h in search(words, "lonely") if h.id == "act-long"]
+    assert "lonely" in hit.snippet and hit.snippet.startswith("…")
+    assert len(hit.snippet) <= SNIPPET_CHARS + 2
+    assert search(words, "knitting")[0].snippet == "Bring your needles."
+
+
+def test_search_by_kind_and_limit(words):
+    assert {h.kind for h in search(words, "walk", kinds=(NodeKind.ORGANISATION,))} == {
+        "Organisation"}
+    assert len(search(words, "group", limit=2)) == 2
+    with pytest.raises(PathwaysError, match="between 1 and"):
+        search(words, "group", limit=0)
+    assert search(words, "   ") == []
+
+
+def test_search_sees_data_loaded_later(words):
+    assert search(words, "ukulele") == []
+    load_data(words, {"activities": [{"id": "act-ukulele", "name": "Ukulele Club"}]})
+    assert ids_of(search(words, "ukulele")) == ["act-ukulele"]
+
+
+def test_search_on_the_demo_data_finds_what_a_link_worker_types(tmp_path, demo_dir):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_paths(store, [demo_dir])
+    for typed, stem in (("walk", "walk"), ("art group", "art"), ("lonliness", "lonel"),
+                        ("singing", "sing"), ("money advice", "money")):
+        hits = search(store, typed)
+        assert hits, typed
+        top = hits[0]
+        props = store.get_node(top.id)[1]
+        assert stem in normalise(f"{props['name']} {props.get('description', '')}"), typed

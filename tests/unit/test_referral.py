@@ -4,7 +4,10 @@ the entry is; recomputed from the store for any worker and activity."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import re
 
 import pytest
 
@@ -14,6 +17,13 @@ from pathways.analysis.referral import (
     how_to_refer,
     how_to_refer_many,
     referral_columns,
+)
+from pathways.analysis.shortlist import (
+    MAX_SHORTLIST,
+    Shortlist,
+    decode_shortlist,
+    encode_shortlist,
+    referral_sheet,
 )
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.loading import load_paths
@@ -176,3 +186,67 @@ def test_the_route_is_the_one_the_pathways_list_shows_for_every_demo_activity(tm
             step = referral.steps[0]
             assert step.rel == "REFERS_TO" and step.source.id == worker
             assert referral.first_step.contact.id == activity["path"][1]["id"]
+
+
+# ---- the shortlist and its referral sheet ---------------------------------------------------
+
+def test_a_shortlist_link_holds_only_the_ids_and_reopens_the_same_list(trust):
+    token = encode_shortlist(["act-draw", "act-paint", "act-draw"], "lw")
+    body = token.split(".", 1)[1]
+    assert json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))) == [
+        "lw", "act-draw", "act-paint"]  # nothing else travels in the URL
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", token)  # safe in a URL query as it is
+    shortlist = decode_shortlist(trust, token)
+    assert shortlist == Shortlist("lw", ("act-draw", "act-paint"), ())
+    assert shortlist.encode() == token
+
+
+def test_ids_with_any_characters_survive_the_link(tmp_path):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    odd = "oruk:service_at_location:sal/101-a?&=é"
+    load_data(store, {"people": [{"id": "lw", "name": "L", "role": "link_worker"}],
+                      "activities": [{"id": odd, "name": "Odd"}]})
+    assert decode_shortlist(store, encode_shortlist([odd], "lw")).activity_ids == (odd,)
+
+
+def test_unknown_or_tampered_ids_are_dropped_with_a_message(trust):
+    shortlist = decode_shortlist(trust, encode_shortlist(["act-paint", "act-gone", "svc-arts"],
+                                                         "pr"))
+    assert shortlist.activity_ids == ("act-paint",)  # a service is not an activity
+    assert shortlist.worker_id is None  # a practitioner is not a link worker
+    text = " ".join(shortlist.problems)
+    assert "2 activities are no longer in the data" in text and "'act-gone'" in text
+    assert "link worker in this link ('pr')" in text
+    for broken in ("1.@@@", "2.WyJsdyJd", "1." + "A" * 9000, "1.bm90IGpzb24",
+                   "1." + base64.urlsafe_b64encode(b'{"lw": 1}').decode()):
+        opened = decode_shortlist(trust, broken)
+        assert (opened.worker_id, opened.activity_ids) == (None, ())
+        assert "could not be read" in opened.problems[0]
+    assert decode_shortlist(trust, "") == Shortlist(None, (), ())
+
+
+def test_a_link_with_too_many_activities_keeps_the_first_ones(trust):
+    raw = json.dumps(["lw"] + ["act-paint"] + [f"x{n}" for n in range(MAX_SHORTLIST + 3)])
+    token = "1." + base64.urlsafe_b64encode(raw.encode()).decode()
+    opened = decode_shortlist(trust, token)
+    assert opened.activity_ids == ("act-paint",)
+    assert any(f"only the first {MAX_SHORTLIST}" in p for p in opened.problems)
+    with pytest.raises(PathwaysError, match="at most"):
+        encode_shortlist([f"x{n}" for n in range(MAX_SHORTLIST + 1)])
+
+
+def test_the_referral_sheet_gives_each_option_how_to_refer_and_nothing_about_the_person(trust):
+    sheet = referral_sheet(trust, "lw", ["act-paint", "act-draw"], as_of=TODAY)
+    assert [o.activity.id for o in sheet.options] == ["act-paint", "act-draw"]
+    assert sheet.options[0] == how_to_refer(trust, "lw", "act-paint", as_of=TODAY)
+    assert sheet.worker.name == "Lee Worker" and sheet.prepared_on == "2026-11-30"
+    assert decode_shortlist(trust, sheet.shortlist).activity_ids == ("act-paint", "act-draw")
+    assert any("no information about the person" in n for n in sheet.notes)
+    assert any("not been reviewed for over a year" in n for n in sheet.notes)  # act-paint
+    assert json.dumps(sheet.to_dict(), ensure_ascii=False)  # printable as JSON too
+    with pytest.raises(UnknownIdError):
+        referral_sheet(trust, "lw", ["act-paint", "act-gone"])
+    with pytest.raises(UnknownIdError):
+        referral_sheet(trust, "nobody", [])
+    empty = referral_sheet(trust, "lw", [], as_of=TODAY)
+    assert empty.options == () and empty.worker.name == "Lee Worker"
