@@ -12,7 +12,15 @@ variable                      meaning                                 default
 ``NEO4J_DATABASE``            database name                           ``neo4j``
 ``PATHWAYS_NEO4J_HEAP``       the local server's largest heap         half the machine's memory
 ``PATHWAYS_NEO4J_PAGECACHE``  the local server's page cache           ``256m``
+``PATHWAYS_NEO4J_VERSION``    the local server's Neo4j version        ``5.26.0``
+``PATHWAYS_CACHE``            where the local server's jars are kept  the user's cache dir
+``JAVA_HOME``                 the Java the local server runs on       ``java`` on the PATH
 ============================  ======================================  =========================
+
+Every variable is read in one place, :meth:`Settings.from_env`, into one frozen
+:class:`Settings`.  Each entry point reads it once and passes it down: the CLI's root group
+(its options win over the variables), the web app (:mod:`pathways.webstore`), and library
+calls made without settings (tests, scripts), which read the environment as it is then.
 
 When ``NEO4J_URI`` is not set, the address and password of the server started by
 ``pathways neo4j start`` are used.  That server's password is random, made when it was
@@ -24,33 +32,20 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pathways.errors import PathwaysError
 
 STORE_CHOICES = ("embedded", "neo4j")
-
-
-def pathways_home() -> Path:
-    """The data directory: ``$PATHWAYS_HOME`` or the platform's user data dir."""
-    given = os.environ.get("PATHWAYS_HOME")
-    if given:
-        return Path(given).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("thriving-pathways", appauthor=False))
-
-
-def store_choice(given: str | None = None) -> str:
-    choice = (given or os.environ.get("PATHWAYS_STORE") or "embedded").strip().lower()
-    if choice not in STORE_CHOICES:
-        raise PathwaysError(f"unknown store {choice!r}; choose embedded or neo4j")
-    return choice
+DEFAULT_NEO4J_VERSION = "5.26.0"
 
 
 @dataclass(frozen=True)
 class Neo4jSettings:
+    """Where and as whom to reach one Neo4j database."""
+
     uri: str
     user: str
     password: str
@@ -65,8 +60,91 @@ class Neo4jSettings:
         database: str | None = None,
     ) -> "Neo4jSettings":
         """Options win over ``NEO4J_*`` variables, which win over the local dev server."""
-        local = local_server_state()
-        uri = uri or os.environ.get("NEO4J_URI") or (local or {}).get("uri")
+        return Settings.from_env(neo4j_uri=uri, neo4j_user=user, neo4j_password=password,
+                                 neo4j_database=database).neo4j()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a run, read once from the environment (and the CLI's options).
+
+    ``None`` means "not given": the documented default applies where the setting is used.
+    """
+
+    store: str = "embedded"
+    home: Path = Path(".")
+    cache: Path | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str | None = None
+    neo4j_password: str | None = None
+    neo4j_database: str | None = None
+    neo4j_version: str = DEFAULT_NEO4J_VERSION
+    neo4j_heap: str | None = None
+    neo4j_pagecache: str = "256m"
+    java_home: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **given: str | None) -> "Settings":
+        """The settings in ``environ`` (default ``os.environ``); ``given`` values that are not
+        ``None`` (the CLI's options, e.g. ``store="neo4j"``) win over the variables.
+
+        >>> s = Settings.from_env({"PATHWAYS_HOME": "/data/tp", "NEO4J_URI": "bolt://db:7687"},
+        ...                       store="Neo4j")
+        >>> s.store, str(s.home), s.neo4j_uri, str(s.state_file)
+        ('neo4j', '/data/tp', 'bolt://db:7687', '/data/tp/neo4j/server.json')
+        """
+        env = os.environ if environ is None else environ
+
+        def read(name: str) -> str | None:
+            return env.get(name) or None  # an empty variable counts as not set
+
+        home = read("PATHWAYS_HOME")
+        cache = read("PATHWAYS_CACHE")
+        settings = cls(
+            store=(read("PATHWAYS_STORE") or "embedded").strip().lower(),
+            home=Path(home).expanduser() if home else _user_data_dir(),
+            cache=Path(cache).expanduser() if cache else None,
+            neo4j_uri=read("NEO4J_URI"),
+            neo4j_user=read("NEO4J_USER"),
+            neo4j_password=read("NEO4J_PASSWORD"),
+            neo4j_database=read("NEO4J_DATABASE"),
+            neo4j_version=read("PATHWAYS_NEO4J_VERSION") or DEFAULT_NEO4J_VERSION,
+            neo4j_heap=read("PATHWAYS_NEO4J_HEAP"),
+            neo4j_pagecache=read("PATHWAYS_NEO4J_PAGECACHE") or "256m",
+            java_home=read("JAVA_HOME"),
+        )
+        chosen = {k: v for k, v in given.items() if v}
+        if "store" in chosen:
+            chosen["store"] = chosen["store"].strip().lower()
+        return replace(settings, **chosen)
+
+    @property
+    def state_file(self) -> Path:
+        """What ``pathways neo4j start`` records about the local server (the one definition)."""
+        return self.home / "neo4j" / "server.json"
+
+    @property
+    def embedded_path(self) -> Path:
+        """The embedded store's file."""
+        return self.home / "graph.json"
+
+    def store_choice(self) -> str:
+        """``embedded`` or ``neo4j``, or a clear error for anything else."""
+        if self.store not in STORE_CHOICES:
+            raise PathwaysError(f"unknown store {self.store!r}; choose embedded or neo4j")
+        return self.store
+
+    def local_server_state(self) -> dict | None:
+        """What `pathways neo4j start` recorded about the local server (running or not)."""
+        try:
+            return json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def neo4j(self) -> Neo4jSettings:
+        """The Neo4j to talk to: the given address, or the local dev server's."""
+        local = self.local_server_state()
+        uri = self.neo4j_uri or (local or {}).get("uri")
         if not uri:
             raise PathwaysError(
                 "no Neo4j to talk to: set NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD),"
@@ -74,18 +152,30 @@ class Neo4jSettings:
             )
         from_local = local is not None and uri == local.get("uri")
         default_password = local["password"] if from_local else ""
-        return cls(
+        return Neo4jSettings(
             uri=uri,
-            user=user or os.environ.get("NEO4J_USER") or "neo4j",
-            password=password or os.environ.get("NEO4J_PASSWORD") or default_password,
-            database=database or os.environ.get("NEO4J_DATABASE") or "neo4j",
+            user=self.neo4j_user or "neo4j",
+            password=self.neo4j_password or default_password,
+            database=self.neo4j_database or "neo4j",
         )
+
+
+def _user_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("thriving-pathways", appauthor=False))
+
+
+def pathways_home() -> Path:
+    """The data directory: ``$PATHWAYS_HOME`` or the platform's user data dir."""
+    return Settings.from_env().home
+
+
+def store_choice(given: str | None = None) -> str:
+    """``given`` or ``$PATHWAYS_STORE`` (default ``embedded``), checked."""
+    return Settings.from_env(store=given).store_choice()
 
 
 def local_server_state() -> dict | None:
     """What `pathways neo4j start` recorded about the local server (running or not)."""
-    path = pathways_home() / "neo4j" / "server.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return Settings.from_env().local_server_state()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pathways.cli.context import Context, pass_ctx
 from pathways.config import Neo4jSettings
 from pathways.errors import InputError
 
@@ -31,14 +32,17 @@ def _node_count(info) -> int:
               " neo4j-admin's offline importer, for a first load of a large graph. Repeatable.")
 @click.option("--fresh", is_flag=True,
               help="Start empty, deleting the database a previous server left (after a crash).")
-def start(port, import_paths, fresh):
+@pass_ctx
+def start(ctx: Context, port, import_paths, fresh):
     """Start the local Neo4j on 127.0.0.1, or recover the last one's database after a crash.
 
     Memory: the heap grows up to $PATHWAYS_NEO4J_HEAP (default: half the machine's memory).
     """
     from pathways import neo4j_runtime as rt
 
-    running = rt.running_state()
+    config = ctx.settings
+
+    running = rt.running_state(config)
     if running:
         click.echo(f"Neo4j is already running at {running['uri']} (pid {running['pid']}).")
         if import_paths:
@@ -46,7 +50,7 @@ def start(port, import_paths, fresh):
                 "--import needs a fresh server: stop this one first (`pathways neo4j stop`),"
                 " or load into it with `pathways load --store neo4j`")
         return
-    previous = rt.recoverable_state()
+    previous = rt.recoverable_state(config)
     if previous and fresh:
         rt.stop_server(previous, remove_home=True)
         click.echo(f"Deleted the previous server's database at {previous['home']}.", err=True)
@@ -56,8 +60,8 @@ def start(port, import_paths, fresh):
             " --import to recover it, or add --fresh to delete it and import")
     elif previous:
         click.echo("The last local Neo4j is not running; recovering its database...", err=True)
-        info = rt.recover_server(previous, port=port)
-        info.save(rt.state_file())
+        info = rt.recover_server(previous, port=port, config=config)
+        info.save(rt.state_file(config))
         click.echo(f"Recovered the database from the previous server at {info.home};"
                    f" {_node_count(info):,} nodes. Neo4j {info.version} is running at {info.uri}"
                    f" (pid {info.pid}).")
@@ -74,63 +78,72 @@ def start(port, import_paths, fresh):
         click.echo(f"{len(plan.nodes):,} nodes and {len(plan.rels):,} relationships are valid;"
                    " importing with neo4j-admin...", err=True)
     click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
-    info = rt.start_server(port=port, import_plan=plan)
-    info.save(rt.state_file())
+    info = rt.start_server(port=port, import_plan=plan, config=config)
+    info.save(rt.state_file(config))
     click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
                f" started in {info.started_seconds:.1f}s.")
     if info.imported_rows:
         click.echo(f"Imported {info.imported_rows:,} rows in {info.import_seconds:.1f}s"
                    f" ({info.imported_rows / max(info.import_seconds, 0.001):,.0f} rows/s).")
-    click.echo(f"User neo4j; its random password is in {rt.state_file()} (readable only by"
+    click.echo(f"User neo4j; its random password is in {rt.state_file(config)} (readable only by"
                " you). `--store neo4j` finds it by itself.")
 
 
 @neo4j.command()
-def restart():
+@pass_ctx
+def restart(ctx: Context):
     """Restart the local Neo4j keeping its data (e.g. with a larger $PATHWAYS_NEO4J_HEAP)."""
     from pathways import neo4j_runtime as rt
 
-    recorded = rt.running_state() or rt.recoverable_state()
+    config = ctx.settings
+
+    recorded = rt.running_state(config) or rt.recoverable_state(config)
     if not recorded:
         raise click.ClickException("no local Neo4j to restart; start one with `pathways neo4j start`")
     rt.stop_server(recorded, remove_home=False)
-    info = rt.recover_server(recorded)
-    info.save(rt.state_file())
+    info = rt.recover_server(recorded, config=config)
+    info.save(rt.state_file(config))
     click.echo(f"Restarted Neo4j at {info.uri} (pid {info.pid}, heap up to {info.heap});"
                f" {_node_count(info):,} nodes.")
 
 
 @neo4j.command()
-def stop():
+@pass_ctx
+def stop(ctx: Context):
     """Stop the local Neo4j and delete its data."""
     from pathways import neo4j_runtime as rt
 
-    running = rt.running_state()
+    config = ctx.settings
+
+    running = rt.running_state(config)
     if not running:
-        previous = rt.recoverable_state()
+        previous = rt.recoverable_state(config)
         if previous:
             click.echo(f"No local Neo4j is running. The last one's database is still at"
                        f" {previous['home']}: `pathways neo4j start` recovers it,"
                        " `pathways neo4j start --fresh` deletes it.")
             return
         click.echo("No local Neo4j is running.")
-        rt.state_file().unlink(missing_ok=True)
+        rt.state_file(config).unlink(missing_ok=True)
         return
     rt.stop_server(running)
-    rt.state_file().unlink(missing_ok=True)
+    rt.state_file(config).unlink(missing_ok=True)
     click.echo(f"Stopped Neo4j (pid {running['pid']}).")
 
 
 @neo4j.command()
-def status():
+@pass_ctx
+def status(ctx: Context):
     """Say whether the local Neo4j is running, and where."""
     from pathways import neo4j_runtime as rt
 
-    running = rt.running_state()
+    config = ctx.settings
+
+    running = rt.running_state(config)
     if running:
         click.echo(f"Running at {running['uri']} (pid {running['pid']}, data in {running['home']}).")
         return
-    previous = rt.recoverable_state()
+    previous = rt.recoverable_state(config)
     if previous:
         click.echo(f"Not running; the last server's database is at {previous['home']}."
                    " `pathways neo4j start` recovers it.")

@@ -46,11 +46,10 @@ import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from pathways.config import pathways_home
+from pathways.config import Settings
 from pathways.errors import Neo4jRuntimeError
 from pathways.processes import alive
 
-NEO4J_VERSION = os.environ.get("PATHWAYS_NEO4J_VERSION", "5.26.0")
 POM = Path(__file__).with_name("pom.xml")
 # What Neo4j's own launcher passes to the JVM (see bin/neo4j in the distribution).
 JVM_FLAGS = [
@@ -135,26 +134,33 @@ def new_password() -> str:
     return secrets.token_hex(24)
 
 
-def state_file() -> Path:
-    return pathways_home() / "neo4j" / "server.json"
+def _settings(config: Settings | None) -> Settings:
+    """The run's settings: those given (the CLI's), else the environment as it is now."""
+    return config if config is not None else Settings.from_env()
 
 
-def cache_dir() -> Path:
+def state_file(config: Settings | None = None) -> Path:
+    """What ``pathways neo4j start`` records: :attr:`pathways.config.Settings.state_file`."""
+    return _settings(config).state_file
+
+
+def cache_dir(config: Settings | None = None) -> Path:
     """Where downloaded jars are kept: ``$PATHWAYS_CACHE`` or the user's cache dir."""
-    given = os.environ.get("PATHWAYS_CACHE")
+    given = _settings(config).cache
     if given:
-        return Path(given).expanduser()
+        return given
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("thriving-pathways", appauthor=False))
 
 
-def lib_dir(version: str = NEO4J_VERSION) -> Path:
-    return cache_dir() / f"neo4j-{version}" / "lib"
+def lib_dir(version: str | None = None, config: Settings | None = None) -> Path:
+    version = version or _settings(config).neo4j_version
+    return cache_dir(config) / f"neo4j-{version}" / "lib"
 
 
-def java_executable() -> str:
-    java_home = os.environ.get("JAVA_HOME")
+def java_executable(config: Settings | None = None) -> str:
+    java_home = _settings(config).java_home
     if java_home and (Path(java_home) / "bin" / "java").exists():
         return str(Path(java_home) / "bin" / "java")
     found = shutil.which("java")
@@ -163,9 +169,11 @@ def java_executable() -> str:
     return found
 
 
-def ensure_jars(version: str = NEO4J_VERSION, quiet: bool = True) -> Path:
+def ensure_jars(version: str | None = None, quiet: bool = True,
+                config: Settings | None = None) -> Path:
     """Resolve Neo4j's jars from Maven Central into the cache (once); return the folder."""
-    target = lib_dir(version)
+    version = version or _settings(config).neo4j_version
+    target = lib_dir(version, config)
     marker = target / ".complete"
     if marker.exists():
         return target
@@ -294,10 +302,11 @@ def start_server(
     heap: str | None = None,
     pagecache: str | None = None,
     timeout: float = 180.0,
-    version: str = NEO4J_VERSION,
+    version: str | None = None,
     import_plan=None,
     recover: bool = False,
     settings: dict[str, str] | None = None,
+    config: Settings | None = None,
 ) -> ServerInfo:
     """Start Neo4j on 127.0.0.1; return once the driver can connect.
 
@@ -309,10 +318,13 @@ def start_server(
     Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (else :func:`default_heap`)
     and ``$PATHWAYS_NEO4J_PAGECACHE`` (256m).  ``import_plan`` (a validated
     :class:`loaders.living_db.LoadPlan`) is bulk-imported with neo4j-admin before the
-    server starts (see :mod:`.bulk`).  ``settings`` adds to or overrides ``neo4j.conf``.
+    server starts (see :mod:`.bulk`).  ``settings`` adds to or overrides ``neo4j.conf``;
+    ``config`` is the run's :class:`~pathways.config.Settings` (default: the environment's).
     """
-    heap = heap or os.environ.get("PATHWAYS_NEO4J_HEAP") or default_heap()
-    pagecache = pagecache or os.environ.get("PATHWAYS_NEO4J_PAGECACHE", "256m")
+    run = _settings(config)
+    heap = heap or run.neo4j_heap or default_heap()
+    pagecache = pagecache or run.neo4j_pagecache
+    version = version or run.neo4j_version
     began = time.monotonic()
     if recover:
         if home is None or password is None or not has_database(home):
@@ -324,10 +336,10 @@ def start_server(
         raise Neo4jRuntimeError(
             f"{home} already holds a Neo4j database; recover it or choose another home")
     password = password or new_password()
-    libs = ensure_jars(version)
-    java = java_executable()
+    libs = ensure_jars(version, config=run)
+    java = java_executable(run)
     if home is None:
-        base = pathways_home() / "neo4j"
+        base = run.state_file.parent
         _private_dir(base)
         home = Path(tempfile.mkdtemp(prefix="server-", dir=base))
     home = Path(home)
@@ -408,7 +420,7 @@ def _wait_until_ready(process: subprocess.Popen, uri: str, password: str, deadli
 
 
 def recover_server(recorded: dict, *, port: int | None = None,
-                   heap: str | None = None) -> ServerInfo:
+                   heap: str | None = None, config: Settings | None = None) -> ServerInfo:
     """Start again on the database of a server that is no longer running (crash, reboot).
 
     Keeps its home and password, and its port when that is still free.
@@ -418,7 +430,7 @@ def recover_server(recorded: dict, *, port: int | None = None,
     if port is None and _port_free(old_port):
         port = old_port
     return start_server(home=Path(old.home), password=old.password, port=port, heap=heap,
-                        version=old.version, recover=True)
+                        version=old.version, recover=True, config=config)
 
 
 def _after_import(uri: str, password: str) -> None:
@@ -471,23 +483,20 @@ def stop_server(info: ServerInfo | dict, remove_home: bool = True) -> None:
         shutil.rmtree(data["home"], ignore_errors=True)
 
 
-def recorded_state() -> dict | None:
+def recorded_state(config: Settings | None = None) -> dict | None:
     """What ``pathways neo4j start`` recorded about the local server, running or not."""
-    try:
-        return json.loads(state_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return _settings(config).local_server_state()
 
 
-def running_state() -> dict | None:
+def running_state(config: Settings | None = None) -> dict | None:
     """The recorded local server, if its process is still alive."""
-    data = recorded_state()
+    data = recorded_state(config)
     return data if data and _is_server(int(data["pid"]), data["home"]) else None
 
 
-def recoverable_state() -> dict | None:
+def recoverable_state(config: Settings | None = None) -> dict | None:
     """The recorded local server if it is not running but its database is still on disk."""
-    data = recorded_state()
+    data = recorded_state(config)
     if not data or _is_server(int(data["pid"]), data["home"]) or not has_database(data["home"]):
         return None
     return data
