@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import Dash, dcc, html
+from dash import Dash, html
 
 from pages._components import show_callback_error
+from pages._state import nav_link, shared_store
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
 
@@ -57,17 +58,16 @@ def create_app() -> Dash:
             html.Header(
                 [
                     html.Div("Thriving Pathways", className="brand"),
+                    # The links carry the filters pages share (pages/_state.py).
                     html.Nav(
-                        [
-                            dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
-                            for page in dash.page_registry.values()
-                        ],
+                        [nav_link(page) for page in dash.page_registry.values()],
                         **{"aria-label": "Pages"},
                     ),
                 ],
                 className="top-bar",
             ),
             html.Main(dash.page_container, id="main", tabIndex="-1"),
+            shared_store(),
         ]
     )
     return app

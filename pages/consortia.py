@@ -10,56 +10,84 @@ import dash
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from pages._components import (PAGE_ALERT, alert, button, choices, drawn, facts_list,
-                               filter_choices, guarded, hint, ids, is_empty, no_data, page_alert,
-                               table)
+from pages._components import (
+    PAGE_ALERT,
+    alert,
+    button,
+    choices,
+    drawn,
+    facts_list,
+    filter_choices,
+    guarded,
+    hint,
+    ids,
+    is_empty,
+    no_data,
+    page_alert,
+    table,
+)
+from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
-from pathways.reports.render_consortia import as_csv, as_html_summary
-from pathways.spreadsheet import csv_file_text
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.reports.network_views import network_elements, stylesheet
+from pathways.reports.render_consortia import as_csv, as_html_summary
+from pathways.spreadsheet import csv_file_text
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
 LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 
-dash.register_page(__name__, path="/consortia", name="Consortia",
+PATH = "/consortia"
+MAX_MEMBERS = 20
+dash.register_page(__name__, path=PATH, name="Consortia",
                    title="Consortia · Thriving Pathways", order=2)
 for _long_list in ("co-needs", "co-places"):
     filter_choices(_long_list)
 
 
-def layout(**_query):
-    return guarded(_layout)
+def layout(**query):
+    """The page with the opportunity in its address (``?needs=…&places=…&access=…&free=1&size=4``);
+    ids or names of needs and localities; anything unknown is noted, not used."""
+    return guarded(lambda: _layout(query))
 
 
-def _layout():
+def _layout(query: dict):
     store = get_store()
+    read = QueryReader(query, ("size",))
     title = [html.H1("Consortia for a commissioning opportunity"), page_alert()]
     if is_empty(store):
-        return html.Div(title + [no_data()])
+        return html.Div(title + [read.notes(), url_state(PATH, {}), no_data()])
     needs, places = store.consistent(lambda: (
         [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
         [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]))
     if not needs or not places:
         return html.Div(title + [alert("Load needs and localities first (`pathways load FILES`).")])
     access = [{"label": t.replace("_", " "), "value": t} for t in COMMON_ACCESS_TAGS]
+    state = {
+        "needs": read.choices("needs", _named(needs), [needs[0]["value"]], "Need"),
+        "places": read.choices("places", _named(places), [p["value"] for p in places[:2]],
+                               "Locality"),
+        "access": read.choices("access", _named(access), [], "Access need"),
+        "free": read.flag("free", "Free activities only"),
+        "size": read.number("size", 1, MAX_MEMBERS, 4, "Most members"),
+    }
+    title += [read.notes(), url_state(PATH, state)]
     return html.Div(title + [
         html.P("Which organisations could deliver together, where their offers overlap, and what "
                "nobody covers yet.", className="lede"),
         html.Form([
-            choices("Needs", "co-needs", needs, [needs[0]["value"]], multi=True, scroll=True),
-            choices("Localities", "co-places", places, [p["value"] for p in places[:2]],
-                    multi=True, scroll=True),
-            choices("Access needs (all of)", "co-access", access, [], multi=True, scroll=True),
+            choices("Needs", "co-needs", needs, state["needs"], multi=True, scroll=True),
+            choices("Localities", "co-places", places, state["places"], multi=True, scroll=True),
+            choices("Access needs (all of)", "co-access", access, state["access"], multi=True,
+                    scroll=True),
             html.Div([
                 choices("Cost", "co-free", [{"label": "Free activities only", "value": "free"}],
-                        [], multi=True),
+                        ["free"] if state["free"] else [], multi=True),
                 html.Div([html.Label("Most members", htmlFor="co-size"),
-                          dcc.Input(id="co-size", type="number", min=1, max=20, step=1, value=4,
-                                    inputMode="numeric"),
-                          hint("1 to 20")], className="field"),
+                          dcc.Input(id="co-size", type="number", min=1, max=MAX_MEMBERS, step=1,
+                                    value=state["size"], inputMode="numeric"),
+                          hint(f"1 to {MAX_MEMBERS}")], className="field"),
             ], className="field-stack"),
         ], className="controls", **{"aria-label": "Opportunity"}),
         html.Div(id="co-message", **{"aria-live": "polite"}),
@@ -91,6 +119,10 @@ def _layout():
     ])
 
 
+def _named(options: list[dict]) -> dict[str, str]:
+    return {o["value"]: o["label"] for o in options}
+
+
 def _ids(value) -> list[str]:
     return list(ids(value)) if isinstance(value, list) else []
 
@@ -109,7 +141,7 @@ def _checked(query) -> dict | None:
     if not isinstance(query, dict):
         return None
     size = query.get("size")
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_MEMBERS:
         return None
     checked = {"needs": _ids(query.get("needs")), "places": _ids(query.get("places")),
                "access": _ids(query.get("access")), "free": query.get("free") is True,
@@ -130,6 +162,7 @@ def _choice(report: dict, index) -> int:
     Output("co-choice", "value"),
     Output("co-message", "children"),
     Output(PAGE_ALERT, "children", allow_duplicate=True),
+    Output(state_id(PATH), "data"),
     Input("co-needs", "value"),
     Input("co-places", "value"),
     Input("co-access", "value"),
@@ -140,9 +173,11 @@ def _choice(report: dict, index) -> int:
 def suggest(needs, places, access, free, size):
     needs, places = _ids(needs), _ids(places)
     if not needs or not places:
-        return None, [], [], [], 0, hint("Pick at least one need and one locality."), None
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
-        return (no_update,) * 5 + (alert("Most members must be a whole number from 1 to 20."), None)
+        return (None, [], [], [], 0, hint("Pick at least one need and one locality."), None,
+                no_update)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_MEMBERS:
+        return (no_update,) * 5 + (alert(f"Most members must be a whole number from 1 to "
+                                         f"{MAX_MEMBERS}."), None, no_update)
     query = {"needs": needs, "places": places, "access": _ids(access),
              "free": "free" in _ids(free), "size": size}
     store = get_store()
@@ -165,7 +200,7 @@ def suggest(needs, places, access, free, size):
                      f"covers; {len(report['overlaps'])} cells covered by more than one.",
                      className="summary")
     return (query, cells, cards or html.P("No organisation covers any cell."), options, 0, summary,
-            None)
+            None, state_update(PATH, query))
 
 
 @callback(Output("co-graph", "elements"), Output("co-graph", "layout"),

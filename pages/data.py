@@ -6,10 +6,12 @@ import dash
 from dash import html
 
 from pages._components import guarded, no_data, page_alert, table
+from pages._state import QueryReader, url_state
 from pathways.analysis.snapshot import cached_stats
 from pathways.webstore import get_store
 
-dash.register_page(__name__, path="/data", name="Data", title="Data · Thriving Pathways", order=9)
+PATH = "/data"
+dash.register_page(__name__, path=PATH, name="Data", title="Data · Thriving Pathways", order=9)
 
 
 def _counts(table_id: str, title: str, counts: dict) -> html.Section:
@@ -18,11 +20,13 @@ def _counts(table_id: str, title: str, counts: dict) -> html.Section:
     return html.Section([html.H2(title), grid], className="half")
 
 
-def layout(**_query):
-    return guarded(_layout)
+def layout(**query):
+    """The page has no filters: the shared ones pass through, anything else is noted."""
+    return guarded(lambda: _layout(query))
 
 
-def _layout():
+def _layout(query: dict):
+    read = QueryReader(query)
     store = get_store()
     counts = cached_stats(store)
     empty = sum(counts["nodes"].values()) == 0
@@ -30,6 +34,8 @@ def _layout():
         [
             html.H1("What the graph holds"),
             page_alert(),
+            read.notes(),
+            url_state(PATH, {}),
             html.P(f"Reading from the {store.describe()}.", id="data-store"),
             no_data() if empty else html.Div(
                 [_counts("data-nodes", "Nodes by kind", counts["nodes"]),

@@ -14,19 +14,46 @@ import dash_cytoscape as cyto
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from pages._components import (HOPS_PROBLEM, PAGE_ALERT, alert, button, drawn, facts_list, guarded,
-                               hint, hops_input, hops_or_none, is_empty, no_data, page_alert,
-                               selected_id, table)
-from pathways.analysis.gaps import GAP_KINDS, GapQuery, cell_routes, gap_report, referral_network
+from pages._components import (
+    HOPS_PROBLEM,
+    PAGE_ALERT,
+    alert,
+    button,
+    drawn,
+    facts_list,
+    guarded,
+    hint,
+    hops_input,
+    hops_or_none,
+    is_empty,
+    no_data,
+    page_alert,
+    selected_id,
+    table,
+)
+from pages._state import QueryReader, state_id, state_update, url_state
+from pathways.analysis.gaps import (
+    GAP_KINDS,
+    GapQuery,
+    cell_routes,
+    gap_report,
+    referral_network,
+)
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
+from pathways.reports.network_views import (
+    KIND_STYLE,
+    network_elements,
+    plotly_text,
+    stylesheet,
+)
 from pathways.reports.render_gaps import LEAD_NOTES, as_html, coverage_grid
-from pathways.model import DEFAULT_MAX_HOPS
-from pathways.reports.network_views import KIND_STYLE, network_elements, plotly_text, stylesheet
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
 LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 
-dash.register_page(__name__, path="/gaps", name="Gaps", title="Gaps · Thriving Pathways", order=1)
+PATH = "/gaps"
+dash.register_page(__name__, path=PATH, name="Gaps", title="Gaps · Thriving Pathways", order=1)
 
 # Heatmap categories: 0 nothing provided, 1 provided but not reached, 2 under half, 3 half+.
 # Black text on each of these is at least 5.4:1 (WCAG AA for small text).
@@ -48,19 +75,23 @@ def _section(title: str, note_key: str | None, grid) -> html.Section:
     return html.Section(parts, className="results")
 
 
-def layout(**_query):
-    return guarded(_layout)
+def layout(**query):
+    """The page with the filters in its address (``?hops=3``); bad values are noted, not used."""
+    return guarded(lambda: _layout(query))
 
 
-def _layout():
-    title = [html.H1("Gaps in the network"), page_alert()]
+def _layout(query: dict):
+    read = QueryReader(query, ("hops",))
+    hops = read.number("hops", 1, MAX_MAX_HOPS, DEFAULT_MAX_HOPS, "Longest route")
+    title = [html.H1("Gaps in the network"), page_alert(), read.notes(),
+             url_state(PATH, {"hops": hops})]
     if is_empty(get_store()):
         return html.Div(title + [no_data()])
     return html.Div(title + [
         html.P("Where people have no option: needs or places with no provision, provision no one "
                "refers to, and organisations many routes depend on.", className="lede"),
         html.Div([
-            hops_input("gp-hops"),
+            hops_input("gp-hops", hops),
             html.Div([button("Download report (HTML)", "gp-download-button"),
                       dcc.Download(id="gp-download")], className="field"),
         ], className="controls"),
@@ -76,7 +107,7 @@ def _layout():
                                                        "responsive": True}),
                     html.Ul([html.Li([html.Span(className="swatch", style={"backgroundColor": c}),
                                       t], className="legend-item")
-                             for c, t in zip(_COLOURS, _CATEGORY_TEXT)],
+                             for c, t in zip(_COLOURS, _CATEGORY_TEXT, strict=True)],
                             className="legend", **{"aria-label": "Heatmap colours"}),
                 ], className="heatmap-wide"),
                 html.H3("Every need × locality cell, nothing reachable first"),
@@ -159,8 +190,8 @@ def _heatmap(report: dict) -> go.Figure:
         colorscale=scale, showscale=False, xgap=2, ygap=2,
         hovertemplate="%{y} in %{x}: %{text} (%{customdata})<extra></extra>",
     ))
-    figure.update_layout(margin=dict(l=10, r=10, t=10, b=10), height=80 + 44 * len(needs),
-                         yaxis=dict(autorange="reversed"), plot_bgcolor="#fff",
+    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=80 + 44 * len(needs),
+                         yaxis={"autorange": "reversed"}, plot_bgcolor="#fff",
                          font={"size": 13, "color": "#1b1b1b"})
     return figure
 
@@ -174,8 +205,8 @@ def _clicked_cell(report: dict, click) -> tuple[str, str] | None:
     except (TypeError, KeyError, IndexError):
         return None
     needs, places, _cells = coverage_grid(report)
-    by_x = dict(zip(_axis_labels(places, report["names"]), places))
-    by_y = dict(zip(_axis_labels(needs, report["names"]), needs))
+    by_x = dict(zip(_axis_labels(places, report["names"]), places, strict=True))
+    by_y = dict(zip(_axis_labels(needs, report["names"]), needs, strict=True))
     if not isinstance(x, str) or not isinstance(y, str) or x not in by_x or y not in by_y:
         return None
     return by_y[y], by_x[x]
@@ -199,12 +230,13 @@ def _report(store, hops: int) -> dict:
     Output("gp-data", "rowData"),
     Output("gp-message", "children"),
     Output(PAGE_ALERT, "children", allow_duplicate=True),
+    Output(state_id(PATH), "data"),
     Input("gp-hops", "value"),
     prevent_initial_call="initial_duplicate",
 )
 def compute(hops):
     if hops_or_none(hops) is None:
-        return (no_update,) * 7 + (alert(HOPS_PROBLEM), None)
+        return (no_update,) * 7 + (alert(HOPS_PROBLEM), None, no_update)
     report = _report(get_store(), hops)
     names = report["names"]
     coverage = sorted(
@@ -226,7 +258,8 @@ def compute(hops):
         f"{empty} need × locality cells with nothing reachable; {len(unreached)} unreached "
         f"activities; {len(spof)} organisations or services whose loss would cut routes.",
         className="summary")
-    return _heatmap(report), coverage, spof, unreached, thin, places, data, summary, None
+    return (_heatmap(report), coverage, spof, unreached, thin, places, data, summary, None,
+            state_update(PATH, {"hops": hops}))
 
 
 def _cell_id(cell: dict) -> str:
@@ -288,7 +321,7 @@ _GRIDS = ("gp-coverage", *_TABLES)
 def choose_highlight(click, *selections_and_hops):
     """Remember which cell or row was picked (ids only); the details come from the server."""
     *selections, hops = selections_and_hops
-    picked = dict(zip(_GRIDS, (selected_id(s) for s in selections)))
+    picked = dict(zip(_GRIDS, (selected_id(s) for s in selections), strict=True))
     trigger = ctx.triggered_id
     store = get_store()
     if trigger == "gp-heatmap":

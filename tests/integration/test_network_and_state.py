@@ -1,0 +1,172 @@
+"""State that travels and networks you can use, done the way a lead or commissioner would, on the
+demo data in each store (issue 14 items 6 and 7).
+
+- Filters live in the address: open a page from a bookmarked address and see its filters
+  applied; change one, press Back, see the previous filters again; an address with unknown
+  ids or bad numbers shows a note and the page works with what it could use.
+- Moving between pages keeps the shared filters (the navigation links carry them).
+- The network: a click (tap) on a node shows what it is in the panel next to the graph,
+  recomputed on the server, without contact details on the Gaps and Consortia pages; the
+  legend draws each kind with its node's shape; "Download PNG" saves a PNG file.
+- Every changed page stays axe-core clean and does not scroll sideways on a 390 px phone.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from pathways.analysis.consortia import Opportunity, consortia
+from pathways.analysis.gaps import GapQuery, gap_report
+from pathways.loading import load_paths
+from pathways.model import NodeKind
+from pathways.webstore import set_store
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_app(store, demo_dir, browser_available):
+    """The app on the demo data, once in the embedded store and once in Neo4j."""
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)
+
+
+def settle(dash_duo, timeout: float = 30) -> None:
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.2).until(
+        lambda _driver: dash_duo._wait_for_callbacks())
+
+
+def query(dash_duo) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(dash_duo.driver.current_url).query)
+
+
+def wait_for_query(dash_duo, key: str, values: list[str], timeout: float = 20) -> None:
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(
+        lambda _d: query(dash_duo).get(key) == values,
+        message=f"the address never had {key}={values} (it is {dash_duo.driver.current_url})")
+
+
+def empty_cells(store, hops: int) -> int:
+    report = gap_report(store, GapQuery(max_hops=hops))
+    return sum(1 for c in report["coverage"] if c["reachable"] == 0)
+
+
+def gaps_message(store, hops: int) -> str:
+    return f"{empty_cells(store, hops)} need × locality cells with nothing reachable"
+
+
+def nav(dash_duo, name: str) -> None:
+    next(a for a in dash_duo.find_elements(".top-bar .nav-link") if a.text == name).click()
+
+
+def checked(dash_duo, group: str) -> list[str]:
+    return dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#' + arguments[0] + ' input:checked')]"
+        ".map(i => i.value)", group)
+
+
+def severe(dash_duo) -> list[dict]:
+    return [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
+
+
+def test_gaps_filters_come_from_the_address_and_back_restores_them(dash_duo, demo_app):
+    app, store = demo_app
+    # Two route lengths that give different answers, so the page shows which one applies.
+    low = next(h for h in (1, 2, 3) if empty_cells(store, h) != empty_cells(store, h + 1))
+    dash_duo.start_server(app)
+
+    # A bookmarked address: its route length is applied, and stays in the address.
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps?hops={low}")
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, low), timeout=30)
+    assert dash_duo.find_element("#gp-hops").get_attribute("value") == str(low)
+    assert query(dash_duo) == {"hops": [str(low)]}
+    settle(dash_duo)
+
+    # One hop more: the page and the address follow.
+    dash_duo.find_element("#gp-hops").send_keys(Keys.ARROW_UP)
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, low + 1), timeout=30)
+    wait_for_query(dash_duo, "hops", [str(low + 1)])
+    settle(dash_duo)
+
+    # Back: the previous route length, on the page and in the address.
+    dash_duo.driver.back()
+    wait_for_query(dash_duo, "hops", [str(low)])
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, low), timeout=30)
+    assert dash_duo.find_element("#gp-hops").get_attribute("value") == str(low)
+    settle(dash_duo)
+
+    # Forward again.
+    dash_duo.driver.forward()
+    wait_for_query(dash_duo, "hops", [str(low + 1)])
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, low + 1), timeout=30)
+    assert dash_duo.find_element("#gp-hops").get_attribute("value") == str(low + 1)
+    assert severe(dash_duo) == []
+
+
+def test_an_address_with_unknown_values_is_noted_not_obeyed(dash_duo, demo_app):
+    app, store = demo_app
+    needs = store.list_nodes(NodeKind.NEED)
+    places = store.list_nodes(NodeKind.LOCALITY)
+    dash_duo.start_server(app)
+    # A need by id, one by name, one that does not exist; a size out of range; a stray key.
+    address = (f"/consortia?needs={needs[1]['id']}&needs={needs[2]['name'].upper()}"
+               f"&needs=no-such-need&places={places[0]['id']}&size=99&colour=red")
+    dash_duo.wait_for_page(f"{dash_duo.server_url}{address}")
+    report = consortia(store, Opportunity((needs[1]["id"], needs[2]["id"]), (places[0]["id"],)))
+    dash_duo.wait_for_contains_text(
+        "#co-message", f"of {len(report['cells'])} cells no organisation covers", timeout=30)
+    notes = dash_duo.find_element("#url-notes").text
+    assert "“no-such-need” is not in the graph" in notes
+    assert "“99” is not a whole number from 1 to 20" in notes
+    assert "“colour” is not a setting of this page" in notes
+    assert checked(dash_duo, "co-needs") == sorted(
+        [needs[1]["id"], needs[2]["id"]], key=[n["id"] for n in needs].index)
+    assert checked(dash_duo, "co-places") == [places[0]["id"]]
+    assert dash_duo.find_element("#co-size").get_attribute("value") == "4"
+    # The address now says what the page shows: ids only, nothing it could not use.
+    wait_for_query(dash_duo, "needs", [needs[1]["id"], needs[2]["id"]])
+    assert query(dash_duo)["size"] == ["4"]
+    assert "colour" not in query(dash_duo)
+    assert severe(dash_duo) == []
+
+
+def test_moving_between_pages_keeps_the_shared_filters(dash_duo, demo_app):
+    app, store = demo_app
+    needs = store.list_nodes(NodeKind.NEED)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps?hops=2")
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, 2), timeout=30)
+
+    nav(dash_duo, "Consortia")
+    dash_duo.wait_for_contains_text("#co-message", "cells no organisation covers", timeout=30)
+    settle(dash_duo)
+    # A commissioner ticks a second need: the address has both.
+    second = dash_duo.find_element(f"#co-needs input[value='{needs[1]['id']}']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", second)
+    second.click()
+    wait_for_query(dash_duo, "needs", [needs[0]["id"], needs[1]["id"]])
+    settle(dash_duo)
+
+    # To Gaps and back by the menu: the route length and the needs are still chosen.
+    nav(dash_duo, "Gaps")
+    dash_duo.wait_for_contains_text("#gp-message", gaps_message(store, 2), timeout=30)
+    assert dash_duo.find_element("#gp-hops").get_attribute("value") == "2"
+    settle(dash_duo)
+    nav(dash_duo, "Consortia")
+    dash_duo.wait_for_contains_text("#co-message", "cells no organisation covers", timeout=30)
+    assert checked(dash_duo, "co-needs") == [needs[0]["id"], needs[1]["id"]]
+    # Every menu link carries them (the Pathways page reads the ones it uses).
+    hrefs = [a.get_attribute("href") for a in dash_duo.find_elements(".top-bar .nav-link")]
+    for href in hrefs:
+        carried = parse_qs(urlsplit(href).query)
+        assert carried.get("hops") == ["2"] and carried.get("needs") == [
+            needs[0]["id"], needs[1]["id"]], href
+    assert severe(dash_duo) == []
