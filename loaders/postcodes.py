@@ -33,8 +33,9 @@ def normalise_prefix(text: str) -> str:
     if _PREFIX.match(value):
         return value
     if _FULL.match(value):
-        raise ValueError(f"{text.strip()!r} is a whole postcode; list its district or sector"
-                         f" (e.g. {postcode_prefixes(value)[1]!r})")
+        sector, district = postcode_prefixes(value)
+        raise ValueError(f"{text.strip()!r} is a whole postcode; list its sector or district"
+                         f" ({sector!r} or {district!r})")
     raise ValueError(f"{text.strip()!r} is not a postcode district or sector"
                      " (e.g. HX7, or HX6 2 for a sector)")
 

@@ -11,6 +11,7 @@ import pytest
 
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
+from pathways.analysis.places import locality_for_postcode
 from pathways.loading import load_paths
 from pathways.model import NodeKind, TimeSlot, serves_whole_area
 from pathways.store.base import PathwayFilter
@@ -179,3 +180,15 @@ def test_filters_combine(town):
     assert found(town, times=times, age=30, self_referral_only=True,
                  locality="north") == ["Adult Art"]
     assert found(town, times=times, age=30, locality="south") == ["Town Walk"]
+
+
+# --------------------------------------------------------------------------- postcodes
+
+
+def test_postcode_finds_the_same_locality_in_both_stores(store, demo_dir):
+    load_paths(store, [demo_dir])
+    todmorden = locality_for_postcode(store, "ol14 5ab")
+    assert todmorden.locality == {"id": "loc-todmorden", "name": "Todmorden"}
+    north = locality_for_postcode(store, "HX2 8AB")  # a sector beats Central Halifax's HX2
+    assert (north.locality["name"], north.matched) == ("North Halifax", "HX2 8")
+    assert not locality_for_postcode(store, "LS1 4AP").found
