@@ -6,6 +6,8 @@ there is no import cycle:
 
 - :mod:`~pathways.cli.data`: ``load``, ``demo``, ``template``, ``stats``, ``list``, ``reset``;
 - :mod:`~pathways.cli.analyses`: ``paths``, ``gaps``, ``consortia``;
+- :mod:`~pathways.cli.link_work`: ``show``, ``search``, ``postcode`` (and the names every
+  command accepts where it takes ids);
 - :mod:`~pathways.cli.local_neo4j`: ``neo4j start|restart|stop|status``;
 - :mod:`~pathways.cli.serving`: ``serve``;
 - :mod:`~pathways.cli.context` (the chosen store) and :mod:`~pathways.cli.output` (the shared
@@ -21,7 +23,7 @@ import sys
 
 import click
 
-from pathways.cli import analyses, data, local_neo4j, serving
+from pathways.cli import analyses, data, link_work, local_neo4j, serving
 from pathways.cli.context import Context
 from pathways.config import STORE_CHOICES
 from pathways.errors import PathwaysError
@@ -42,7 +44,8 @@ def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*data.COMMANDS, *analyses.COMMANDS, serving.serve, local_neo4j.neo4j):
+for command in (*data.COMMANDS, *analyses.COMMANDS, *link_work.COMMANDS, serving.serve,
+                local_neo4j.neo4j):
     cli.add_command(command)
 
 

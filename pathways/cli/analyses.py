@@ -5,56 +5,86 @@ Thin like the rest of the CLI: parse options, call the analysis, format the repo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
+from pathways.analysis.lookup import ACCESS
 from pathways.analysis.pathways import pathways_from, with_details
 from pathways.cli.context import Context, pass_ctx
+from pathways.cli.link_work import (
+    PATHS_CSV_COLUMNS,
+    named,
+    named_all,
+    person_filter,
+    with_referral,
+    worker_named,
+)
 from pathways.cli.output import output_options, write_output, write_rows
 from pathways.errors import PathwaysError
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
-from pathways.store import PathwayFilter
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind
 
 
 @click.command()
-@click.option("--from", "worker", required=True, help="Id of the link worker.")
-@click.option("--need", "needs", multiple=True, help="Need id (any of them); repeatable.")
-@click.option("--locality", default=None, help="Locality id the activity is in.")
+@click.option("--from", "worker", required=True, help="The link worker (id or name).")
+@click.option("--need", "needs", multiple=True, help="Need (id or name; any of them); repeatable.")
+@click.option("--locality", default=None,
+              help="Locality (id or name) the activity is in; whole-area activities always match.")
+@click.option("--postcode", default=None, help="The person's postcode: sets the locality.")
 @click.option("--free", "free_only", is_flag=True, help="Only free activities.")
 @click.option("--access", multiple=True, help="Accessibility tag (all of them); repeatable.")
+@click.option("--age", type=click.IntRange(0), default=None,
+              help="The person's age: only activities whose age range admits it.")
+@click.option("--times", default=None, metavar="TEXT",
+              help="When the person can come, e.g. 'Mon morning; Thu 13:00-15:00'.")
+@click.option("--self-referral", is_flag=True,
+              help="Only activities a person may refer themselves to.")
 @click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
               show_default=True)
-@output_options(["table", "json", "csv"])
+@output_options(["table", "json", "csv"],
+                format_help="csv adds how to refer (contacts: personal data of professionals).")
 @pass_ctx
-def paths(ctx: Context, worker, needs, locality, free_only, access, max_hops, fmt, output):
+def paths(ctx: Context, worker, needs, locality, postcode, free_only, access, age, times,
+          self_referral, max_hops, fmt, output):
     """Activities a link worker can reach along referral routes, shortest route first."""
     store = ctx.store()
-    where = PathwayFilter(tuple(needs), locality, free_only, tuple(a.lower() for a in access))
-    if fmt == "json":
-        result = pathways_from(store, worker, where, max_hops)
-        write_output(json.dumps(result, indent=2, ensure_ascii=False) + "\n", fmt, output)
-        return
 
-    def read():  # the paths and their details from one version of the graph
-        found = pathways_from(store, worker, where, max_hops)
-        return found, with_details(store, found)
+    def read():  # names, paths and details from one version of the graph
+        worker_id = worker_named(store, worker)
+        where = person_filter(
+            store, needs=needs, locality=locality, postcode=postcode, free_only=free_only,
+            access=access, age=age, times=times, self_referral=self_referral)
+        found = pathways_from(store, worker_id, where, max_hops)
+        if fmt == "json":
+            return found, []
+        rows = with_details(store, found)
+        for row, activity in zip(rows, found["activities"], strict=True):
+            row["times"] = "not known: check" if activity.get("schedule_unknown") else ""
+        if fmt == "csv":
+            rows = with_referral(store, worker_id, rows, max_hops)
+        return found, rows
 
     result, rows = store.consistent(read)
+    if fmt == "json":
+        write_output(json.dumps(result, indent=2, ensure_ascii=False) + "\n", fmt, output)
+        return
     if not rows:
         click.echo(f"{result['from']['name']} reaches no matching activity within {max_hops} hops.",
                    err=True)
     columns = ["activity", "provider", "locality", "cost", "schedule", "hops"]
+    if times:
+        columns.append("times")
     if fmt == "csv":
-        columns = ["id", "activity", "provider", "locality", "needs", "cost", "schedule",
-                   "access", "hops", "route"]
+        columns = list(PATHS_CSV_COLUMNS)
     write_rows(rows, fmt, columns, output=output)
 
 
 @click.command()
-@click.option("--locality", "localities", multiple=True, help="Locality id; repeatable [all].")
-@click.option("--need", "needs", multiple=True, help="Need id; repeatable [all].")
+@click.option("--locality", "localities", multiple=True,
+              help="Locality (id or name); repeatable [all].")
+@click.option("--need", "needs", multiple=True, help="Need (id or name); repeatable [all].")
 @click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
               show_default=True)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -70,9 +100,11 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     from pathways.reports import render_gaps as fmt_report
     from pathways.analysis.gaps import GapQuery, gap_report
 
-    query = GapQuery(tuple(localities), tuple(needs), max_hops,
+    store = ctx.store()
+    query = GapQuery(named_all(store, NodeKind.LOCALITY, localities, "--locality"),
+                     named_all(store, NodeKind.NEED, needs, "--need"), max_hops,
                      as_of.date() if as_of else dt.date.today())
-    report = gap_report(ctx.store(), query)
+    report = gap_report(store, query)
     if fmt == "json":
         text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
@@ -85,8 +117,8 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
 
 
 @click.command()
-@click.option("--need", "needs", multiple=True, help="Need id; repeatable.")
-@click.option("--locality", "localities", multiple=True, help="Locality id; repeatable.")
+@click.option("--need", "needs", multiple=True, help="Need (id or name); repeatable.")
+@click.option("--locality", "localities", multiple=True, help="Locality (id or name); repeatable.")
 @click.option("--opportunity", "opportunity_file", type=click.Path(dir_okay=False, path_type=Path),
               help='A JSON file: {"needs": [...], "localities": [...], "free_only": false, ...}.')
 @click.option("--free", "free_only", is_flag=True, help="Only free activities count.")
@@ -109,6 +141,12 @@ def consortia(ctx: Context, needs, localities, opportunity_file, free_only, acce
 
     opp = _opportunity(opportunity_file, needs, localities, free_only, access, age_min, age_max)
     store = ctx.store()
+    opp = dataclasses.replace(
+        opp, needs=named_all(store, NodeKind.NEED, opp.needs, "--need"),
+        localities=named_all(store, NodeKind.LOCALITY, opp.localities, "--locality"),
+        access=named_all(store, ACCESS, opp.access, "--access"))
+    if between:
+        between = tuple(named(store, NodeKind.ORGANISATION, org, "--between") for org in between)
 
     def read():  # the report and the chain from one version of the graph
         found = analysis.consortia(store, opp, max_size=max_size)
