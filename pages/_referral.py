@@ -12,6 +12,8 @@ from dash import html
 
 from pages._state import encode
 from pathways.analysis.referral import Contact, HowToRefer
+from pathways.analysis.shortlist import encode_shortlist
+from pathways.model import DEFAULT_MAX_HOPS
 from pathways.reports.network_views import web_link
 
 
@@ -103,29 +105,16 @@ def contacts(found: HowToRefer) -> html.Ul | html.P:
 # --- the referral sheet's address -----------------------------------------------------------
 
 SHEET_PATH = "/shortlist"
+SHORTLIST_KEY = "shortlist"
 
 
-def sheet_address(worker: str, items: list[str]) -> str:
-    """The referral sheet's address: the link worker and the chosen activities only, never
-    anything about the person being referred.
+def sheet_address(worker: str, items: list[str], hops: int = DEFAULT_MAX_HOPS) -> str:
+    """The referral sheet's address: the shortlist's token (the link worker's and the
+    activities' ids, :func:`~pathways.analysis.shortlist.encode_shortlist`) and the longest
+    route when it is not the usual one; never anything about the person being referred.
 
-    >>> sheet_address("lw 1", ["a", "b&c"])
-    '/shortlist?worker=lw+1&items=a&items=b%26c'
+    >>> sheet_address("lw", ["a", "b"])
+    '/shortlist?shortlist=1.WyJsdyIsImEiLCJiIl0'
     """
-    return SHEET_PATH + encode({"worker": worker, "items": list(items)})
-
-
-def _texts(value) -> list[str]:
-    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
-
-
-def sheet_request(query: dict) -> tuple[str | None, list[str]]:
-    """(worker id, activity ids) from the sheet's address as Dash passes it to the layout;
-    ids are only text here: the sheet checks each one against the store.
-
-    >>> sheet_request({"worker": "lw", "items": ["a", "b", "a"]})
-    ('lw', ['a', 'b'])
-    """
-    workers = _texts(query.get("worker"))
-    return (workers[0] if workers else None), list(dict.fromkeys(_texts(query.get("items"))))
+    return SHEET_PATH + encode({SHORTLIST_KEY: encode_shortlist(items, worker),
+                                "hops": hops if hops != DEFAULT_MAX_HOPS else None})

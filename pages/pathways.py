@@ -42,6 +42,7 @@ from pages._components import (
     table,
 )
 from pages._referral import (
+    SHORTLIST_KEY,
     contacts,
     first_step,
     freshness,
@@ -51,10 +52,11 @@ from pages._referral import (
 )
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.pathways import PathwayFilter, pathways_from, with_details
+from pathways.analysis.places import TimesError, describe_times, locality_for_postcode, parse_times
 from pathways.analysis.referral import HowToRefer, how_to_refer
 from pathways.analysis.search import SearchHit
 from pathways.analysis.search import search as search_words
-from pathways.errors import PathwaysError
+from pathways.analysis.shortlist import MAX_SHORTLIST, decode_shortlist, encode_shortlist
 from pathways.model import (
     COMMON_ACCESS_TAGS,
     DEFAULT_MAX_HOPS,
@@ -76,7 +78,7 @@ from pathways.webstore import get_store
 LAYOUT = {"name": "breadthfirst", "directed": True, "spacingFactor": 1.1}
 
 PATH = "/"
-OWN_KEYS = ("self_referral", "items")  # besides the shared keys of pages/_state.py
+OWN_KEYS = ("self_referral", SHORTLIST_KEY)  # besides the shared keys of pages/_state.py
 dash.register_page(__name__, path=PATH, name="Pathways", title="Pathways · Thriving Pathways", order=0)
 
 TABLE_COLUMNS = [
@@ -90,29 +92,21 @@ TABLE_COLUMNS = [
 ANYWHERE = ""
 MAX_AGE = 120
 SEARCH_HITS = 8
-MAX_SHORTLIST = 20
 for _long_list in ("pw-worker", "pw-needs", "pw-locality", "pw-access"):
     filter_choices(_long_list)
 
 
-# --- seams to the analysis layer (names, postcodes, times) ---------------------------------
+# --- what the person said: read, never kept ------------------------------------------------
 
 def _parse_times(text) -> tuple[tuple[TimeSlot, ...], str | None]:
-    """The times typed, as slots, and a problem in plain English (None when they read)."""
+    """The times typed, as slots, and what could not be read, in plain English (None when
+    they read)."""
     if not isinstance(text, str) or not text.strip():
         return (), None
-    from pathways.analysis.places import parse_times
-
     try:
-        return tuple(parse_times(text)), None
-    except (ValueError, PathwaysError) as exc:
+        return parse_times(text), None
+    except TimesError as exc:
         return (), str(exc)
-
-
-def _locality_for_postcode(store, postcode: str):
-    from pathways.analysis.places import locality_for_postcode
-
-    return locality_for_postcode(store, postcode)
 
 
 def _search(store, words: str) -> list[SearchHit]:
@@ -208,7 +202,7 @@ def layout(**query):
     return guarded(lambda: _layout(query))
 
 
-def _initial(read: QueryReader, workers, needs, places, access, store) -> dict:
+def _initial(read: QueryReader, query: dict, workers, needs, places, access, store) -> dict:
     """The form's starting values from the page's address, each checked against the
     choices the page offers (:class:`QueryReader` notes anything it drops).  Names are
     accepted as well as ids (``?worker=Pat Example``)."""
@@ -216,11 +210,13 @@ def _initial(read: QueryReader, workers, needs, places, access, store) -> dict:
         return {o["value"]: o["label"].split(" — ")[0] for o in options}
 
     place = read.choices("places", named(places), [], "Locality")
-    items = read.choices("items", {a["id"]: a["name"]
-                                   for a in store.list_nodes(NodeKind.ACTIVITY)}, [],
-                         "Shortlisted activity")
+    token = query.get(SHORTLIST_KEY)
+    shortlist = decode_shortlist(store, token if isinstance(token, str) else "")
+    read.messages += list(shortlist.problems)
+    listed = {o["value"] for o in workers}
+    default = shortlist.worker_id if shortlist.worker_id in listed else workers[0]["value"]
     return {
-        "worker": read.choice("worker", named(workers), workers[0]["value"], "Link worker"),
+        "worker": read.choice("worker", named(workers), default, "Link worker"),
         "needs": read.choices("needs", named(needs), [], "Need"),
         "locality": place[0] if place else ANYWHERE,
         "access": read.choices("access", named(access) | {o["value"]: o["value"]
@@ -228,7 +224,7 @@ def _initial(read: QueryReader, workers, needs, places, access, store) -> dict:
         "free": ["free"] if read.flag("free", "Free only") else [],
         "self": ["self"] if read.flag("self_referral", "Self-referral only") else [],
         "hops": read.number("hops", 1, MAX_MAX_HOPS, DEFAULT_MAX_HOPS, "Longest route"),
-        "items": items[:MAX_SHORTLIST],
+        "items": list(shortlist.activity_ids),
     }
 
 
@@ -239,7 +235,8 @@ def _address(worker, needs, locality, free, access, hops, self_referral, items) 
             "places": [locality] if isinstance(locality, str) and locality else [],
             "access": list(ids(access)), "free": "free" in ids(free),
             "self_referral": "self" in ids(self_referral), "hops": hops,
-            "items": list(ids(items))}
+            SHORTLIST_KEY: encode_shortlist(list(ids(items))[:MAX_SHORTLIST], worker)
+            if ids(items) else None}
 
 
 def _layout(query: dict) -> html.Div:
@@ -252,7 +249,7 @@ def _layout(query: dict) -> html.Div:
     if not workers:
         return html.Div(title + [alert("No link workers in the graph yet: load people with the "
                                        "role link_worker (`pathways load FILES`).")])
-    start = store.consistent(lambda: _initial(read, workers, needs, places, access, store))
+    start = store.consistent(lambda: _initial(read, query, workers, needs, places, access, store))
     title += [read.notes(), url_state(PATH, _address(
         start["worker"], start["needs"], start["locality"], start["free"], start["access"],
         start["hops"], start["self"], start["items"]))]
@@ -408,7 +405,7 @@ def check_times(times):
     if problem:
         return f"Not understood: {problem}"
     if slots:
-        return hint("Read as: " + "; ".join(s.describe() for s in slots) + ".")
+        return hint(f"Read as: {describe_times(slots)}.")
     return None
 
 
@@ -561,7 +558,7 @@ def tick(picked, selected_rows, shortlist, *form):
     store = get_store()
     if store.consistent(lambda: _matching(store, query, activity_id)) is None:
         return no_update
-    return items + [activity_id]
+    return (items + [activity_id])[-MAX_SHORTLIST:]
 
 
 @callback(
@@ -581,8 +578,9 @@ def remove(clicks, shortlist):
     Output("pw-shortlist-view", "children"),
     Input("pw-shortlist", "data"),
     Input("pw-worker", "value"),
+    Input("pw-hops", "value"),
 )
-def show_shortlist(shortlist, worker):
+def show_shortlist(shortlist, worker, hops):
     store = get_store()
     chosen = store.consistent(lambda: _activities_named(store, shortlist))
     if not chosen:
@@ -597,7 +595,8 @@ def show_shortlist(shortlist, worker):
     if isinstance(worker, str) and worker:
         parts += [
             html.A("Referral sheet (opens a printable page)", id="pw-sheet-link",
-                   href=sheet_address(worker, [item for item, _name in chosen]),
+                   href=sheet_address(worker, [item for item, _name in chosen],
+                                      hops_or_none(hops) or DEFAULT_MAX_HOPS),
                    target="_blank", rel="noopener", className="button"),
             hint("The sheet and its address name the link worker and the activities only, "
                  "nothing about the person: send the address to a colleague or reopen it "
@@ -709,17 +708,19 @@ def choose_hit(clicks, *form):
     prevent_initial_call=True,
 )
 def postcode_locality(_clicks, postcode):
+    """The person's postcode → their locality as the filter (longest listed prefix wins);
+    an unknown or mistyped postcode says so and leaves the locality as it was."""
     if not isinstance(postcode, str) or not postcode.strip():
         return no_update, None
     store = get_store()
-    try:
-        place = store.consistent(lambda: _locality_for_postcode(store, postcode))
-    except PathwaysError as exc:
-        return no_update, html.P(str(exc), className="field-problem-text")
-    if place is None:
-        return no_update, html.P("No locality in the data covers that postcode: choose the "
-                                 "locality below.", className="field-problem-text")
-    return place["id"], hint(f"Locality set to {place['name']}.")
+    found = store.consistent(lambda: locality_for_postcode(store, postcode[:20]))
+    if not found.found:
+        return no_update, html.P(_sentence(found.message), className="field-problem-text")
+    return found.locality["id"], hint(_sentence(f"{found.message}: locality set"))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 # --- downloads and the address --------------------------------------------------------------
@@ -757,4 +758,4 @@ def address(worker, needs, locality, free, access, hops, age, times, self_referr
     if _query(worker, needs, locality, free, access, hops, age, times, self_referral) is None:
         return no_update
     return state_update(PATH, _address(worker, needs, locality, free, access, hops,
-                                       self_referral, list(ids(items))[:MAX_SHORTLIST]))
+                                       self_referral, items))

@@ -26,7 +26,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.referral import how_to_refer
+from pathways.analysis.places import locality_for_postcode, parse_times
 from pathways.analysis.search import search
+from pathways.analysis.shortlist import parse_shortlist
 from pathways.loading import load_paths
 from pathways.model import NodeKind, PersonRole, serves_whole_area
 from pathways.store.base import PathwayFilter
@@ -105,6 +107,10 @@ def too_wide(dash_duo) -> list[str]:
         return wide.filter(el => !wide.some(o => o !== el && el.contains(o))).slice(0, 8)
                    .map(el => el.tagName + '#' + el.id + '.' + el.className + ' '
                               + Math.round(el.getBoundingClientRect().right));""")
+
+
+def until(dash_duo, condition, timeout: float = 10) -> None:
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.2).until(lambda _d: condition())
 
 
 def severe(dash_duo) -> list:
@@ -262,9 +268,11 @@ def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_addre
     link = dash_duo.find_element("#pw-sheet-link")
     href = link.get_attribute("href")
     assert link.get_attribute("target") == "_blank"
+    # Its address: the shortlist's token and nothing else, holding ids of things in the graph.
     query = parse_qs(urlsplit(href).query)
-    assert query == {"worker": [worker["id"]], "items": [a["id"] for a in picked]}
-    assert urlsplit(href).path == "/shortlist"
+    assert list(query) == ["shortlist"] and urlsplit(href).path == "/shortlist"
+    assert parse_shortlist(query["shortlist"][0]) == (worker["id"],
+                                                      tuple(a["id"] for a in picked), ())
 
     # The sheet, opened by its address (as a colleague would): each option's how to refer.
     dash_duo.driver.get(href)
@@ -280,7 +288,8 @@ def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_addre
         if refer.offer.schedule:
             assert refer.offer.schedule in sheet
     assert "67" not in sheet and "67" not in dash_duo.driver.current_url
-    assert "no details of the person" in dash_duo.find_element(".referral-sheet .lede").text
+    notes = dash_duo.find_element(".referral-sheet .sheet-notes").text
+    assert "no information about the person being referred" in notes
 
     # Printing: A4 print styles are loaded, and "Print" opens the browser's print dialog.
     page_size = dash_duo.driver.execute_script("""
@@ -400,4 +409,151 @@ def test_age_and_self_referral_narrow_and_whole_area_activities_stay_in_every_lo
             "[col-id=activity]')].map(c => c.innerText)")
         assert {a["name"] for a in whole} <= set(names) or len(found) > 15
     check_page(dash_duo, "filters set")
+    assert severe(dash_duo) == []
+
+
+# --- 4. the person's postcode ---------------------------------------------------------------
+
+def checked_locality(dash_duo) -> str:
+    return dash_duo.driver.execute_script(
+        "const c = document.querySelector('#pw-locality input:checked');"
+        " return c ? c.closest('label').innerText.trim() : null")
+
+
+def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    places = store.list_nodes(NodeKind.LOCALITY)
+    # A postcode inside a sector a locality lists, where another lists the whole district
+    # (the longest prefix must win), else any listed district.
+    listed = [(p, prefix) for p in places for prefix in p.get("postcodes") or ()]
+    assert listed, "the demo localities list postcodes"
+    place, prefix = next(((p, x) for p, x in listed if " " in x), listed[0])
+    postcode = (prefix + "AB") if " " in prefix else (prefix + " 1AB")
+    expected = locality_for_postcode(store, postcode)
+    assert expected.found and expected.locality["id"] == place["id"]
+
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+    type_into(dash_duo, "pw-postcode", postcode.lower())
+    dash_duo.wait_for_contains_text("#pw-postcode-problem", f"{place['name']}", timeout=20)
+    assert "locality set" in dash_duo.find_element("#pw-postcode-problem").text
+    assert checked_locality(dash_duo) == place["name"]
+    expect_count(dash_duo, store, worker, PathwayFilter(locality=place["id"]))
+    check_page(dash_duo, "postcode found")
+
+    # The button does the same as Enter.
+    other = next((p for p in places if p["id"] != place["id"] and p.get("postcodes")), None)
+    if other is not None:
+        second = other["postcodes"][0]
+        second = second + ("AB" if " " in second else " 2CD")
+        box = dash_duo.find_element("#pw-postcode")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(second)
+        tab_to(dash_duo, "#pw-postcode-button")
+        press(dash_duo, Keys.ENTER)
+        dash_duo.wait_for_contains_text("#pw-postcode-problem", other["name"], timeout=20)
+        assert checked_locality(dash_duo) == other["name"]
+        place = other
+
+    # An unknown postcode and a mistyped one: plain messages; the locality stays as it was.
+    for typed in ("ZZ9 9ZZ", "12345"):
+        type_into(dash_duo, "pw-postcode", typed)
+        message = locality_for_postcode(store, typed).message
+        dash_duo.wait_for_contains_text("#pw-postcode-problem", message[1:30], timeout=20)
+        assert checked_locality(dash_duo) == place["name"]
+    check_page(dash_duo, "postcode unknown")
+    assert "ZZ9" not in dash_duo.driver.current_url and "AB" not in dash_duo.driver.current_url
+    assert severe(dash_duo) == []
+
+
+# --- 5b. days and times ---------------------------------------------------------------------
+
+def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+
+    typed = "Tuesday mornings; Thu 1-3pm"
+    type_into(dash_duo, "pw-times", typed)
+    slots = parse_times(typed)
+    dash_duo.wait_for_contains_text("#pw-times-problem", "Read as: Tuesday 08:00-12:00",
+                                    timeout=20)
+    found = expect_count(dash_duo, store, worker, PathwayFilter(times=slots))
+    assert len(found) < len(pathways_from(store, worker["id"])["activities"])
+    check_page(dash_duo, "times read")
+
+    # A misspelt day: said next to the box, in plain English, with the likely day.
+    type_into(dash_duo, "pw-times", "Thrusday")
+    dash_duo.wait_for_contains_text("#pw-times-problem", "did you mean Thursday", timeout=20)
+    dash_duo.wait_for_contains_text("#pw-message", "could not be read", timeout=20)
+    check_page(dash_duo, "times not understood")
+    assert "Thrusday" not in dash_duo.driver.current_url
+    type_into(dash_duo, "pw-times", "")
+    expect_count(dash_duo, store, worker, PathwayFilter())
+    assert severe(dash_duo) == []
+
+
+# --- 6. the page's address ------------------------------------------------------------------
+
+def test_address_keeps_filters_and_shortlist_for_reload_and_back_never_the_person(
+        dash_duo, demo_app):
+    app, store = demo_app
+    worker = worker_with_choice(store)
+    need = store.list_nodes(NodeKind.NEED)[0]
+    dash_duo.start_server(app)
+    open_pathways(dash_duo)
+    pick_worker_by_name(dash_duo, worker)
+    type_into(dash_duo, "pw-age", "44")
+    type_into(dash_duo, "pw-times", "weekdays")
+    expect_count(dash_duo, store, worker, PathwayFilter(age=44, times=parse_times("weekdays")))
+    type_into(dash_duo, "pw-age", "")
+    type_into(dash_duo, "pw-times", "")
+
+    focus_first(dash_duo)
+    tab_to(dash_duo, "#pw-needs")
+    press(dash_duo, need["name"][:4])
+    press(dash_duo, Keys.SPACE)
+    found = expect_count(dash_duo, store, worker, PathwayFilter(needs=(need["id"],)))
+    assert found, "the demo worker should reach something for the first need"
+    select_row(dash_duo, 0, found[0]["name"])
+    tick_shortlist(dash_duo, found[0]["name"])
+
+    def address() -> dict:
+        return parse_qs(urlsplit(dash_duo.driver.current_url).query)
+
+    until(dash_duo, lambda: "shortlist" in address())
+    query = address()
+    assert query["worker"] == [worker["id"]] and query["needs"] == [need["id"]]
+    assert parse_shortlist(query["shortlist"][0])[1] == (found[0]["id"],)
+    assert set(query) <= {"worker", "needs", "places", "access", "free", "self_referral",
+                          "hops", "shortlist"}, query
+    assert "44" not in dash_duo.driver.current_url
+
+    # Free only, then Back: the address and the form return to the need alone.
+    focus_first(dash_duo)
+    tab_to(dash_duo, "#pw-free")
+    press(dash_duo, Keys.SPACE)
+    expect_count(dash_duo, store, worker, PathwayFilter(needs=(need["id"],), free_only=True))
+    until(dash_duo, lambda: address().get("free") == ["1"])
+    dash_duo.driver.back()
+    until(dash_duo, lambda: "free" not in address())
+    expect_count(dash_duo, store, worker, PathwayFilter(needs=(need["id"],)))
+    assert not dash_duo.find_element("#pw-free input").is_selected()
+
+    # Reopened from the address: the same worker, need and shortlist.
+    url = dash_duo.driver.current_url
+    dash_duo.driver.get(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("h1", "Gaps", timeout=20)
+    dash_duo.driver.get(url)
+    expect_count(dash_duo, store, worker, PathwayFilter(needs=(need["id"],)))
+    dash_duo.wait_for_contains_text("#pw-shortlist-view", found[0]["name"], timeout=20)
+    ticked = [e.get_attribute("value") for e in
+              dash_duo.find_elements("#pw-needs input") if e.is_selected()]
+    assert ticked == [need["id"]]
+    check_page(dash_duo, "reopened from the address")
     assert severe(dash_duo) == []
