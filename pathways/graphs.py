@@ -16,29 +16,39 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Container, Hashable
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import networkx as nx
 
-from pathways.model import PATHWAY_RELS, NodeKind
+from pathways.model import PATHWAY_RELS, NodeKind, RelType
+
+if TYPE_CHECKING:
+    # A snapshot's node attributes (``kind``, ``props``) are read one by one: Any, not the
+    # stubs' default dict (which would make ``graph.nodes(data="kind")`` yield dicts).
+    Snapshot: TypeAlias = nx.MultiDiGraph[str, Any, Any]
+else:
+    Snapshot = nx.MultiDiGraph
 
 Step = tuple[str, str]  # (name, id) of one node on a path
+Adjacency = dict[str, list[tuple[str, RelType]]]  # node -> (neighbour, relationship type)
+_T = TypeVar("_T")
 _FOLLOW = frozenset(PATHWAY_RELS)
 
 
-def per_snapshot(build):
+def per_snapshot(build: Callable[[Snapshot], _T]) -> Callable[[Snapshot], _T]:
     """Memoise ``build(graph)`` per snapshot: snapshots are never changed in place (a store
     replaces its graph on every write), and the whole-graph analyses ask for these indexes
     hundreds of thousands of times.  Weakly held; the snapshot asked for last is answered
     without even the weak-dictionary lookup."""
-    built: "weakref.WeakKeyDictionary[nx.MultiDiGraph, object]" = weakref.WeakKeyDictionary()
-    last: list = [(None, None)]  # (graph, value): one strong reference, the snapshot in use
+    built: weakref.WeakKeyDictionary[Snapshot, _T] = weakref.WeakKeyDictionary()
+    last: list[tuple[Snapshot | None, _T | None]] = [(None, None)]  # one strong reference
 
     @functools.wraps(build)
-    def cached(graph: nx.MultiDiGraph):
-        graph_last, value = last[0]
-        if graph_last is graph:
-            return value
+    def cached(graph: Snapshot) -> _T:
+        graph_last, last_value = last[0]
+        if graph_last is graph and last_value is not None:
+            return last_value
         value = built.get(graph)
         if value is None:
             value = built[graph] = build(graph)
@@ -49,15 +59,16 @@ def per_snapshot(build):
 
 
 @per_snapshot
-def pathway_adjacency(graph: nx.MultiDiGraph) -> tuple[dict[str, list], dict[str, list]]:
+def pathway_adjacency(graph: Snapshot) -> tuple[Adjacency, Adjacency]:
     """``(out, in)``: for each node, its (neighbour, type) pairs along pathway relationships.
 
     Plain dicts, built once per snapshot, because networkx edge views are slow to create in
     the inner loops of whole-graph analyses.
     """
-    out: dict[str, list] = {}
-    into: dict[str, list] = {}
-    for u, neighbours in graph._succ.items():  # = graph.edges(keys=True), minus views
+    out: Adjacency = {}
+    into: Adjacency = {}
+    # networkx's own dict (not in its type stubs) = graph.edges(keys=True), minus views
+    for u, neighbours in graph._succ.items():  # type: ignore[attr-defined]
         for v, keys in neighbours.items():
             for key in keys:
                 if key in _FOLLOW:
@@ -66,7 +77,7 @@ def pathway_adjacency(graph: nx.MultiDiGraph) -> tuple[dict[str, list], dict[str
     return out, into
 
 
-def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
+def best_paths(graph: Snapshot, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
     """For every node reachable from ``start`` within ``max_hops``, its best shortest path.
 
     Breadth-first, layer by layer.  Among paths of equal length the best has the smallest
@@ -85,8 +96,8 @@ def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, t
     if start not in graph:
         return {}
     out, _ = pathway_adjacency(graph)
-    names = {start: (graph.nodes[start]["props"]["name"],)}
-    ids = {start: (start,)}
+    names: dict[str, tuple[str, ...]] = {start: (graph.nodes[start]["props"]["name"],)}
+    ids: dict[str, tuple[str, ...]] = {start: (start,)}
     frontier = [start]
     for _ in range(max_hops):
         layer: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -103,10 +114,10 @@ def best_paths(graph: nx.MultiDiGraph, start: str, max_hops: int) -> dict[str, t
         for target, (path_names, path_ids) in layer.items():
             names[target], ids[target] = path_names, path_ids
         frontier = list(layer)
-    return {node: tuple(zip(names[node], ids[node])) for node in names}
+    return {node: tuple(zip(names[node], ids[node], strict=True)) for node in names}
 
 
-def best_paths_to(graph: nx.MultiDiGraph, start: str, max_hops: int,
+def best_paths_to(graph: Snapshot, start: str, max_hops: int,
                   wanted: list[str]) -> dict[str, tuple[Step, ...]]:
     """:func:`best_paths` from ``start``, for the ``wanted`` nodes only (those reachable).
 
@@ -141,15 +152,15 @@ def best_paths_to(graph: nx.MultiDiGraph, start: str, max_hops: int,
             best[node] = found
         return found
 
-    return {node: tuple(zip(*path_to(node))) for node in wanted if node in hops}
+    return {node: tuple(zip(*path_to(node), strict=True)) for node in wanted if node in hops}
 
 
 def reachable(
-    graph: nx.MultiDiGraph,
+    graph: Snapshot,
     start: str,
     max_hops: int,
     without_node: Hashable | None = None,
-    without_edge: tuple | None = None,
+    without_edge: tuple[str, str, RelType] | None = None,
 ) -> dict[str, int]:
     """Hops to every node reachable from ``start`` within ``max_hops``.
 
@@ -161,7 +172,7 @@ def reachable(
     hops = {start: 0}
     frontier = [start]
     for depth in range(1, max_hops + 1):
-        layer = []
+        layer: list[str] = []
         for node in frontier:
             for target, key in out.get(node, ()):
                 if target in hops or target == without_node:
@@ -176,7 +187,8 @@ def reachable(
     return hops
 
 
-def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | None = None) -> dict[str, int]:
+def nearest_sources(graph: Snapshot, starts: list[str],
+                    max_hops: int | None = None) -> dict[str, int]:
     """Hops from the nearest of ``starts`` to every node reachable from any of them (one
     breadth-first search from all of them at once), within ``max_hops`` if given."""
     out, _ = pathway_adjacency(graph)
@@ -185,7 +197,7 @@ def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | N
     depth = 0
     while frontier and (max_hops is None or depth < max_hops):
         depth += 1
-        layer = []
+        layer: list[str] = []
         for node in frontier:
             for target, _key in out.get(node, ()):
                 if target not in hops:
@@ -196,18 +208,19 @@ def nearest_sources(graph: nx.MultiDiGraph, starts: list[str], max_hops: int | N
 
 
 @per_snapshot
-def all_activities(graph: nx.MultiDiGraph) -> frozenset[str]:
+def all_activities(graph: Snapshot) -> frozenset[str]:
     """Every activity of the snapshot."""
     return frozenset(n for n, kind in graph.nodes(data="kind") if kind == NodeKind.ACTIVITY)
 
 
-def activities_in(graph: nx.MultiDiGraph, nodes: Container[str] | dict) -> set[str]:
+def activities_in(graph: Snapshot, nodes: Iterable[str]) -> set[str]:
     """The activities among ``nodes``."""
     every = all_activities(graph)
     return {n for n in nodes if n in every}
 
 
-def dag_immediate_dominators(start: str, order: list[str], preds: dict[str, list[str]]) -> dict[str, str]:
+def dag_immediate_dominators(start: str, order: list[str],
+                             preds: dict[str, list[str]]) -> dict[str, str]:
     """Immediate dominators in a DAG whose nodes ``order`` lists topologically from ``start``.
 
     Each node's immediate dominator is where the dominator-tree paths of its predecessors

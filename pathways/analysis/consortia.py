@@ -24,18 +24,102 @@ Computed on a whole-graph snapshot, so both stores give the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
+from typing import Any, NotRequired, TypedDict
 
 import networkx as nx
 
-from pathways.analysis.snapshot import cached_analysis, cached_snapshot, check_ids, link_workers, name_of, sources, targets
+from pathways.analysis.snapshot import (
+    NetworkNode,
+    cached_analysis,
+    cached_snapshot,
+    check_ids,
+    link_workers,
+    name_of,
+    sources,
+    targets,
+)
 from pathways.errors import PathwaysError
-from pathways.graphs import reachable
+from pathways.graphs import Snapshot, reachable
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
 
 Cell = tuple[str, str]  # (need id, locality id)
+TieGraph = nx.Graph  # organisations joined by existing ties, edge attribute "weight": how many
+
+
+# --------------------------------------------------------------------------- results
+# Plain dicts at run time (so JSON, CSV and the pages read them as before), typed for mypy.
+
+
+class Named(TypedDict):
+    id: str
+    name: str
+
+
+class OpportunityFields(TypedDict):
+    needs: list[str]
+    localities: list[str]
+    free_only: bool
+    access: list[str]
+    age_min: int | None
+    age_max: int | None
+
+
+class CellOrganisation(TypedDict):
+    id: str
+    name: str
+    activities: list[str]  # the organisation's activities covering the cell
+
+
+class OpportunityCell(TypedDict):
+    need: str
+    locality: str
+    organisations: list[CellOrganisation]  # by name
+
+
+class Suggestion(TypedDict):
+    members: list[Named]
+    covered: list[list[str]]  # [need id, locality id] cells the members cover
+    uncovered: list[list[str]]
+    existing_ties: int
+    reachable_by_link_workers: bool
+    reasons: list[str]  # plain-English reasons, in order
+
+
+class Community(TypedDict):
+    members: list[Named]
+    needs: list[str]
+
+
+class Suggestions(TypedDict):
+    opportunity: OpportunityFields
+    cells: list[OpportunityCell]
+    uncoverable: list[list[str]]  # [need id, locality id] cells no organisation covers
+    overlaps: list[list[str]]  # cells more than one organisation covers
+    suggestions: list[Suggestion]  # ranked, best first
+    names: dict[str, str]  # need and locality id -> name
+
+
+class ChainStep(TypedDict):
+    id: str
+    name: str
+    kind: str  # NodeKind value
+    via: str | None  # relationship types leading here, "/"-joined; None for the first
+
+
+class ConsortiumReport(Suggestions):
+    landscape: list[Community]
+    chain: NotRequired[list[ChainStep]]  # `pathways consortia --between A B` adds it
+
+
+class ConsortiumNetwork(TypedDict):
+    nodes: list[NetworkNode]
+    edges: list[tuple[str, str, str]]  # (source id, relationship type, target id)
+    members: list[str]
+    uncovered: list[str]  # need and locality ids of the cells left uncovered
 
 
 @dataclass(frozen=True)
@@ -52,13 +136,13 @@ class Opportunity:
         for name in ("needs", "localities", "access"):
             object.__setattr__(self, name, tuple(dict.fromkeys(getattr(self, name))))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> OpportunityFields:
         return {"needs": list(self.needs), "localities": list(self.localities),
                 "free_only": self.free_only, "access": list(self.access),
                 "age_min": self.age_min, "age_max": self.age_max}
 
 
-def _fits(props: dict, opp: Opportunity) -> bool:
+def _fits(props: Mapping[str, Any], opp: Opportunity) -> bool:
     if opp.free_only and props.get("free") is not True:
         return False
     if not set(opp.access) <= set(props.get("accessibility", [])):
@@ -71,9 +155,10 @@ def _fits(props: dict, opp: Opportunity) -> bool:
     return True
 
 
-def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[str, list[str]]]:
+def cell_providers(graph: Snapshot, opp: Opportunity) -> dict[Cell, dict[str, list[str]]]:
     """For each cell, the organisations covering it and the activities that do so."""
-    cells: dict[Cell, dict[str, list[str]]] = {(n, loc): {} for n in opp.needs for loc in opp.localities}
+    cells: dict[Cell, dict[str, list[str]]] = {(n, loc): {} for n in opp.needs
+                                               for loc in opp.localities}
     for need in opp.needs:
         for activity in sources(graph, need, RelType.ADDRESSES):
             props = graph.nodes[activity]["props"]
@@ -93,12 +178,12 @@ def cell_providers(graph: nx.MultiDiGraph, opp: Opportunity) -> dict[Cell, dict[
     return cells
 
 
-def tie_graph(graph: nx.MultiDiGraph) -> nx.Graph:
+def tie_graph(graph: Snapshot) -> TieGraph:
     """Organisations joined by their existing ties, weighted by how many: PARTNERS_WITH
     (either way), each shared network (MEMBER_OF), and each referral route between them or
     their services.  Built in one pass over the relationships."""
     owners: dict[str, set[str]] = {}  # organisation → itself; service → its providers
-    ties = nx.Graph()
+    ties: TieGraph = nx.Graph()
     for node, kind in graph.nodes(data="kind"):
         if kind == NodeKind.ORGANISATION:
             owners[node] = {node}
@@ -128,18 +213,19 @@ def tie_graph(graph: nx.MultiDiGraph) -> nx.Graph:
     return ties
 
 
-def tie_count(ties: nx.Graph, a: str, b: str) -> int:
+def tie_count(ties: TieGraph, a: str, b: str) -> int:
     """Existing ties between two organisations (see :func:`tie_graph`)."""
     data = ties.get_edge_data(a, b)
-    return data["weight"] if data else 0
+    return int(data["weight"]) if data else 0
 
 
-def _greedy(covers: dict[str, set[Cell]], graph, ties_of: nx.Graph, max_size: int,
+def _greedy(covers: dict[str, set[Cell]], graph: Snapshot, ties_of: TieGraph, max_size: int,
             connected: bool, excluded: frozenset[str] = frozenset()) -> list[str]:
     chosen: list[str] = []
     covered: set[Cell] = set()
     while len(chosen) < max_size:
-        best, best_key = None, None
+        best: str | None = None
+        best_key: tuple[float, int, int, str, str] | None = None
         for org, cells in covers.items():
             if org in chosen or org in excluded:
                 continue
@@ -162,7 +248,7 @@ def _prune(members: list[str], covers: dict[str, set[Cell]]) -> list[str]:
     """Drop members whose every cell the others already cover (latest additions first)."""
     kept = list(members)
     for org in reversed(members):
-        others = set().union(*(covers[m] for m in kept if m != org)) if len(kept) > 1 else set()
+        others = set[Cell]().union(*(covers[m] for m in kept if m != org))
         if covers[org] <= others:
             kept.remove(org)
     return kept
@@ -172,9 +258,15 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: set[Cell],
-              all_cells: list[Cell], reached: set[str], opp_cells) -> dict:
-    covered = set().union(*(covers[m] for m in members)) if members else set()
+def _cells(cells: Iterable[Cell]) -> list[list[str]]:
+    """Cells as sorted [need, locality] lists (as JSON has them)."""
+    return sorted([list(c) for c in cells])
+
+
+def _describe(graph: Snapshot, ties_of: TieGraph, members: list[str],
+              covers: dict[str, set[Cell]], coverable: set[Cell], all_cells: list[Cell],
+              reached: set[str], opp_cells: dict[Cell, dict[str, list[str]]]) -> Suggestion:
+    covered = set[Cell]().union(*(covers[m] for m in members))
     ties = sum(tie_count(ties_of, a, b) for a, b in combinations(members, 2))
     reachable_members = [m for m in members if any(
         a in reached for cell in covers[m] for a in opp_cells[cell][m])]
@@ -196,19 +288,18 @@ def _describe(graph, ties_of: nx.Graph, members: list[str], covers, coverable: s
     else:
         missing = [name_of(graph, m) for m in members if m not in reachable_members]
         reasons.append("no link worker reaches the activities of: " + ", ".join(missing))
-    order = lambda cells: sorted([list(c) for c in cells])  # noqa: E731
     return {
         "members": [{"id": m, "name": name_of(graph, m)} for m in members],
-        "covered": order(covered),
-        "uncovered": order(set(all_cells) - covered),
+        "covered": _cells(covered),
+        "uncovered": _cells(set(all_cells) - covered),
         "existing_ties": ties,
         "reachable_by_link_workers": all_reachable,
         "reasons": reasons,
     }
 
 
-def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alternatives: int = 3,
-            max_hops: int = DEFAULT_MAX_HOPS) -> dict:
+def suggest(graph: Snapshot, opp: Opportunity, max_size: int = 4, alternatives: int = 3,
+            max_hops: int = DEFAULT_MAX_HOPS) -> Suggestions:
     """Cells, uncoverable cells, overlaps and ranked consortium suggestions (see module doc)."""
     if not opp.needs or not opp.localities:
         raise PathwaysError("an opportunity needs at least one need and one locality")
@@ -233,7 +324,8 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
     # Alternatives: the same greedy without one of the widest suggestion's members.
     for member in widest:
         candidates.append(_greedy(covers, graph, ties_of, max_size, False, frozenset({member})))
-    seen, suggestions = set(), []
+    seen: set[frozenset[str]] = set()
+    suggestions: list[Suggestion] = []
     for members in candidates:
         key = frozenset(members)
         if members and key not in seen:
@@ -241,7 +333,8 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
             suggestions.append(_describe(graph, ties_of, members, covers, coverable, all_cells,
                                          reached, opp_cells))
     suggestions.sort(key=lambda s: (-len(s["covered"]), len(s["members"]), -s["existing_ties"],
-                                    not s["reachable_by_link_workers"], [m["name"] for m in s["members"]]))
+                                    not s["reachable_by_link_workers"],
+                                    [m["name"] for m in s["members"]]))
     return {
         "opportunity": opp.as_dict(),
         "cells": [
@@ -258,11 +351,11 @@ def suggest(graph: nx.MultiDiGraph, opp: Opportunity, max_size: int = 4, alterna
     }
 
 
-def communities(graph: nx.MultiDiGraph) -> list[set[str]]:
+def communities(graph: Snapshot) -> list[set[str]]:
     """Natural groupings of organisations over their existing ties: networkx Louvain with a
     fixed seed on a tie graph built in sorted order, so every store gets the same groups."""
     ties = tie_graph(graph)
-    ordered = nx.Graph()
+    ordered: TieGraph = nx.Graph()
     ordered.add_nodes_from(sorted(ties.nodes))
     ordered.add_edges_from(sorted((min(a, b), max(a, b), d) for a, b, d in ties.edges(data=True)))
     if ordered.number_of_edges() == 0:
@@ -270,13 +363,13 @@ def communities(graph: nx.MultiDiGraph) -> list[set[str]]:
     return nx.community.louvain_communities(ordered, weight="weight", seed=0)
 
 
-def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None,
-              groups: list[set[str]] | None = None) -> list[dict]:
+def landscape(graph: Snapshot, opp: Opportunity | None = None,
+              groups: list[set[str]] | None = None) -> list[Community]:
     """Communities of organisations (see :func:`communities`), each with the needs its
     members' activities address (only the opportunity's, when one is given)."""
     if groups is None:
         groups = communities(graph)
-    rows = []
+    rows: list[Community] = []
     for group in groups:
         needs = sorted({n for o in group for s in targets(graph, o, RelType.PROVIDES)
                         for a in targets(graph, s, RelType.OFFERS)
@@ -286,14 +379,15 @@ def landscape(graph: nx.MultiDiGraph, opp: Opportunity | None = None,
         members = sorted(group, key=lambda o: (name_of(graph, o), o))
         rows.append({"members": [{"id": o, "name": name_of(graph, o)} for o in members],
                      "needs": needs})
-    return sorted(rows, key=lambda r: (-len(r["members"]), r["members"][0]["name"] if r["members"] else ""))
+    return sorted(rows, key=lambda r: (-len(r["members"]),
+                                       r["members"][0]["name"] if r["members"] else ""))
 
 
-def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
+def chain_between(graph: Snapshot, a: str, b: str) -> list[ChainStep]:
     """The shortest chain of existing relationships (any type, either direction) from one
     organisation to another, as nodes with the relationship that leads to each."""
     check_ids(graph, (a, b), NodeKind.ORGANISATION, "organisation")
-    undirected = nx.Graph()
+    undirected: nx.Graph[str] = nx.Graph()
     for u, v, k in graph.edges(keys=True):
         labels = undirected.get_edge_data(u, v, {"labels": set()})["labels"] | {k.value}
         undirected.add_edge(u, v, labels=labels)
@@ -304,26 +398,28 @@ def chain_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict]:
                    key=lambda p: ([name_of(graph, n) for n in p], p))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
-    steps = [{"id": a, "name": name_of(graph, a), "kind": graph.nodes[a]["kind"].value, "via": None}]
-    for u, v in zip(path, path[1:]):
+    steps: list[ChainStep] = [{"id": a, "name": name_of(graph, a),
+                               "kind": graph.nodes[a]["kind"].value, "via": None}]
+    for u, v in pairwise(path):
         steps.append({"id": v, "name": name_of(graph, v), "kind": graph.nodes[v]["kind"].value,
                       "via": "/".join(sorted(undirected.edges[u, v]["labels"]))})
     return steps
 
 
-def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4, alternatives: int = 3) -> dict:
+def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4,
+              alternatives: int = 3) -> ConsortiumReport:
     """The consortium report for a store (the snapshot is cached per store version)."""
-    def read():  # the snapshot and its communities from one version of the graph
+    def read() -> ConsortiumReport:  # the snapshot and its communities from one version
         graph = cached_snapshot(store)
         report = suggest(graph, opp, max_size, alternatives)
         groups = cached_analysis(store, "communities", communities)  # the slow part at scale
-        report["landscape"] = landscape(graph, opp, groups)
-        return report
+        return {**report, "landscape": landscape(graph, opp, groups)}
 
     return store.consistent(read)
 
 
-def consortium_network(store: GraphStore, report: dict, index: int) -> dict:
+def consortium_network(store: GraphStore, report: ConsortiumReport | Suggestions,
+                       index: int) -> ConsortiumNetwork:
     """Nodes and edges to draw one suggestion: its members, their services and the
     activities that cover the opportunity's cells, and the opportunity's needs and
     localities; ``uncovered`` lists the need and locality ids of cells left uncovered."""
@@ -339,8 +435,10 @@ def consortium_network(store: GraphStore, report: dict, index: int) -> dict:
                       if set(sources(graph, s, RelType.PROVIDES)) & members)
     keep = (RelType.PROVIDES, RelType.OFFERS, RelType.ADDRESSES, RelType.LOCATED_IN,
             RelType.PARTNERS_WITH, RelType.REFERS_TO)
-    edges = sorted((u, k.value, v) for u, v, k in graph.subgraph(wanted).edges(keys=True) if k in keep)
-    nodes = sorted(({"id": n, "name": name_of(graph, n), "kind": graph.nodes[n]["kind"].value}
-                    for n in wanted), key=lambda n: n["id"])
+    edges = sorted((u, k.value, v) for u, v, k in graph.subgraph(wanted).edges(keys=True)
+                   if k in keep)
+    nodes: list[NetworkNode] = sorted(
+        ({"id": n, "name": name_of(graph, n), "kind": graph.nodes[n]["kind"].value} for n in wanted),
+        key=lambda n: n["id"])
     uncovered = sorted({i for cell in suggestion["uncovered"] for i in cell})
     return {"nodes": nodes, "edges": edges, "members": sorted(members), "uncovered": uncovered}

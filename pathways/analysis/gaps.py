@@ -31,12 +31,15 @@ data_gaps
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import networkx as nx
 
 from pathways.analysis.snapshot import (
+    NetworkNode,
     cached_analysis,
     check_ids,
     link_workers,
@@ -48,6 +51,8 @@ from pathways.analysis.snapshot import (
 )
 from pathways.errors import PathwaysError
 from pathways.graphs import (
+    Snapshot,
+    Step,
     activities_in,
     best_paths_to,
     dag_immediate_dominators,
@@ -59,7 +64,10 @@ from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType, se
 from pathways.store.base import GraphStore
 
 # What a service or activity can lack that link workers rely on (see data_gaps).
-GAP_KINDS = ("no_contact", "no_schedule", "no_accessibility", "no_location", "no_need", "not_reviewed")
+GapKind = Literal["no_contact", "no_schedule", "no_accessibility", "no_location", "no_need",
+                  "not_reviewed"]
+GAP_KINDS: tuple[GapKind, ...] = ("no_contact", "no_schedule", "no_accessibility", "no_location",
+                                  "no_need", "not_reviewed")
 THIN_NEEDS = 3  # a link worker reaching activities for fewer needs than this has thin options
 REVIEW_DAYS = 365
 
@@ -72,10 +80,125 @@ class GapQuery:
     as_of: dt.date = field(default_factory=dt.date.today)
 
 
+# --------------------------------------------------------------------------- results
+# Plain dicts at run time (so JSON, CSV and the pages read them as before), typed for mypy.
+
+Reach = dict[str, dict[str, int]]  # link worker -> {node reachable: hops}
+
+
+class CoverageCell(TypedDict):
+    need: str
+    locality: str
+    existing: int  # activities addressing the need there (or serving the whole area)
+    reachable: int  # of which a link worker covering the locality reaches
+    activities: list[str]
+    reachable_activities: list[str]
+    link_workers: list[str]  # ids of the link workers covering the locality
+
+
+class UnreachedActivity(TypedDict):
+    id: str
+    name: str
+    provider: str  # providers' names, "; "-separated
+    needs_hops: int | None  # the shortest route from any link worker, None: no route at all
+
+
+class UnreachedService(TypedDict):
+    id: str
+    name: str
+    provider: str
+
+
+class NoInboundRoute(TypedDict):
+    id: str
+    name: str
+    services: int
+
+
+class SinglePointOfFailure(TypedDict):
+    id: str
+    name: str
+    kind: str  # NodeKind value
+    pairs_lost: int  # (link worker, activity) pairs reachable now and not without it
+    articulation_point: bool
+
+
+class WorkerOptions(TypedDict):
+    id: str
+    name: str
+    activities: int
+    needs_covered: int
+    needs_total: int
+    needs: list[str]
+    thin: bool
+
+
+class ThinLocality(TypedDict):
+    id: str
+    name: str
+    link_workers: int
+    providers: int
+    link_worker_ids: list[str]
+    provider_ids: list[str]
+
+
+class ThinOptions(TypedDict):
+    link_workers: list[WorkerOptions]
+    localities: list[ThinLocality]
+
+
+class DataGapItem(TypedDict):
+    id: str
+    name: str
+    kind: str  # NodeKind value
+    missing: list[GapKind]
+
+
+class OrganisationDataGaps(TypedDict):
+    """Per organisation: how many of its services and activities miss each thing."""
+
+    id: str
+    name: str
+    no_contact: int
+    no_schedule: int
+    no_accessibility: int
+    no_location: int
+    no_need: int
+    not_reviewed: int
+    items: list[DataGapItem]
+
+
+class GapReport(TypedDict):
+    max_hops: int
+    as_of: str  # ISO date
+    names: dict[str, str]  # locality and need id -> name
+    coverage: list[CoverageCell]
+    unreached: list[UnreachedActivity]
+    unreached_services: list[UnreachedService]
+    no_inbound_route: list[NoInboundRoute]
+    single_points_of_failure: list[SinglePointOfFailure]
+    thin_options: ThinOptions
+    data_gaps: list[OrganisationDataGaps]
+
+
+class ReferralNetwork(TypedDict):
+    nodes: list[NetworkNode]
+    edges: list[tuple[str, str, str]]  # (source id, relationship type, target id)
+
+
+class CellRoute(TypedDict):
+    id: str
+    name: str
+    provider: str
+    route: list[str] | None  # ids from the link worker to the activity; None: no route
+    route_names: str
+
+
 # --------------------------------------------------------------------------- parts
 
 
-def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list[dict]:
+def coverage(graph: Snapshot, reach: Reach, needs: list[str],
+             localities: list[str]) -> list[CoverageCell]:
     """One pass over the activities builds every cell (not one scan per cell)."""
     wanted_needs, wanted_places = set(needs), set(localities)
     cells: dict[tuple[str, str], list[str]] = {(n, loc): [] for n in needs for loc in localities}
@@ -92,8 +215,9 @@ def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list
                 cells[(need, place)].append(activity)
     workers_in = {loc: sorted(w for w in sources(graph, loc, RelType.COVERS) if w in reach)
                   for loc in localities}
-    local_reach = {loc: set().union(*(reach[w] for w in workers_in[loc])) for loc in localities}
-    rows = []
+    local_reach = {loc: set[str]().union(*(reach[w] for w in workers_in[loc]))
+                   for loc in localities}
+    rows: list[CoverageCell] = []
     for need in needs:
         for loc in localities:
             existing = sorted(cells[(need, loc)])
@@ -110,10 +234,10 @@ def coverage(graph, reach: dict[str, dict[str, int]], needs, localities) -> list
     return rows
 
 
-def unreached(graph, reach, max_hops: int) -> list[dict]:
-    reached = set().union(*reach.values()) if reach else set()
+def unreached(graph: Snapshot, reach: Reach, max_hops: int) -> list[UnreachedActivity]:
+    reached = set[str]().union(*reach.values())
     nearest = nearest_sources(graph, list(reach))  # routes of any length, from any worker
-    rows = []
+    rows: list[UnreachedActivity] = []
     for activity in of_kind(graph, NodeKind.ACTIVITY):
         if activity in reached:
             continue
@@ -126,18 +250,19 @@ def unreached(graph, reach, max_hops: int) -> list[dict]:
     return rows
 
 
-def unreached_services(graph, reach) -> list[dict]:
-    reached = set().union(*reach.values()) if reach else set()
+def unreached_services(graph: Snapshot, reach: Reach) -> list[UnreachedService]:
+    reached = set[str]().union(*reach.values())
     return [
         {"id": s, "name": name_of(graph, s),
-         "provider": "; ".join(name_of(graph, o) for o in sorted(sources(graph, s, RelType.PROVIDES)))}
+         "provider": "; ".join(name_of(graph, o)
+                               for o in sorted(sources(graph, s, RelType.PROVIDES)))}
         for s in of_kind(graph, NodeKind.SERVICE) if s not in reached
     ]
 
 
-def no_inbound_route(graph) -> list[dict]:
+def no_inbound_route(graph: Snapshot) -> list[NoInboundRoute]:
     """Organisations with services, but no referral route into them or their services."""
-    rows = []
+    rows: list[NoInboundRoute] = []
     for org in of_kind(graph, NodeKind.ORGANISATION):
         services = targets(graph, org, RelType.PROVIDES)
         if not services:
@@ -150,7 +275,7 @@ def no_inbound_route(graph) -> list[dict]:
     return rows
 
 
-def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) -> dict[str, int]:
+def _losses_for_worker(graph: Snapshot, worker: str, hops: dict[str, int], max_hops: int) -> dict[str, int]:
     """Activities each node's removal would cut this link worker off from (exact).
 
     A node can only cost the worker an activity it *dominates* in the shortest-path DAG
@@ -203,13 +328,14 @@ def _losses_for_worker(graph, worker: str, hops: dict[str, int], max_hops: int) 
     return losses
 
 
-def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
+def single_points_of_failure(graph: Snapshot, reach: Reach,
+                             max_hops: int) -> list[SinglePointOfFailure]:
     """Nodes whose removal cuts (link worker, activity) pairs, with the exact loss.
 
     Articulation points of the undirected referral network are flagged (networkx); the
     number reported is always the true loss under the directed, hop-limited definition.
     """
-    referral = nx.Graph()
+    referral: nx.Graph[str] = nx.Graph()
     for u, v, k in graph.edges(keys=True):
         if k in (RelType.REFERS_TO, RelType.PROVIDES, RelType.OFFERS):
             referral.add_edge(u, v)
@@ -218,7 +344,7 @@ def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
     for worker, hops in reach.items():
         for node, count in _losses_for_worker(graph, worker, hops, max_hops).items():
             lost[node] += count
-    rows = [
+    rows: list[SinglePointOfFailure] = [
         {"id": n, "name": name_of(graph, n), "kind": graph.nodes[n]["kind"].value,
          "pairs_lost": count, "articulation_point": n in articulation}
         for n, count in lost.items()
@@ -226,9 +352,9 @@ def single_points_of_failure(graph, reach, max_hops: int) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["pairs_lost"], r["name"], r["id"]))
 
 
-def thin_options(graph, reach, localities) -> dict:
+def thin_options(graph: Snapshot, reach: Reach, localities: list[str]) -> ThinOptions:
     needs_total = len(of_kind(graph, NodeKind.NEED))
-    workers = []
+    workers: list[WorkerOptions] = []
     for worker, hops in reach.items():
         acts = activities_in(graph, hops)
         covered = sorted({n for a in acts for n in targets(graph, a, RelType.ADDRESSES)})
@@ -238,7 +364,7 @@ def thin_options(graph, reach, localities) -> dict:
             "thin": len(covered) < min(THIN_NEEDS, needs_total),
         })
     workers.sort(key=lambda r: (r["needs_covered"], r["activities"], r["name"], r["id"]))
-    places = []
+    places: list[ThinLocality] = []
     for loc in localities:
         covering = sorted(w for w in sources(graph, loc, RelType.COVERS) if w in reach)
         local = [a for a in sources(graph, loc, RelType.LOCATED_IN)
@@ -253,7 +379,7 @@ def thin_options(graph, reach, localities) -> dict:
     return {"link_workers": workers, "localities": places}
 
 
-def _missing_contact(graph, node: str) -> bool:
+def _missing_contact(graph: Snapshot, node: str) -> bool:
     props = graph.nodes[node]["props"]
     if any(props.get(k) for k in ("phone", "email", "website", "referral_info")):
         return False
@@ -262,20 +388,21 @@ def _missing_contact(graph, node: str) -> bool:
     return True
 
 
-def data_gaps(graph, as_of: dt.date) -> list[dict]:
+def data_gaps(graph: Snapshot, as_of: dt.date) -> list[OrganisationDataGaps]:
     cutoff = (as_of - dt.timedelta(days=REVIEW_DAYS)).isoformat()
-    per_org: dict[str, dict] = {}
+    per_org: dict[str, OrganisationDataGaps] = {}
 
-    def bucket(org: str) -> dict:
-        if org not in per_org:
-            per_org[org] = {"id": org, "name": name_of(graph, org), **{k: 0 for k in GAP_KINDS},
-                            "items": []}
+    def bucket(org: str) -> OrganisationDataGaps:
+        if org not in per_org:  # the counts in GAP_KINDS order
+            per_org[org] = {"id": org, "name": name_of(graph, org), "no_contact": 0,
+                            "no_schedule": 0, "no_accessibility": 0, "no_location": 0,
+                            "no_need": 0, "not_reviewed": 0, "items": []}
         return per_org[org]
 
     def check(node: str, orgs: list[str]) -> None:
         props = graph.nodes[node]["props"]
         kind = graph.nodes[node]["kind"]
-        problems = []
+        problems: list[GapKind] = []
         if _missing_contact(graph, node):
             problems.append("no_contact")
         if kind == NodeKind.ACTIVITY and not props.get("schedule"):
@@ -311,7 +438,7 @@ def data_gap_totals(store: GraphStore, as_of: dt.date | None = None) -> dict[str
     organisations together), for ``pathways stats``."""
     as_of = as_of or dt.date.today()
 
-    def build(graph):
+    def build(graph: Snapshot) -> dict[str, int]:
         rows = data_gaps(graph, as_of)
         return {k: sum(r[k] for r in rows) for k in GAP_KINDS}
 
@@ -321,7 +448,7 @@ def data_gap_totals(store: GraphStore, as_of: dt.date | None = None) -> dict[str
 # --------------------------------------------------------------------------- report
 
 
-def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
+def compute_gaps(graph: Snapshot, query: GapQuery) -> GapReport:
     """The whole gap report for a snapshot; see the module docstring for each part."""
     if not 1 <= query.max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {query.max_hops}")
@@ -344,22 +471,24 @@ def compute_gaps(graph: nx.MultiDiGraph, query: GapQuery) -> dict:
     }
 
 
-def gap_report(store: GraphStore, query: GapQuery = GapQuery()) -> dict:
-    """The gap report for a store, cached until the store's data changes."""
-    return cached_analysis(store, query, lambda graph: compute_gaps(graph, query))
+def gap_report(store: GraphStore, query: GapQuery | None = None) -> GapReport:
+    """The gap report for a store, cached until the store's data changes (the default
+    query: every locality and need, the default hop limit, as of today)."""
+    query = GapQuery() if query is None else query
+    return cached_analysis(store, query, functools.partial(compute_gaps, query=query))
 
 
-def referral_network(store: GraphStore) -> dict:
+def referral_network(store: GraphStore) -> ReferralNetwork:
     """Link workers, organisations, services and activities joined by pathway relationships:
     the picture the Gaps page highlights gaps on.  Built once per data version (shared:
     do not modify it), in one pass over the nodes and one over the relationships."""
     return cached_analysis(store, "referral_network", build_referral_network)
 
 
-def build_referral_network(graph: nx.MultiDiGraph) -> dict:
+def build_referral_network(graph: Snapshot) -> ReferralNetwork:
     keep = {NodeKind.ORGANISATION, NodeKind.SERVICE, NodeKind.ACTIVITY}
     workers = set(link_workers(graph))
-    nodes = [
+    nodes: list[NetworkNode] = [
         {"id": n, "name": name_of(graph, n), "kind": k.value}
         for n, k in graph.nodes(data="kind")
         if k in keep or n in workers
@@ -372,27 +501,29 @@ def build_referral_network(graph: nx.MultiDiGraph) -> dict:
     return {"nodes": sorted(nodes, key=lambda n: n["id"]), "edges": edges}
 
 
-def cell_routes(store: GraphStore, need: str, locality: str, max_hops: int = DEFAULT_MAX_HOPS) -> list[dict]:
+def cell_routes(store: GraphStore, need: str, locality: str,
+                max_hops: int = DEFAULT_MAX_HOPS) -> list[CellRoute]:
     """The activities of one coverage cell, each with the shortest route to it from a link
     worker covering the locality (None when none of them reaches it).
 
     Read from the gap report for ``max_hops`` (the one the Gaps page shows, cached per data
     version), so a click on a cell computes only that cell's routes, once per version."""
     return cached_analysis(store, ("cell", need, locality, max_hops),
-                           lambda graph: _cell_routes(store, graph, need, locality, max_hops))
+                           functools.partial(_cell_routes, store, need=need, locality=locality,
+                                             max_hops=max_hops))
 
 
-def _cell_routes(store: GraphStore, graph, need: str, locality: str, max_hops: int) -> list[dict]:
+def _cell_routes(store: GraphStore, graph: Snapshot, need: str, locality: str,
+                 max_hops: int) -> list[CellRoute]:
     check_ids(graph, (locality,), NodeKind.LOCALITY, "locality")
     check_ids(graph, (need,), NodeKind.NEED, "need")
     report = gap_report(store, GapQuery(max_hops=max_hops))
     cell = next(c for c in report["coverage"] if c["need"] == need and c["locality"] == locality)
     routes = [best_paths_to(graph, w, max_hops, cell["activities"]) for w in cell["link_workers"]]
-    rows = []
+    rows: list[CellRoute] = []
     for activity in cell["activities"]:
         options = [p[activity] for p in routes if activity in p]
-        best = min(options, key=lambda steps: (len(steps), [n for n, _ in steps],
-                                               [i for _, i in steps])) if options else None
+        best = min(options, key=_route_order) if options else None
         rows.append({
             "id": activity, "name": name_of(graph, activity),
             "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
@@ -400,3 +531,8 @@ def _cell_routes(store: GraphStore, graph, need: str, locality: str, max_hops: i
             "route_names": " → ".join(n for n, _ in best) if best else "no route",
         })
     return rows
+
+
+def _route_order(steps: tuple[Step, ...]) -> tuple[int, list[str], list[str]]:
+    """Shorter routes first, then by names, then by ids."""
+    return len(steps), [n for n, _ in steps], [i for _, i in steps]

@@ -9,33 +9,46 @@ from __future__ import annotations
 
 import threading
 import weakref
-
-import networkx as nx
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypedDict, TypeVar
 
 from pathways.errors import UnknownIdError
 from pathways.gcpause import gc_paused
-from pathways.graphs import per_snapshot
+from pathways.graphs import Snapshot, per_snapshot
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
 
+T = TypeVar("T")
+TypedAdjacency = dict[str, dict[RelType, list[str]]]  # node -> relationship type -> nodes
 
-def name_of(graph: nx.MultiDiGraph, node: str) -> str:
-    return graph.nodes[node]["props"]["name"]
+
+class NetworkNode(TypedDict):
+    """A node to draw (gaps' referral network, a consortium's network)."""
+
+    id: str
+    name: str
+    kind: str  # NodeKind value
+
+
+def name_of(graph: Snapshot, node: str) -> str:
+    name: str = graph.nodes[node]["props"]["name"]
+    return name
 
 
 @per_snapshot
-def typed_adjacency(graph: nx.MultiDiGraph) -> tuple[dict, dict]:
+def typed_adjacency(graph: Snapshot) -> tuple[TypedAdjacency, TypedAdjacency]:
     """``(out, into)``: ``out[node][rel]`` lists the targets, ``into[node][rel]`` the sources,
     each in the order of ``graph.succ`` / ``graph.pred`` (so answers do not change).
 
     At 100k nodes the analyses ask for neighbours a million times, and networkx's views cost
     ~15 µs a call; this reads networkx's own dicts (node → neighbour → key → data) once.
     """
-    out: dict = {}
-    into: dict = {}
-    for table, adjacency in ((out, graph._succ), (into, graph._pred)):
+    out: TypedAdjacency = {}
+    into: TypedAdjacency = {}
+    # networkx's own dicts (not in its type stubs)
+    for table, adjacency in ((out, graph._succ), (into, graph._pred)):  # type: ignore[attr-defined]
         for node, neighbours in adjacency.items():
-            by_type: dict = {}
+            by_type: dict[RelType, list[str]] = {}
             for other, keys in neighbours.items():
                 for key in keys:
                     by_type.setdefault(key, []).append(other)
@@ -43,34 +56,35 @@ def typed_adjacency(graph: nx.MultiDiGraph) -> tuple[dict, dict]:
     return out, into
 
 
-def targets(graph, node, rel: RelType) -> list[str]:
+def targets(graph: Snapshot, node: str, rel: RelType) -> list[str]:
     """Nodes ``node`` points to by a ``rel`` relationship (shared: do not modify it)."""
     return typed_adjacency(graph)[0][node].get(rel, [])
 
 
-def sources(graph, node, rel: RelType) -> list[str]:
+def sources(graph: Snapshot, node: str, rel: RelType) -> list[str]:
     """Nodes that point to ``node`` by a ``rel`` relationship (shared: do not modify it)."""
     return typed_adjacency(graph)[1][node].get(rel, [])
 
 
-def of_kind(graph, kind: NodeKind) -> list[str]:
-    return sorted((n for n, k in graph.nodes(data="kind") if k == kind), key=lambda n: (name_of(graph, n), n))
+def of_kind(graph: Snapshot, kind: NodeKind) -> list[str]:
+    return sorted((n for n, k in graph.nodes(data="kind") if k == kind),
+                  key=lambda n: (name_of(graph, n), n))
 
 
-def link_workers(graph) -> list[str]:
+def link_workers(graph: Snapshot) -> list[str]:
     return [
         n for n in of_kind(graph, NodeKind.PERSON)
         if graph.nodes[n]["props"].get("role") == PersonRole.LINK_WORKER.value
     ]
 
 
-def providers(graph, activity: str) -> list[str]:
+def providers(graph: Snapshot, activity: str) -> list[str]:
     """Organisations that provide a service offering the activity (sorted ids)."""
     return sorted({o for s in sources(graph, activity, RelType.OFFERS)
                    for o in sources(graph, s, RelType.PROVIDES)})
 
 
-def check_ids(graph, ids, kind: NodeKind, what: str) -> None:
+def check_ids(graph: Snapshot, ids: Iterable[str], kind: NodeKind, what: str) -> None:
     for node in ids:
         if node not in graph or graph.nodes[node]["kind"] != kind:
             known = ", ".join(of_kind(graph, kind))
@@ -80,15 +94,17 @@ def check_ids(graph, ids, kind: NodeKind, what: str) -> None:
 # Per store (weakly held, so a dropped store's results can never be served to a new one that
 # happens to reuse its id): {(version, what): value} for the current version only, least
 # recently used first.
-_cache: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[GraphStore, dict[tuple[Any, Hashable], Any]] = (
+    weakref.WeakKeyDictionary())
 # Per store: {(version, what): lock} while a value is being computed, so that two requests
 # asking for the same thing at once (a page's callbacks fire together) compute it once.
-_computing: "weakref.WeakKeyDictionary[GraphStore, dict]" = weakref.WeakKeyDictionary()
+_computing: weakref.WeakKeyDictionary[GraphStore, dict[tuple[Any, Hashable], threading.Lock]] = (
+    weakref.WeakKeyDictionary())
 _cache_lock = threading.Lock()
 CACHE_ENTRIES = 256  # per store and version: filter combinations, heatmap cells, pathways
 
 
-def cached_per_version(store: GraphStore, what, compute):
+def cached_per_version(store: GraphStore, what: Hashable, compute: Callable[[], T]) -> T:
     """Memoise ``compute()`` per store and data version: the value is computed once per
     version of the data and shared (callers must not modify it).
 
@@ -127,16 +143,16 @@ def cached_per_version(store: GraphStore, what, compute):
             _computing.get(store, {}).pop(key, None)
 
 
-def cached_analysis(store: GraphStore, what, compute):
+def cached_analysis(store: GraphStore, what: Hashable, compute: Callable[[Snapshot], T]) -> T:
     """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
     return cached_per_version(store, what, lambda: compute(cached_snapshot(store)))
 
 
-def cached_snapshot(store: GraphStore) -> nx.MultiDiGraph:
+def cached_snapshot(store: GraphStore) -> Snapshot:
     return cached_per_version(store, "snapshot", store.snapshot)
 
 
-def cached_stats(store: GraphStore) -> dict:
+def cached_stats(store: GraphStore) -> dict[str, dict[str, int]]:
     """:meth:`GraphStore.stats` (nodes by kind, relationships by type), once per data version:
     a page asking "is anything loaded?" on every visit does not count 500k relationships."""
     return cached_per_version(store, "stats", store.stats)

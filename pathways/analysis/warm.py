@@ -35,7 +35,7 @@ class Warmer:
     """
 
     def __init__(self, get_store: Callable[[], GraphStore], interval: float = 5.0,
-                 max_hops: int = DEFAULT_MAX_HOPS):
+                 max_hops: int = DEFAULT_MAX_HOPS) -> None:
         self.get_store = get_store
         self.interval = interval
         self.max_hops = max_hops
@@ -64,7 +64,7 @@ class Warmer:
                 log.warning("could not prepare the gap report in advance: %s", exc)
             self._stop.wait(self.interval)
 
-    def start(self) -> "Warmer":
+    def start(self) -> Warmer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="pathways-warmer", daemon=True)
             self._thread.start()
