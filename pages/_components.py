@@ -16,8 +16,8 @@ from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
 from pathways.analysis.snapshot import cached_stats
 from pathways.errors import PathwaysError
-from pathways.spreadsheet import csv_file_text, to_csv
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
+from pathways.spreadsheet import csv_file_text, to_csv
 
 log = logging.getLogger(__name__)
 

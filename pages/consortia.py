@@ -7,7 +7,6 @@ three suggested consortia side by side with their reasons, and the chosen one on
 from __future__ import annotations
 
 import dash
-import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from pages._components import (
@@ -16,7 +15,6 @@ from pages._components import (
     button,
     choices,
     drawn,
-    facts_list,
     filter_choices,
     guarded,
     hint,
@@ -26,11 +24,18 @@ from pages._components import (
     page_alert,
     table,
 )
+from pages._network import (
+    legend,
+    network_body,
+    node_details_callback,
+    node_facts_list,
+    png_button,
+)
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.consortia import Opportunity, consortia, consortium_network
 from pathways.analysis.snapshot import cached_analysis
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
-from pathways.reports.network_views import network_elements, stylesheet
+from pathways.reports.network_views import network_elements
 from pathways.reports.render_consortia import as_csv, as_html_summary
 from pathways.spreadsheet import csv_file_text
 from pathways.webstore import get_store
@@ -109,10 +114,9 @@ def _layout(query: dict):
             html.H2("The chosen consortium"),
             html.P("Members are outlined; needs and localities of cells it leaves uncovered are "
                    "outlined too.", className="hint"),
-            cyto.Cytoscape(id="co-graph", elements=[], stylesheet=stylesheet(),
-                           layout=LAYOUT, autoRefreshLayout=False,
-                           className="graph", minZoom=0.2, maxZoom=3,
-                           style={"width": "100%"}),
+            legend(),
+            network_body("co-graph", LAYOUT, "co-node"),
+            html.Div(png_button("co-graph", "consortium-network"), className="button-row"),
             html.Div(id="co-graph-text"),
         ], className="network", **{"aria-label": "The chosen consortium (also listed as text)"}),
         dcc.Store(id="co-query"),
@@ -211,24 +215,36 @@ def draw(query, index):
     if query is None:
         return [], drawn(LAYOUT, []), ""
     store = get_store()
-
-    def read():
-        report = _report(store, query)
-        if not report["suggestions"]:
-            return None, None
-        choice = _choice(report, index)
-        return consortium_network(store, report, choice), choice
-
-    network, choice = store.consistent(read)
+    network, choice = store.consistent(lambda: _network(store, query, index))
     if network is None:
         return [], drawn(LAYOUT, []), hint("No consortium to draw.")
     marked = set(network["members"]) | set(network["uncovered"])
     elements, _trimmed = network_elements(network, marked)
     names = {n["id"]: n["name"] for n in network["nodes"]}
-    items = ([f"Member: {names.get(m, m)}" for m in network["members"]]
-             + [f"Uncovered: {names.get(u, u)}" for u in network["uncovered"]])
-    return elements, drawn(LAYOUT, elements), facts_list(f"Suggestion {choice + 1} on the graph",
-                                                          items, "co-graph-list")
+    items = ([(f"Member: {names.get(m, m)}", m) for m in network["members"]]
+             + [(f"Uncovered: {names.get(u, u)}", u) for u in network["uncovered"]])
+    return elements, drawn(LAYOUT, elements), node_facts_list(
+        f"Suggestion {choice + 1} on the graph", items, "co-graph-list", "co-graph")
+
+
+def _network(store, query: dict, index) -> tuple[dict | None, int | None]:
+    """The chosen suggestion's network for a checked query, and which suggestion it is."""
+    report = _report(store, query)
+    if not report["suggestions"]:
+        return None, None
+    choice = _choice(report, index)
+    return consortium_network(store, report, choice), choice
+
+
+def _drawn_network(store, query, index) -> dict | None:
+    """The network the graph shows for the query and choice the browser holds (checked again)."""
+    query = _checked(query)
+    return None if query is None else _network(store, query, index)[0]
+
+
+# A click on a node (or its button in the list) says what it is; no contact details here.
+node_details_callback("co-graph", "co-node", _drawn_network,
+                      (State("co-query", "data"), State("co-choice", "value")))
 
 
 @callback(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dash
-import dash_cytoscape as cyto
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -20,7 +19,6 @@ from pages._components import (
     alert,
     button,
     drawn,
-    facts_list,
     guarded,
     hint,
     hops_input,
@@ -30,6 +28,14 @@ from pages._components import (
     page_alert,
     selected_id,
     table,
+)
+from pages._network import (
+    KIND_NAMES,
+    legend,
+    network_body,
+    node_details_callback,
+    node_facts_list,
+    png_button,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.gaps import (
@@ -41,10 +47,8 @@ from pathways.analysis.gaps import (
 )
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
 from pathways.reports.network_views import (
-    KIND_STYLE,
     network_elements,
     plotly_text,
-    stylesheet,
 )
 from pathways.reports.render_gaps import LEAD_NOTES, as_html, coverage_grid
 from pathways.webstore import get_store
@@ -60,7 +64,6 @@ dash.register_page(__name__, path=PATH, name="Gaps", title="Gaps · Thriving Pat
 _COLOURS = ["#d55e00", "#e69f00", "#cfe8f3", "#7fbfdf"]
 _CATEGORY_TEXT = ["nothing provided", "provided, no one refers to it", "under half reachable",
                   "half or more reachable"]
-_KIND_NAMES = {kind: label for kind, (_c, _s, label) in KIND_STYLE.items()}
 
 # Plotly loads a trace type's validators on its first figure (about 0.2 s); pay that when the
 # app starts, not on the first visitor's heatmap.
@@ -119,10 +122,9 @@ def _layout(query: dict):
             html.Section([
                 html.H2("Referral network"),
                 html.P(id="gp-highlight-label", className="summary"),
-                cyto.Cytoscape(id="gp-graph", elements=[], stylesheet=stylesheet(),
-                               layout=LAYOUT, autoRefreshLayout=False,
-                               className="graph", minZoom=0.2, maxZoom=3,
-                               style={"width": "100%"}),
+                legend(),
+                network_body("gp-graph", LAYOUT, "gp-node"),
+                html.Div(png_button("gp-graph", "gaps-network"), className="button-row"),
                 html.Div(id="gp-highlight-nodes"),
             ], className="network", **{"aria-label": "Referral network (the highlighted part is "
                                                      "also listed as text)"}),
@@ -373,10 +375,15 @@ def draw(selection, hops):
     label = found.get("label", "Select a cell or a row to highlight it here.")
     if trimmed:
         label += " (large network: only the highlighted part is drawn)"
-    names = [f"{n['name']} ({_KIND_NAMES.get(n['kind'], n['kind'])})"
+    names = [(f"{n['name']} ({KIND_NAMES.get(n['kind'], n['kind'])})", n["id"])
              for n in network["nodes"] if n["id"] in highlight]
     return (elements, drawn(LAYOUT, elements), label,
-            facts_list("Highlighted on the network", names, "gp-highlight-list"))
+            node_facts_list("Highlighted on the network", names, "gp-highlight-list",
+                            "gp-graph"))
+
+
+# A click on a node (or its button in the list) says what it is; no contact details here.
+node_details_callback("gp-graph", "gp-node", referral_network)
 
 
 @callback(

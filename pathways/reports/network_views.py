@@ -6,7 +6,9 @@ Node colour and shape follow the node's kind; :data:`KIND_STYLE` is also the leg
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import math
+from itertools import pairwise
+from urllib.parse import quote, urlsplit
 
 from pathways.model import NodeKind, RelType
 
@@ -66,18 +68,87 @@ KIND_STYLE: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Cytoscape's own polygons for the shapes above (its unit square, y down), so the legend draws
+# each kind exactly as the graph does: regular polygons stretched to fill the square, a
+# five-pointed star, and its "vee".
+def _ngon(sides: int, rotation: float = 0.0) -> list[tuple[float, float]]:
+    step = 2 * math.pi / sides
+    start = math.pi / 2 + (step / 2 if sides % 2 == 0 else 0) + rotation
+    return [(math.cos(start + i * step), -math.sin(start + i * step)) for i in range(sides)]
+
+
+def _fit(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    sx, sy = 2 / (max(xs) - min(xs)), 2 / (max(ys) - min(ys))
+    left, top = min(xs) * sx, min(ys) * sy
+    return [(x * sx - 1 - left, y * sy - 1 - top) for x, y in points]
+
+
+def _star() -> list[tuple[float, float]]:
+    inner_radius = 0.5 * (3 - math.sqrt(5)) * 1.57
+    outer, inner = _ngon(5), _ngon(5, math.pi / 5)
+    points: list[tuple[float, float]] = []
+    for (ox, oy), (ix, iy) in zip(outer, inner, strict=True):
+        points += [(ox, oy), (ix * inner_radius, iy * inner_radius)]
+    return _fit(points)
+
+
+SHAPE_POINTS: dict[str, list[tuple[float, float]]] = {
+    "diamond": [(0, 1), (1, 0), (0, -1), (-1, 0)],
+    "star": _star(),
+    "hexagon": _fit(_ngon(6)),
+    "triangle": _fit(_ngon(3)),
+    "pentagon": _fit(_ngon(5)),
+    "vee": [(-1, -1), (0, -0.333), (1, -1), (0, 1)],
+}
+
+
+def shape_svg(shape: str, colour: str) -> str:
+    """A small SVG of a Cytoscape node ``shape`` filled with ``colour``, outlined as nodes are.
+
+    >>> shape_svg("triangle", "#D55E00").startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    True
+    """
+    body = {
+        "ellipse": '<circle r="1"',
+        "round-rectangle": '<rect x="-1" y="-1" width="2" height="2" rx="0.45"',
+    }.get(shape)
+    if body is None:
+        points = " ".join(f"{x:.3f},{y:.3f}" for x, y in SHAPE_POINTS[shape])
+        body = f'<polygon points="{points}"'
+    return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="-1.15 -1.15 2.3 2.3">'
+            f'{body} fill="{colour}" stroke="#333333" stroke-width="0.1"/></svg>')
+
+
+def shape_data_uri(shape: str, colour: str) -> str:
+    """:func:`shape_svg` as an image address (for the legend's ``<img>``)."""
+    return "data:image/svg+xml," + quote(shape_svg(shape, colour))
+
+
 def stylesheet() -> list[dict]:
-    """Cytoscape styles: one rule per kind, plus path highlighting and dimming."""
+    """Cytoscape styles: one rule per kind, plus path highlighting and dimming.
+
+    Highlighted nodes (class ``selected``) get a thick orange ring and grow a little; the
+    node a person clicked (Cytoscape's ``:selected``) a dark double ring.  Widths that are
+    meant for lines are set on edges only: ``width`` on a node is its size.  Labels sit on a
+    white band so they stay readable over edges, and are hidden when zoomed out too far to
+    read them (the text lists beside each graph say the same).
+    """
     rules: list[dict] = [
         {
             "selector": "node",
             "style": {
                 "label": "data(label)",
-                "font-size": "10px",
+                "font-size": "11px",
+                "color": "#1b1b1b",
                 "text-wrap": "wrap",
-                "text-max-width": "110px",
+                "text-max-width": "120px",
                 "text-valign": "bottom",
                 "text-margin-y": "4px",
+                "text-background-color": "#ffffff",
+                "text-background-opacity": 0.85,
+                "text-background-padding": "1px",
+                "min-zoomed-font-size": 7,
                 "width": 26,
                 "height": 26,
                 "border-width": 1,
@@ -103,10 +174,21 @@ def stylesheet() -> list[dict]:
     rules += [
         {"selector": "node.start", "style": {"width": 40, "height": 40, "border-width": 3}},
         {"selector": "node.match", "style": {"border-width": 3, "border-color": "#000"}},
-        {"selector": "edge.path", "style": {"line-color": "#0072B2", "target-arrow-color": "#0072B2", "width": 3}},
+        {"selector": "edge.path", "style": {"line-color": "#0072B2", "target-arrow-color": "#0072B2",
+                                            "width": 3}},
         {"selector": ".dim", "style": {"opacity": 0.25}},
-        {"selector": ".selected", "style": {"line-color": "#D55E00", "target-arrow-color": "#D55E00",
-                                             "border-color": "#D55E00", "border-width": 4, "width": 5}},
+        {"selector": "node.selected", "style": {"border-color": "#D55E00", "border-width": 5,
+                                                "width": 34, "height": 34, "z-index": 10,
+                                                "font-weight": "bold"}},
+        {"selector": "node.start.selected", "style": {"width": 44, "height": 44}},
+        {"selector": "edge.selected", "style": {"line-color": "#D55E00",
+                                                "target-arrow-color": "#D55E00", "width": 4,
+                                                "z-index": 9}},
+        # The node a person clicked or tapped (its details are shown beside the graph).
+        {"selector": "node:selected", "style": {"border-color": "#0b3d5c", "border-width": 6,
+                                                "border-style": "double", "z-index": 11}},
+        {"selector": "edge:selected", "style": {"line-color": "#0b3d5c",
+                                                "target-arrow-color": "#0b3d5c", "width": 4}},
     ]
     return rules
 
@@ -135,12 +217,12 @@ def pathway_elements(
         for node in path:
             if node["id"] not in nodes or not dim:
                 nodes[node["id"]] = {**node, "dim": dim}  # a matching route wins over context
-        for a, b in zip(path, path[1:]):
+        for a, b in pairwise(path):
             if not dim:
                 path_edges.add((a["id"], b["id"]))
         if activity["id"] == selected:
             selected_nodes.update(n["id"] for n in path)
-            selected_steps.update((a["id"], b["id"]) for a, b in zip(path, path[1:]))
+            selected_steps.update((a["id"], b["id"]) for a, b in pairwise(path))
 
     for activity in result["activities"]:
         add_path(activity, dim=False)
