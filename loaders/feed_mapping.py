@@ -19,10 +19,10 @@ from loaders.feed_records import (
 )
 from loaders.feed_text import EMAIL_RE, clean_text, iso_date, text_of
 from loaders.limits import MAX_WHOLE_NUMBER, id_problem
-from loaders.quality import QualityReport
 from loaders.living_db import LoadPlan, content_hash
 from loaders.need_rules import infer_needs
 from loaders.need_terms import NEED_NAMES, need_for_term
+from loaders.quality import QualityReport
 from loaders.schedule import sessions_from_records
 from pathways.model import (
     ALLOWED_ENDPOINTS,
@@ -35,7 +35,6 @@ from pathways.model import (
     RelRecord,
     RelType,
 )
-
 
 _ACCESS = tuple((re.compile(p, re.I), tag) for p, tag in (
     (r"wheel ?chair", "wheelchair_accessible"),

@@ -42,6 +42,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pathways.model import DAY_CODES, DAY_NAMES, TimeSlot
 
@@ -188,9 +189,8 @@ def time_range(first: str, second: str) -> tuple[str, str]:
     else:
         start = _to24(h1, m1, s1)
     written_24h = first.strip().startswith("0") or second.strip().startswith("0") or h2 > 12
-    if s1 is None and s2 is None and not written_24h:
-        if 1 <= h1 <= 6 and 1 <= h2 <= 7:  # "2-4", "1:30-3": an afternoon, not the night
-            start, end = start + 12 * 60, end + 12 * 60
+    if s1 is None and s2 is None and not written_24h and 1 <= h1 <= 6 and 1 <= h2 <= 7:
+        start, end = start + 12 * 60, end + 12 * 60  # "2-4", "1:30-3": afternoon, not night
     if s2 is None and end <= start and h2 < 12:
         end += 12 * 60  # "9-5", "10:00-1:00"
     if not 0 <= start < end <= 24 * 60:
@@ -248,27 +248,28 @@ def _part_sessions(part: str) -> list[TimeSlot]:
     pending: tuple[str, str] | None = None  # a time written before its days
     i = 0
     while i < len(tokens):
-        kind, value = tokens[i]
-        if kind == "days":
+        token = tokens[i]
+        if token.kind == "days":
             if days and when is not None:  # a new group of days: close the last one
                 found += _slots(days, when)
                 days, when = [], None
+            named = token.days
             # a range of days: "Mon-Fri", "Monday to Friday"
-            if (i + 2 < len(tokens) and tokens[i + 1] == ("sep", "-")
-                    and tokens[i + 2][0] == "days" and len(value) == 1
-                    and len(tokens[i + 2][1]) == 1):
-                value = days_between(value[0], tokens[i + 2][1][0])
+            if (i + 2 < len(tokens) and tokens[i + 1].kind == "sep"
+                    and tokens[i + 2].kind == "days" and len(named) == 1
+                    and len(tokens[i + 2].days) == 1):
+                named = days_between(named[0], tokens[i + 2].days[0])
                 i += 2
-            days += [d for d in value if d not in days]
-        elif kind == "time":
+            days += [d for d in named if d not in days]
+        elif token.kind == "time":
             if days and when is None:
-                when = value
+                when = token.when
             elif days:
                 found += _slots(days, when)
                 days, when = [], None
-                pending = value
+                pending = token.when
             else:
-                pending = value
+                pending = token.when
         i += 1
     if days:
         found += _slots(days, when or pending)
@@ -281,13 +282,20 @@ def _slots(days: Sequence[str], when: tuple[str, str] | None) -> list[TimeSlot]:
     return [TimeSlot(d, *when) for d in days]
 
 
-def _tokens(part: str) -> list[tuple[str, object]]:
+class _Token(NamedTuple):
+    kind: str  # "days", "time" or "sep"
+    days: tuple[str, ...] = ()
+    when: tuple[str, str] | None = None
+
+
+def _tokens(part: str) -> list[_Token]:
     """Days, times and range separators, in order; other words are dropped."""
-    tokens: list[tuple[str, object]] = []
+    tokens: list[_Token] = []
     for match in _TOKEN.finditer(part):
         if match.group("range"):
             try:
-                tokens.append(("time", time_range(match.group("t1"), match.group("t2"))))
+                tokens.append(_Token("time", when=time_range(match.group("t1"),
+                                                             match.group("t2"))))
             except ValueError:
                 continue
         elif match.group("from"):
@@ -296,21 +304,22 @@ def _tokens(part: str) -> list[tuple[str, object]]:
             except ValueError:
                 continue
             if start < "24:00":
-                tokens.append(("time", (start, "24:00")))
+                tokens.append(_Token("time", when=(start, "24:00")))
         elif match.group("dash"):
-            tokens.append(("sep", "-"))
+            tokens.append(_Token("sep"))
         else:
             word = match.group("word")
             low = word.lower().rstrip(".")
             code = day_code(word)
+            group = day_group(word)
             if code:
-                tokens.append(("days", (code,)))
-            elif day_group(word):
-                tokens.append(("days", day_group(word)))
+                tokens.append(_Token("days", (code,)))
+            elif group:
+                tokens.append(_Token("days", group))
             elif low == "every" and _next_word(part, match.end()) == "day":
-                tokens.append(("days", DAY_CODES))
+                tokens.append(_Token("days", DAY_CODES))
             elif low in _RANGE_WORDS:
-                tokens.append(("sep", "-"))
+                tokens.append(_Token("sep"))
     return tokens
 
 

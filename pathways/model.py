@@ -19,6 +19,7 @@ Need            ``taxonomy_term``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ class TimeSlot:
     def whole_day(self) -> bool:
         return (self.start, self.end) == ("00:00", "24:00")
 
-    def overlaps(self, other: "TimeSlot") -> bool:
+    def overlaps(self, other: TimeSlot) -> bool:
         return self.day == other.day and self.start < other.end and other.start < self.end
 
     def __str__(self) -> str:
@@ -202,7 +203,7 @@ class TimeSlot:
         return day if self.whole_day else f"{day} {self.start}-{self.end}"
 
     @classmethod
-    def parse(cls, text: str) -> "TimeSlot":
+    def parse(cls, text: str) -> TimeSlot:
         """``'TU 10:00-12:00'`` or ``'TH'`` (the stored form); raise ``ValueError``."""
         parts = text.strip().split()
         if len(parts) == 1:
@@ -217,11 +218,19 @@ def sessions_of(props: Mapping) -> list[TimeSlot]:
     """An activity's stored sessions (those that do not read as sessions are left out)."""
     found = []
     for text in props.get(SESSIONS) or ():
-        try:
-            found.append(TimeSlot.parse(text))
-        except ValueError:
-            continue
+        slot = _stored_slot(text)
+        if slot is not None:
+            found.append(slot)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_slot(text: str) -> TimeSlot | None:
+    """Cached: the same few session texts recur across thousands of activities."""
+    try:
+        return TimeSlot.parse(text)
+    except (ValueError, AttributeError):
+        return None
 
 
 # Relationships a pathway follows, in their direction, from a link worker to an activity.

@@ -73,7 +73,8 @@ def test_locality_filter_agrees_with_the_gaps_heatmap(store, demo_dir):
 
 
 def _rels(*lines: str) -> list[dict]:
-    return [dict(zip(("source_id", "type", "target_id"), line.split())) for line in lines]
+    return [dict(zip(("source_id", "type", "target_id"), line.split(), strict=True))
+            for line in lines]
 
 
 TOWN = {
