@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check setup setup-app system-deps neo4j-jars bench stress benchmark clean
+.PHONY: run test test-lowest check setup setup-app system-deps neo4j-jars bench stress benchmark clean
 
 ## make run: install the app and open it on the embedded demo data (no database server).
 run: setup-app
@@ -25,6 +25,20 @@ test: setup
 ## (import-linter contracts in pyproject.toml).
 check: $(VENV)/.installed-test
 	$(BIN)/lint-imports
+
+## make test-lowest: the same checks and tests on the lowest versions pyproject.toml claims
+## (constraints/lowest.txt), in a separate venv (.venv-lowest); run once after raising or
+## adding a lower bound.  TESTS=... narrows what runs (e.g. TESTS='tests -m "not browser"').
+LOWEST := .venv-lowest
+TESTS ?= tests pathways loaders queries
+test-lowest: system-deps neo4j-jars node_modules/.installed
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install --quiet --upgrade pip
+	$(LOWEST)/bin/pip install --quiet -c constraints/lowest.txt -e '.[test]'
+	mkdir -p build && $(LOWEST)/bin/pip list --format=freeze > build/lowest-installed.txt
+	$(LOWEST)/bin/lint-imports
+	$(LOWEST)/bin/pytest $(TESTS) -p no:cacheprovider
 
 setup: setup-app $(VENV)/.installed-test system-deps neo4j-jars node_modules/.installed
 
@@ -78,4 +92,4 @@ benchmark: setup
 	$(BIN)/python benchmarks/gaps_report.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache *.egg-info node_modules
+	rm -rf $(VENV) $(LOWEST) build .pytest_cache *.egg-info node_modules

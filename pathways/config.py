@@ -58,7 +58,7 @@ class Neo4jSettings:
         user: str | None = None,
         password: str | None = None,
         database: str | None = None,
-    ) -> "Neo4jSettings":
+    ) -> Neo4jSettings:
         """Options win over ``NEO4J_*`` variables, which win over the local dev server."""
         return Settings.from_env(neo4j_uri=uri, neo4j_user=user, neo4j_password=password,
                                  neo4j_database=database).neo4j()
@@ -84,7 +84,7 @@ class Settings:
     java_home: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **given: str | None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **given: str | None) -> Settings:
         """The settings in ``environ`` (default ``os.environ``); ``given`` values that are not
         ``None`` (the CLI's options, e.g. ``store="neo4j"``) win over the variables.
 

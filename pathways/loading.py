@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from loaders.quality import QualityReport
 from loaders.feeds import detect_format, plan_feed
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
+from loaders.quality import QualityReport
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
 from pathways.model import MAX_ID_LENGTH

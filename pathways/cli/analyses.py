@@ -97,8 +97,8 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     failure, thin options and data gaps."""
     import datetime as dt
 
-    from pathways.reports import render_gaps as fmt_report
     from pathways.analysis.gaps import GapQuery, gap_report
+    from pathways.reports import render_gaps as fmt_report
 
     store = ctx.store()
     query = GapQuery(named_all(store, NodeKind.LOCALITY, localities, "--locality"),
@@ -136,8 +136,8 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
 def consortia(ctx: Context, needs, localities, opportunity_file, free_only, access, age_min,
               age_max, max_size, between, fmt, output):
     """Which organisations could respond together to a commissioning opportunity."""
-    from pathways.reports import render_consortia as fmt_report
     from pathways.analysis import consortia as analysis
+    from pathways.reports import render_consortia as fmt_report
 
     opp = _opportunity(opportunity_file, needs, localities, free_only, access, age_min, age_max)
     store = ctx.store()
