@@ -21,10 +21,12 @@ test: setup
 	$(MAKE) --no-print-directory check
 	$(BIN)/pytest tests pathways loaders queries --junitxml=build/junit.xml
 
-## make check: the static checks alone (seconds): the layers of docs/architecture.md
-## (import-linter contracts in pyproject.toml).
+## make check: the static checks alone: the layers of docs/architecture.md (import-linter
+## contracts), ruff and mypy, all configured in pyproject.toml.
 check: $(VENV)/.installed-test
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## make test-lowest: the same checks and tests on the lowest versions pyproject.toml claims
 ## (constraints/lowest.txt), in a separate venv (.venv-lowest); run once after raising or
