@@ -62,15 +62,20 @@ _SINGULAR = {
     NodeKind.SERVICE: "service", NodeKind.ACTIVITY: "activity", NodeKind.LOCALITY: "locality",
     NodeKind.NEED: "need", NodeKind.NETWORK: "network", NodeKind.FUNDER: "funder",
 }
-_NOT_WORD = re.compile(r"[^\w]+|_+")
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
+_ACCENTS = re.compile("[\u0300-\u036f]+")  # combining diacritical marks, once decomposed
+
+
+def split_words(text: str) -> list[str]:
+    """The words of ``text``, lower case, accents dropped: letters and digits only."""
+    if not text.isascii():  # accents: only when there can be any (a long text's fast path)
+        text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+    return _WORD.findall(text.casefold())
 
 
 def normalise(text: str) -> str:
     """Lower case, accents dropped, anything but letters and digits one space."""
-    if not text.isascii():  # accents: only when there can be any (a long text's fast path)
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+    return " ".join(split_words(text))
 
 
 def compact(text: str) -> str:

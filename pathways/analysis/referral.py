@@ -43,7 +43,7 @@ import networkx as nx
 
 from pathways.analysis.gaps import REVIEW_DAYS
 from pathways.analysis.pathways import check_link_worker, with_details
-from pathways.analysis.snapshot import cached_per_version, cached_snapshot, sources
+from pathways.analysis.snapshot import cached_per_version, cached_snapshot
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.graphs import best_paths_to
 from pathways.model import (
@@ -240,6 +240,12 @@ def _step(graph: nx.MultiDiGraph, source: str, target: str) -> RouteStep:
     return RouteStep(_node(graph, source), RelType(rel).value if rel else "", _node(graph, target))
 
 
+def _sources(graph: nx.MultiDiGraph, node: str, rel: RelType) -> list[str]:
+    """Nodes pointing to ``node`` by ``rel``: a look at its own neighbours, not the whole
+    graph's typed index (which a one-off ``pathways show`` at 100k nodes would wait for)."""
+    return [source for source, keys in graph.pred[node].items() if rel in keys]
+
+
 def _ages(props: dict) -> str:
     low, high = props.get("age_min"), props.get("age_max")
     if low is None and high is None:
@@ -333,7 +339,7 @@ def _build(graph: nx.MultiDiGraph, worker: str, activity: str, path, row: dict,
     ids = [node for _name, node in path] if path else []
     route = tuple(_node(graph, node) for node in ids)
     steps = tuple(_step(graph, a, b) for a, b in itertools.pairwise(ids))
-    offering = sources(graph, activity, RelType.OFFERS)
+    offering = _sources(graph, activity, RelType.OFFERS)
     service = ids[-2] if len(ids) >= 2 else (min(offering) if offering else None)
     if ids:
         first_rel = steps[0]
@@ -351,7 +357,7 @@ def _build(graph: nx.MultiDiGraph, worker: str, activity: str, path, row: dict,
     else:
         first, route_wait = None, None
         direct = sorted(offering, key=lambda s: (graph.nodes[s]["props"]["name"], s))
-        orgs = sorted({o for s in direct for o in sources(graph, s, RelType.PROVIDES)},
+        orgs = sorted({o for s in direct for o in _sources(graph, s, RelType.PROVIDES)},
                       key=lambda o: (graph.nodes[o]["props"]["name"], o))
         contacts = tuple(c for c in (_contact(graph, n) for n in [*direct, *orgs, activity])
                          if c.reachable_by)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from pathways.analysis.lookup import normalise
+from pathways.analysis.lookup import normalise, split_words
 from pathways.analysis.snapshot import cached_per_version
 from pathways.errors import PathwaysError
 from pathways.model import NodeKind
@@ -52,6 +52,9 @@ SPELLING_EDITS = 0.85  # OSA similarity: 1 - edits / length (a transposition is 
 SPELLING_CLOSE = 0.93  # Jaro-Winkler similarity (letters swapped a little further apart)
 NAME_WEIGHT, DESCRIPTION_WEIGHT = 2.0, 1.0
 SNIPPET_CHARS = 160
+DESCRIPTION_CHARS = 2_000
+"""Words of a description after its first this many characters are not searched (keeps the
+index quick to build at 100k nodes with long directory descriptions)."""
 MAX_WORDS = 12  # words of one search that are used (a pasted paragraph is cut short)
 ENDINGS = frozenset(
     ["s", "es", "ed", "d", "er", "ers", "r", "rs", "ing", "ings", "ist", "ists", "y", "ies", "ly", "ness", "ful", "ment", "ments", "al", "ion", "ions", "ive", "ity", "ic", "ics", "ish", "able", "ance", "ence", "ers'", "s'"]
@@ -92,13 +95,13 @@ class SearchIndex:
     rarity: dict[str, float]  # inverse document frequency
 
 
-def words_of(text: str) -> list[str]:
+def words_of(text: str) -> set[str]:
     """The indexable words of a text: normalised, common words and single letters left out.
 
-    >>> words_of("The Walking Group, for all ages!")
-    ['walking', 'group', 'ages']
+    >>> sorted(words_of("The Walking Group, for all ages!"))
+    ['ages', 'group', 'walking']
     """
-    return [w for w in normalise(text).split() if len(w) > 1 and w not in STOP_WORDS]
+    return {w for w in set(split_words(text)) if len(w) > 1} - STOP_WORDS
 
 
 def _build(kinds: tuple[NodeKind, ...], nodes: list[tuple[NodeKind, dict]]) -> SearchIndex:
@@ -113,10 +116,10 @@ def _build(kinds: tuple[NodeKind, ...], nodes: list[tuple[NodeKind, dict]]) -> S
         node_kinds.append(kind.value)
         names.append(name)
         descriptions.append(description)
-        name_words = set(words_of(name))
+        name_words = words_of(name)
         for word in name_words:
             in_names.setdefault(word, []).append(position)
-        for word in set(words_of(description)) - name_words:
+        for word in words_of(description[:DESCRIPTION_CHARS]) - name_words:
             in_descriptions.setdefault(word, []).append(position)
         for word in name_words:
             seen[word] = seen.get(word, 0) + 1
