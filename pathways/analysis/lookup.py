@@ -143,7 +143,7 @@ def _build_index(kind: LookupKind, role: str | None, pairs: Iterable[tuple[str, 
     norm_ids = tuple(normalise(i) for i in ids)
     exact: dict[str, list[int]] = {}
     word_entries: dict[str, set[int]] = {}
-    for position, (name, node_id) in enumerate(zip(norm_names, norm_ids)):
+    for position, (name, node_id) in enumerate(zip(norm_names, norm_ids, strict=True)):
         for key in {name, node_id, name.replace(" ", ""), node_id.replace(" ", "")}:
             if key:
                 exact.setdefault(key, []).append(position)

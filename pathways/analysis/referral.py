@@ -404,7 +404,7 @@ def how_to_refer_many(
                       for a in wanted]}
         rows = with_details(store, result)
         return [_build(graph, worker_id, a, paths.get(a), row, max_hops, day)
-                for a, row in zip(wanted, rows)]
+                for a, row in zip(wanted, rows, strict=True)]
 
     return store.consistent(read)
 

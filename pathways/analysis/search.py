@@ -56,13 +56,19 @@ DESCRIPTION_CHARS = 2_000
 """Words of a description after its first this many characters are not searched (keeps the
 index quick to build at 100k nodes with long directory descriptions)."""
 MAX_WORDS = 12  # words of one search that are used (a pasted paragraph is cut short)
-ENDINGS = frozenset(
-    ["s", "es", "ed", "d", "er", "ers", "r", "rs", "ing", "ings", "ist", "ists", "y", "ies", "ly", "ness", "ful", "ment", "ments", "al", "ion", "ions", "ive", "ity", "ic", "ics", "ish", "able", "ance", "ence", "ers'", "s'"]
-)
+ENDINGS = frozenset({
+    "s", "es", "ed", "d", "er", "ers", "r", "rs", "ing", "ings", "ist", "ists", "y", "ies",
+    "ly", "ness", "ful", "ment", "ments", "al", "ion", "ions", "ive", "ity", "ic", "ics",
+    "ish", "able", "ance", "ence",
+})
 """Endings that make a longer word of the same meaning (walk → walks, walking, walkers)."""
-STOP_WORDS = frozenset(
-    ["a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "do", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "than", "that", "the", "their", "them", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "where", "which", "who", "will", "with", "you", "your"]
-)
+STOP_WORDS = frozenset({
+    "a", "about", "all", "an", "and", "any", "are", "as", "at", "be", "by", "can", "do",
+    "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me",
+    "my", "no", "not", "of", "on", "or", "our", "so", "than", "that", "the", "their",
+    "them", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "where",
+    "which", "who", "will", "with", "you", "your",
+})
 
 
 @dataclass(frozen=True)
