@@ -42,6 +42,7 @@ from pathways.model import (
     RELATIONSHIPS_TABLE,
     Column,
 )
+from pathways.spreadsheet import CSV_ENCODING
 
 TABLES = tuple(KIND_OF_TABLE) + (RELATIONSHIPS_TABLE,)
 
@@ -519,7 +520,7 @@ def write_templates(folder: Path | str) -> list[Path]:
     book.remove(book.active)
     for table, header in iter_template_headers():
         path = out / f"{table}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        with path.open("w", encoding=CSV_ENCODING, newline="") as handle:
             csv.writer(handle).writerow(header)
         written.append(path)
         book.create_sheet(table).append(header)
