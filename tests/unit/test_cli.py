@@ -7,11 +7,10 @@ import io
 import json
 
 import pytest
-
-from tests.conftest import write_folder
 from click.testing import CliRunner
 
 from pathways.cli import cli, main
+from tests.conftest import write_folder
 
 USING = "Using the embedded store"
 GRAPH = {
@@ -80,7 +79,7 @@ def test_template_writes_a_csv_per_table_and_a_workbook(tmp_path):
 
 def test_load_with_a_bad_row_exits_1_and_names_the_cell(tmp_path, capsys):
     bad = dict(GRAPH, people=GRAPH["people"][:2] + [["p9", "Sam", "doctor", "", "", ""]])
-    code, out, err = run_main(capsys, "load", write_folder(tmp_path / "bad", bad))
+    code, _out, err = run_main(capsys, "load", write_folder(tmp_path / "bad", bad))
     assert code == 1
     assert "people.csv, row 3, column 'role': 'doctor' is not one of:" in err
     assert "nothing was written" in err
@@ -169,12 +168,14 @@ def test_paths_filters_by_need_and_hops(loaded):
 def test_paths_from_unknown_worker_exits_1_with_a_clear_message(loaded, capsys):
     code, out, err = run_main(capsys, "paths", "--from", "ghost")
     assert code == 1
-    assert "Error: no link worker with id 'ghost' in the store" in err
+    # Names are accepted too now, so the message offers the link workers by name and id.
+    assert ("Error: no link worker called 'ghost'. Choose one of: Ann Ash (lw2), Lee Walker (lw)."
+            in err)
     assert out == ""
 
 
 def test_paths_from_someone_who_is_not_a_link_worker(loaded, capsys):
-    code, out, err = run_main(capsys, "paths", "--from", "pl")
+    code, _out, err = run_main(capsys, "paths", "--from", "pl")
     assert code == 1
     assert "Error: 'pl' (Pat Lead) is a partnership lead, not a link worker" in err
 
@@ -189,7 +190,7 @@ def test_unknown_need_lists_the_known_needs(loaded, capsys):
     code, _, err = run_main(capsys, "paths", "--from", "lw", "--need", "boredom")
     assert code == 1
     assert "'boredom'" in err
-    assert "known needs: loneliness, physical_activity" in err
+    assert "Choose one of: Loneliness (loneliness), Physical activity (physical_activity)." in err
 
 
 @pytest.mark.parametrize("hops", ["0", "11"])
