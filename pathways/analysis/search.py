@@ -30,13 +30,12 @@ every keystroke); both stores list the same nodes, so both give the same answers
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 import re
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -88,7 +87,7 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchIndex:
     """The words of the nodes of some kinds, built by :func:`search_index`; shared, never
-    modify it.  Postings are arrays of positions in ``ids``."""
+    modify it.  Postings are sorted numpy arrays of positions in ``ids``."""
 
     kinds: tuple[NodeKind, ...]
     ids: tuple[str, ...]
@@ -96,9 +95,10 @@ class SearchIndex:
     names: tuple[str, ...]
     descriptions: tuple[str, ...]
     words: tuple[str, ...]  # sorted vocabulary
-    in_names: dict[str, array]
-    in_descriptions: dict[str, array]
+    in_names: dict[str, np.ndarray]
+    in_descriptions: dict[str, np.ndarray]
     rarity: dict[str, float]  # inverse document frequency
+    rank: np.ndarray  # each position's place in name, then id, order (ties in score)
 
 
 def words_of(text: str) -> set[str]:
@@ -135,10 +135,17 @@ def _build(kinds: tuple[NodeKind, ...], nodes: list[tuple[NodeKind, dict]]) -> S
     return SearchIndex(
         kinds=kinds, ids=tuple(ids), node_kinds=tuple(node_kinds), names=tuple(names),
         descriptions=tuple(descriptions), words=tuple(sorted(seen)),
-        in_names={w: array("i", p) for w, p in in_names.items()},
-        in_descriptions={w: array("i", p) for w, p in in_descriptions.items()},
+        in_names={w: np.array(p, dtype=np.int32) for w, p in in_names.items()},
+        in_descriptions={w: np.array(p, dtype=np.int32) for w, p in in_descriptions.items()},
         rarity={w: math.log(1 + total / n) for w, n in seen.items()},
+        rank=_ranks(names, ids),
     )
+
+
+def _ranks(names: list[str], ids: list[str]) -> np.ndarray:
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=lambda p: (names[p], ids[p]))] = np.arange(len(ids))
+    return rank
 
 
 def search_index(store: GraphStore, kinds: Sequence[NodeKind] = DEFAULT_KINDS) -> SearchIndex:
@@ -232,37 +239,49 @@ def search(
     if not wanted:
         return []
     index = search_index(store, kinds)
-    totals: dict[int, float] = {}
-    found_words: dict[int, int] = {}
-    per_word: list[dict[int, tuple[float, str]]] = []
+    count = len(index.ids)
+    totals = np.zeros(count)
+    found = np.zeros(count, dtype=np.int32)
+    per_word: list[list[tuple[float, str, np.ndarray]]] = []
     for word in wanted:
-        best: dict[int, tuple[float, str]] = {}
+        best = np.zeros(count)
+        entries = []
         own = index.rarity.get(word)
         for data_word, weight in _matches(index, word).items():
             # a longer word is never worth more than the typed word itself: 'art' finds
             # 'arthritis', but a rare word must not outrank the common one asked for
             rarity = index.rarity[data_word] if own is None else min(own, index.rarity[data_word])
-            for postings, field in ((index.in_names.get(data_word, ()), NAME_WEIGHT),
-                                    (index.in_descriptions.get(data_word, ()), DESCRIPTION_WEIGHT)):
-                value = weight * rarity * field
-                for position in postings:
-                    old = best.get(position)
-                    if old is None or value > old[0]:
-                        best[position] = (value, data_word)
-        per_word.append(best)
-        for position, (value, _data_word) in best.items():
-            totals[position] = totals.get(position, 0.0) + value
-            found_words[position] = found_words.get(position, 0) + 1
-    share = len(wanted)
-    scores = {p: round(total * found_words[p] / share, 6) for p, total in totals.items()}
-    if len(scores) > limit:  # only the best (and those tied with the last) are sorted
-        floor = heapq.nlargest(limit, scores.values())[-1]
-        scores = {p: score for p, score in scores.items() if score >= floor}
-    ranked = sorted(scores, key=lambda p: (-scores[p], index.names[p], index.ids[p]))[:limit]
-    hits = []
-    for p in ranked:
-        matched = {best[p][1] for best in per_word if p in best}
-        hits.append(SearchHit(index.ids[p], index.node_kinds[p], index.names[p],
-                              _snippet(index.descriptions[p], matched), scores[p],
-                              tuple(sorted(matched))))
-    return hits
+            for postings, field in ((index.in_names.get(data_word), NAME_WEIGHT),
+                                    (index.in_descriptions.get(data_word), DESCRIPTION_WEIGHT)):
+                if postings is not None:
+                    value = weight * rarity * field
+                    entries.append((value, data_word, postings))
+                    best[postings] = np.maximum(best[postings], value)  # positions are unique
+        per_word.append(entries)
+        totals += best
+        found += best > 0
+    hit = np.flatnonzero(found)
+    scores = np.round(totals[hit] * found[hit] / len(wanted), 6)
+    if hit.size > limit:  # only the best (and those tied with the last) are sorted
+        floor = np.partition(scores, hit.size - limit)[hit.size - limit]
+        keep = scores >= floor
+        hit, scores = hit[keep], scores[keep]
+    order = np.lexsort((index.rank[hit], -scores))[:limit]  # score, then name, then id
+    return [SearchHit(index.ids[p], index.node_kinds[p], index.names[p],
+                      _snippet(index.descriptions[p], matched), score, tuple(sorted(matched)))
+            for p, score in zip(hit[order].tolist(), scores[order].tolist(), strict=True)
+            for matched in [_matched_words(per_word, p)]]
+
+
+def _matched_words(per_word: list[list[tuple[float, str, np.ndarray]]], position: int) -> set[str]:
+    """For each typed word, the data word that gave ``position`` its best value."""
+    matched = set()
+    for entries in per_word:
+        best_value, best_word = 0.0, None
+        for value, data_word, postings in entries:  # postings are sorted positions
+            at = int(np.searchsorted(postings, position))
+            if value > best_value and at < postings.size and postings[at] == position:
+                best_value, best_word = value, data_word
+        if best_word is not None:
+            matched.add(best_word)
+    return matched
