@@ -324,7 +324,9 @@ def _summary(worker: RouteNode, activity: RouteNode, first: FirstStep | None,
     if first is None:
         return (f"{activity.name} is not on {worker.name}'s referral routes within {max_hops}"
                 " hops: contact its provider directly.")
-    text = f"Contact {first.contact.name} first ({first.method_words})"
+    text = f"Contact {first.contact.name} first"
+    if first.method:
+        text += f" ({first.method_words})"
     if first.self_referral is True:
         text += "; the person may also refer themselves"
     elif first.self_referral is False:

@@ -180,7 +180,7 @@ def test_the_route_is_the_one_the_pathways_list_shows_for_every_demo_activity(tm
         listed = pathways_from(store, worker, PathwayFilter())["activities"]
         assert listed
         found = how_to_refer_many(store, worker, [a["id"] for a in listed], as_of=TODAY)
-        for activity, referral in zip(listed, found):
+        for activity, referral in zip(listed, found, strict=True):
             assert [n.id for n in referral.route] == [n["id"] for n in activity["path"]]
             assert referral.first_step is not None
             step = referral.steps[0]
@@ -250,3 +250,20 @@ def test_the_referral_sheet_gives_each_option_how_to_refer_and_nothing_about_the
         referral_sheet(trust, "nobody", [])
     empty = referral_sheet(trust, "lw", [], as_of=TODAY)
     assert empty.options == () and empty.worker.name == "Lee Worker"
+
+
+def test_a_referral_without_recorded_details_says_only_who_to_contact(tmp_path):
+    store = EmbeddedStore(tmp_path / "graph.json")
+    data = {**TRUST, "relationships": [{"source_id": "lw", "type": "REFERS_TO",
+                                        "target_id": "svc-arts"},
+                                       *TRUST["relationships"][1:]]}
+    load_data(store, data)
+    found = how_to_refer(store, "lw", "act-paint", as_of=TODAY)
+    first = found.first_step
+    assert first is not None and found.hops == 2 and first.contact.id == "svc-arts"
+    assert (first.method, first.method_words, first.self_referral) == (None, "not recorded", None)
+    assert first.typical_wait_days is None and found.route_wait_days is None
+    assert first.referral_info.startswith("Send the short form")  # the service's own words
+    assert found.summary == "Contact Arts on Prescription first."
+    row = referral_columns(found)
+    assert (row["method"], row["self_referral"], row["typical_wait_days"]) == ("", "", "")
