@@ -138,11 +138,15 @@ def filter_choices(control_id: str) -> None:
     )
 
 
+def number_field(label: str, control_id: str, low: int, high: int, value: int) -> html.Div:
+    """A whole-number field with its range said under it (the browser's own arrows step it)."""
+    return field(label, dcc.Input(id=control_id, type="number", min=low, max=high, step=1,
+                                  value=value, inputMode="numeric"), control_id,
+                 note=f"{low} to {high}")
+
+
 def hops_input(control_id: str, value: int = DEFAULT_MAX_HOPS) -> html.Div:
-    return field("Longest route (hops)",
-                 dcc.Input(id=control_id, type="number", min=1, max=MAX_MAX_HOPS, step=1,
-                           value=value, inputMode="numeric"), control_id,
-                 note=f"1 to {MAX_MAX_HOPS}")
+    return number_field("Longest route (hops)", control_id, 1, MAX_MAX_HOPS, value)
 
 
 def hops_or_none(hops) -> int | None:
@@ -220,8 +224,17 @@ def selected_id(selected_rows) -> str | None:
 def csv_download(rows: list[dict], columns: list[str], filename: str) -> dict:
     """A ``dcc.Download`` payload: Excel-safe CSV with a byte-order mark (Excel then reads it
     as UTF-8: £, accents, dashes)."""
-    return {"content": csv_file_text(to_csv(rows, columns)), "filename": filename,
-            "type": "text/csv"}
+    return csv_text_download(to_csv(rows, columns), filename)
+
+
+def csv_text_download(text: str, filename: str) -> dict:
+    """A ``dcc.Download`` payload for CSV text a report already made Excel-safe."""
+    return {"content": csv_file_text(text), "filename": filename, "type": "text/csv"}
+
+
+def html_download(text: str, filename: str) -> dict:
+    """A ``dcc.Download`` payload for a self-contained HTML report."""
+    return {"content": text, "filename": filename, "type": "text/html"}
 
 
 def drawn(layout: dict, elements: list[dict]) -> dict:

@@ -33,7 +33,8 @@ Dash's page registry skips modules whose name starts with an underscore: this is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dash_cytoscape as cyto
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
@@ -75,15 +76,23 @@ _CONTACTS = [("phone", "Phone"), ("email", "E-mail"), ("website", "Web"),
              ("referral_info", "How to refer")]
 
 
+def _attrs(values: dict[str, str]) -> dict[str, Any]:
+    """HTML attributes with dashes (aria-*, data-*), which Dash takes as keyword arguments."""
+    return values
+
+
+_ATTRS_LEGEND = _attrs({"aria-label": "Legend: the shape and colour of each kind of node"})
+
+
 def legend() -> html.Ul:
     """The node kinds, each drawn with the shape and colour its nodes have on the graph
     (from the same :data:`~pathways.reports.network_views.KIND_STYLE` the stylesheet uses)."""
     return html.Ul(
         [html.Li([html.Img(src=shape_data_uri(shape, colour), alt="", className="legend-shape",
                            width=18, height=18), label],
-                 className="legend-item", **{"data-kind": kind, "data-shape": shape})
+                 className="legend-item", **_attrs({"data-kind": kind, "data-shape": shape}))
          for kind, (colour, shape, label) in KIND_STYLE.items()],
-        className="legend", **{"aria-label": "Legend: the shape and colour of each kind of node"},
+        className="legend", **_ATTRS_LEGEND,
     )
 
 
@@ -98,7 +107,7 @@ def graph(graph_id: str, layout: dict) -> cyto.Cytoscape:
 def node_panel(panel_id: str) -> html.Div:
     """Where a clicked node's details appear (read out politely by screen readers)."""
     return html.Div(hint("Click or tap a node to see what it is."), id=panel_id,
-                    className="details node-details", **{"aria-live": "polite"})
+                    className="details node-details", **_attrs({"aria-live": "polite"}))
 
 
 def network_body(graph_id: str, layout: dict, panel_id: str) -> html.Div:
@@ -159,11 +168,12 @@ def _text(value) -> str | None:
     return str(value)
 
 
-def node_facts(kind: str, props: dict, network: dict, contacts: bool) -> list[tuple[str, object]]:
+def node_facts(kind: str, props: Mapping[str, Any], network: Mapping[str, Any],
+               contacts: bool) -> list[tuple[str, Any]]:
     """The (label, value) pairs the details panel shows for one node: its public properties,
     contact details only when ``contacts`` (and never a person's), then its neighbours in
     ``network`` grouped by relationship."""
-    facts: list[tuple[str, object]] = [("Kind", KIND_NAMES.get(kind, kind))]
+    facts: list[tuple[str, Any]] = [("Kind", KIND_NAMES.get(kind, kind))]
     for key, label in _FACTS.get(kind, []):
         if key == "cost":
             text = "free" if props.get("free") in (True, "yes") else _text(props.get("cost"))
@@ -199,7 +209,7 @@ def node_facts(kind: str, props: dict, network: dict, contacts: bool) -> list[tu
     return facts
 
 
-def _details(store, network: dict | None, node_id: str, contacts: bool):
+def _details(store, network: Mapping[str, Any] | None, node_id: str, contacts: bool):
     if not network or not any(n["id"] == node_id for n in network.get("nodes", [])):
         return None
     found = store.get_node(node_id)
@@ -222,7 +232,8 @@ def _picked(tapped) -> str | None:
     return None
 
 
-def node_details_callback(graph_id: str, panel_id: str, network: Callable[..., dict | None],
+def node_details_callback(graph_id: str, panel_id: str,
+                          network: Callable[..., Mapping[str, Any] | None],
                           states: Sequence[State] = (), contacts: bool = False) -> None:
     """Register, once per page at import, the callback that fills ``panel_id`` with the details
     of the node picked on ``graph_id`` (a click or tap) or by a :func:`node_button`."""
@@ -254,4 +265,4 @@ def node_details_callback(graph_id: str, panel_id: str, network: Callable[..., d
         for label, value in facts:
             rows += [html.Dt(label), html.Dd(value)]
         parts.append(html.Dl(rows))
-        return html.Div(parts, **{"data-node": node_id})
+        return html.Div(parts, **_attrs({"data-node": node_id}))

@@ -9,7 +9,7 @@ How a page uses it (``pages/gaps.py`` is the smallest example)::
         read = QueryReader(query, ("hops",))    # this page's own keys (shared ones are known)
         hops = read.number("hops", 1, MAX_MAX_HOPS, DEFAULT_MAX_HOPS, "Longest route")
         ...                                     # build the controls with the values read
-        return html.Div([..., read.notes(), url_state(PATH, {"hops": hops})])
+        return html.Div([..., read.notes(), url_state(PATH, {"hops": hops}, query)])
 
     @callback(..., Output(state_id(PATH), "data"), Input("gp-hops", "value"), ...)
     def compute(hops):
@@ -19,18 +19,19 @@ How a page uses it (``pages/gaps.py`` is the smallest example)::
 1. **Read.**  Never trust the address: :class:`QueryReader` keeps only values the page can use
    (ids of nodes that exist, names matched to them, numbers in range) and says what it dropped
    in a visible note (``read.notes()``, role="status"), never an error.
-2. **Write.**  ``url_state(PATH, state)`` in the layout writes the applied filters into the
+2. **Write.**  ``url_state(PATH, state, query)`` in the layout writes the applied filters into the
    address when the page is shown (``history.replaceState``: a bad value disappears from it);
    each change applied by a callback (``state_update``) adds a history entry
    (``history.pushState``), so Back returns to the previous filters: the page is drawn again
    from the popped address by Dash's router (``assets/url_state.js`` makes sure it notices).
    ``state`` maps a key to ``str``, ``int``, ``bool`` (``True`` is written ``1``) or a list of
    strings; the order of keys and of list items is kept, so equal states give equal addresses.
-3. **Shared.**  Keys in :data:`SHARED_KEYS` are remembered for the browser tab (a session
-   ``dcc.Store``) and carried by the navigation links (:func:`nav_link`), so the link worker,
-   needs, localities, access needs, "free only" and the longest route chosen on one page are
-   there on the next.  A page reads the shared keys it uses and ignores the others silently.
-   ``places`` is a list; a page with one locality uses its first valid id.
+3. **Shared.**  :data:`SHARED_KEYS` mean the same on every page; a page reads those it uses
+   and ignores the others silently.  :data:`CARRIED_KEYS` (link worker, needs, localities,
+   longest route) are remembered for the browser tab (a session ``dcc.Store``) and carried by
+   the navigation links (:func:`nav_link`), so what was chosen on one page is there on the
+   next; "free only" and access needs stay with their page.  ``places`` is a list; a page with
+   one locality uses its first valid id.
 
 Nothing about the person being referred goes into an address or the shared store (no
 postcode, no name): only ids of things in the graph and filter values.
@@ -46,6 +47,9 @@ from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html
 
 # Filters every page understands the same way (ids, except free = "1" and hops a number).
 SHARED_KEYS = ("worker", "needs", "places", "access", "free", "hops")
+# The ones that follow the person to the next page.  Free-only and access needs stay with their
+# page: on Pathways they are the person's, on Consortia the commissioner's opportunity.
+CARRIED_KEYS = ("worker", "needs", "places", "hops")
 SHARED_STORE = "shared-filters"
 NAV_LINK = "nav-link"
 URL_STATE = "url-state"
@@ -79,12 +83,12 @@ def encode(state: Mapping[str, object]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def _shared(state: Mapping[str, object]) -> dict[str, list[str]]:
-    """The shared keys this page sets, each as the list of strings the address carries (an
+def _shared(state: Mapping[str, object], keys: Iterable[str] = CARRIED_KEYS) -> dict[str, list[str]]:
+    """The carried keys this page sets, each as the list of strings the address carries (an
     empty list clears the key for the next pages)."""
     out: dict[str, list[str]] = {}
-    for key in SHARED_KEYS:
-        if key in state:
+    for key in CARRIED_KEYS:
+        if key in state and key in keys:
             value = state[key]
             if value is None or value is False or value == "":
                 out[key] = []
@@ -97,21 +101,31 @@ def _shared(state: Mapping[str, object]) -> dict[str, list[str]]:
     return out
 
 
-def _data(path: str, state: Mapping[str, object], push: bool) -> dict:
-    return {"path": path, "search": encode(state), "shared": _shared(state), "push": push}
+def _data(path: str, state: Mapping[str, object], push: bool,
+          carried: Iterable[str] = CARRIED_KEYS) -> dict:
+    return {"path": path, "search": encode(state), "shared": _shared(state, set(carried)),
+            "push": push}
 
 
-def url_state(path: str, state: Mapping[str, object]) -> dcc.Store:
+def url_state(path: str, state: Mapping[str, object],
+              query: Mapping[str, object] | None = None) -> dcc.Store:
     """Put in the page's layout: writes ``state`` (the filters the page shows) into the address
-    when the page appears, replacing the address's own query (no new history entry)."""
-    return dcc.Store(id=state_id(path), data=_data(path, state, push=False))
+    when the page appears, replacing the address's own query (no new history entry).
+
+    Of the carried keys, only those the address named (``query``, as given to ``layout``)
+    go on to the next pages: a page's defaults, which nobody chose, never replace what was
+    chosen elsewhere."""
+    return dcc.Store(id=state_id(path), data=_data(path, state, push=False,
+                                                   carried=(query or {}).keys()))
 
 
 def state_update(path: str, state: Mapping[str, object]) -> dict:
     """Return as ``Output(state_id(path), "data")`` from the callback that applies the filters.
-    A change the person made adds a history entry; the callback's first run (the page
-    appearing) only replaces the address, so Back never lands on the same filters twice."""
-    return _data(path, state, push=ctx.triggered_id is not None)
+    A change the person made adds a history entry and carries the page's carried keys to the
+    next pages; the callback's first run (the page appearing) only replaces the address, so
+    Back never lands on the same filters twice, and carries nothing new."""
+    changed = ctx.triggered_id is not None
+    return _data(path, state, push=changed, carried=CARRIED_KEYS if changed else ())
 
 
 def _quoted(value: object) -> str:

@@ -6,6 +6,8 @@ three suggested consortia side by side with their reasons, and the chosen one on
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -14,13 +16,16 @@ from pages._components import (
     alert,
     button,
     choices,
+    csv_text_download,
     drawn,
     filter_choices,
     guarded,
     hint,
+    html_download,
     ids,
     is_empty,
     no_data,
+    number_field,
     page_alert,
     table,
 )
@@ -37,7 +42,6 @@ from pathways.analysis.snapshot import cached_analysis
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.reports.network_views import network_elements
 from pathways.reports.render_consortia import as_csv, as_html_summary
-from pathways.spreadsheet import csv_file_text
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
@@ -69,7 +73,7 @@ def _layout(query: dict):
     if not needs or not places:
         return html.Div(title + [alert("Load needs and localities first (`pathways load FILES`).")])
     access = [{"label": t.replace("_", " "), "value": t} for t in COMMON_ACCESS_TAGS]
-    state = {
+    state: dict[str, Any] = {
         "needs": read.choices("needs", _named(needs), [needs[0]["value"]], "Need"),
         "places": read.choices("places", _named(places), [p["value"] for p in places[:2]],
                                "Locality"),
@@ -77,7 +81,7 @@ def _layout(query: dict):
         "free": read.flag("free", "Free activities only"),
         "size": read.number("size", 1, MAX_MEMBERS, 4, "Most members"),
     }
-    title += [read.notes(), url_state(PATH, state)]
+    title += [read.notes(), url_state(PATH, state, query)]
     return html.Div(title + [
         html.P("Which organisations could deliver together, where their offers overlap, and what "
                "nobody covers yet.", className="lede"),
@@ -89,10 +93,7 @@ def _layout(query: dict):
             html.Div([
                 choices("Cost", "co-free", [{"label": "Free activities only", "value": "free"}],
                         ["free"] if state["free"] else [], multi=True),
-                html.Div([html.Label("Most members", htmlFor="co-size"),
-                          dcc.Input(id="co-size", type="number", min=1, max=MAX_MEMBERS, step=1,
-                                    value=state["size"], inputMode="numeric"),
-                          hint(f"1 to {MAX_MEMBERS}")], className="field"),
+                number_field("Most members", "co-size", 1, MAX_MEMBERS, state["size"]),
             ], className="field-stack"),
         ], className="controls", **{"aria-label": "Opportunity"}),
         html.Div(id="co-message", **{"aria-live": "polite"}),
@@ -215,9 +216,10 @@ def draw(query, index):
     if query is None:
         return [], drawn(LAYOUT, []), ""
     store = get_store()
-    network, choice = store.consistent(lambda: _network(store, query, index))
-    if network is None:
+    found = store.consistent(lambda: _network(store, query, index))
+    if found is None:
         return [], drawn(LAYOUT, []), hint("No consortium to draw.")
+    network, choice = found
     marked = set(network["members"]) | set(network["uncovered"])
     elements, _trimmed = network_elements(network, marked)
     names = {n["id"]: n["name"] for n in network["nodes"]}
@@ -227,19 +229,21 @@ def draw(query, index):
         f"Suggestion {choice + 1} on the graph", items, "co-graph-list", "co-graph")
 
 
-def _network(store, query: dict, index) -> tuple[dict | None, int | None]:
-    """The chosen suggestion's network for a checked query, and which suggestion it is."""
-    report = _report(store, query)
+def _network(store, query: dict, index) -> tuple[Any, int] | None:
+    """The chosen suggestion's network for a checked query and which suggestion it is, or None
+    when nothing is suggested."""
+    report: Any = _report(store, query)
     if not report["suggestions"]:
-        return None, None
+        return None
     choice = _choice(report, index)
     return consortium_network(store, report, choice), choice
 
 
-def _drawn_network(store, query, index) -> dict | None:
+def _drawn_network(store, query, index) -> Any:
     """The network the graph shows for the query and choice the browser holds (checked again)."""
     query = _checked(query)
-    return None if query is None else _network(store, query, index)[0]
+    found = None if query is None else _network(store, query, index)
+    return None if found is None else found[0]
 
 
 # A click on a node (or its button in the list) says what it is; no contact details here.
@@ -265,7 +269,5 @@ def download(_csv, _print, query, index):
         return no_update
     if dash.ctx.triggered_id == "co-print-button":
         index = _choice(report, index)
-        return {"content": as_html_summary(report, index), "filename": f"consortium-{index + 1}.html",
-                "type": "text/html"}
-    return {"content": csv_file_text(as_csv(report)), "filename": "consortia.csv",
-            "type": "text/csv"}
+        return html_download(as_html_summary(report, index), f"consortium-{index + 1}.html")
+    return csv_text_download(as_csv(report), "consortia.csv")

@@ -23,6 +23,7 @@ from pages._components import (
     hint,
     hops_input,
     hops_or_none,
+    html_download,
     is_empty,
     no_data,
     page_alert,
@@ -71,7 +72,7 @@ go.Figure(go.Heatmap(z=[[0]])).to_plotly_json()
 
 
 def _section(title: str, note_key: str | None, grid) -> html.Section:
-    parts = [html.H2(title)]
+    parts: list = [html.H2(title)]
     if note_key:
         parts.append(html.P(LEAD_NOTES[note_key], className="hint"))
     parts.append(grid)
@@ -87,7 +88,7 @@ def _layout(query: dict):
     read = QueryReader(query, ("hops",))
     hops = read.number("hops", 1, MAX_MAX_HOPS, DEFAULT_MAX_HOPS, "Longest route")
     title = [html.H1("Gaps in the network"), page_alert(), read.notes(),
-             url_state(PATH, {"hops": hops})]
+             url_state(PATH, {"hops": hops}, query)]
     if is_empty(get_store()):
         return html.Div(title + [no_data()])
     return html.Div(title + [
@@ -394,5 +395,4 @@ node_details_callback("gp-graph", "gp-node", referral_network)
 )
 def download(_clicks, hops):
     report = _report(get_store(), _hops(hops))
-    return {"content": as_html(report), "filename": f"gap-report-{dt.date.today()}.html",
-            "type": "text/html"}
+    return html_download(as_html(report), f"gap-report-{dt.date.today()}.html")

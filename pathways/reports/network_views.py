@@ -7,7 +7,9 @@ Node colour and shape follow the node's kind; :data:`KIND_STYLE` is also the leg
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from itertools import pairwise
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pathways.model import NodeKind, RelType
@@ -271,7 +273,8 @@ def pathway_elements(
     return elements, trimmed
 
 
-def network_elements(network: dict, highlight: set[str], limit: int = MAX_ELEMENTS) -> tuple[list[dict], bool]:
+def network_elements(network: Mapping[str, Any], highlight: set[str],
+                     limit: int = MAX_ELEMENTS) -> tuple[list[dict], bool]:
     """Elements for a referral network (from :func:`pathways.analysis.gaps.referral_network`)
     with ``highlight`` nodes marked and everything else dimmed when something is highlighted.
 
