@@ -99,7 +99,7 @@ def test_how_to_refer_follows_the_listed_route_and_agrees_on_both_stores(demo):
         found = how_to_refer_many(store, worker, ids, as_of=TODAY)
         assert [f.to_dict() for f in found] == [
             f.to_dict() for f in how_to_refer_many(reference, worker, ids, as_of=TODAY)]
-        for activity, referral in zip(listed, found):
+        for activity, referral in zip(listed, found, strict=True):
             assert [n.id for n in referral.route] == [n["id"] for n in activity["path"]]
             assert referral.first_step is not None
             assert referral.first_step.method_words != "not recorded"  # the demo records them
