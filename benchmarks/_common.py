@@ -6,20 +6,25 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pathways.config import Neo4jSettings
 from pathways.store.neo4j import Neo4jStore
 
+T = TypeVar("T")
 
-def timed(fn):
+
+def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
+    """``(seconds, fn(*args, **kwargs))``."""
     began = time.perf_counter()
-    value = fn()
+    value = fn(*args, **kwargs)
     return time.perf_counter() - began, value
 
 
 @contextlib.contextmanager
-def neo4j_store():
+def neo4j_store() -> Iterator[Neo4jStore]:
     """``NEO4J_URI`` if set (that database is emptied), else a throwaway local server."""
     if os.environ.get("NEO4J_URI"):
         with Neo4jStore(Neo4jSettings.from_env()) as store:

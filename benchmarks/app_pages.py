@@ -43,18 +43,21 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from generate import generate, write  # noqa: E402
-
 from pathways.analysis.gaps import GapQuery, gap_report  # noqa: E402
 from pathways.loading import load_paths  # noqa: E402
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind  # noqa: E402
 from pathways.store.embedded import EmbeddedStore  # noqa: E402
 from pathways.webstore import set_store  # noqa: E402
+
+T = TypeVar("T")
 
 # Targets from issue 12.
 TARGET_MS = {"10k": 300.0, "100k": 1000.0}
@@ -84,13 +87,13 @@ class Browser:
         self.failures: list[str] = []
 
     @staticmethod
-    def _split(key: str) -> list[tuple[str, str]]:
+    def _split(key: str) -> list[tuple[str, ...]]:
         parts = key[2:-2].split("...") if key.startswith("..") else [key]
         return [tuple(p.rsplit(".", 1)) for p in parts]
 
     def call(self, output: str, values: dict, changed: str | None = None) -> dict:
         keys = [k for k in self.app.callback_map
-                if output in ["%s.%s" % p for p in self._split(k)]]
+                if output in [f"{p[0]}.{p[1]}" for p in self._split(k)]]
         if not keys:
             raise SystemExit(f"no callback writes {output}: the page changed, update "
                              f"benchmarks/app_pages.py")
@@ -119,15 +122,16 @@ class Browser:
         return response.get_json().get("response", {})
 
 
-def timed_ms(fn) -> tuple[float, object]:
+def timed_ms(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
+    """``(milliseconds, fn(*args, **kwargs))``."""
     began = time.perf_counter()
-    value = fn()
+    value = fn(*args, **kwargs)
     return (time.perf_counter() - began) * 1000, value
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 # --------------------------------------------------------------------------- interactions
@@ -162,9 +166,7 @@ def gaps_interactions(browser: Browser, store, samples: int, rng: random.Random)
     if not cells:
         browser.failures.append("gp-heatmap.figure: no heatmap cells to click")
     for x, y in rng.sample(cells, min(samples, len(cells))):
-        click = {"points": [{"x": x, "y": y, "curveNumber": 0}]}
-
-        def click_cell():
+        def click_cell(click: dict) -> None:
             chosen = browser.call("gp-highlight.data",
                                   {**form, "gp-heatmap.clickData": click}, "gp-heatmap.clickData")
             selection = chosen.get("gp-highlight", {}).get("data")
@@ -173,15 +175,17 @@ def gaps_interactions(browser: Browser, store, samples: int, rng: random.Random)
             browser.call("gp-graph.elements", {**form, "gp-highlight.data": selection},
                          "gp-highlight.data")
 
-        found["gaps: click a heatmap cell"].append(timed_ms(click_cell)[0])
+        click = {"points": [{"x": x, "y": y, "curveNumber": 0}]}
+        found["gaps: click a heatmap cell"].append(timed_ms(click_cell, click)[0])
 
     report = gap_report(store, GapQuery(max_hops=HOPS))  # the cached one the page shows
-    tables = {"gp-spof": report["single_points_of_failure"], "gp-unreached": report["unreached"],
-              "gp-thin": report["thin_options"]["link_workers"],
-              "gp-places": report["thin_options"]["localities"], "gp-data": report["data_gaps"]}
+    tables: dict[str, Sequence[Mapping[str, Any]]] = {
+        "gp-spof": report["single_points_of_failure"], "gp-unreached": report["unreached"],
+        "gp-thin": report["thin_options"]["link_workers"],
+        "gp-places": report["thin_options"]["localities"], "gp-data": report["data_gaps"]}
     rows = [(table, row["id"]) for table, rows in tables.items() for row in rows]
     for table, row_id in rng.sample(rows, min(samples, len(rows))):
-        def select_row():
+        def select_row(table: str, row_id: str) -> None:
             chosen = browser.call("gp-highlight.data",
                                   {**form, f"{table}.{SELECTED}": [{"id": row_id}]},
                                   f"{table}.{SELECTED}")
@@ -190,7 +194,7 @@ def gaps_interactions(browser: Browser, store, samples: int, rng: random.Random)
             browser.call("gp-graph.elements", {**form, "gp-highlight.data": selection},
                          "gp-highlight.data")
 
-        found["gaps: select a table row"].append(timed_ms(select_row)[0])
+        found["gaps: select a table row"].append(timed_ms(select_row, table, row_id)[0])
     return found
 
 
@@ -207,22 +211,22 @@ def pathways_interactions(browser: Browser, store, samples: int, rng: random.Ran
                 "pw-free.value": [], "pw-access.value": [], "pw-hops.value": HOPS,
                 f"pw-table.{SELECTED}": []}
 
-        def choose():
+        def choose(form: dict) -> None:
             browser.call(f"pw-table.{ROWS}", form, "pw-worker.value")
             browser.call("pw-graph.elements", form, "pw-worker.value")
 
-        found["pathways: choose a link worker"].append(timed_ms(choose)[0])
+        found["pathways: choose a link worker"].append(timed_ms(choose, form)[0])
         activities = pathways_from(store, worker, PathwayFilter(), HOPS)["activities"]
         if not activities:
             continue
         picked = rng.choice(activities)["id"]
         selected = {**form, f"pw-table.{SELECTED}": [{"id": picked}]}
 
-        def select():
+        def select(selected: dict) -> None:
             browser.call("pw-details.children", selected, f"pw-table.{SELECTED}")
             browser.call("pw-graph.elements", selected, f"pw-table.{SELECTED}")
 
-        found["pathways: select a table row"].append(timed_ms(select)[0])
+        found["pathways: select a table row"].append(timed_ms(select, selected)[0])
     return found
 
 
@@ -325,13 +329,14 @@ def results_markdown(rows: list[tuple], page: dict, failures: list[str]) -> str:
         "",
         f"## App page interactions ({when}, benchmarks/app_pages.py)",
         "",
-        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure). The app's callbacks called "
-        "through Flask's test client with the Dash renderer's request bodies, one after the "
-        "other as the renderer chains them; distinct cells, rows and workers per sample. "
-        "As in `pathways serve`, a background Warmer computes the default gap report and "
-        "the referral network once per data version (its own row); \"open, first\" is the "
-        "first visit after that, every later visit, click and row reuses the same report.",
+        (f"Python {platform.python_version()}, {os.cpu_count()} cores, load average "
+         f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure). "
+         "The app's callbacks called "
+         "through Flask's test client with the Dash renderer's request bodies, one after the "
+         "other as the renderer chains them; distinct cells, rows and workers per sample. "
+         "As in `pathways serve`, a background Warmer computes the default gap report and "
+         "the referral network once per data version (its own row); \"open, first\" is the "
+         "first visit after that, every later visit, click and row reuses the same report."),
         "",
         "| size | store | interaction | n | p50 | p95 | target (p95) | met |",
         "|---|---|---|---|---|---|---|---|",
@@ -383,7 +388,7 @@ def main() -> None:
             if args.neo4j and size in args.neo4j_sizes.split(","):
                 with neo4j_store(Path(tmp) / "neo4j") as neo:
                     neo.reset()
-                    seconds, _ = timed_ms(lambda: load_paths(neo, [folder]))
+                    seconds, _ = timed_ms(load_paths, neo, [folder])
                     print(f"{size:5} neo4j     load {seconds / 1000:6.1f} s", flush=True)
                     found, failed = bench_store("neo4j", size, neo, args.samples, args.seed)
                     rows, failures = rows + found, failures + failed

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 from _common import neo4j_store, timed
-
 from loaders.feeds import plan_feed
 from pathways.loading import load_feed
 from pathways.store.embedded import EmbeddedStore
@@ -64,17 +63,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "services.json"
         path.write_text(json.dumps(synthetic_feed(args.services)), encoding="utf-8")
-        seconds, (plan, report) = timed(lambda: plan_feed([path], "oruk", {}))
+        seconds, (plan, _report) = timed(plan_feed, [path], "oruk", {})
         print(f"read + map      {args.services} services: {seconds:.2f} s,"
-              f" {args.services / seconds:,.0f} services/s ({len(plan.nodes)} nodes, {len(plan.rels)} relationships)")
+              f" {args.services / seconds:,.0f} services/s"
+              f" ({len(plan.nodes)} nodes, {len(plan.rels)} relationships)")
         embedded = EmbeddedStore(Path(tmp) / "graph.json")
-        seconds, _ = timed(lambda: load_feed(embedded, [path], "oruk"))
-        print(f"embedded import {args.services} services: {seconds:.2f} s, {args.services / seconds:,.0f} services/s")
+        seconds, _ = timed(load_feed, embedded, [path], "oruk")
+        print(f"embedded import {args.services} services: {seconds:.2f} s,"
+              f" {args.services / seconds:,.0f} services/s")
         with neo4j_store() as store:
             store.reset()
-            seconds, _ = timed(lambda: load_feed(store, [path], "oruk"))
-            print(f"neo4j import    {args.services} services: {seconds:.2f} s, {args.services / seconds:,.0f} services/s")
-            seconds, again = timed(lambda: load_feed(store, [path], "oruk"))
+            seconds, _ = timed(load_feed, store, [path], "oruk")
+            print(f"neo4j import    {args.services} services: {seconds:.2f} s,"
+                  f" {args.services / seconds:,.0f} services/s")
+            seconds, again = timed(load_feed, store, [path], "oruk")
             print(f"neo4j re-import (unchanged): {seconds:.2f} s ({again.summary})")
 
 

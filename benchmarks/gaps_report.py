@@ -14,10 +14,8 @@ from pathlib import Path
 
 from _common import neo4j_store, timed
 from generate import generate, write
-
 from pathways.analysis.gaps import GapQuery, compute_gaps, gap_report
-from pathways.loading import demo_data_dir
-from pathways.loading import load_paths
+from pathways.loading import demo_data_dir, load_paths
 from pathways.store.embedded import EmbeddedStore
 
 QUERY = GapQuery(as_of=dt.date(2026, 11, 29))
@@ -26,11 +24,11 @@ QUERY = GapQuery(as_of=dt.date(2026, 11, 29))
 def bench(label: str, store, folders: dict[str, Path]) -> None:
     for name, folder in folders.items():
         store.reset()
-        load_seconds, _ = timed(lambda: load_paths(store, [folder]))
+        load_seconds, _ = timed(load_paths, store, [folder])
         snap_seconds, graph = timed(store.snapshot)
-        report_seconds, report = timed(lambda: compute_gaps(graph, QUERY))
-        timed(lambda: gap_report(store, QUERY))
-        cached_seconds, _ = timed(lambda: gap_report(store, QUERY))
+        report_seconds, report = timed(compute_gaps, graph, QUERY)
+        timed(gap_report, store, QUERY)
+        cached_seconds, _ = timed(gap_report, store, QUERY)
         print(f"{label:9} {name:10} {graph.number_of_nodes():6} nodes: load {load_seconds:6.2f} s,"
               f" snapshot {snap_seconds:5.2f} s, report {report_seconds:5.2f} s,"
               f" cached report {cached_seconds * 1000:5.1f} ms,"

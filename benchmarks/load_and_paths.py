@@ -13,10 +13,8 @@ import tempfile
 from pathlib import Path
 
 from _common import neo4j_store, timed
-
 from pathways.analysis.pathways import pathways_from
-from pathways.loading import demo_data_dir
-from pathways.loading import load_paths
+from pathways.loading import demo_data_dir, load_paths
 from pathways.model import NodeKind
 from pathways.store import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
@@ -32,7 +30,7 @@ def bench_store(label, store, repeat):
     times = []
     for _ in range(repeat):
         for worker in workers:
-            t, _ = timed(lambda: pathways_from(store, worker, PathwayFilter(), 4))
+            t, _ = timed(pathways_from, store, worker, PathwayFilter(), 4)
             times.append(t)
     print(f"{label:9} pathways (all {len(workers)} link workers x {repeat}): median"
           f" {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")

@@ -81,7 +81,7 @@ def main() -> None:
         truth = labels[file]
         guess, evidence = predicted(FIXTURES / file)
         counts = score(truth, guess)
-        totals = [a + b for a, b in zip(totals, counts)]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
         print(line(title, *counts))
         for service, wanted in truth.items():
             got = guess.get(service, set())

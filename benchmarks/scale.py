@@ -26,21 +26,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import neo4j_store, timed
 import targets
+from _common import neo4j_store, timed
 from generate import generate, write
-
-from pathways.config import Neo4jSettings
-from pathways.gcpause import gc_paused
-from pathways.store.neo4j import Neo4jStore
-
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
+from pathways.config import Neo4jSettings
+from pathways.gcpause import gc_paused
 from pathways.loading import plan_for_store
 from pathways.model import COMMON_NEEDS, NodeKind
 from pathways.store import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
+from pathways.store.neo4j import Neo4jStore
 from queries import graph as q
 
 HERE = Path(__file__).parent
@@ -54,7 +52,7 @@ def record(size: str, store: str, measure: str, value: str) -> None:
 
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
 
 
@@ -73,13 +71,13 @@ def bench_paths(label, size, store, workers, rng, samples=200):
     times = []
     for worker in picks:
         needs = (rng.choice(COMMON_NEEDS),) if rng.random() < 0.5 else ()
-        seconds, _ = timed(lambda: pathways_from(store, worker, PathwayFilter(needs=needs), 4))
+        seconds, _ = timed(pathways_from, store, worker, PathwayFilter(needs=needs), 4)
         times.append(seconds)
     record(size, label, f"pathways latency ({samples} random workers)", percentiles(times))
 
 
 def bench_analyses(label, size, store, rng):
-    report_s, report = timed(lambda: gap_report(store, GapQuery()))
+    report_s, _ = timed(gap_report, store, GapQuery())
     record(size, label, "gap report (snapshot + compute)", f"{report_s:.2f} s")
     places = [n["id"] for n in store.list_nodes(NodeKind.LOCALITY)]
     opp = Opportunity(("loneliness", "mental_health"), tuple(rng.sample(places, min(3, len(places)))))
@@ -136,9 +134,9 @@ def bench_app(size, store, workers):
         form = {"pw-worker.value": worker, "pw-needs.value": [], "pw-locality.value": None,
                 "pw-free.value": [], "pw-access.value": [], "pw-hops.value": HOPS,
                 f"pw-table.{SELECTED}": []}
-        seconds, _ = timed(lambda: browser.call(f"pw-table.{ROWS}", form, "pw-worker.value"))
+        seconds, _ = timed(browser.call, f"pw-table.{ROWS}", form, "pw-worker.value")
         times.append(seconds)
-        seconds, response = timed(lambda: browser.call("pw-graph.elements", form, "pw-worker.value"))
+        seconds, response = timed(browser.call, "pw-graph.elements", form, "pw-worker.value")
         draw_times.append(seconds)
         elements.append(len(response.get("pw-graph", {}).get("elements", [])))
     set_store(None)
@@ -239,13 +237,16 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
         finally:
             rt_stop(info)
         return
+    assert plan is not None  # read above when the embedded store did not
     naive = naive_load_rate(neo, plan)
     with gc_paused():
-        write_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
+        write_s, _ = timed(neo.write, plan.nodes, plan.rels)
     batched = rows / write_s
-    record(label, "neo4j", "load, batched (UNWIND 10k rows, 1 transaction)", f"{write_s:.1f} s, {batched:,.0f} rows/s")
-    record(label, "neo4j", "load, naive (1 transaction per row, 1,000 nodes)", f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
-    reload_s, _ = timed(lambda: neo.write(plan.nodes, plan.rels))
+    record(label, "neo4j", "load, batched (UNWIND 10k rows, 1 transaction)",
+           f"{write_s:.1f} s, {batched:,.0f} rows/s")
+    record(label, "neo4j", "load, naive (1 transaction per row, 1,000 nodes)",
+           f"{naive:,.0f} rows/s; batched is {batched / naive:.0f}x")
+    reload_s, _ = timed(neo.write, plan.nodes, plan.rels)
     record(label, "neo4j", "reload, nothing changed", f"{reload_s:.1f} s")
     if size >= 100_000:
         info = bulk_import(label, plan, rows, heap="2g", pagecache="1g")
@@ -283,8 +284,8 @@ def write_results(path: Path, sizes: str) -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {cores} cores,"
-        f" {int(mem) / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}; sizes {sizes}.",
+        (f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {cores} cores,"
+         f" {int(mem) / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}; sizes {sizes}."),
         "Reproduce: `make bench SIZES=" + sizes + "`. One run: figures, not assertions.",
         "",
         "| size | store | measure | value |",

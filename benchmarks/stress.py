@@ -70,7 +70,7 @@ class Figures:
 
     def percentile(self, share: float, callback: str = "table") -> float:
         ordered = sorted(self.latencies.get(callback, [])) or [0.0]
-        return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] * 1000
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def user(base: str, deps: list[dict], workers, places, deadline: float, seed: in
             "pw-access": rng.sample(COMMON_ACCESS_TAGS, 1) if rng.random() < 0.1 else [],
             "pw-hops": 4,
         }
-        for name, dep in zip(("table", "network"), deps):
+        for name, dep in zip(("table", "network"), deps, strict=False):  # network: if any
             post(session, base, name, request_body(dep, values), fig)
 
 
@@ -274,13 +274,13 @@ def run_store(store: str, args, tmp: Path) -> Figures:
 def rows_of(fig: Figures) -> list[tuple[str, str]]:
     load_median = statistics.median(fig.load_seconds) if fig.load_seconds else 0
     return [
-        ("callback requests", f"{fig.requests:,} in {fig.seconds:.0f} s"
-                               f" ({fig.requests / max(fig.seconds, 0.001):.0f}/s)"),
+        ("callback requests", (f"{fig.requests:,} in {fig.seconds:.0f} s"
+                               f" ({fig.requests / max(fig.seconds, 0.001):.0f}/s)")),
         ("errors (HTTP not 200/204, timeout, error alert)", f"{fig.errors}"),
         ("answers mixing old and new names", f"{fig.mixed}"),
         ("answers all-old / all-new names", f"{fig.by_version['v1']:,} / {fig.by_version['v2']:,}"),
-        *((f"latency, {name} callback", f"p50 {fig.percentile(0.5, name):.0f} ms,"
-           f" p95 {fig.percentile(0.95, name):.0f} ms, max {fig.percentile(1.0, name):.0f} ms")
+        *((f"latency, {name} callback", (f"p50 {fig.percentile(0.5, name):.0f} ms,"
+           f" p95 {fig.percentile(0.95, name):.0f} ms, max {fig.percentile(1.0, name):.0f} ms"))
           for name in fig.latencies),
         ("loads during the run (each renames every node)",
          f"{fig.loads} ({fig.load_failures} failed), median {load_median:.1f} s each"),
@@ -292,16 +292,16 @@ def write_section(path: Path, figures: list[Figures], args) -> None:
     lines = [
         SECTION,
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}: {args.users} simulated users firing the"
-        f" Pathways page's form callbacks (table, network) for {args.seconds} s per store"
-        f" on a {args.size:,}-node graph, while"
-        " `pathways load` renames every node in a loop. App: `pathways serve` (one process)."
-        " Users send their next request as soon as an answer arrives (no think time), so"
-        " latency is mostly queueing (about users / throughput); the load-average row says"
-        " how busy the machine was (other work shared it).",
-        f"Reproduce: `.venv/bin/python benchmarks/stress.py --users {args.users}"
-        f" --seconds {args.seconds} --size {args.size}`.",
+        (f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.machine()}, {os.cpu_count()} cores,"
+         f" Python {platform.python_version()}: {args.users} simulated users firing the"
+         f" Pathways page's form callbacks (table, network) for {args.seconds} s per store"
+         f" on a {args.size:,}-node graph, while"
+         " `pathways load` renames every node in a loop. App: `pathways serve` (one process)."
+         " Users send their next request as soon as an answer arrives (no think time), so"
+         " latency is mostly queueing (about users / throughput); the load-average row says"
+         " how busy the machine was (other work shared it)."),
+        (f"Reproduce: `.venv/bin/python benchmarks/stress.py --users {args.users}"
+         f" --seconds {args.seconds} --size {args.size}`."),
         "",
         "| store | measure | value |",
         "|---|---|---|",

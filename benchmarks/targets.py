@@ -56,7 +56,8 @@ def rows_from_markdown(text: str) -> list[tuple[str, str, str, str]]:
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[0] not in {"size", "---"}:
-            rows.append(tuple(cells))
+            size, store, measure, value = cells
+            rows.append((size, store, measure, value))
     return rows
 
 

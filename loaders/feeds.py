@@ -16,16 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from loaders.feed_mapping import Mapper
 from loaders.feed_records import (
     read_json_documents,
     unpage,
 )
-from loaders.quality import QualityEntry, QualityReport
-from loaders.feed_mapping import Mapper
 from loaders.files import files_of
 from loaders.hsds import read_hsds
 from loaders.living_db import LoadPlan
 from loaders.oruk import read_oruk
+from loaders.quality import QualityEntry, QualityReport
 from pathways.errors import InputError, PathwaysError, Problem
 from pathways.model import (
     NodeKind,
@@ -152,19 +152,19 @@ def plan_feed(
 
     Returns ``(plan, report)``; ``plan.problems`` stays empty: a feed loads what it can.
     """
-    paths = [Path(p) for p in paths]
-    files_of(paths, (".json", ".csv"))  # raises when a file is given twice
+    given = [Path(p) for p in paths]
+    files_of(given, (".json", ".csv"))  # raises when a file is given twice
     if fmt is None:
-        found = {detect_format(p) for p in paths}
+        found = {detect_format(p) for p in given}
         if len(found) != 1:
             reason = f"the paths hold different formats: {', '.join(sorted(found))}"
-            raise InputError([Problem(", ".join(map(str, paths)), 0, "", reason)])
+            raise InputError([Problem(", ".join(map(str, given)), 0, "", reason)])
         fmt = found.pop()
     report = QualityReport()
     if fmt == "oruk":
-        feed = read_oruk(paths, report)
+        feed = read_oruk(given, report)
     elif fmt == "hsds":
-        feed = read_hsds(paths, report)
+        feed = read_hsds(given, report)
     else:
         raise PathwaysError(f"plan_feed reads oruk or hsds feeds, not {fmt!r}")
     plan = Mapper(feed, dict(existing_kinds or {}), report).plan()

@@ -12,7 +12,6 @@ from pathlib import Path
 from pathways.errors import Problem
 from pathways.spreadsheet import excel_safe
 
-
 ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")
 READ_RULES = frozenset({"unreadable-file", "invalid-json"})  # whole files, or their rest
 

@@ -119,7 +119,7 @@ def workbook(folder: Path, sheets: dict[str, list[list]], name: str = "book.xlsx
 
     folder.mkdir(parents=True, exist_ok=True)
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the default sheet
     for title, rows in sheets.items():
         sheet = book.create_sheet(title)
         for row in rows:
@@ -208,6 +208,12 @@ def two_page_feed(folder: Path, cut_second: bool) -> Path:
     return write_bytes(folder, "services.json", (first + "\n" + second).encode("utf-8"))
 
 
+def make_empty_folder(folder: Path) -> list[Path]:
+    """An empty folder called empty."""
+    (folder / "empty").mkdir(parents=True)
+    return [folder / "empty"]
+
+
 def make_pipe(folder: Path) -> list[Path]:
     """A named pipe called people.csv: reading it would wait forever."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -239,7 +245,7 @@ BOOK = "book.xlsx [people]"
 
 def _cases() -> list[Case]:
     utf16_rows = csv_text([PEOPLE_HEADER, ["lw-u1", "Zoë", "volunteer"]])
-    mixed = ("id,name,role\nlw-m1,Zoë,volunteer\n".encode("utf-8")
+    mixed = ("id,name,role\nlw-m1,Zoë,volunteer\n".encode()
              + "lw-m2,Chloë,volunteer\n".encode("cp1252"))
     many_columns = PEOPLE_HEADER + [f"extra_{i}" for i in range(150)]
     unterminated = b'id,name,role\nlw-q1,"Unclosed name,volunteer\nlw-q2,Sam,volunteer\n'
@@ -386,7 +392,7 @@ def _cases() -> list[Case]:
              [Expect("nowhere.csv", 0, "", "no such file")]),
         Case("pipe-named-like-a-csv", make_pipe,
              [Expect(P, 0, "", "not a file or a folder")]),
-        Case("empty-folder", lambda f: [(f / "empty").mkdir(parents=True) or f / "empty"],
+        Case("empty-folder", make_empty_folder,
              [Expect("empty", 0, "", "folder has no")]),
         # ---- workbooks
         Case("xlsx-not-a-zip", lambda f: [write_bytes(f, "book.xlsx", b"id,name\n")],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def _neo4j_unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def neo4j_settings(tmp_path_factory) -> Neo4jSettings:
+def neo4j_settings(tmp_path_factory) -> Iterator[Neo4jSettings]:
     """Settings of a real Neo4j server for this test session."""
     from neo4j import GraphDatabase
 
@@ -65,7 +66,8 @@ def neo4j_settings(tmp_path_factory) -> Neo4jSettings:
         with GraphDatabase.driver(settings.uri, auth=(settings.user, settings.password)) as d:
             try:
                 records, _, _ = d.execute_query(
-                    "MATCH (n) WHERE NOT (n:Pathways OR n:PathwaysMeta) RETURN count(n) AS c", database_=settings.database
+                    "MATCH (n) WHERE NOT (n:Pathways OR n:PathwaysMeta) RETURN count(n) AS c",
+                    database_=settings.database,
                 )
             except Exception as exc:  # any driver failure means: no usable server
                 _neo4j_unavailable(f"{settings.uri}: {exc}")
@@ -143,7 +145,7 @@ def first_difference(left, right, where="report"):
             if left[key] != right[key]:
                 return first_difference(left[key], right[key], f"{where}[{key!r}]")
     if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
-        for index, (a, b) in enumerate(zip(left, right)):
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
             if a != b:
                 return first_difference(a, b, f"{where}[{index}]")
     return f"{where}: embedded {left!r} != neo4j {right!r}"

@@ -126,7 +126,7 @@ def test_gaps_page_shows_heatmap_and_ranked_lists(dash_duo, demo_app):
 
 
 def test_selecting_a_gap_highlights_it_on_the_network(dash_duo, demo_app):
-    app, store = demo_app
+    app, _store = demo_app
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
     dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)

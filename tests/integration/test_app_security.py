@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def web(store):
     set_store(None)
 
 
-def _split(key: str) -> list[tuple[str, str]]:
+def _split(key: str) -> list[tuple[str, ...]]:
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
     return [tuple(p.rsplit(".", 1)) for p in parts]
 
@@ -98,7 +99,7 @@ def call(web, output: str, values: dict, changed: list[str] | None = None):
     whatever the callback's signature.  Returns (status, response text), the JSON
     re-serialised without escapes (Dash writes "/" as "\\u002f") so text can be searched."""
     app, client, _store = web
-    key = next(k for k in app.callback_map if output in ["%s.%s" % p for p in _split(k)])
+    key = next(k for k in app.callback_map if output in [f"{p[0]}.{p[1]}" for p in _split(k)])
     spec = app.callback_map[key]
 
     def deps(items):
@@ -141,7 +142,7 @@ def links(text: str) -> list[str]:
     return found
 
 
-PATHWAY_FORM = {"pw-worker.value": "lw", "pw-needs.value": [], "pw-locality.value": None,
+PATHWAY_FORM: dict[str, Any] = {"pw-worker.value": "lw", "pw-needs.value": [], "pw-locality.value": None,
                 "pw-free.value": [], "pw-access.value": [], "pw-hops.value": 4}
 
 
@@ -171,7 +172,8 @@ FORGERIES = {
     # Someone who is not a link worker asked as the starting point.
     "a partnership lead as the link worker": {
         "pw-worker.value": "pl", "pw-table.selectedRows": [{"id": "art"}],
-        "pw-table.rowData": [_row("art", "Art Club")], "pw-result.data": {"from": {"id": "pl", "name": "Pat Lead"}, "activities": [
+        "pw-table.rowData": [_row("art", "Art Club")],
+        "pw-result.data": {"from": {"id": "pl", "name": "Pat Lead"}, "activities": [
             {"id": "art", "name": "Art Club", "hops": 1, "path": [PAT, {"id": "art",
                                                                     "name": "Art Club",
                                                                     "kind": "Activity"}]}]},
@@ -204,7 +206,7 @@ def test_genuine_details_request_shows_the_route_contacts(web):
 
 
 def test_links_are_drawn_only_for_http_addresses(web):
-    _app, _client, store = web
+    _app, _client, _store = web
     status, art = call(web, "pw-details.children", {
         **PATHWAY_FORM, "pw-table.selectedRows": [{"id": "art"}]}, changed=["pw-table.selectedRows"])
     assert status == 200

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.neo4j
 def imported(tmp_path_factory):
     """A fresh server with the demo data bulk-imported, and the embedded store beside it."""
     from pathways import neo4j_runtime as rt
-    from pathways.loading import demo_data_dir
     from pathways.errors import Neo4jRuntimeError
+    from pathways.loading import demo_data_dir
     from pathways.store.neo4j import Neo4jStore
 
     plan = plan_for_store(EmbeddedStore(None), [demo_data_dir()])

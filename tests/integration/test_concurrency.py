@@ -7,6 +7,7 @@ same Neo4j); readers are threads sharing one store object, as the app's are.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import subprocess
@@ -148,7 +149,7 @@ def test_overlapping_loads_are_each_done_or_refused_never_lost(tmp_path, request
         results = {name: finish(process) for name, process in loads.items()}
         present = ids_in(store)
         for name, ids in (("big", big_ids), ("small", SECOND_IDS)):
-            code, out, err = results[name]
+            code, _out, err = results[name]
             assert "Traceback" not in err
             if code == 0:
                 assert ids <= present, f"the {name} load said it loaded, but its rows are missing"
@@ -193,8 +194,8 @@ def test_readers_see_one_version_while_loads_rename_everything(versions, target)
         try:
             while loader.poll() is None:
                 worker = rng.choice(workers)
-                seen.append(_names(store.consistent(lambda: two_reads(worker))))
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread below
+                seen.append(_names(store.consistent(functools.partial(two_reads, worker))))
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=reader, args=(seed,)) for seed in range(4)]

@@ -18,7 +18,13 @@ from pathways.analysis.consortia import Opportunity, chain_between, consortia
 from pathways.analysis.snapshot import cached_snapshot
 from pathways.loading import load_paths
 from tests.conftest import first_difference, load_data
-from tests.unit.test_consortia import cells_of, cellset, covers_of, random_opportunities, random_world
+from tests.unit.test_consortia import (
+    cells_of,
+    cellset,
+    covers_of,
+    random_opportunities,
+    random_world,
+)
 
 pytestmark = pytest.mark.neo4j
 
@@ -47,10 +53,12 @@ RETURN o.id AS org, a.id AS activity, n.id AS need, collect(l.id) AS places, a.s
 
 def providers_in_neo4j(store, opp: Opportunity) -> dict[tuple, dict[str, set[str]]]:
     """{(need, locality): {organisation: activities}} by a Cypher walk over the stored graph."""
-    records, _, _ = store.driver.execute_query(COVERING, needs=list(opp.needs), database_=store.settings.database)
-    cells = {(n, p): defaultdict(set) for n in opp.needs for p in opp.localities}
+    records, _, _ = store.driver.execute_query(COVERING, needs=list(opp.needs),
+                                               database_=store.settings.database)
+    cells: dict[tuple, defaultdict[str, set[str]]] = {
+        (n, p): defaultdict(set) for n in opp.needs for p in opp.localities}
     for r in records:
-        if opp.free_only and r["free"] is not True or not set(opp.access) <= set(r["access"] or []):
+        if (opp.free_only and r["free"] is not True) or not set(opp.access) <= set(r["access"] or []):
             continue
         if opp.age_max is not None and r["low"] is not None and r["low"] > opp.age_max:
             continue
@@ -85,7 +93,6 @@ def test_demo_reports_are_identical_on_both_stores_for_three_opportunities(both,
 
 
 def test_demo_chains_between_organisations_are_identical_on_both_stores(both, demo_dir):
-    embedded, neo4j = both
     for store in both:
         load_paths(store, [demo_dir])
     graphs = [cached_snapshot(store) for store in both]

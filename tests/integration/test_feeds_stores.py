@@ -49,7 +49,7 @@ def test_reimport_changes_nothing_and_a_newer_feed_retires_what_it_dropped(store
     newer = load_feed(store, [ORUK / "newer" / "service_full.json"], "oruk")
     assert newer.summary.nodes_changed >= 1
     assert "oruk:service:106" in newer.retired
-    kind, props = store.get_node("oruk:service:106")
+    _kind, props = store.get_node("oruk:service:106")
     assert props["missing_from_feed"]
     removed = load_feed(store, [ORUK / "newer" / "service_full.json"], "oruk", remove_missing=True)
     assert "oruk:service:106" in removed.retired

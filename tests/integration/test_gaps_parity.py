@@ -27,7 +27,9 @@ SEEDS = range(15)
 def described(graph) -> tuple[dict, dict]:
     """A snapshot as plain data: {id: (kind, props)} and {(u, key, v): props}, without the
     load time each store stamps for itself."""
-    strip = lambda props: {k: v for k, v in props.items() if k != "loaded_at"}  # noqa: E731
+    def strip(props: dict) -> dict:
+        return {k: v for k, v in props.items() if k != "loaded_at"}
+
     nodes = {n: (a["kind"], strip(a["props"])) for n, a in graph.nodes(data=True)}
     edges = {(u, k, v): strip(a.get("props", {})) for u, v, k, a in graph.edges(keys=True, data=True)}
     assert graph.number_of_edges() == len(edges)  # no relationship listed twice
@@ -48,7 +50,7 @@ def test_demo_planted_gaps_are_found_on_each_store(store, demo_dir, hops):
               "act-kettle-on-carers-pamper-afternoon"}
     expected = {"act-makers-shed-woodwork-sessions": None, "act-makers-shed-repair-cafe": None}
     if hops == 4:
-        expected |= {a: 5 for a in kettle}
+        expected |= dict.fromkeys(kettle, 5)
     assert unreached == expected
     assert [r["id"] for r in report["no_inbound_route"]] == ["org-valley-makers-shed"]
     assert report["single_points_of_failure"][0]["id"] == TRUST

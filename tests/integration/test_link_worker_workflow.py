@@ -17,6 +17,7 @@ Expected answers come from the analysis layer on the same store, never hard-code
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -25,8 +26,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from pathways.analysis.pathways import pathways_from
-from pathways.analysis.referral import how_to_refer
 from pathways.analysis.places import locality_for_postcode, parse_times
+from pathways.analysis.referral import how_to_refer
 from pathways.analysis.search import search
 from pathways.analysis.shortlist import parse_shortlist
 from pathways.loading import load_paths
@@ -79,11 +80,9 @@ def check_page(dash_duo, state: str) -> None:
     try:
         settle(dash_duo)
         # The grids lay themselves out again a moment after the window narrows.
-        try:
+        with contextlib.suppress(TimeoutException):  # reported just below, with what is too wide
             WebDriverWait(dash_duo.driver, 3, poll_frequency=0.2).until(
                 lambda driver: horizontal_overflow(driver) == 0)
-        except TimeoutException:
-            pass  # reported just below, with what is too wide
         overflow = horizontal_overflow(dash_duo.driver)
         assert overflow == 0, f"{state}: {overflow} px wider than a phone: {too_wide(dash_duo)}"
         found = axe_violations(dash_duo.driver)

@@ -7,6 +7,7 @@ set); the crash test starts and kills its own.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -144,9 +145,8 @@ def test_a_second_load_while_one_holds_the_lock_is_refused_naming_the_holder(
         neo4j_store, neo4j_settings, tmp_path):
     small = write_folder(tmp_path / "small", SMALL)
     with _other_store(neo4j_settings) as second:
-        with neo4j_store.load_lock("the first load"):
-            with pytest.raises(StoreBusyError) as caught:
-                load_paths(second, [small])
+        with neo4j_store.load_lock("the first load"), pytest.raises(StoreBusyError) as caught:
+            load_paths(second, [small])
         message = str(caught.value)
         assert "another load is running on this store" in message
         assert f"by pid {os.getpid()} on host {socket.gethostname()}" in message
@@ -234,9 +234,8 @@ def test_a_long_load_keeps_its_lock_by_renewing_the_lease(neo4j_store, neo4j_set
     neo4j_store.lock_lease_seconds = 1.0  # renewed every 0.1 s
     with neo4j_store.load_lock("a long load"):
         time.sleep(3)  # three leases
-        with _other_store(neo4j_settings) as second, pytest.raises(StoreBusyError):
-            with second.load_lock():
-                pass
+        with _other_store(neo4j_settings) as second, pytest.raises(StoreBusyError), second.load_lock():
+            pass
 
 
 def test_the_lock_is_not_data(neo4j_store, neo4j_settings, tmp_path):
@@ -279,12 +278,12 @@ def test_readers_never_see_half_a_reload(neo4j_store):
         try:
             while not done.is_set():
                 worker = rng.choice(workers)
-                paths, details = neo4j_store.consistent(lambda: reads(worker))
+                paths, details = neo4j_store.consistent(functools.partial(reads, worker))
                 names = {node["name"] for path in paths for node in path}
                 names |= {d["name"] for d in details.values()}
                 names |= {n for d in details.values() for n in d["providers"] + d["needs"]}
                 seen.append({name.split()[0] for name in names})
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     thread = threading.Thread(target=reader)

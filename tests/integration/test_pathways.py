@@ -20,12 +20,13 @@ from tests.conftest import load_data
 
 def named(*specs: str, **extra: str) -> list[dict]:
     """``"id=Name"`` specs as node rows, each with ``extra`` columns."""
-    return [dict(zip(("id", "name"), spec.split("=", 1)), **extra) for spec in specs]
+    return [dict(zip(("id", "name"), spec.split("=", 1), strict=True), **extra) for spec in specs]
 
 
 def rels(*lines: str) -> list[dict]:
     """``"a REFERS_TO b"`` lines as relationship rows."""
-    return [dict(zip(("source_id", "type", "target_id"), line.split())) for line in lines]
+    return [dict(zip(("source_id", "type", "target_id"), line.split(), strict=True))
+            for line in lines]
 
 
 def lw(node_id: str = "lw", name: str = "Lee Worker") -> dict:

@@ -46,9 +46,9 @@ class Oracle:
                 tags = row.get("accessibility", "").split(";")
                 self.access[node] = {t.strip().lower().replace(" ", "_") for t in tags} - {""}
                 self.role[node] = row.get("role", "").strip()
-        self.follow = nx.DiGraph()
+        self.follow: nx.DiGraph[str] = nx.DiGraph()
         self.follow.add_nodes_from(self.name)
-        self.targets: dict[str, set] = defaultdict(set)
+        self.targets: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.rel_counts = {t.value: 0 for t in RelType}
         for row in data.get("relationships", []):
             source, rel, target = (row[k].strip() for k in ("source_id", "type", "target_id"))
@@ -178,7 +178,7 @@ def random_graph(seed: int) -> dict[str, list[dict]]:
     kinds += rng.choices(FILLERS, FILLER_WEIGHTS, k=size - 2)
     ids = [f"n{number}" for number in rng.sample(range(100, 1000), size)]  # unrelated to names
     data: dict[str, list[dict]] = defaultdict(list)
-    for index, (node, kind) in enumerate(zip(ids, kinds)):
+    for index, (node, kind) in enumerate(zip(ids, kinds, strict=True)):
         row = {"id": node, "name": rng.choice(NAMES)}
         if kind == NodeKind.PERSON:
             worker = index == 0 or rng.random() < 0.6
@@ -191,7 +191,7 @@ def random_graph(seed: int) -> dict[str, list[dict]]:
         data[kind.table].append(row)
 
     def of_kind(wanted):
-        return [n for n, k in zip(ids, kinds) if k in wanted]
+        return [n for n, k in zip(ids, kinds, strict=True) if k in wanted]
 
     for rel, (sources, targets) in ALLOWED_ENDPOINTS.items():
         out_degree = rng.uniform(0.6, 2.2) if rel.value in FOLLOWED else rng.uniform(0.2, 1.5)
@@ -208,7 +208,9 @@ def random_graph(seed: int) -> dict[str, list[dict]]:
 def random_cases(rng: random.Random, oracle: Oracle) -> list[tuple[PathwayFilter, int]]:
     needs = [n for n, k in oracle.kind.items() if k == "Need"] or ["no-need"]
     places = [n for n, k in oracle.kind.items() if k == "Locality"]
-    pick_needs = lambda: tuple(rng.sample(needs, rng.randint(1, min(2, len(needs)))))  # noqa: E731
+    def pick_needs() -> tuple[str, ...]:
+        return tuple(rng.sample(needs, rng.randint(1, min(2, len(needs)))))
+
     cases = [(PathwayFilter(), hops) for hops in (1, 2, 3, 4, 5, 7, 10)]
     if needs != ["no-need"]:
         cases += [(PathwayFilter(needs=pick_needs()), rng.randint(2, 6))]

@@ -37,10 +37,10 @@ def test_headers_carry_each_property_type_and_rows_their_labels(tmp_path):
     assert header[:2] == ["id:ID(Pathways)", ":LABEL"]
     assert {"free:boolean", "age_min:long", "accessibility:string[]", "name:string",
             "loaded_at:string"} <= set(header)
-    row = dict(zip(header, first))
+    row = dict(zip(header, first, strict=True))
     assert row[":LABEL"] == "Pathways;Activity"
     assert row["free:boolean"] == "true" and row["accessibility:string[]"] == "step_free;hearing_loop"
-    assert dict(zip(header, second))["free:boolean"] == ""  # absent, not false
+    assert dict(zip(header, second, strict=True))["free:boolean"] == ""  # absent, not false
     assert files.multiline  # the description spans two lines
     rel_header, rel_row = read(files.relationships[RelType.ADDRESSES])
     assert rel_header[:3] == [":START_ID(Pathways)", ":END_ID(Pathways)", ":TYPE"]
@@ -50,7 +50,7 @@ def test_headers_carry_each_property_type_and_rows_their_labels(tmp_path):
 
 def test_a_property_with_two_types_is_refused(tmp_path):
     plan = plan_of({"id": "a1", "name": "Art", "capacity": 12}, {"id": "a2", "name": "Walk", "capacity": "lots"})
-    with pytest.raises(Neo4jRuntimeError, match="capacity.*one type per property"):
+    with pytest.raises(Neo4jRuntimeError, match=r"capacity.*one type per property"):
         write_import_files(plan, tmp_path, "now")
 
 

@@ -14,12 +14,19 @@ from itertools import combinations
 import pytest
 from click.testing import CliRunner
 
-from pathways.analysis.consortia import (Opportunity, chain_between, consortia, landscape, suggest, tie_count,
-                                         tie_graph)
+from pathways.analysis.consortia import (
+    Cell,
+    Opportunity,
+    chain_between,
+    consortia,
+    landscape,
+    suggest,
+    tie_count,
+    tie_graph,
+)
 from pathways.cli import cli, main
-from pathways.loading import demo_data_dir
 from pathways.errors import PathwaysError, UnknownIdError
-from pathways.loading import load_paths
+from pathways.loading import demo_data_dir, load_paths
 from pathways.store.embedded import EmbeddedStore
 from tests.conftest import load_data
 
@@ -55,7 +62,8 @@ def providers_from_tables(data: dict, opp: Opportunity) -> dict[tuple, dict[str,
     provides, offers = rows(data, "PROVIDES"), rows(data, "OFFERS")
     addresses, located = rows(data, "ADDRESSES"), rows(data, "LOCATED_IN")
     acts = {a["id"]: a for a in data["activities"]}
-    cells = {(n, p): defaultdict(set) for n in opp.needs for p in opp.localities}
+    cells: dict[Cell, defaultdict[str, set[str]]] = {
+        (n, p): defaultdict(set) for n in opp.needs for p in opp.localities}
     for org in (o["id"] for o in data["organisations"]):
         for act in {a for s in provides[org] for a in offers[s]}:
             if fits(acts[act], opp):
@@ -231,7 +239,7 @@ def test_max_size_limits_members_and_leaves_the_rest_uncovered():
     data = world(act("a", "n1", "l1"), act("b", "n1", "l2"), act("c", "n1", "l3"))
     report = run_suggest(data, max_size=2)
     assert all(len(s["members"]) <= 2 for s in report["suggestions"]) and report["uncoverable"] == []
-    assert [(len(s["covered"]), len(s["uncovered"])) for s in report["suggestions"]][0] == (2, 1)
+    assert next((len(s["covered"]), len(s["uncovered"])) for s in report["suggestions"]) == (2, 1)
     assert len(run_suggest(data, max_size=3)["suggestions"][0]["covered"]) == 3
 
 
@@ -271,7 +279,8 @@ def test_a_service_two_organisations_provide_ties_both_to_whom_it_refers():
     graph = snapshot(world(act("a", "n1", "l1"), act("b", "n1", "l2"), act("c", "n1", "l3"),
                            rels=[("b", "PROVIDES", "svc-a"), ("svc-a", "REFERS_TO", "c")]))
     assert tie_count(tie_graph(graph), "a", "c") == tie_count(tie_graph(graph), "b", "c") == 1
-    with_bravo = [s for s in suggest(graph, Opportunity(("n1",), ("l2", "l3")))["suggestions"] if members(s) == ["b", "c"]]
+    with_bravo = [s for s in suggest(graph, Opportunity(("n1",), ("l2", "l3")))["suggestions"]
+                  if members(s) == ["b", "c"]]
     assert [s["existing_ties"] for s in with_bravo] == [1]
 
 
@@ -342,15 +351,24 @@ def random_world(seed: int) -> dict:
     services and activities, activities in several places or none, whole-area activities,
     and distractors: services that ADDRESS needs and organisations LOCATED_IN places."""
     rng = random.Random(seed)
-    ids = lambda prefix, low, high: [f"{prefix}{i}" for i in range(rng.randint(low, high))]  # noqa: E731
-    pick = lambda pool, low, high: rng.sample(pool, min(len(pool), rng.randint(low, high)))  # noqa: E731
-    some = lambda p, pool: pick(pool, 1, 1) if rng.random() < p else []  # noqa: E731
-    named = lambda pool, **kw: [{"id": i, "name": rng.choice(POOL), **kw} for i in pool]  # noqa: E731
+    def ids(prefix: str, low: int, high: int) -> list[str]:
+        return [f"{prefix}{i}" for i in range(rng.randint(low, high))]
+
+    def pick(pool: list[str], low: int, high: int) -> list[str]:
+        return rng.sample(pool, min(len(pool), rng.randint(low, high)))
+
+    def some(p: float, pool: list[str]) -> list[str]:
+        return pick(pool, 1, 1) if rng.random() < p else []
+
+    def named(pool: list[str], **kw: str) -> list[dict]:
+        return [{"id": i, "name": rng.choice(POOL), **kw} for i in pool]
+
     orgs, needs, places = ids("org", 2, 8), ids("need", 1, 3), ids("loc", 2, 5)
     nets, workers = ids("net", 0, 2), ids("lw", 0, 2)
     svcs = {o: [f"svc-{o}-{k}" for k in range(rng.randint(1, 2))] for o in orgs}
     acts = {s: [f"act-{s}-{k}" for k in range(rng.randint(0, 2))] for ss in svcs.values() for s in ss}
-    all_svcs, all_acts = sum(svcs.values(), []), sum(acts.values(), [])
+    all_svcs = [s for ss in svcs.values() for s in ss]
+    all_acts = [a for aa in acts.values() for a in aa]
     data = {"needs": named(needs), "localities": named(places), "organisations": named(orgs, kind="other"),
             "services": named(all_svcs), "networks": named(nets), "people": named(workers, role="link_worker"),
             "activities": [{"id": a, "name": rng.choice(POOL), "free": rng.choice(("yes", "yes", "no", "")),
@@ -358,8 +376,12 @@ def random_world(seed: int) -> dict:
                             "serves_whole_area": rng.choice(("yes", "no") + ("",) * 6),
                             "age_min": rng.choice(["", str(rng.randint(0, 40))]),
                             "age_max": rng.choice(["", "", str(rng.randint(40, 99))])} for a in all_acts]}
-    rels = data["relationships"] = []
-    add = lambda src, rel, ends: rels.extend({"source_id": src, "type": rel, "target_id": t} for t in ends)  # noqa: E731
+    rels: list[dict] = []
+    data["relationships"] = rels
+
+    def add(src: str, rel: str, ends: list[str]) -> None:
+        rels.extend({"source_id": src, "type": rel, "target_id": t} for t in ends)
+
     for o in orgs:
         add(o, "PROVIDES", svcs[o] + some(.15, [s for s in all_svcs if s not in svcs[o]]))
         add(o, "PARTNERS_WITH", pick([x for x in orgs if x != o], 0, 2))
@@ -473,7 +495,8 @@ def test_cli_json_has_cells_uncoverable_and_ranked_suggestions(demo_report):
     assert {"opportunity", "cells", "uncoverable", "suggestions"} <= demo_report.keys()
     assert demo_report["opportunity"] == {"needs": list(DEMO_NEEDS), "localities": list(DEMO_PLACES),
                                           "free_only": False, "access": [], "age_min": None, "age_max": None}
-    assert [(c["need"], c["locality"]) for c in demo_report["cells"]] == [(n, p) for n in DEMO_NEEDS for p in DEMO_PLACES]
+    assert [(c["need"], c["locality"]) for c in demo_report["cells"]] == [
+        (n, p) for n in DEMO_NEEDS for p in DEMO_PLACES]
     assert all(o.keys() >= {"id", "name"} for c in demo_report["cells"] for o in c["organisations"])
     assert demo_report["uncoverable"] == [GAP] and len(demo_report["suggestions"][0]["covered"]) == 5
     for s in demo_report["suggestions"]:

@@ -39,7 +39,7 @@ def run_demo(store, request, monkeypatch):
 
 
 def node_ids(store) -> set[str]:
-    return {n for n in store.snapshot().nodes}
+    return set(store.snapshot().nodes)
 
 
 def test_demo_loads_into_an_empty_store(store, run_demo):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import networkx as nx
 import pytest
@@ -17,7 +18,7 @@ def layered_dag(seed: int):
     for depth in range(1, rng.randint(2, 6)):
         layers.append([f"n{depth}-{i}" for i in range(rng.randint(1, 6))])
     preds: dict[str, list[str]] = {}
-    for above, layer in zip(layers, layers[1:]):
+    for above, layer in pairwise(layers):
         for node in layer:
             preds[node] = rng.sample(above, rng.randint(1, len(above)))
     order = [n for layer in layers for n in layer]

@@ -67,9 +67,8 @@ def test_second_writer_is_refused_while_a_load_holds_the_store(tmp_path):
     first, second = EmbeddedStore(path), EmbeddedStore(path)
     with first.load_lock():
         load_data(first, GRAPH)
-        with pytest.raises(StoreBusyError, match=BUSY) as refused:
-            with second.load_lock():
-                pass
+        with pytest.raises(StoreBusyError, match=BUSY) as refused, second.load_lock():
+            pass
         assert f"pid {os.getpid()}, started " in str(refused.value)
         assert "nothing was written" in str(refused.value)
         with pytest.raises(StoreBusyError, match=BUSY):  # a bare write takes the lock too
@@ -293,7 +292,7 @@ def test_home_that_is_a_file_is_refused_plainly(tmp_path):
     home.write_text("not a folder", encoding="utf-8")
     store = EmbeddedStore(home / "graph.json")  # reading: nothing there yet
     assert counts(store) == {}
-    with pytest.raises(StoreUnavailableError, match="could not save the graph to .*nothing was changed"):
+    with pytest.raises(StoreUnavailableError, match=r"could not save the graph to .*nothing was changed"):
         load_data(store, GRAPH)
 
 
@@ -304,7 +303,7 @@ def big_folders(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("big")
     tables = generate(20_000, seed=3)
     write(tables, folder / "v1")
-    for table, rows in tables.items():
+    for rows in tables.values():
         for row in rows:
             if row.get("name"):
                 row["name"] = "v2 " + row["name"]

@@ -60,7 +60,7 @@ def test_crash_mid_save_keeps_previous_file_and_graph(tmp_path, monkeypatch):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(embedded.os, "fsync", fail_to_sync)
-    with pytest.raises(StoreUnavailableError, match="No space left.*nothing was changed"):
+    with pytest.raises(StoreUnavailableError, match=r"No space left.*nothing was changed"):
         load_data(store, MORE)
     monkeypatch.undo()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from loaders.feeds import QualityReport, detect_format, plan_feed
 from loaders.feed_text import html_to_text
+from loaders.feeds import QualityReport, detect_format, plan_feed
 from loaders.need_terms import NEED_NAMES, TERM_TO_NEED, need_for_term
 from pathways.analysis.pathways import pathways_from
 from pathways.errors import InputError
@@ -95,8 +96,11 @@ def test_hsds_tabular_example_loads_with_the_counts_it_holds():
 
 def hsds_json_ids() -> dict[str, set[str]]:
     """Organisation, service and service_at_location ids, read file by file by name."""
-    load = lambda name: json.loads((HSDS / "json" / name).read_text(encoding="utf-8"))  # noqa: E731
-    found = {"organization": set(), "service": set(), "service_at_location": set()}
+    def load(name: str) -> Any:
+        return json.loads((HSDS / "json" / name).read_text(encoding="utf-8"))
+
+    found: dict[str, set[str]] = {"organization": set(), "service": set(),
+                                  "service_at_location": set()}
 
     def service(s: dict) -> None:
         found["service"].add(s["id"])
@@ -167,7 +171,7 @@ def test_hsds_virtual_location_is_online_and_serves_the_whole_area(tmp_path):
     service = {"id": "s1", "name": "Online Choir", "last_modified": "2024-01-01",
                "service_at_locations": [{"id": "sal1", "location": zoom}]}
     (tmp_path / "service_full.json").write_text(json.dumps(service), encoding="utf-8")
-    plan, report = plan_feed([tmp_path / "service_full.json"], None, {})
+    plan, _report = plan_feed([tmp_path / "service_full.json"], None, {})
     choir = props(plan, "hsds:service_at_location:sal1")
     assert choir["accessibility"] == ["online"] and choir["serves_whole_area"] is True
     assert not rels(plan, RelType.LOCATED_IN)
@@ -269,7 +273,7 @@ def test_oruk_nodes_carry_model_columns_and_provenance_only(oruk):
 def test_duplicate_ids_with_different_content_keep_the_newest_and_are_reported(oruk):
     plan, report = oruk
     assert props(plan, "oruk:service:102")["name"] == "Walk & Talk Group"  # assured 2024-06-01
-    [(fields, action, rule)] = entries(report, "oruk:service:102", "merged")
+    [(fields, _action, rule)] = entries(report, "oruk:service:102", "merged")
     assert rule == "duplicate-id" and "name" in fields
     assert entries(report, "oruk:organization:org-valley-health", "merged") == [
         ("name", "merged", "duplicate-id")]
@@ -559,7 +563,7 @@ def test_records_with_ids_too_long_or_invisible_are_dropped_and_reported(tmp_pat
     ('[{"id": "1"}]\n[1, 2,, 3]', 2, "not valid JSON at line 2 (Expecting value)"),
 ])
 def test_unreadable_json_is_reported_with_its_line(tmp_path, text, line, phrase):
-    plan, report = plan_feed([_one_service(tmp_path, text)], "oruk", {})
+    _plan, report = plan_feed([_one_service(tmp_path, text)], "oruk", {})
     [problem] = report.read_problems
     assert (problem.file, problem.row) == ("services.json", line)
     assert phrase in problem.reason

@@ -122,7 +122,7 @@ def test_shed_has_no_route_in_and_kettle_on_needs_five_hops(demo):
     assert all(at4[a]["needs_hops"] == 5 and at4[a]["provider"] == "Kettle On Carers' Circle"
                for a in KETTLE_ACTS)
     at5 = {r["id"]: r["needs_hops"] for r in gap_report(demo, GapQuery(max_hops=5, as_of=AS_OF))["unreached"]}
-    assert at5 == {a: None for a in SHED_ACTS}
+    assert at5 == dict.fromkeys(SHED_ACTS)
 
 
 def test_halifax_opportunities_trust_is_the_biggest_single_point_of_failure(demo):
@@ -222,8 +222,10 @@ def test_pairs_lost_is_zero_where_a_second_route_exists_and_exact_on_a_chain(emb
               # a longer way round the hub for lw2: detour -> detour2 -> svc-c (4 hops)
               ("lw2", "REFERS_TO", "detour"), ("detour", "REFERS_TO", "detour2"),
               ("detour2", "REFERS_TO", "svc-c")]))
-    lost = lambda hops: {r["id"]: r["pairs_lost"] for r in gap_report(  # noqa: E731
-        embedded_store, GapQuery(max_hops=hops, as_of=AS_OF))["single_points_of_failure"]}
+    def lost(hops: int) -> dict[str, int]:
+        report = gap_report(embedded_store, GapQuery(max_hops=hops, as_of=AS_OF))
+        return {r["id"]: r["pairs_lost"] for r in report["single_points_of_failure"]}
+
     # the diamond's two organisations cost nothing; its service cuts lw1 off from one activity;
     # the hub cuts lw1 off from 2 activities, lw2 has the detour; svc-c is on every chain route.
     assert lost(4) == {"svc-d": 1, "hub": 2, "svc-c": 4}
@@ -300,7 +302,7 @@ def test_a_newly_opened_store_gets_its_own_report_not_a_dropped_stores(tmp_path)
 
 def test_coverage_is_the_same_whatever_the_order_of_the_rows(tmp_path):
     stores = [EmbeddedStore(tmp_path / f"{order}.json") for order in (1, -1)]
-    for store, order in zip(stores, (1, -1)):
+    for store, order in zip(stores, (1, -1), strict=True):
         load_data(store, dict(COVERAGE, relationships=COVERAGE["relationships"][::order]))
     assert gap_report(stores[0], GapQuery(as_of=AS_OF)) == gap_report(stores[1], GapQuery(as_of=AS_OF))
 
@@ -315,9 +317,15 @@ def random_tables(seed: int) -> dict[str, list[dict]]:
     """A reproducible referral network: link workers and others covering localities,
     organisations, services and activities with random data quality."""
     rng = random.Random(seed)
-    ids = lambda prefix, low, high: [f"{prefix}{i}" for i in range(rng.randint(low, high))]  # noqa: E731
-    pick = lambda pool, low, high: rng.sample(pool, min(len(pool), rng.randint(low, high)))  # noqa: E731
-    name = lambda: rng.choice(NAMES)  # noqa: E731
+    def ids(prefix: str, low: int, high: int) -> list[str]:
+        return [f"{prefix}{i}" for i in range(rng.randint(low, high))]
+
+    def pick(pool: list[str], low: int, high: int) -> list[str]:
+        return rng.sample(pool, min(len(pool), rng.randint(low, high)))
+
+    def name() -> str:
+        return rng.choice(NAMES)
+
     places, needs = ids("loc", 1, 3), ids("need", 1, 4)
     workers, others = ids("lw", 1, 4), ids("p", 0, 2)
     orgs, services, acts = ids("org", 1, 5), ids("svc", 1, 7), ids("act", 2, 10)
@@ -336,9 +344,11 @@ def random_tables(seed: int) -> dict[str, list[dict]]:
                         "phone": rng.choice(("", "", "01422 000001")), "reviewed_at": rng.choice(DATES)}
                        for i in acts],
     }
-    rels = []
-    add = lambda source, rel, targets: rels.extend(  # noqa: E731
-        {"source_id": source, "type": rel, "target_id": t} for t in targets)
+    rels: list[dict] = []
+
+    def add(source: str, rel: str, targets: list[str]) -> None:
+        rels.extend({"source_id": source, "type": rel, "target_id": t} for t in targets)
+
     for person in workers + others:  # every link worker refers somewhere
         add(person, "COVERS", pick(places, 0, 2))
         add(person, "REFERS_TO", pick(orgs + services, 1 if person in workers else 0, 3))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+from pathlib import Path
 
 import pytest
-
-from tests.conftest import write_folder
 
 from pathways.errors import InputError, Problem
 from pathways.loading import is_contact_column, load_feed, load_paths
 from pathways.store.base import WriteSummary
 from pathways.store.embedded import EmbeddedStore
+from tests.conftest import write_folder
 
 NODES = {
     "people": [["id", "name", "role"], ["lw", "Lee Walker", "link_worker"],
@@ -197,7 +197,7 @@ def test_files_with_only_a_header_are_refused_as_nothing_to_load(tmp_path, embed
         "needs.csv, people.csv", 0, "", "nothing to load: the files have a header but no rows")]
 
 
-def _feed(services: int, folder) -> "Path":
+def _feed(services: int, folder) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "services.json"
     path.write_text(json.dumps([{"id": str(i), "name": f"Service {i}",
