@@ -34,6 +34,7 @@ Neo4j Community is GPLv3; it is downloaded as a dependency, never committed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -115,7 +116,7 @@ class ServerInfo:
         os.replace(staging, path)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ServerInfo":
+    def from_dict(cls, data: dict) -> ServerInfo:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -412,10 +413,10 @@ def _wait_until_ready(process: subprocess.Popen, uri: str, password: str, deadli
                 driver.verify_connectivity()
                 driver.execute_query("RETURN 1", database_="neo4j")
             return True
-        except (ServiceUnavailable, Neo4jError, OSError):
+        except (ServiceUnavailable, Neo4jError, OSError) as exc:
             if time.monotonic() > deadline:
                 _terminate(process.pid)
-                raise Neo4jRuntimeError(f"Neo4j did not answer in time:\n{_log_tail(home)}")
+                raise Neo4jRuntimeError(f"Neo4j did not answer in time:\n{_log_tail(home)}") from exc
             time.sleep(0.5)
 
 
@@ -468,10 +469,8 @@ def _terminate(pid: int, wait: float = 60.0) -> None:
         if not alive(pid):
             return
         time.sleep(0.2)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def stop_server(info: ServerInfo | dict, remove_home: bool = True) -> None:
