@@ -12,6 +12,7 @@ import click
 from loaders.feeds import FORMATS
 from pathways.cli.context import Context, pass_ctx
 from pathways.cli.output import output_options, write_rows
+from pathways.errors import InputError
 from pathways.loading import data_besides_demo, demo_data_dir
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store import GraphStore
@@ -21,7 +22,8 @@ HIDDEN_FIELDS = ("content_hash",)
 
 
 def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path | None,
-                   fmt: str | None = None, remove_missing: bool = False):
+                   fmt: str | None = None, remove_missing: bool = False,
+                   fetch: dict | None = None):
     from tqdm import tqdm
 
     from pathways.loading import detect, load_feed, load_paths
@@ -36,7 +38,7 @@ def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path |
     def progress(n):
         bar.update(n)
 
-    paths = [Path(p) for p in paths]
+    paths, fmt = _fetched(list(paths), fmt, allow_partial, **(fetch or {}))
     try:
         kind = detect(paths, fmt)
         if kind == "living-db":
@@ -47,6 +49,63 @@ def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path |
     finally:
         if bar is not None:
             bar.close()
+
+
+def _fetched(given: list[str], fmt: str | None, allow_partial: bool, full: bool = False,
+             rate: float = 2.0, save_to: Path | None = None) -> tuple[list[Path], str | None]:
+    """The files to load: a live API's pages fetched first (``URL``), the pages a fetch saved
+    (a folder with its manifest), or the paths as given.  An incomplete fetch loads only with
+    ``allow_partial``; nothing is written before this returns."""
+    from tqdm import tqdm
+
+    from loaders.remote import (
+        MANIFEST,
+        FetchError,
+        FetchOptions,
+        default_folder,
+        fetch_feed,
+        is_url,
+        saved_feed,
+    )
+    from pathways.config import pathways_home
+
+    urls = [g for g in given if is_url(str(g))]
+    if not urls:
+        paths = [Path(p) for p in given]
+        if len(paths) != 1 or not (paths[0] / MANIFEST).is_file():
+            return paths, fmt
+        fetched = saved_feed(paths[0])
+    else:
+        if len(given) != 1:
+            raise click.UsageError("give one web address at a time, without other paths")
+        folder = save_to or default_folder(urls[0], pathways_home())
+        bar = tqdm(total=None, unit="page", desc="Fetching", delay=0.5, file=sys.stderr)
+
+        def progress(done: int, total: int | None, details: int) -> None:
+            bar.total, bar.n = total, done
+            if full:
+                bar.set_postfix(details=details)
+            bar.refresh()
+
+        try:
+            fetched = fetch_feed(urls[0], folder, FetchOptions(full=full, rate=rate), fmt=fmt,
+                                 progress=progress)
+        except FetchError as exc:
+            if not allow_partial:
+                raise
+            fetched = saved_feed(folder)
+            click.echo(f"{exc}\n--allow-partial: loading the {fetched.pages} page(s) saved.",
+                       err=True)
+        finally:
+            bar.close()
+        click.echo(f"Fetched {fetched.pages} page(s)"
+                   + (f" and {fetched.details} full record(s)" if full else "")
+                   + f" from {fetched.url}; saved in {fetched.folder}", err=True)
+    if not fetched.complete:
+        if not allow_partial or not fetched.files:
+            raise InputError([fetched.problem()])
+        click.echo(f"Warning: {fetched.problem().reason}", err=True)
+    return fetched.files, fmt or fetched.format
 
 
 def _report_load(result) -> None:
@@ -72,20 +131,32 @@ def _report_load(result) -> None:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Input format [detected: Living Database CSV/XLSX, ORUK JSON, HSDS 3.0].")
 @click.option("--allow-partial", is_flag=True,
-              help="Living Database: load the valid rows even if some are invalid.")
+              help="Living Database: load the valid rows even if some are invalid. Web"
+                   " addresses: load the pages fetched even if the fetch did not finish.")
 @click.option("--report", type=click.Path(path_type=Path), default=None,
               help="Living Database: where --allow-partial writes rejected rows [pathways-"
                    "rejected-rows.csv]. Feeds: the data-quality report (CSV, and JSON beside it).")
 @click.option("--remove-missing", is_flag=True,
               help="Feeds: delete records the feed no longer has (default: mark them).")
+@click.option("--full", is_flag=True,
+              help="Web addresses: also fetch /services/{id} for each listed service that"
+                   " lacks its detail (locations, schedules, taxonomy).")
+@click.option("--rate", type=click.FloatRange(min=0.1, max=50), default=2.0, show_default=True,
+              help="Web addresses: at most this many requests a second.")
+@click.option("--save-to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Web addresses: the folder to save the pages in (an unfinished fetch there"
+                   " is continued) [PATHWAYS_HOME/feeds/<api>].")
 @pass_ctx
-def load(ctx: Context, paths, fmt, allow_partial, report, remove_missing):
-    """Load Living Database files (CSV, folder, XLSX) or an ORUK / HSDS directory feed."""
-    _report_load(_progress_load(ctx.store(), paths, allow_partial, report, fmt, remove_missing))
+def load(ctx: Context, paths, fmt, allow_partial, report, remove_missing, full, rate, save_to):
+    """Load Living Database files (CSV, folder, XLSX) or an ORUK / HSDS directory feed: its
+    files, a live API's /services address (https://...), or a folder such a fetch saved."""
+    fetch = {"full": full, "rate": rate, "save_to": save_to}
+    _report_load(_progress_load(ctx.store(), paths, allow_partial, report, fmt, remove_missing,
+                                fetch))
 
 
 def _separate_store_hint(store: GraphStore) -> str:
