@@ -197,6 +197,7 @@ class _Page:
     last: bool | None
     number: int | None
     format: str | None
+    first: bool | None = None
 
 
 def _int(doc: dict, *keys: str) -> int | None:
@@ -220,12 +221,14 @@ def _page(doc: object) -> _Page:
     if items is None:
         return _Page(None, None, None, True, None, None)
     last = doc.get("last", doc.get("last_page"))
+    first = doc.get("first", doc.get("first_page"))
     fmt = "oruk" if "totalElements" in doc or "content" in doc else (
         "hsds" if "total_items" in doc or "contents" in doc else None)
     return _Page(items, _int(doc, "totalPages", "total_pages"),
                  _int(doc, "totalElements", "total_items", "totalItems"),
                  last if isinstance(last, bool) else None,
-                 _int(doc, "number", "page_number"), fmt)
+                 _int(doc, "number", "page_number"), fmt,
+                 first if isinstance(first, bool) else None)
 
 
 # ----------------------------------------------------------------------------- requests
@@ -355,6 +358,7 @@ class _Client:
         hint = {
             401: "the API needs a login or key this command does not send",
             403: "the API refuses this request (a key, or a blocked address?)",
+            400: "if the API allows fewer records a page, give per_page= in the address",
             404: "there is nothing at this address: check it (ORUK and HSDS lists end in"
                  " /services)",
             410: "the API says this address is gone",
@@ -498,7 +502,9 @@ def _fetch_pages(client: _Client, url: str, pages_dir: Path, state: dict,
         if number > MAX_PAGES:
             raise client.fail(number, f"more than {MAX_PAGES:,} pages: the API never says it"
                               " is done (no totalPages/total_pages, no short or empty page)")
-        params: dict[str, object] = {"page": number}
+        # ORUK 1.0 and HSDS 3.0 number pages from 1; an API that numbers them from 0 says
+        # so by answering ?page=1 with a page that is not the first (then page 0 is asked)
+        params: dict[str, object] = {"page": number - 1 + state.get("first_page", 1)}
         if "per_page" not in given:
             params["per_page"] = options.per_page
         page_url = with_query(url, **params)
@@ -512,6 +518,9 @@ def _fetch_pages(client: _Client, url: str, pages_dir: Path, state: dict,
                                   " content/contents list): is this a /services address?",
                                   shown_url(page_url))
             items = page.items
+            if number == 1 and page.first is False and "first_page" not in state:
+                state["first_page"] = 0
+                continue
             ids = [record_id(i) for i in items if isinstance(i, dict) and record_id(i)]
             repeated = [i for i in ids if i in seen]
             if ids and len(repeated) == len(ids) and number > 1:
@@ -555,6 +564,7 @@ def _fetch_pages(client: _Client, url: str, pages_dir: Path, state: dict,
             state["total_pages"] = min(page.total_pages, MAX_PAGES)
         if page.total_items is not None:
             state["total_items"] = page.total_items
+        state.setdefault("first_page", 1)
         if first_size is None:
             first_size = state["first_size"] = len(items)
         state["details"] += details

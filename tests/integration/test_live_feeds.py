@@ -44,8 +44,10 @@ class FeedApi:
     ``repeat`` (page 1's records again).  ``log`` holds (time, key) of every request."""
 
     def __init__(self, records: list[dict], shape: str = "oruk",
-                 details: dict[str, dict] | None = None, stall: float = 3.0) -> None:
+                 details: dict[str, dict] | None = None, stall: float = 3.0,
+                 first_page: int = 1) -> None:
         self.records, self.shape, self.details, self.stall = records, shape, details or {}, stall
+        self.first_page = first_page  # 0 for an API numbering its pages from 0
         self.faults: dict[str, list[str]] = {}
         self.log: list[tuple[float, str]] = []
         self.lock = threading.Lock()
@@ -71,13 +73,14 @@ class FeedApi:
 
     def page_body(self, page: int, per_page: int, items: list | None = None) -> dict:
         pages = max(1, math.ceil(len(self.records) / per_page))
-        items = self.records[(page - 1) * per_page: page * per_page] if items is None else items
+        nth = page - self.first_page + 1  # 1 for the first page
+        items = self.records[(nth - 1) * per_page: nth * per_page] if items is None else items
         if self.shape == "oruk":
             return {"totalElements": len(self.records), "totalPages": pages, "number": page,
-                    "size": per_page, "first": page == 1, "last": page >= pages,
+                    "size": per_page, "first": nth == 1, "last": nth >= pages,
                     "content": items}
         return {"total_items": len(self.records), "total_pages": pages, "page_number": page,
-                "size": per_page, "first_page": page == 1, "last_page": page >= pages,
+                "size": per_page, "first_page": nth == 1, "last_page": nth >= pages,
                 "empty": not items, "contents": items}
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -248,6 +251,19 @@ def test_transient_faults_are_retried_and_the_import_is_still_whole(store, tmp_p
     reference = tmp_path / "records.json"
     reference.write_text(json.dumps(records), encoding="utf-8")
     assert graph_of(store) == file_graph(tmp_path, [reference], "oruk")
+
+
+def test_an_api_numbering_its_pages_from_0_is_read_whole(tmp_path):
+    records = council_records()[:45]
+    with FeedApi(records, first_page=0) as api:
+        fetched = fetch_feed(api.url, tmp_path / "saved", FetchOptions(rate=0, per_page=10))
+    assert fetched.complete and fetched.pages == 5
+    assert [k for _, k in api.log] == ["page=1", *(f"page={n}" for n in range(5))]
+    reference = tmp_path / "records.json"
+    reference.write_text(json.dumps(records), encoding="utf-8")
+    loaded = EmbeddedStore(tmp_path / "loaded" / "graph.json")
+    load_feed(loaded, fetched.files, fetched.format)
+    assert graph_of(loaded) == file_graph(tmp_path, [reference], "oruk")
 
 
 def test_retries_are_bounded_and_a_client_error_is_not_retried(tmp_path):
