@@ -134,7 +134,8 @@ def shown_url(url: str) -> str:
     if parts.port:
         host += f":{parts.port}"
     query = urlencode([(k, "***" if _SECRET_PARAM.search(k) else v)
-                       for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+                      safe="*")
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
@@ -272,7 +273,8 @@ class _Client:
         self.client.close()
 
     def fail(self, page: int, reason: str, what: str | None = None) -> FetchError:
-        return FetchError([Problem(what or self.shown, page, "", self._scrub(reason))])
+        where = (what or self.shown) + (f" (page {page})" if page else "")
+        return FetchError([Problem(where, 0, "", self._scrub(reason))])
 
     def _scrub(self, text: str) -> str:
         return text.replace(self.url, self.shown)
@@ -440,7 +442,8 @@ def fetch_feed(url: str, folder: Path, options: FetchOptions = FetchOptions(), *
     shown = shown_url(url)
     pages_dir = folder / PAGES
     pages_dir.mkdir(parents=True, exist_ok=True)
-    state = _start(folder, shown, options)
+    given = dict(parse_qsl(urlsplit(url).query)).get("per_page", "")
+    state = _start(folder, shown, options, int(given) if given.isdigit() else options.per_page)
     client = _Client(url, options)
     try:
         _fetch_pages(client, url, pages_dir, state, options, fmt, progress)
@@ -456,7 +459,7 @@ def fetch_feed(url: str, folder: Path, options: FetchOptions = FetchOptions(), *
     return fetched
 
 
-def _start(folder: Path, shown: str, options: FetchOptions) -> dict:
+def _start(folder: Path, shown: str, options: FetchOptions, per_page: int) -> dict:
     """The manifest to go on with: the unfinished fetch of this address, or a new one."""
     old = _read_manifest(folder)
     pages_dir = folder / PAGES
@@ -465,7 +468,7 @@ def _start(folder: Path, shown: str, options: FetchOptions) -> dict:
             f"this folder holds a fetch from {old.get('url')}; save {shown} in another folder"
             " (--save-to)"))])
     same = old is not None and old.get("full") == options.full \
-        and old.get("per_page") == options.per_page
+        and old.get("per_page") == per_page
     if same and old is not None and not old.get("complete") and not old.get("restart"):
         kept = []
         for entry in old.get("pages", []):
@@ -478,7 +481,7 @@ def _start(folder: Path, shown: str, options: FetchOptions) -> dict:
     # a new fetch: what an earlier one saved here goes, so no stale page is loaded
     for stale in pages_dir.glob("*.json"):
         stale.unlink()
-    return {"url": shown, "format": None, "full": options.full, "per_page": options.per_page,
+    return {"url": shown, "format": None, "full": options.full, "per_page": per_page,
             "started": _now(), "updated": _now(), "finished": None, "complete": False,
             "total_pages": None, "total_items": None, "details": 0, "pages": [], "error": ""}
 

@@ -93,10 +93,10 @@ class FeedApi:
             self.log.append((time.monotonic(), key))
             pending = self.faults.get(key, [])
             fault = pending.pop(0) if pending else ""
-        if fault in {"503", "429", "404"}:
-            handler.send_response(int(fault))
-            if fault == "429":
-                handler.send_header("Retry-After", "1")
+        if fault in {"503", "429", "429-hour", "404"}:
+            handler.send_response(int(fault[:3]))
+            if fault.startswith("429"):
+                handler.send_header("Retry-After", "3600" if fault == "429-hour" else "1")
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
@@ -274,13 +274,27 @@ def test_retries_are_bounded_and_a_client_error_is_not_retried(tmp_path):
                                                              per_page=10))
         assert api.requests_for("page=2") == 3
         problem = failed.value.problems[0]
-        assert problem.row == 2 and "page=2" in problem.file and "503" in problem.reason
+        assert "page=2" in problem.file and problem.file.endswith("(page 2)")
+        assert "503" in problem.reason
         assert "tried 3 times" in problem.reason
         api.faults = {"page=1": ["404"]}
         with pytest.raises(FetchError) as refused:
             fetch_feed(api.url, tmp_path / "b", FetchOptions(rate=0, backoff=0.01, per_page=10))
         assert api.requests_for("page=1") == 2  # once for the first fetch, once here: no retry
         assert "404" in str(refused.value)
+
+
+def test_a_page_over_the_size_limit_or_a_long_retry_after_stops_at_once(tmp_path, monkeypatch):
+    with FeedApi(council_records()[:30]) as api:
+        monkeypatch.setenv("PATHWAYS_MAX_JSON_MB", "0.01")  # about 10 KB; a page is more
+        with pytest.raises(FetchError) as large:
+            fetch_feed(api.url, tmp_path / "a", FAST)
+        assert "PATHWAYS_MAX_JSON_MB" in str(large.value) and api.requests_for("page=1") == 1
+        monkeypatch.delenv("PATHWAYS_MAX_JSON_MB")
+        api.faults = {"page=1": ["429-hour"]}
+        with pytest.raises(FetchError) as busy:
+            fetch_feed(api.url, tmp_path / "b", FAST)
+        assert "3,600 seconds" in str(busy.value) and api.requests_for("page=1") == 2
 
 
 def test_a_failure_part_way_writes_nothing_and_a_rerun_resumes(store, tmp_path, request,
