@@ -9,7 +9,10 @@
  * when the first is the address the page was opened with, looks like "no change" to it and
  * the page would keep showing the second filters.  In that one case this script tells the
  * router itself (the same update the location component makes), so the page is drawn from
- * the popped address every time.
+ * the popped address every time.  And the other way round: when the address popped (or
+ * pushed by a link) is the one the page already shows, e.g. after the skip link changed only
+ * the hash, the location component would redraw the page for nothing, losing what the person
+ * was doing; that event stops here.
  */
 (function () {
   "use strict";
@@ -19,9 +22,15 @@
   var routed = here();  // the address Dash's location component last saw
   var shown = here();   // the address whose filters the page shows
 
-  function settle() {
+  function settle(event) {
     var now = here();
-    if (now === routed && now !== shown && window.dash_clientside && window.dash_clientside.set_props) {
+    if (now === shown) {
+      // The page already shows this address (only the hash changed, e.g. the skip link, or a
+      // link to the page as it is): a redraw would throw away what the person is doing.
+      if (now !== routed) { event.stopImmediatePropagation(); }
+      return;
+    }
+    if (now === routed && window.dash_clientside && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("_pages_location", {
         pathname: window.location.pathname, search: window.location.search
       });
@@ -30,8 +39,8 @@
     shown = now;
   }
 
-  // Registered before the location component mounts, so these run first; settle() only acts
-  // when the component will not.
+  // Registered before the location component mounts, so these run first: settle() acts when
+  // the component will not, and stops it when it should not.
   window.addEventListener("popstate", settle);
   window.addEventListener("_dashprivate_pushstate", settle);
 
