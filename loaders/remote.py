@@ -409,14 +409,15 @@ def saved_feed(folder: Path) -> Fetched:
         raise InputError([Problem(str(folder), 0, "", f"no readable {MANIFEST}: not a folder"
                                   " that `pathways load URL --save-to` wrote")])
     files = []
-    for entry in manifest.get("pages", []):
+    pages = [e for e in manifest.get("pages", []) if isinstance(e, dict)]
+    for entry in pages:
         for name in (entry.get("file"), entry.get("full_file")):
-            if name:
+            if isinstance(name, str) and name:
                 files.append(folder / PAGES / Path(name).name)  # never outside the folder
     missing = [f.name for f in files if not f.is_file()]
     fetched = Fetched(folder, str(manifest.get("url", "")), manifest.get("format"),
                       bool(manifest.get("complete")) and not missing,
-                      len(manifest.get("pages", [])), manifest.get("total_pages"),
+                      len(pages), manifest.get("total_pages"),
                       manifest.get("total_items"), files, int(manifest.get("details", 0)),
                       0, str(manifest.get("error", "")))
     if missing:
@@ -479,7 +480,7 @@ def _start(folder: Path, shown: str, options: FetchOptions, per_page: int) -> di
         old["pages"], old["error"] = kept, ""
         return old
     # a new fetch: what an earlier one saved here goes, so no stale page is loaded
-    for stale in pages_dir.glob("*.json"):
+    for stale in pages_dir.glob("*.p[0-9][0-9][0-9][0-9][0-9]*.json"):  # ours only
         stale.unlink()
     return {"url": shown, "format": None, "full": options.full, "per_page": per_page,
             "started": _now(), "updated": _now(), "finished": None, "complete": False,

@@ -78,6 +78,8 @@ def _fetched(given: list[str], fmt: str | None, allow_partial: bool, full: bool 
     else:
         if len(given) != 1:
             raise click.UsageError("give one web address at a time, without other paths")
+        if fmt == "living-db":
+            raise click.UsageError("a web address is an ORUK or HSDS feed, not a Living Database")
         folder = save_to or default_folder(urls[0], pathways_home())
         bar = tqdm(total=None, unit="page", desc="Fetching", delay=0.5, file=sys.stderr)
 
