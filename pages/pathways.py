@@ -18,7 +18,6 @@ ids and filters (tables, routes, shortlists and search hits are looked up again)
 from __future__ import annotations
 
 import dash
-import dash_cytoscape as cyto
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from pages._components import (
@@ -41,6 +40,7 @@ from pages._components import (
     selected_id,
     table,
 )
+from pages._network import legend, network_body, node_details_callback, png_button
 from pages._referral import (
     SHORTLIST_KEY,
     contacts,
@@ -67,10 +67,8 @@ from pathways.model import (
     TimeSlot,
 )
 from pathways.reports.network_views import (
-    KIND_STYLE,
     MAX_ELEMENTS,
     pathway_elements,
-    stylesheet,
 )
 from pathways.webstore import get_store
 
@@ -132,21 +130,6 @@ def _read_options(store) -> tuple[list, list, list, list]:
         tags.update(activity.get("accessibility", []))
     access = [{"label": t.replace("_", " "), "value": t} for t in sorted(tags)]
     return workers, needs, places, access
-
-
-def _legend() -> html.Ul:
-    return html.Ul(
-        [
-            html.Li(
-                [html.Span(className=f"swatch shape-{shape}", style={"backgroundColor": colour}),
-                 label],
-                className="legend-item",
-            )
-            for colour, shape, label in KIND_STYLE.values()
-        ],
-        className="legend",
-        **{"aria-label": "Legend: node colours and shapes"},
-    )
 
 
 def _text_input(label: str, control_id: str, note: str, **kwargs) -> html.Div:
@@ -252,7 +235,7 @@ def _layout(query: dict) -> html.Div:
     start = store.consistent(lambda: _initial(read, query, workers, needs, places, access, store))
     title += [read.notes(), url_state(PATH, _address(
         start["worker"], start["needs"], start["locality"], start["free"], start["access"],
-        start["hops"], start["self"], start["items"]))]
+        start["hops"], start["self"], start["items"]), query)]
     controls = html.Form(
         [
             choices("Link worker", "pw-worker", workers, start["worker"], scroll=True),
@@ -276,7 +259,6 @@ def _layout(query: dict) -> html.Div:
     )
     return html.Div(
         title + [
-            dcc.Location(id="pw-url", refresh=False),
             dcc.Store(id="pw-shortlist", data=start["items"]),
             html.P("Activities a link worker can reach along referral routes, shortest route "
                    "first. Demo data is illustrative, not real timetables or staff.",
@@ -304,12 +286,11 @@ def _layout(query: dict) -> html.Div:
                         className="results",
                     ),
                     html.Section(
-                        [html.H2("Referral network"), _legend(),
+                        [html.H2("Referral network"), legend(),
                          html.P(id="pw-graph-text", className="hint"),
-                         cyto.Cytoscape(id="pw-graph", elements=[], stylesheet=stylesheet(),
-                                        layout=LAYOUT, autoRefreshLayout=False,
-                                        className="graph", minZoom=0.2, maxZoom=3,
-                                        style={"width": "100%"})],
+                         network_body("pw-graph", LAYOUT, "pw-node"),
+                         html.Div(png_button("pw-graph", "pathways-network"),
+                                  className="button-row")],
                         className="network",
                         **{"aria-label": "Referral network (the table and the route under it "
                                          "give the same facts as text)"},
@@ -409,6 +390,36 @@ def check_times(times):
     return None
 
 
+def _elements(store, query, picked: str | None) -> tuple[dict, list[dict], bool]:
+    """The network drawn for the form's question: the routes to the matching activities
+    (outlined), other reachable ones dimmed, the selected route highlighted."""
+    worker, where, hops = query
+    result = pathways_from(store, worker, where, hops)
+    context = pathways_from(store, worker, PathwayFilter(), hops)
+    ids_ = {n["id"] for a in context["activities"] for n in a["path"]} | {worker}
+    relationships = store.relationships_among(sorted(ids_))
+    elements, trimmed = pathway_elements(result, relationships, context, picked, MAX_ELEMENTS)
+    return result, elements, trimmed
+
+
+def _drawn_network(store, *form) -> dict | None:
+    """The nodes and relationships the graph shows now (for a clicked node's details):
+    recomputed from the form, never taken from the browser."""
+    query = _query(*form)
+    if query is None:
+        return None
+    _result, elements, _trimmed = _elements(store, query, None)
+    return {"nodes": [{"id": e["data"]["id"], "name": e["data"]["label"],
+                       "kind": e["data"]["kind"]} for e in elements if "source" not in e["data"]],
+            "edges": [(e["data"]["source"], e["data"]["label"].upper().replace(" ", "_"), e["data"]["target"])
+                      for e in elements if "source" in e["data"]]}
+
+
+# A click on a node (or a node's button) shows what it is, with the contacts a link worker
+# needs to refer (never a person's own).
+node_details_callback("pw-graph", "pw-node", _drawn_network, states=FORM_STATE, contacts=True)
+
+
 @callback(
     Output("pw-graph", "elements"),
     Output("pw-graph", "layout"),
@@ -422,17 +433,8 @@ def draw_network(worker, needs, locality, free, access, hops, age, times, self_r
     if query is None:
         return [], drawn(LAYOUT, []), ""
     store = get_store()
-    worker, where, hops = query
-
-    def read():
-        result = pathways_from(store, worker, where, hops)
-        context = pathways_from(store, worker, PathwayFilter(), hops)
-        ids_ = {n["id"] for a in context["activities"] for n in a["path"]} | {worker}
-        return result, context, store.relationships_among(sorted(ids_))
-
-    result, context, relationships = store.consistent(read)
     picked = selected_id(selected_rows)
-    elements, trimmed = pathway_elements(result, relationships, context, picked, MAX_ELEMENTS)
+    result, elements, trimmed = store.consistent(lambda: _elements(store, query, picked))
     shown = len(result["activities"])
     text = (f"The graph shows the routes from {result['from']['name']} to the {shown} matching "
             f"activit{'y' if shown == 1 else 'ies'} in the table (outlined), other reachable "
