@@ -43,7 +43,8 @@ from tests.integration.test_user_tasks import (
     tab_to,
 )
 
-pytestmark = pytest.mark.browser
+# The browser tests are marked one by one (the forged-request tests at the end need none).
+browser = pytest.mark.browser
 
 PHONE = (390, 844)
 
@@ -191,6 +192,7 @@ def worker_with_choice(store, least: int = 3) -> dict:
 
 # --- 1. how to refer ------------------------------------------------------------------------
 
+@browser
 def test_how_to_refer_says_who_to_contact_first_what_they_will_find_and_how_fresh(
         dash_duo, demo_app):
     app, store = demo_app
@@ -233,6 +235,7 @@ def test_how_to_refer_says_who_to_contact_first_what_they_will_find_and_how_fres
 
 # --- 2. the shortlist and the referral sheet --------------------------------------------------
 
+@browser
 def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_address(
         dash_duo, demo_app):
     app, store = demo_app
@@ -317,6 +320,7 @@ def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_addre
 
 # --- 3. search ------------------------------------------------------------------------------
 
+@browser
 def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo, demo_app):
     app, store = demo_app
     worker = worker_with_choice(store)
@@ -366,6 +370,7 @@ def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo,
 
 # --- 5. filters that fit the person ---------------------------------------------------------
 
+@browser
 def test_age_and_self_referral_narrow_and_whole_area_activities_stay_in_every_locality(
         dash_duo, demo_app):
     app, store = demo_app
@@ -419,6 +424,7 @@ def checked_locality(dash_duo) -> str:
         " return c ? c.closest('label').innerText.trim() : null")
 
 
+@browser
 def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo, demo_app):
     app, store = demo_app
     worker = worker_with_choice(store)
@@ -470,6 +476,7 @@ def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo,
 
 # --- 5b. days and times ---------------------------------------------------------------------
 
+@browser
 def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_duo, demo_app):
     app, store = demo_app
     worker = worker_with_choice(store)
@@ -499,6 +506,7 @@ def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_d
 
 # --- 6. the page's address ------------------------------------------------------------------
 
+@browser
 def test_address_keeps_filters_and_shortlist_for_reload_and_back_never_the_person(
         dash_duo, demo_app):
     app, store = demo_app
@@ -556,3 +564,117 @@ def test_address_keeps_filters_and_shortlist_for_reload_and_back_never_the_perso
     assert ticked == [need["id"]]
     check_page(dash_duo, "reopened from the address")
     assert severe(dash_duo) == []
+
+
+# --- the server trusts nothing the browser sends back (forged callback requests) -----------
+
+@pytest.fixture
+def web(store):
+    """(app, Flask test client, store) on test_app_security's small graph, as a browser would
+    reach it; once on each store."""
+    from tests.conftest import load_data
+    from tests.integration.test_app_security import GRAPH
+
+    load_data(store, GRAPH)
+    set_store(store)
+    from app import app
+
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200  # registers the pages' callbacks
+    yield app, client, store
+    set_store(None)
+
+
+def _response(text: str) -> dict:
+    import json
+
+    return json.loads(text).get("response", {})
+
+
+def test_forged_shortlist_ticks_keep_only_the_workers_matching_activities(web):
+    """Ticking sends the selected row's id: a person's id, or an activity the worker does not
+    reach, never gets onto the shortlist."""
+    from tests.integration.test_app_security import PATHWAY_FORM, call
+
+    for forged in ("pl", "walk-does-not-exist"):
+        status, text = call(web, "pw-shortlist.data", {
+            **PATHWAY_FORM, "pw-pick.value": [forged], "pw-table.selectedRows": [{"id": forged}],
+            "pw-shortlist.data": []}, changed=["pw-pick.value"])
+        assert status in (200, 204), text
+        assert forged not in text
+    status, text = call(web, "pw-shortlist.data", {
+        **PATHWAY_FORM, "pw-pick.value": ["art"], "pw-table.selectedRows": [{"id": "art"}],
+        "pw-shortlist.data": []}, changed=["pw-pick.value"])
+    assert status == 200 and _response(text)["pw-shortlist"]["data"] == ["art"]
+
+
+def test_forged_shortlist_shows_and_links_only_activities(web):
+    from tests.integration.test_app_security import OFF_ROUTE_TO_ART, call, links
+
+    status, text = call(web, "pw-shortlist-view.children", {
+        "pw-shortlist.data": ["pl", "art", "nope"], "pw-worker.value": "lw",
+        "pw-hops.value": 4})
+    assert status == 200
+    assert "Art Club" in text and "Pat Lead" not in text
+    assert not [c for c in OFF_ROUTE_TO_ART if c in text]
+    href = next(h for h in links(text) if h.startswith("/shortlist"))
+    token = parse_qs(urlsplit(href).query)["shortlist"][0]
+    assert parse_shortlist(token) == ("lw", ("art",), ())
+
+
+def test_forged_search_hit_reveals_nothing_about_a_person(web):
+    """Choosing a hit sends its id back: a person's id gets no details, a real activity the
+    worker reaches is selected from the server's own rows."""
+    import json
+
+    from tests.integration.test_app_security import PATHWAY_FORM
+
+    app, client, _store = web
+    key = next(k for k in app.callback_map if "pw-search-message.children" in k
+               and "pw-table.selectedRows" in k)
+    spec = app.callback_map[key]
+
+    def choose(node_id: str) -> tuple[int, str]:
+        hit = {"index": node_id, "type": "pw-hit"}
+        body = {
+            "output": key,
+            "outputs": [{"id": i.split(".")[0], "property": i.split(".")[1].split("@")[0]}
+                        for i in key.strip(".").split("...")],
+            "inputs": [[{"id": hit, "property": "n_clicks", "value": 1}]],
+            "state": [{"id": d["id"], "property": d["property"],
+                       "value": PATHWAY_FORM.get(f"{d['id']}.{d['property']}")}
+                      for d in spec["state"]],
+            "changedPropIds": [json.dumps(hit, separators=(",", ":"), sort_keys=True)
+                               + ".n_clicks"],
+        }
+        response = client.post("/_dash-update-component", json=body)
+        return response.status_code, response.get_data(as_text=True)
+
+    status, text = choose("pl")
+    assert status in (200, 204), text
+    assert "07700 900999" not in text and "secret.lead" not in text and "Traceback" not in text
+    status, text = choose("art")
+    assert status == 200, text
+    answer = _response(text)
+    assert [r["id"] for r in answer["pw-table"]["selectedRows"]] == ["art"]
+    assert "Art Club" in json.dumps(answer["pw-search-message"])
+
+
+def test_referral_sheet_from_a_tampered_address_drops_what_is_not_an_activity(web):
+    """The sheet's address can be edited by anyone: a person's id put among the activities
+    is dropped (and said), their contacts never shown; the real option's contacts are."""
+    from pathways.analysis.shortlist import encode_shortlist
+    from tests.integration.test_app_security import ON_ROUTE_TO_ART, call
+
+    token = encode_shortlist(["pl", "art"], "lw")
+    status, text = call(web, "_pages_content.children", {
+        "_pages_location.pathname": "/shortlist", "_pages_location.search": f"?shortlist={token}"})
+    assert status == 200
+    assert "07700 900999" not in text and "secret.lead@example.org" not in text
+    assert "Art Club" in text and "no longer in the data" in text
+    assert not [c for c in ON_ROUTE_TO_ART if c not in text]
+    # A person as the "link worker": refused plainly, no sheet.
+    token = encode_shortlist(["art"], "pl")
+    status, text = call(web, "_pages_content.children", {
+        "_pages_location.pathname": "/shortlist", "_pages_location.search": f"?shortlist={token}"})
+    assert status == 200 and "07700 900999" not in text and "Art Club" not in text
