@@ -35,6 +35,7 @@ from pathways.model import NodeKind, PersonRole, serves_whole_area
 from pathways.store.base import PathwayFilter
 from pathways.webstore import set_store
 from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.test_accessibility import SMALL_TARGETS
 from tests.integration.test_user_tasks import (
     arrow_to_row,
     focused_text,
@@ -73,7 +74,8 @@ def set_size(driver, size: tuple[int, int] | None) -> None:
 
 
 def check_page(dash_duo, state: str) -> None:
-    """axe-core clean on the desktop and on a phone, and no sideways scroll at 390 px."""
+    """axe-core clean on the desktop and on a phone; at 390 px no sideways scroll and no
+    control a finger cannot hit (24 × 24 px)."""
     settle(dash_duo)
     found = axe_violations(dash_duo.driver)
     assert found == [], f"{state}:\n{describe(found)}"
@@ -88,6 +90,8 @@ def check_page(dash_duo, state: str) -> None:
         assert overflow == 0, f"{state}: {overflow} px wider than a phone: {too_wide(dash_duo)}"
         found = axe_violations(dash_duo.driver)
         assert found == [], f"{state} (phone):\n{describe(found)}"
+        small = dash_duo.driver.execute_script(SMALL_TARGETS)
+        assert small == [], f"{state}: touch targets under 24 px: {small}"
     finally:
         set_size(dash_duo.driver, None)
 
