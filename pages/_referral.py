@@ -8,6 +8,8 @@ Dash's page registry skips modules whose name starts with an underscore: this is
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
 from pages._state import encode
@@ -49,7 +51,13 @@ def _days(days: int | None) -> str:
     return "not recorded" if days is None else f"{days} day{'' if days == 1 else 's'}"
 
 
-def pairs(rows: list[tuple[str, object]]) -> html.Dl:
+def aria(attributes: dict[str, Any]) -> dict[str, Any]:
+    """ARIA attributes for a Dash component, as ``**aria({"aria-live": "polite"})`` (their
+    names have hyphens, so they cannot be keyword arguments)."""
+    return attributes
+
+
+def pairs(rows: list[tuple[str, Any]]) -> html.Dl:
     """A definition list of (term, value); an empty value reads "not recorded"."""
     items: list = []
     for term, value in rows:
@@ -63,7 +71,7 @@ def first_step(found: HowToRefer) -> list:
     if first is None:
         return [html.P(found.summary)]
     reach = " · ".join(v for v in (first.contact.phone, first.contact.email) if v)
-    rows: list[tuple[str, object]] = [
+    rows: list[tuple[str, Any]] = [
         ("Contact", f"{first.contact.name}" + (f" ({reach})" if reach else "")),
         ("Method", first.method_words),
         ("Self-referral", _yes_no(first.self_referral)),

@@ -43,6 +43,7 @@ from pages._components import (
 from pages._network import legend, network_body, node_details_callback, png_button
 from pages._referral import (
     SHORTLIST_KEY,
+    aria,
     contacts,
     first_step,
     freshness,
@@ -138,7 +139,7 @@ def _text_input(label: str, control_id: str, note: str, **kwargs) -> html.Div:
     return html.Div([html.Label(label, htmlFor=control_id), control,
                      hint(note, id=f"{control_id}-note"),
                      html.Div(id=f"{control_id}-problem", className="field-problem",
-                              **{"aria-live": "polite"})],
+                              **aria({"aria-live": "polite"}))],
                     className="field")
 
 
@@ -174,8 +175,8 @@ def _search_box() -> html.Div:
                       button("Search", "pw-search-button")], className="field-with-button"),
             hint("Words from a name or description, e.g. 'walk' or 'art group'; near "
                  "spellings count.", id="pw-search-note"),
-            html.Div(id="pw-search-results", **{"aria-live": "polite"}),
-            html.Div(id="pw-search-message", **{"aria-live": "polite"}),
+            html.Div(id="pw-search-results", **aria({"aria-live": "polite"})),
+            html.Div(id="pw-search-message", **aria({"aria-live": "polite"})),
         ],
         className="search-box", role="search",
     )
@@ -255,7 +256,7 @@ def _layout(query: dict) -> html.Div:
                       hops_input("pw-hops", start["hops"])], className="field-stack"),
         ],
         className="controls",
-        **{"aria-label": "Find activities"},
+        **aria({"aria-label": "Find activities"}),
     )
     return html.Div(
         title + [
@@ -265,7 +266,7 @@ def _layout(query: dict) -> html.Div:
                    className="lede"),
             _search_box(),
             controls,
-            html.Div(id="pw-message", **{"aria-live": "polite"}),
+            html.Div(id="pw-message", **aria({"aria-live": "polite"})),
             html.Div(
                 [
                     html.Section(
@@ -280,9 +281,9 @@ def _layout(query: dict) -> html.Div:
                                                 inputClassName="choice-input",
                                                 labelClassName="choice-label"),
                                   id="pw-pick-area", className="choices pick", hidden=True),
-                         html.Div(id="pw-details", className="details", **{"aria-live": "polite"}),
+                         html.Div(id="pw-details", className="details", **aria({"aria-live": "polite"})),
                          html.H2("Shortlist for this person"),
-                         html.Div(id="pw-shortlist-view", **{"aria-live": "polite"})],
+                         html.Div(id="pw-shortlist-view", **aria({"aria-live": "polite"}))],
                         className="results",
                     ),
                     html.Section(
@@ -292,8 +293,8 @@ def _layout(query: dict) -> html.Div:
                          html.Div(png_button("pw-graph", "pathways-network"),
                                   className="button-row")],
                         className="network",
-                        **{"aria-label": "Referral network (the table and the route under it "
-                                         "give the same facts as text)"},
+                        **aria({"aria-label": "Referral network (the table and the route under it "
+                                         "give the same facts as text)"}),
                     ),
                 ],
                 className="two-columns",
@@ -591,7 +592,7 @@ def show_shortlist(shortlist, worker, hops):
     items = [html.Li([html.Span(name), " ",
                       html.Button("Remove", id={"type": "pw-unpick", "index": item},
                                   type="button", className="button small",
-                                  **{"aria-label": f"Remove {name} from the shortlist"})])
+                                  **aria({"aria-label": f"Remove {name} from the shortlist"}))])
              for item, name in chosen]
     parts: list = [html.Ol(items, className="shortlist")]
     if isinstance(worker, str) and worker:
@@ -716,7 +717,7 @@ def postcode_locality(_clicks, postcode):
         return no_update, None
     store = get_store()
     found = store.consistent(lambda: locality_for_postcode(store, postcode[:20]))
-    if not found.found:
+    if found.locality is None:
         return no_update, html.P(_sentence(found.message), className="field-problem-text")
     return found.locality["id"], hint(_sentence(f"{found.message}: locality set"))
 

@@ -21,6 +21,7 @@ from pages._components import alert, guarded, is_empty, no_data, page_alert
 from pages._referral import (
     SHEET_PATH,
     SHORTLIST_KEY,
+    aria,
     contacts,
     first_step,
     freshness,
@@ -66,7 +67,7 @@ def _option(number: int, found: HowToRefer) -> html.Section:
             contacts(found),
         ],
         className="sheet-option",
-        **{"aria-label": f"Option {number}: {found.activity.name}"},
+        **aria({"aria-label": f"Option {number}: {found.activity.name}"}),
     )
 
 
@@ -83,12 +84,13 @@ def _layout(query: dict) -> html.Div:
     back = dcc.Link("Back to Pathways", className="button secondary", href="/" + encode(
         {"worker": shortlist.worker_id, "hops": hops if hops != DEFAULT_MAX_HOPS else None,
          SHORTLIST_KEY: shortlist.encode() if shortlist.activity_ids else None}))
-    if shortlist.worker_id is None or not shortlist.activity_ids:
+    worker = shortlist.worker_id
+    if worker is None or not shortlist.activity_ids:
         return html.Div(title + [read.notes(), alert(
             "This sheet's address lists no link worker or no activities: open it from the "
             "shortlist on the Pathways page."), back])
-    sheet = store.consistent(lambda: referral_sheet(store, shortlist.worker_id,
-                                                    shortlist.activity_ids, hops))
+    sheet = store.consistent(lambda: referral_sheet(store, worker, shortlist.activity_ids,
+                                                    hops))
     day = dt.date.fromisoformat(sheet.prepared_on)
     return html.Div(
         [
