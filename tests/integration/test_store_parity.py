@@ -6,13 +6,16 @@
 
 The oracle reads the same rows the loader reads and answers with networkx's
 ``all_shortest_paths`` on the REFERS_TO/PROVIDES/OFFERS subgraph, taking the path whose
-sequence of (name, id) pairs sorts first.  It shares no code with either store.
+sequence of (name, id) pairs sorts first.  It shares no code with either store: it applies
+the person's filters (whole-area activities in every locality, age, times, self-referral)
+from the rows, reading schedules with its own small reader of the demo's regular wording.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import pytest
 
 from pathways.analysis.pathways import pathways_from
 from pathways.loading import load_paths
-from pathways.model import ALLOWED_ENDPOINTS, NodeKind, RelType
+from pathways.model import ALLOWED_ENDPOINTS, NodeKind, RelType, TimeSlot
 from pathways.store.base import PathwayFilter
 from tests.conftest import load_data
 
@@ -31,6 +34,20 @@ KIND_OF = {"people": "Person", "organisations": "Organisation", "services": "Ser
            "networks": "Network", "funders": "Funder"}
 YES = {"yes", "y", "true", "t", "1"}
 TAGS = ("step_free", "hearing_loop", "quiet_space")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def oracle_sessions(text: str) -> list[tuple[str, str, str]]:
+    """(day, start, end) from schedules worded as the demo's are: "Mondays, Wednesdays and
+    Fridays 09:00–12:00", "Monday to Friday 09:00–17:00"; no day named: none."""
+    days = [CODES[DAYS.index(d)] for d in re.findall(r"(Monday|Tuesday|Wednesday|Thursday|"
+                                                       r"Friday|Saturday|Sunday)s?", text)]
+    if re.search(r"(day)s? to [A-Z]", text) and len(days) == 2:
+        days = list(CODES[CODES.index(days[0]):CODES.index(days[1]) + 1])
+    hours = re.search(r"(\d\d:\d\d)\s*[–-]\s*(\d\d:\d\d)", text)
+    start, end = hours.groups() if hours else ("00:00", "24:00")
+    return [(d, start, end) for d in days]
 
 
 class Oracle:
@@ -38,11 +55,18 @@ class Oracle:
 
     def __init__(self, data: dict[str, list[dict]]):
         self.name, self.kind, self.free, self.access, self.role = {}, {}, {}, {}, {}
+        self.whole: dict[str, bool] = {}
+        self.ages: dict[str, tuple[int | None, int | None]] = {}
+        self.sessions: dict[str, list[tuple[str, str, str]]] = {}
         for table, rows in data.items():
             for row in rows if table in KIND_OF else ():
                 node = row["id"].strip()
                 self.name[node], self.kind[node] = row["name"].strip(), KIND_OF[table]
                 self.free[node] = row.get("free", "").strip().lower() in YES
+                self.whole[node] = row.get("serves_whole_area", "").strip().lower() in YES
+                self.ages[node] = tuple(int(row[k]) if row.get(k, "").strip() else None
+                                        for k in ("age_min", "age_max"))  # type: ignore[assignment]
+                self.sessions[node] = oracle_sessions(row.get("schedule", ""))
                 tags = row.get("accessibility", "").split(";")
                 self.access[node] = {t.strip().lower().replace(" ", "_") for t in tags} - {""}
                 self.role[node] = row.get("role", "").strip()
@@ -50,9 +74,12 @@ class Oracle:
         self.follow.add_nodes_from(self.name)
         self.targets: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.rel_counts = {t.value: 0 for t in RelType}
+        self.self_referral: set[str] = set()  # targets of a self_referral = yes REFERS_TO
         for row in data.get("relationships", []):
             source, rel, target = (row[k].strip() for k in ("source_id", "type", "target_id"))
             self.rel_counts[rel] += 1
+            if rel == "REFERS_TO" and str(row.get("self_referral", "")).strip().lower() in YES:
+                self.self_referral.add(target)
             self.targets[source, rel].add(target)
             if rel in FOLLOWED:
                 self.follow.add_edge(source, target)
@@ -68,11 +95,24 @@ class Oracle:
         return {"nodes": nodes, "relationships": self.rel_counts}
 
     def keeps(self, activity: str, where: PathwayFilter) -> bool:
+        low, high = self.ages[activity]
+        services = [s for s, t in self.follow.in_edges(activity)
+                    if activity in self.targets[s, "OFFERS"]]
+        entries = set(services) | {o for s in services for o in self.follow.predecessors(s)
+                                   if s in self.targets[o, "PROVIDES"]}
+        sessions = self.sessions[activity]
         return (
             (not where.needs or bool(set(where.needs) & self.targets[activity, "ADDRESSES"]))
-            and (where.locality is None or where.locality in self.targets[activity, "LOCATED_IN"])
+            and (where.locality is None or self.whole[activity]
+                 or where.locality in self.targets[activity, "LOCATED_IN"])
             and (not where.free_only or self.free[activity])
             and set(where.access) <= self.access[activity]
+            and (where.age is None or ((low is None or low <= where.age)
+                                       and (high is None or where.age <= high)))
+            and (not where.times or not sessions or any(
+                day == t.day and start < t.end and t.start < end
+                for day, start, end in sessions for t in where.times))
+            and (not where.self_referral_only or bool(entries & self.self_referral))
         )
 
     def pathways(self, worker: str, where: PathwayFilter, max_hops: int) -> dict:
@@ -85,6 +125,8 @@ class Oracle:
             best = min(paths, key=lambda p: ([self.name[n] for n in p], list(p)))
             rows.append({"id": node, "name": self.name[node], "hops": hops, "path": [
                 {"id": n, "name": self.name[n], "kind": self.kind[n]} for n in best]})
+            if where.times:
+                rows[-1]["schedule_unknown"] = not self.sessions[node]
         rows.sort(key=lambda r: (r["hops"], r["name"], r["id"]))
         return {"from": {"id": worker, "name": self.name[worker]}, "activities": rows}
 
@@ -151,6 +193,12 @@ def test_demo_pathways_agree_for_every_link_worker_and_filter(demo_stores, demo_
     cases += [(PathwayFilter(locality=place), 4) for place in localities]
     cases += [(PathwayFilter(free_only=True), 4), (PathwayFilter(access=("step_free",)), 5),
               (PathwayFilter(needs=tuple(needs[:2]), locality=localities[0], free_only=True), 6)]
+    cases += [(PathwayFilter(age=age), 4) for age in (10, 16, 17, 40, 80)]
+    cases += [(PathwayFilter(times=tuple(TimeSlot.parse(t) for t in slots)), 4) for slots in (
+        ("TU 09:00-12:00",), ("MO 13:00-17:00", "TH"), ("SA", "SU"), ("WE 18:00-22:00",))]
+    cases += [(PathwayFilter(self_referral_only=True), 4),
+              (PathwayFilter(self_referral_only=True, age=70, locality=localities[-1],
+                             times=(TimeSlot("TU"), TimeSlot("TH", "09:00", "13:00"))), 6)]
     found = {}
     for worker in workers:
         for where, hops in cases:
@@ -170,9 +218,16 @@ FILLER_WEIGHTS = (4, 5, 6, 2, 2, 1, 1)
 OTHER_ROLES = ("practitioner", "volunteer", "commissioner")
 
 
+SCHEDULES = ("", "Library opening hours", "Tuesdays 10:00–12:00", "Thursdays 18:00–20:00",
+             "Mondays, Wednesdays and Fridays 09:00–12:00", "Monday to Friday 13:00–17:00",
+             "Saturdays 10:30–12:30", "Sundays")
+SLOTS = ("TU 11:00-11:30", "TH 17:00-18:00", "WE 08:00-09:30", "FR 16:00-18:00", "SU", "SA")
+
+
 def random_graph(seed: int) -> dict[str, list[dict]]:
     """5 to 40 nodes, random valid edges of every kind, names drawn from a tiny pool."""
     rng = random.Random(seed)
+    extra = random.Random(f"person-filters-{seed}")  # its own draws: the graphs stay the same
     size = rng.randint(5, 40)
     kinds = [NodeKind.PERSON, NodeKind.ACTIVITY]
     kinds += rng.choices(FILLERS, FILLER_WEIGHTS, k=size - 2)
@@ -188,6 +243,12 @@ def random_graph(seed: int) -> dict[str, list[dict]]:
         elif kind == NodeKind.ACTIVITY:
             row["free"] = rng.choice(("yes", "no", ""))
             row["accessibility"] = ";".join(rng.sample(TAGS, rng.randint(0, len(TAGS))))
+            row["serves_whole_area"] = extra.choice(("yes", "no", "", ""))
+            low = extra.choice(("", "", "16", "18", "50"))
+            high = extra.choice(("", "", "25", "64"))
+            row["age_min"], row["age_max"] = (low, high) if not (low and high and
+                                                                int(low) > int(high)) else ("", high)
+            row["schedule"] = extra.choice(SCHEDULES)
         data[kind.table].append(row)
 
     def of_kind(wanted):
@@ -202,6 +263,9 @@ def random_graph(seed: int) -> dict[str, list[dict]]:
                 chosen = {rng.choice(ends)}  # the first link worker always refers somewhere
             data["relationships"] += [
                 {"source_id": source, "type": rel.value, "target_id": t} for t in sorted(chosen)]
+    for row in data["relationships"]:
+        if row["type"] == "REFERS_TO":
+            row["self_referral"] = extra.choice(("yes", "no", ""))
     return dict(data)
 
 
@@ -216,6 +280,9 @@ def random_cases(rng: random.Random, oracle: Oracle) -> list[tuple[PathwayFilter
         cases += [(PathwayFilter(needs=pick_needs()), rng.randint(2, 6))]
     if places:
         cases += [(PathwayFilter(locality=rng.choice(places)), rng.randint(2, 6))]
+    cases += [(PathwayFilter(age=rng.choice((12, 17, 30, 70))), rng.randint(2, 6)),
+              (PathwayFilter(times=(TimeSlot.parse(rng.choice(SLOTS)),)), rng.randint(2, 6)),
+              (PathwayFilter(self_referral_only=True), rng.randint(2, 6))]
     cases += [(PathwayFilter(free_only=True), rng.randint(2, 6)),
               (PathwayFilter(access=tuple(rng.sample(TAGS, rng.randint(1, 2)))), 4),
               (PathwayFilter(free_only=rng.random() < 0.5,
@@ -286,3 +353,27 @@ def test_activity_details_agree_for_an_id_that_is_not_an_activity(embedded_store
         load_data(store, data)
         found.append(store.activity_details(["svc"]))
     assert found[0] == found[1]
+
+
+def test_random_graphs_exercise_the_persons_filters():
+    """Guards the random parity test: each of the person's filters changes some answer."""
+    changed = defaultdict(int)
+    for seed in SEEDS:
+        data = random_graph(seed)
+        oracle = Oracle(data)
+        places = [n for n, k in oracle.kind.items() if k == "Locality"]
+        for worker in oracle.workers():
+            everything = {r["id"] for r in oracle.pathways(worker, PathwayFilter(), 10)["activities"]}
+            for name, where in (("age", PathwayFilter(age=70)),
+                                ("times", PathwayFilter(times=(TimeSlot("TU", "10:00", "11:00"),))),
+                                ("self", PathwayFilter(self_referral_only=True))):
+                found = oracle.pathways(worker, where, 10)["activities"]
+                changed[name] += len(found) < len(everything)
+                if name == "times":
+                    changed["unknown"] += any(r["schedule_unknown"] for r in found)
+            for place in places:
+                local = oracle.pathways(worker, PathwayFilter(locality=place), 10)["activities"]
+                changed["whole"] += any(oracle.whole[r["id"]] and
+                                        place not in oracle.targets[r["id"], "LOCATED_IN"]
+                                        for r in local)
+    assert min(changed.values()) >= 5 and len(changed) == 5, dict(changed)
