@@ -41,9 +41,10 @@ Dash's page registry skips modules whose name starts with an underscore: this is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html, no_update
 
 # Filters every page understands the same way (ids, except free = "1" and hops a number).
 SHARED_KEYS = ("worker", "needs", "places", "access", "free", "hops")
@@ -119,13 +120,15 @@ def url_state(path: str, state: Mapping[str, object],
                                                    carried=(query or {}).keys()))
 
 
-def state_update(path: str, state: Mapping[str, object]) -> dict:
+def state_update(path: str, state: Mapping[str, object]) -> Any:
     """Return as ``Output(state_id(path), "data")`` from the callback that applies the filters.
     A change the person made adds a history entry and carries the page's carried keys to the
-    next pages; the callback's first run (the page appearing) only replaces the address, so
-    Back never lands on the same filters twice, and carries nothing new."""
-    changed = ctx.triggered_id is not None
-    return _data(path, state, push=changed, carried=CARRIED_KEYS if changed else ())
+    next pages.  The callback's first run (the page appearing) changes nothing: the layout's
+    :func:`url_state` has written the address already (so Back never lands on the same
+    filters twice), and what it carries must not be overwritten before it is read."""
+    if ctx.triggered_id is None:
+        return no_update
+    return _data(path, state, push=True)
 
 
 def _quoted(value: object) -> str:
