@@ -17,6 +17,8 @@ ids and filters (tables, routes, shortlists and search hits are looked up again)
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
@@ -651,6 +653,46 @@ def _activities_of(store, node_id: str, kind: NodeKind, activities: list[dict]) 
     return [a for a in activities if a["id"] in offered]
 
 
+# Each filter, as the form names it, and its "off" value.
+_FILTER_NAMES: dict[str, tuple[str, Any]] = {
+    "needs": ("what matters to the person", ()), "locality": ("where the activity is", None),
+    "free_only": ("free only", False), "access": ("access needs", ()),
+    "age": ("their age", None), "times": ("days and times", ()),
+    "self_referral_only": ("self-referral", False),
+}
+
+
+def _filters_leaving_out(store, worker: str, where: PathwayFilter, hops: int,
+                         activity_id: str) -> str:
+    """The filters the activity does not meet, each tried alone."""
+    failed = []
+    for field_name, (label, off) in _FILTER_NAMES.items():
+        value = getattr(where, field_name)
+        if value == off:
+            continue
+        alone = PathwayFilter(**{field_name: value})
+        if not any(a["id"] == activity_id
+                   for a in pathways_from(store, worker, alone, hops)["activities"]):
+            failed.append(label)
+    return ", ".join(failed)
+
+
+def _unreachable(store, worker: str, who: str, name: str, activity_id: str, hops: int) -> str:
+    """Why the worker cannot reach an activity: too few hops, or no referral route at all
+    (then whom to contact directly)."""
+    text = f"{who} cannot reach {name} within {hops} hop{'' if hops == 1 else 's'}"
+    if hops < MAX_MAX_HOPS:
+        further = how_to_refer(store, worker, activity_id, MAX_MAX_HOPS)
+        if further.reachable:
+            return text + (f": it is {further.hops} hops away (set the longest route to "
+                           f"{further.hops}).")
+    direct = how_to_refer(store, worker, activity_id, hops)
+    text += ": none of their referral routes leads there"
+    if direct.contacts:
+        return text + f"; contact {direct.contacts[0].name} directly."
+    return text + "."
+
+
 def _hit_answer(store, query, hit_id: str) -> tuple[list | None, str]:
     """What choosing a search hit shows: the activity selected in the table when the worker
     reaches it with these filters, else why not; for a service or organisation, which of its
@@ -670,10 +712,10 @@ def _hit_answer(store, query, hit_id: str) -> tuple[list | None, str]:
             return [row], f"{name}: selected in the table, how to refer is under it."
         unfiltered = pathways_from(store, worker, PathwayFilter(), hops)
         if any(a["id"] == hit_id for a in unfiltered["activities"]):
-            return None, (f"{who} can reach {name}, but the filters you set leave it out "
-                          "(needs, locality, access, cost, age, times or self-referral).")
-        refer = how_to_refer(store, worker, hit_id, hops)
-        return None, f"{who} cannot reach {name} within {hops} hops. {refer.summary}"
+            why = _filters_leaving_out(store, worker, where, hops, hit_id)
+            return None, (f"{who} can reach {name}, but the filters you set leave it out"
+                          + (f" (it does not meet: {why})." if why else "."))
+        return None, _unreachable(store, worker, who, name, hit_id, hops)
     offered = _activities_of(store, hit_id, kind, result["activities"])
     if offered:
         listed = ", ".join(a["name"] for a in offered)

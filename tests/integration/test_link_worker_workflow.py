@@ -638,7 +638,7 @@ def test_forged_search_hit_reveals_nothing_about_a_person(web):
                and "pw-table.selectedRows" in k)
     spec = app.callback_map[key]
 
-    def choose(node_id: str) -> tuple[int, str]:
+    def choose(node_id: str, **form) -> tuple[int, str]:
         hit = {"index": node_id, "type": "pw-hit"}
         body = {
             "output": key,
@@ -646,7 +646,7 @@ def test_forged_search_hit_reveals_nothing_about_a_person(web):
                         for i in key.strip(".").split("...")],
             "inputs": [[{"id": hit, "property": "n_clicks", "value": 1}]],
             "state": [{"id": d["id"], "property": d["property"],
-                       "value": PATHWAY_FORM.get(f"{d['id']}.{d['property']}")}
+                       "value": {**PATHWAY_FORM, **form}.get(f"{d['id']}.{d['property']}")}
                       for d in spec["state"]],
             "changedPropIds": [json.dumps(hit, separators=(",", ":"), sort_keys=True)
                                + ".n_clicks"],
@@ -662,6 +662,15 @@ def test_forged_search_hit_reveals_nothing_about_a_person(web):
     answer = _response(text)
     assert [r["id"] for r in answer["pw-table"]["selectedRows"]] == ["art"]
     assert "Art Club" in json.dumps(answer["pw-search-message"])
+
+    # Reached but filtered out: which filter says so; too far: how far it is.
+    status, text = choose("walk", **{"pw-locality.value": "loc"})
+    assert status == 200 and "it does not meet: where the activity is" in text
+    assert "selectedRows" not in text
+    status, text = choose("walk", **{"pw-hops.value": 1})
+    walk = pathways_from(web[2], "lw", PathwayFilter(), 4)["activities"]
+    hops = next(a["hops"] for a in walk if a["id"] == "walk")
+    assert "cannot reach" in text and f"it is {hops} hops away" in text
 
 
 def test_referral_sheet_from_a_tampered_address_drops_what_is_not_an_activity(web):
