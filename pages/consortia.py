@@ -37,7 +37,12 @@ from pages._network import (
     png_button,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
-from pathways.analysis.consortia import Opportunity, consortia, consortium_network
+from pathways.analysis.consortia import (
+    ConsortiumReport,
+    Opportunity,
+    consortia,
+    consortium_network,
+)
 from pathways.analysis.snapshot import cached_analysis
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.reports.network_views import network_elements
@@ -132,7 +137,7 @@ def _ids(value) -> list[str]:
     return list(ids(value)) if isinstance(value, list) else []
 
 
-def _report(store, query: dict) -> dict:
+def _report(store, query: dict) -> ConsortiumReport:
     """The consortium report for a query, recomputed on the server (cached per data version:
     the graph and the print and download buttons ask for the same report)."""
     opp = Opportunity(tuple(query["needs"]), tuple(query["places"]), query["free"],
@@ -154,7 +159,7 @@ def _checked(query) -> dict | None:
     return checked if checked["needs"] and checked["places"] else None
 
 
-def _choice(report: dict, index) -> int:
+def _choice(report: ConsortiumReport, index) -> int:
     ok = isinstance(index, int) and not isinstance(index, bool)
     return index if ok and 0 <= index < len(report["suggestions"]) else 0
 
