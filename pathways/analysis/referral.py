@@ -205,6 +205,10 @@ class HowToRefer:
     freshness: Freshness
     summary: str
     illustrative: bool  # made-up demo data, not a real service
+    # Services or organisations providing the activity that take referrals from the person
+    # themselves: the rule of the "self-referral only" filter (PathwayFilter), which may hold
+    # where the route's own first step does not.
+    self_referral_to: tuple[RouteNode, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (``pathways show --format json``)."""
@@ -319,11 +323,29 @@ def freshness(graph: nx.MultiDiGraph, activity: str, service: str | None,
                      str(gone) if gone else None, message)
 
 
+def self_referral_entries(graph: nx.MultiDiGraph, activity: str) -> list[str]:
+    """The services offering ``activity`` and their organisations that some REFERS_TO with
+    ``self_referral = yes`` points at: where the person may refer themselves.  The same rule
+    as the stores' "self-referral only" filter (tests/unit/test_referral.py checks they
+    agree), by name then id."""
+    services = _sources(graph, activity, RelType.OFFERS)
+    entries = set(services) | {o for s in services for o in _sources(graph, s, RelType.PROVIDES)}
+    accepting = [
+        entry for entry in entries
+        if any(props.get("self_referral") is True
+               for source in _sources(graph, entry, RelType.REFERS_TO)
+               for props in [graph.edges[source, entry, RelType.REFERS_TO].get("props", {})])
+    ]
+    return sorted(accepting, key=lambda n: (graph.nodes[n]["props"]["name"], n))
+
+
 def _summary(worker: RouteNode, activity: RouteNode, first: FirstStep | None,
-             max_hops: int) -> str:
+             max_hops: int, self_to: tuple[RouteNode, ...] = ()) -> str:
+    direct = (f" The person may refer themselves to {' or '.join(n.name for n in self_to)}."
+              if self_to and (first is None or first.self_referral is not True) else "")
     if first is None:
         return (f"{activity.name} is not on {worker.name}'s referral routes within {max_hops}"
-                " hops: contact its provider directly.")
+                " hops: contact its provider directly." + direct)
     text = f"Contact {first.contact.name} first"
     if first.method:
         text += f" ({first.method_words})"
@@ -333,7 +355,7 @@ def _summary(worker: RouteNode, activity: RouteNode, first: FirstStep | None,
         text += "; no self-referral"
     if first.typical_wait_days is not None:
         text += f"; typical wait {first.typical_wait_days} day{'s' if first.typical_wait_days != 1 else ''}"
-    return text + "."
+    return text + "." + direct
 
 
 def _build(graph: nx.MultiDiGraph, worker: str, activity: str, path, row: dict,
@@ -364,14 +386,16 @@ def _build(graph: nx.MultiDiGraph, worker: str, activity: str, path, row: dict,
         contacts = tuple(c for c in (_contact(graph, n) for n in [*direct, *orgs, activity])
                          if c.reachable_by)
     worker_node, activity_node = _node(graph, worker), _node(graph, activity)
+    self_to = tuple(_node(graph, n) for n in self_referral_entries(graph, activity))
     return HowToRefer(
         worker=worker_node, activity=activity_node, reachable=bool(ids),
         hops=len(ids) - 1 if ids else None, max_hops=max_hops, route=route, steps=steps,
         first_step=first, route_wait_days=route_wait, contacts=contacts,
         offer=_offer(graph.nodes[activity]["props"], row),
         freshness=freshness(graph, activity, service, as_of),
-        summary=_summary(worker_node, activity_node, first, max_hops),
+        summary=_summary(worker_node, activity_node, first, max_hops, self_to),
         illustrative=graph.nodes[activity]["props"].get("illustrative") is True,
+        self_referral_to=self_to,
     )
 
 

@@ -188,6 +188,30 @@ def test_the_route_is_the_one_the_pathways_list_shows_for_every_demo_activity(tm
             assert referral.first_step.contact.id == activity["path"][1]["id"]
 
 
+def test_every_activity_the_self_referral_filter_keeps_says_where_the_person_may_self_refer(
+        tmp_path, demo_dir):
+    # The filter asks whether a provider takes self-referrals; the route's own first step may
+    # not (104 of 259 demo pairs differ): the panel must then still say where the person can go.
+    store = EmbeddedStore(tmp_path / "graph.json")
+    load_paths(store, [demo_dir])
+    dropped = 0
+    for worker in ("person-lw-pat-example", "person-lw-morgan-testcase"):
+        every = {a["id"] for a in pathways_from(store, worker, PathwayFilter())["activities"]}
+        kept = {a["id"] for a in pathways_from(
+            store, worker, PathwayFilter(self_referral_only=True))["activities"]}
+        assert kept
+        dropped += len(every - kept)
+        for referral in how_to_refer_many(store, worker, sorted(every), as_of=TODAY):
+            assert bool(referral.self_referral_to) == (referral.activity.id in kept)
+            if referral.activity.id in kept:
+                assert "refer themselves" in referral.summary
+                first = referral.first_step
+                if first is None or first.self_referral is not True:
+                    names = [n.name for n in referral.self_referral_to]
+                    assert all(name in referral.summary for name in names)
+    assert dropped  # the demo has activities the filter drops, so both answers are tested
+
+
 # ---- the shortlist and its referral sheet ---------------------------------------------------
 
 def test_a_shortlist_link_holds_only_the_ids_and_reopens_the_same_list(trust):
