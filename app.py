@@ -60,7 +60,8 @@ def create_app() -> Dash:
                     html.Div("Thriving Pathways", className="brand"),
                     # The links carry the filters pages share (pages/_state.py).
                     html.Nav(
-                        [nav_link(page) for page in dash.page_registry.values()],
+                        [nav_link(page) for page in dash.page_registry.values()
+                         if page.get("in_menu", True)],  # the referral sheet is opened, not browsed to
                         **{"aria-label": "Pages"},
                     ),
                 ],
