@@ -317,9 +317,10 @@ def start_server(
     transaction log, so after a crash every committed load is back.
 
     Heap and page cache default to ``$PATHWAYS_NEO4J_HEAP`` (else :func:`default_heap`)
-    and ``$PATHWAYS_NEO4J_PAGECACHE`` (256m).  ``import_plan`` (a validated
-    :class:`loaders.living_db.LoadPlan`) is bulk-imported with neo4j-admin before the
-    server starts (see :mod:`.bulk`).  ``settings`` adds to or overrides ``neo4j.conf``;
+    and ``$PATHWAYS_NEO4J_PAGECACHE`` (256m).  ``import_plan`` (validated rows, e.g. a
+    :class:`loaders.living_db.LoadPlan`; see :class:`.bulk.ValidatedRows`) is bulk-imported
+    with neo4j-admin before the server starts (see :mod:`.bulk`).  ``settings`` adds to or
+    overrides ``neo4j.conf``;
     ``config`` is the run's :class:`~pathways.config.Settings` (default: the environment's).
     """
     run = _settings(config)
