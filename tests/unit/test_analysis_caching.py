@@ -234,17 +234,21 @@ def test_pathways_are_computed_once_per_version_and_question(demo_store, monkeyp
 
 
 def test_the_warmer_prepares_the_gap_page_for_each_new_version(demo_store, monkeypatch):
+    from pathways.analysis import search
     from pathways.analysis.warm import Warmer
 
     computed = counting(monkeypatch, gaps, "compute_gaps")
     built = counting(monkeypatch, gaps, "build_referral_network")
+    indexed = counting(monkeypatch, search, "_build")
     warmer = Warmer(lambda: demo_store)
     assert warmer.warm_once() is True and len(computed) == 1 and len(built) == 1
+    assert len(indexed) == 1
     assert warmer.warm_once() is False and len(computed) == 1  # nothing changed
-    # the page's own requests now find both ready
+    # the page's own requests (and the Pathways page's search box) now find them ready
     gap_report(demo_store, GapQuery(max_hops=4))
     referral_network(demo_store)
-    assert len(computed) == 1 and len(built) == 1
+    assert search.search(demo_store, "walk")
+    assert len(computed) == 1 and len(built) == 1 and len(indexed) == 1
     load_data(demo_store, EXTRA)
     assert warmer.warm_once() is True and len(computed) == 2
     assert "act-new-choir" in {r["id"] for r in gap_report(demo_store, GapQuery())["unreached"]}
