@@ -22,6 +22,7 @@ from loaders.limits import MAX_WHOLE_NUMBER, id_problem
 from loaders.living_db import LoadPlan, content_hash
 from loaders.need_rules import infer_needs
 from loaders.need_terms import NEED_NAMES, need_for_term
+from loaders.placing import Placer
 from loaders.quality import QualityReport
 from loaders.schedule import sessions_from_records
 from pathways.model import (
@@ -134,11 +135,25 @@ def _amount(value: object) -> float | None:
     return number
 
 
+def _degrees(value: object) -> float | None:
+    """A coordinate from a number or text (``"-2.58"``); ``None`` when it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value if isinstance(value, (int, float)) else text_of(value).strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 class Mapper:
     """Builds nodes and relationships from a :class:`Feed`, reporting as it goes."""
 
-    def __init__(self, feed: Feed, existing: dict[str, NodeKind], report: QualityReport):
+    def __init__(self, feed: Feed, existing: dict[str, NodeKind], report: QualityReport,
+                 localities: list[dict] | None = None):
         self.feed, self.ns, self.existing, self.report = feed, feed.namespace, existing, report
+        # the partnership's localities (id, name, postcodes): see loaders/placing.py
+        self.placer = Placer(localities or [])
         self.nodes: dict[str, NodeRecord] = {}
         self.rels: dict[tuple[str, str, str], RelRecord] = {}
         public = {text_of(o.email).lower() for o in feed.orgs.values()}
@@ -387,6 +402,44 @@ class Mapper:
             }, name, source, 0)
         return node_id
 
+    def place(self, node_id: str, city: str, postcode: str, texts: list[str],
+              site: SiteRecord, whole: bool, src: str, row: int) -> None:
+        """``LOCATED_IN`` by the placing rules (``loaders/placing.py``); with no partnership
+        locality listing postcodes, a town or postcode-district locality from the address."""
+        placement = self.placer.place(postcode, city, texts)
+        if placement.locality and self.kind_of(placement.locality) == NodeKind.LOCALITY:
+            self.add_rel(RelType.LOCATED_IN, node_id, placement.locality, src, row,
+                         placement.rel_props())
+            self.report.placed(placement.rule)
+            return
+        locality = None if self.placer.has_postcodes else self.locality(city, postcode, src)
+        if locality:
+            self.add_rel(RelType.LOCATED_IN, node_id, locality, src, row)
+            self.report.placed("made-up town or district")
+            return
+        self.report.placed("")
+        if self.placer.has_postcodes or self.placer.by_name:
+            self.note(node_id, "address", "unmapped", "no-locality",
+                      f"not placed in any locality: {placement.reason}", src)
+        elif not site.has_location and not whole:
+            self.note(node_id, "location", "unmapped", "no-locality",
+                      "service_at_location has no location: in no locality", src)
+        elif site.has_location:
+            self.note(node_id, "address", "unmapped", "no-locality",
+                      "no town or postcode in the address: in no locality", src)
+
+    def coordinates(self, site: SiteRecord, node_id: str, src: str) -> dict:
+        """``latitude`` and ``longitude`` as the feed gives them, when both are on Earth."""
+        lat, lon = _degrees(site.latitude), _degrees(site.longitude)
+        if site.latitude in (None, "") and site.longitude in (None, ""):
+            return {}
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180) \
+                or (lat == 0 and lon == 0):
+            self.note(node_id, "location.latitude", "dropped", "bad-coordinates",
+                      "latitude/longitude missing or off the map; left out", src)
+            return {}
+        return {"latitude": lat, "longitude": lon}
+
     def access(self, texts: list, node_id: str, source: str) -> list[str]:
         tags: set[str] = set()
         for value in texts:
@@ -477,19 +530,15 @@ class Mapper:
                 "phone": self.phone(site.phone, node_id, "phones.number", src),
                 "email": self.email(site.email, node_id, "contacts.email", src),
                 "reviewed_at": self.nodes[service_id].props.get("reviewed_at"),
+                **self.coordinates(site, node_id, src),
             }, site.id, src, record.row)
             if not added:
                 continue
             self.add_rel(RelType.OFFERS, service_id, node_id, src, record.row)
             for need, props in needs:
                 self.add_rel(RelType.ADDRESSES, node_id, need, src, record.row, props)
-            locality = self.locality(city, postcode, src)
-            if locality:
-                self.add_rel(RelType.LOCATED_IN, node_id, locality, src, record.row)
-            elif not site.has_location and not whole:
-                self.note(node_id, "location", "unmapped", "no-locality",
-                          "service_at_location has no location: in no locality", src)
-            elif site.has_location:
-                self.note(node_id, "address", "unmapped", "no-locality",
-                          "no town or postcode in the address: in no locality", src)
+            texts = [] if online or site.virtual else [
+                place, street, self.nodes[node_id].props.get("description", ""), name,
+                self.nodes[service_id].props.get("description", "")]
+            self.place(node_id, city, postcode, texts, site, whole, src, record.row)
 

@@ -46,6 +46,8 @@ class SiteRecord:
     address_1: object = ""
     city: object = ""
     postcode: object = ""
+    latitude: object = None
+    longitude: object = None
     access: list = field(default_factory=list)  # accessibility texts
     schedules: list = field(default_factory=list)  # schedule dicts (same fields in both)
     phone: object = ""

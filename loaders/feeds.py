@@ -135,6 +135,7 @@ def plan_feed(
     existing_kinds: Mapping[str, NodeKind] | None = None,
     *,
     previous_ids: set[str] | None = None,
+    localities: list[dict] | None = None,
 ) -> tuple[LoadPlan, QualityReport]:
     """Read a directory feed and say what a load would write, and what it had to fix.
 
@@ -149,6 +150,8 @@ def plan_feed(
     previous_ids : node ids the previous import of this feed wrote; those this feed no
         longer loads are reported as ``disappeared`` (never when pages look missing or a
         file, or part of one, could not be read: ``report.read_problems``).
+    localities : the partnership's localities (``id``, ``name``, ``postcodes``) that
+        activities are placed in (``loaders/placing.py``); ``store.list_nodes(LOCALITY)``.
 
     Returns ``(plan, report)``; ``plan.problems`` stays empty: a feed loads what it can.
     """
@@ -167,7 +170,7 @@ def plan_feed(
         feed = read_hsds(given, report)
     else:
         raise PathwaysError(f"plan_feed reads oruk or hsds feeds, not {fmt!r}")
-    plan = Mapper(feed, dict(existing_kinds or {}), report).plan()
+    plan = Mapper(feed, dict(existing_kinds or {}), report, localities).plan()
     loaded_ids = {node.id for node in plan.nodes}
     if previous_ids:
         gone = sorted(i for i in previous_ids

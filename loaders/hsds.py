@@ -351,6 +351,8 @@ def site_record(sal: dict, item: Found, index: int) -> SiteRecord:
         address_1=address.get("address_1"),
         city=address.get("city"),
         postcode=address.get("postal_code"),
+        latitude=location.get("latitude"),
+        longitude=location.get("longitude"),
         access=access,
         schedules=dicts(sal.get("schedules")),
         phone=first_phone(sal, sal.get("contacts")),

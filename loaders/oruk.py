@@ -151,6 +151,8 @@ def site_record(sal: dict, item: Found, index: int, report: QualityReport) -> Si
         address_1=address.get("address_1"),
         city=address.get("city"),
         postcode=address.get("postal_code"),
+        latitude=location.get("latitude"),
+        longitude=location.get("longitude"),
         access=[a.get("accessibility")
                 for a in dicts(location.get("accessibility_for_disabilities"))],
         schedules=dicts(sal.get("regular_schedules")) + dicts(sal.get("regular_schedule")),

@@ -42,6 +42,8 @@ class QualityReport:
 
     entries: list[QualityEntry] = field(default_factory=list)
     loaded: dict[str, int] = field(default_factory=dict)
+    #: activities placed in a locality, per placing rule; ``""`` counts those not placed
+    places: Counter = field(default_factory=Counter)
     #: files (or parts of files) that could not be read, each with where and why
     read_problems: list[Problem] = field(default_factory=list)
     _seen: set = field(default_factory=set, repr=False, compare=False)
@@ -55,6 +57,25 @@ class QualityReport:
         if entry not in self._seen:
             self._seen.add(entry)
             self.entries.append(entry)
+
+    def placed(self, rule: str) -> None:
+        """Count one activity placed by ``rule`` (``""``: not placed)."""
+        self.places[rule] += 1
+
+    @property
+    def not_placed(self) -> int:
+        """How many activities could not be placed in any locality."""
+        return self.places[""]
+
+    def places_summary(self) -> str:
+        """``Places: 12 activities placed (postcode 9, town 3); 4 could not be placed.``"""
+        placed = {rule: n for rule, n in sorted(self.places.items()) if rule and n}
+        if not placed and not self.not_placed:
+            return ""
+        how = ", ".join(f"{rule.replace('-', ' ')} {n}" for rule, n in placed.items())
+        total = sum(placed.values())
+        text = f"Places: {total} activities placed" + (f" (by {how})" if how else "")
+        return text + f"; {self.not_placed} could not be placed."
 
     def unreadable(self, file: str, row: int, column: str, reason: str, source: str,
                    rule: str = "unreadable-file") -> None:
@@ -99,6 +120,8 @@ class QualityReport:
                 lines.append(f"{action.capitalize()} {count}: {reasons}.")
         if len(lines) == 1:
             lines.append("Nothing dropped, repaired, merged or unmapped.")
+        if self.places_summary():
+            lines.append(self.places_summary())
         return "\n".join(lines)
 
     def rows(self) -> list[dict]:
@@ -121,6 +144,8 @@ class QualityReport:
         data = {
             "loaded": self.loaded,
             "counts": self.counts(),
+            "places": {"placed": {r: n for r, n in sorted(self.places.items()) if r},
+                       "not_placed": self.not_placed},
             "by_rule": [{"action": a, "rule": r, "count": n}
                         for (a, r), n in self.by_rule().items()],
             "entries": self.rows(),

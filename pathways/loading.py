@@ -18,7 +18,7 @@ from loaders.living_db import LoadPlan, plan_load
 from loaders.quality import QualityReport
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
-from pathways.model import MAX_ID_LENGTH
+from pathways.model import MAX_ID_LENGTH, NodeKind
 from pathways.spreadsheet import CSV_ENCODING, excel_safe
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
@@ -69,7 +69,9 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
     first, _ = plan_feed(paths, fmt, {})
     ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
     previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
-    plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous)
+    localities = store.list_nodes(NodeKind.LOCALITY)  # placing: see loaders/placing.py
+    plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous,
+                              localities=localities)
     if not plan.nodes:
         raise InputError(_nothing_to_load(paths, quality))
     if remove_missing:

@@ -331,9 +331,11 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
 }
 
 # Properties the loaders derive from a row's columns (not columns themselves): an
-# activity's weekly sessions, read from its schedule text or its feed's schedule records.
+# activity's weekly sessions, read from its schedule text or its feed's schedule records;
+# and the latitude and longitude a feed gives its location (WGS84 degrees).
 DERIVED_PROPERTIES: dict[NodeKind, frozenset[str]] = {
-    kind: frozenset({SESSIONS}) if kind == NodeKind.ACTIVITY else frozenset() for kind in NodeKind
+    kind: frozenset({SESSIONS, "latitude", "longitude"}) if kind == NodeKind.ACTIVITY
+    else frozenset() for kind in NodeKind
 }
 
 TABLE_OF_KIND: dict[NodeKind, str] = {
