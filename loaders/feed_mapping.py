@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import replace
 
 from loaders.feed_records import (
     Feed,
@@ -154,6 +155,8 @@ class Mapper:
         self.feed, self.ns, self.existing, self.report = feed, feed.namespace, existing, report
         # the partnership's localities (id, name, postcodes): see loaders/placing.py
         self.placer = Placer(localities or [])
+        for place in localities or []:  # what the store holds: linked to, never rewritten
+            self.existing.setdefault(str(place.get("id")), NodeKind.LOCALITY)
         self.nodes: dict[str, NodeRecord] = {}
         self.rels: dict[tuple[str, str, str], RelRecord] = {}
         public = {text_of(o.email).lower() for o in feed.orgs.values()}
@@ -406,7 +409,12 @@ class Mapper:
               site: SiteRecord, whole: bool, src: str, row: int) -> None:
         """``LOCATED_IN`` by the placing rules (``loaders/placing.py``); with no partnership
         locality listing postcodes, a town or postcode-district locality from the address."""
-        placement = self.placer.place(postcode, city, texts)
+        placement = self.placer.place(postcode, city, texts[:-1])
+        if placement.locality is None and texts:
+            fallback = self.placer.place(texts=texts[-1:])
+            if fallback.locality:
+                placement = replace(fallback, evidence=fallback.evidence.replace(
+                    " the text", " the organisation's description"))
         if placement.locality and self.kind_of(placement.locality) == NodeKind.LOCALITY:
             self.add_rel(RelType.LOCATED_IN, node_id, placement.locality, src, row,
                          placement.rel_props())
@@ -540,5 +548,8 @@ class Mapper:
             texts = [] if online or site.virtual else [
                 place, street, self.nodes[node_id].props.get("description", ""), name,
                 self.nodes[service_id].props.get("description", "")]
+            org = self.nodes.get(f"{self.ns}:organization:{record.org_id}")
+            if texts:  # the organisation's description (its address?): the last resort
+                texts.append(org.props.get("description", "") if org is not None else "")
             self.place(node_id, city, postcode, texts, site, whole, src, record.row)
 
