@@ -106,7 +106,10 @@ def call(web, output: str, values: dict, changed: list[str] | None = None):
         return [{"id": d["id"], "property": d["property"],
                  "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
 
-    outputs = [{"id": i, "property": p} for i, p in _split(key)]
+    # An id written as JSON is a dict id (the pages' address-state stores): the renderer
+    # sends it as the object itself.
+    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": p}
+               for i, p in _split(key)]
     inputs = [f"{d['id']}.{d['property']}" for d in spec["inputs"]]
     body = {
         "output": key,
