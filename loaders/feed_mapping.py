@@ -407,8 +407,16 @@ class Mapper:
 
     def place(self, node_id: str, city: str, postcode: str, texts: list[str],
               site: SiteRecord, whole: bool, src: str, row: int) -> None:
-        """``LOCATED_IN`` by the placing rules (``loaders/placing.py``); with no partnership
-        locality listing postcodes, a town or postcode-district locality from the address."""
+        """``LOCATED_IN`` by the placing rules (``loaders/placing.py``).  While no partnership
+        locality lists postcodes, an address whose town names none of them makes its own
+        town (or postcode-district) locality, as feeds always did."""
+        made_up = None
+        if not self.placer.has_postcodes and not (city and self.placer.by_town(city)):
+            made_up = self.locality(city, postcode, src)  # from the address, as before
+        if made_up:
+            self.add_rel(RelType.LOCATED_IN, node_id, made_up, src, row)
+            self.report.placed("town or district from the address")
+            return
         placement = self.placer.place(postcode, city, texts[:-1])
         if placement.locality is None and texts:
             fallback = self.placer.place(texts=texts[-1:])
@@ -419,11 +427,6 @@ class Mapper:
             self.add_rel(RelType.LOCATED_IN, node_id, placement.locality, src, row,
                          placement.rel_props())
             self.report.placed(placement.rule)
-            return
-        locality = None if self.placer.has_postcodes else self.locality(city, postcode, src)
-        if locality:
-            self.add_rel(RelType.LOCATED_IN, node_id, locality, src, row)
-            self.report.placed("made-up town or district")
             return
         self.report.placed("")
         if self.placer.has_postcodes or self.placer.by_name:

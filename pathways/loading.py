@@ -69,7 +69,10 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
     first, _ = plan_feed(paths, fmt, {})
     ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
     previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
-    localities = store.list_nodes(NodeKind.LOCALITY)  # placing: see loaders/placing.py
+    # the partnership's localities to place activities in (loaders/placing.py): not the
+    # town localities a feed made up
+    localities = [p for p in store.list_nodes(NodeKind.LOCALITY)
+                  if not str(p.get("source", "")).startswith(("oruk:", "hsds:"))]
     plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous,
                               localities=localities)
     if not plan.nodes:

@@ -123,3 +123,33 @@ def test_without_partnership_postcodes_a_feed_still_makes_town_localities(tmp_pa
     located = [r.target_id for r in plan.rels if r.type == RelType.LOCATED_IN]
     assert located == ["locality:hebden-bridge"]
     assert report.not_placed == 0
+
+
+def test_a_town_naming_a_partnership_locality_wins_over_a_made_up_one(tmp_path):
+    path = _oruk_feed(tmp_path, [{"physical_addresses": [{"city": "HALIFAX"}]},
+                                 {"name": "Ripponden Library",
+                                  "physical_addresses": [{"address_1": "1 Mill Lane"}]}])
+    named = [{"id": "loc-halifax", "name": "Halifax"}, {"id": "loc-rip", "name": "Ripponden"}]
+    plan, report = plan_feed([path], "oruk", {}, localities=named)
+    located = {r.source_id: (r.target_id, r.props.get("evidence")) for r in plan.rels
+               if r.type == RelType.LOCATED_IN}
+    assert located == {
+        "oruk:service_at_location:sal0": ("loc-halifax", "town in the address: 'HALIFAX'"),
+        "oruk:service_at_location:sal1": ("loc-rip", "place name in the text: 'Ripponden'")}
+    assert not [n for n in plan.nodes if n.kind == NodeKind.LOCALITY]
+    assert report.not_placed == 0
+
+
+def test_the_organisations_description_places_only_when_the_activitys_own_text_does_not(
+        tmp_path):
+    path = _oruk_feed(tmp_path, [{"name": "Hall"}, {"name": "Hall in Ripponden"}])
+    data = json.loads(path.read_text())
+    for service in data["content"]:
+        service["organization"]["description"] = "Our office: 2 High St, Hebden, HX7 8AB."
+    path.write_text(json.dumps(data))
+    plan, _ = plan_feed([path], "oruk", {}, localities=LOCALITIES)
+    located = {r.source_id: (r.target_id, r.props.get("evidence")) for r in plan.rels
+               if r.type == RelType.LOCATED_IN}
+    assert located["oruk:service_at_location:sal0"] == (
+        "loc-upper-valley", "postcode in the organisation's description: 'HX7 8AB'")
+    assert located["oruk:service_at_location:sal1"][0] == "loc-ripponden"
