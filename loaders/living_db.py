@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -22,6 +22,7 @@ from loaders.limits import (
     id_problem,
     text_problem,
 )
+from loaders.placing import Placer, postcode_in_text
 from loaders.postcodes import parse_prefixes
 from loaders.schedule import parse_schedule
 from pathways.errors import Problem
@@ -60,6 +61,8 @@ class LoadPlan:
     rels: list[RelRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rejected: dict[tuple[str, int], dict] = field(default_factory=dict)
+    #: activity id → why it could not be placed in a locality (see :func:`place_activities`)
+    not_placed: dict[str, str] = field(default_factory=dict)
 
 
 def content_hash(props: Mapping) -> str:
@@ -231,11 +234,14 @@ def _screen_rows(raw: RawRows, specs) -> tuple[list[tuple[int, list[str]]], list
 # --------------------------------------------------------------------------- whole load
 
 
-def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind]) -> LoadPlan:
+def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
+              localities: Sequence[Mapping] = ()) -> LoadPlan:
     """Validate every row of every table together and say what a load would write.
 
     ``existing_kinds`` maps ids already in the store to their kind, so relationships may
-    point at nodes loaded before, and an id cannot change kind.
+    point at nodes loaded before, and an id cannot change kind.  ``localities`` are the
+    store's (``id``, ``name``, ``postcodes``): with this load's own, new activities are
+    placed in them by their venue (:func:`place_activities`).
     """
     plan = LoadPlan()
     raw_by_row = _RawRowIndex(tables)
@@ -320,7 +326,39 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind]) -> 
             props["source_id"] = f"{src}|{rel.value}|{dst}"
             props[CONTENT_HASH] = content_hash(values)
             plan.rels.append(RelRecord(rel, src, dst, props, raw.file, number))
+    place_activities(plan, existing_kinds, localities)
     return plan
+
+
+def place_activities(plan: LoadPlan, existing_kinds: Mapping[str, NodeKind],
+                     localities: Sequence[Mapping] = ()) -> None:
+    """``LOCATED_IN`` for each activity new to the store that this load gives no locality
+    and that does not serve the whole area: by a postcode in its ``venue`` (longest listed
+    prefix), else a locality's name in it (inferred, with evidence); see
+    ``loaders/placing.py``.  Those it cannot place go in ``plan.not_placed``.
+    """
+    here = {n.id: n.props for n in plan.nodes if n.kind == NodeKind.LOCALITY}
+    placer = Placer([*(p for p in localities if p.get("id") not in here), *here.values()])
+    if not placer.by_prefix and not placer.by_name:
+        return
+    located = {r.source_id for r in plan.rels if r.type == RelType.LOCATED_IN}
+    for node in list(plan.nodes):
+        if (node.kind != NodeKind.ACTIVITY or node.id in located or node.id in existing_kinds
+                or node.props.get("serves_whole_area")):
+            continue
+        venue = str(node.props.get("venue") or "")
+        found = postcode_in_text(venue)
+        placement = placer.place(postcode=found, texts=[venue])
+        if placement.locality is None:
+            plan.not_placed[node.id] = placement.reason
+            continue
+        props = placement.rel_props() or {"evidence": placement.evidence}
+        values = {"source_id": node.id, "type": RelType.LOCATED_IN.value,
+                  "target_id": placement.locality, **props}
+        plan.rels.append(RelRecord(RelType.LOCATED_IN, node.id, placement.locality, {
+            **props, "source": node.file,
+            "source_id": f"{node.id}|{RelType.LOCATED_IN.value}|{placement.locality}",
+            CONTENT_HASH: content_hash(values)}, node.file, node.row))
 
 
 class _RawRowIndex:

@@ -33,6 +33,16 @@ _TOO_COMMON = frozenset({"central", "north", "south", "east", "west", "online", 
                          "centre", "town", "city", "village", "area", "borough"})
 
 
+def postcode_in_text(text: str) -> str:
+    """The first whole postcode in a text, as written; ``''`` when there is none.
+
+    >>> postcode_in_text("Artworks studio, 4 Mill St, Halifax HX1 2AB")
+    'HX1 2AB'
+    """
+    match = _POSTCODE_IN_TEXT.search(text)
+    return match.group() if match else ""
+
+
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 

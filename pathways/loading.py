@@ -30,6 +30,8 @@ class LoadResult:
     report: Path | None
     quality: QualityReport | None = None
     retired: list[str] = field(default_factory=list)
+    #: Living Database activities that could not be placed in a locality → why
+    not_placed: dict[str, str] = field(default_factory=dict)
 
 
 def detect(paths: list[Path], fmt: str | None) -> str:
@@ -144,7 +146,7 @@ def _plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
                 ids.update(v[index].strip() for _, v in table.rows if index < len(v))
     # an id too long to be stored cannot be in the store: do not send it to be looked up
     ids = {i for i in ids if i and len(i) <= MAX_ID_LENGTH}
-    plan = plan_load(tables, store.existing_kinds(ids))
+    plan = plan_load(tables, store.existing_kinds(ids), store.list_nodes(NodeKind.LOCALITY))
     plan.problems = read_problems + plan.problems
     if not plan.problems and not plan.nodes and not plan.rels:
         files = ", ".join(t.file for t in tables) or ", ".join(map(str, paths))
@@ -186,7 +188,8 @@ def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadR
     written_report = None
     if plan.problems:
         written_report = write_report(plan, report or Path("pathways-rejected-rows.csv"))
-    return LoadResult(summary, sorted(plan.problems), written_report)
+    return LoadResult(summary, sorted(plan.problems), written_report,
+                      not_placed=dict(plan.not_placed))
 
 
 PERSONAL_DATA = "[removed: personal data]"

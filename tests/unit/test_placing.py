@@ -153,3 +153,33 @@ def test_the_organisations_description_places_only_when_the_activitys_own_text_d
     assert located["oruk:service_at_location:sal0"] == (
         "loc-upper-valley", "postcode in the organisation's description: 'HX7 8AB'")
     assert located["oruk:service_at_location:sal1"][0] == "loc-ripponden"
+
+
+def test_living_database_activities_are_placed_by_their_venue_unless_given_a_locality(
+        tmp_path):
+    from pathways.loading import load_paths
+    from pathways.store.embedded import EmbeddedStore
+    from tests.conftest import write_folder
+
+    store = EmbeddedStore()
+    load_paths(store, [write_folder(tmp_path / "places", {"localities": [
+        ["id", "name", "postcodes"], ["loc-uv", "Upper Valley", "HX7"],
+        ["loc-rip", "Ripponden", "HX6 4"]]})])
+    result = load_paths(store, [write_folder(tmp_path / "acts", {
+        "activities": [["id", "name", "venue", "serves_whole_area"],
+                       ["a-hall", "Choir", "Town Hall, Hebden Bridge hx7 8ab", ""],
+                       ["a-lib", "Reading group", "Library, Ripponden", ""],
+                       ["a-told", "Walk", "Hebden HX7 8AB", ""],
+                       ["a-leeds", "Tea", "Leeds LS1 4AP", ""],
+                       ["a-web", "Online chat", "", "yes"]],
+        "relationships": [["source_id", "type", "target_id"],
+                          ["a-told", "LOCATED_IN", "loc-rip"]]})])
+    graph = store.snapshot()
+    located = {(s, t): d["props"] for s, t, k, d in graph.edges(keys=True, data=True)
+               if k in (RelType.LOCATED_IN, "LOCATED_IN")}
+    assert set(located) == {("a-hall", "loc-uv"), ("a-lib", "loc-rip"), ("a-told", "loc-rip")}
+    assert "inferred" not in located["a-hall", "loc-uv"]  # a postcode: a fact
+    assert located["a-lib", "loc-rip"]["inferred"] is True
+    assert located["a-lib", "loc-rip"]["evidence"] == "place name in the text: 'Ripponden'"
+    assert set(result.not_placed) == {"a-leeds"}  # the online one serves the whole area
+    assert "LS1 4AP" in result.not_placed["a-leeds"]
