@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 from loaders.postcodes import postcode_prefixes
 
-#: a whole UK postcode inside free text (``HX7 8AB``, ``hx78ab``)
+#: a whole UK postcode inside free text, in capitals as printed (``HX7 8AB``, ``HX78AB``):
+#: not any case, or "Room B2 1st floor" would be postcode B2 1ST
 _POSTCODE_IN_TEXT = re.compile(
-    r"\b(?:[A-Z]{1,2}[0-9][A-Z0-9]?|[A-Z]{2}[0-9]) ?[0-9][A-Z]{2}\b", re.I)
+    r"\b(?:[A-Z]{1,2}[0-9][A-Z0-9]?|[A-Z]{2}[0-9]) ?[0-9][A-Z]{2}\b")
 # names too common as words to place anything by themselves
 _TOO_COMMON = frozenset({"central", "north", "south", "east", "west", "online", "home", "the",
                          "centre", "town", "city", "village", "area", "borough"})

@@ -52,7 +52,7 @@ def test_a_town_in_the_address_that_names_a_locality_places_it_as_inferred(place
 
 
 def test_without_an_address_a_postcode_in_the_text_places_as_inferred_with_evidence(placer):
-    placement = placer.place(texts=["Meet at the chapel", "Chapel Lane, Hebden, hx7 6ab."])
+    placement = placer.place(texts=["Meet at the chapel", "Chapel Lane, Hebden, HX7 6AB."])
     assert placement.locality == "loc-upper-valley"
     assert placement.inferred and "HX7 6AB" in placement.evidence
 
@@ -66,6 +66,12 @@ def test_a_locality_name_in_the_text_places_as_inferred_with_the_phrase(placer):
 def test_two_locality_names_in_the_text_leave_the_activity_unplaced_with_a_reason(placer):
     placement = placer.place(texts=["Walks from Halifax to Ripponden"])
     assert placement.locality is None and "several localities" in placement.reason
+
+
+def test_words_that_look_like_a_postcode_in_lower_case_do_not_place():
+    placer = Placer([{"id": "loc-b2", "name": "Digbeth", "postcodes": ["B2"]}])
+    assert placer.place(texts=["Room B2 1st floor"]).locality is None
+    assert placer.place(texts=["Room 4, B2 1TH"]).locality == "loc-b2"
 
 
 def test_a_name_inside_another_word_does_not_place(placer):
@@ -167,7 +173,7 @@ def test_living_database_activities_are_placed_by_their_venue_unless_given_a_loc
         ["loc-rip", "Ripponden", "HX6 4"]]})])
     result = load_paths(store, [write_folder(tmp_path / "acts", {
         "activities": [["id", "name", "venue", "serves_whole_area"],
-                       ["a-hall", "Choir", "Town Hall, Hebden Bridge hx7 8ab", ""],
+                       ["a-hall", "Choir", "Town Hall, Hebden Bridge HX7 8AB", ""],
                        ["a-lib", "Reading group", "Library, Ripponden", ""],
                        ["a-told", "Walk", "Hebden HX7 8AB", ""],
                        ["a-leeds", "Tea", "Leeds LS1 4AP", ""],
