@@ -127,6 +127,12 @@ def _report_load(result) -> None:
             click.echo(f"Data-quality report: {result.report} and"
                        f" {result.report.with_suffix('.json')}", err=True)
     click.echo(f"Loaded: {result.summary}")
+    if result.not_placed:  # Living Database activities with no locality and no place in their venue
+        click.echo(f"Places: {len(result.not_placed)} activit"
+                   f"{'y' if len(result.not_placed) == 1 else 'ies'} could not be placed in a"
+                   " locality (no listed postcode or locality name in the venue): "
+                   + "; ".join(f"{a} ({why})" for a, why in sorted(result.not_placed.items())[:5])
+                   + ("; ..." if len(result.not_placed) > 5 else ""))
     if result.rejected and result.quality is None:
         click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
                    err=True)

@@ -291,3 +291,17 @@ def test_serve_without_debug_may_listen_anywhere(monkeypatch):
     result = run("serve", "--host", "0.0.0.0")
     assert result.exit_code == 0, result.output
     assert started == [{"host": "0.0.0.0", "port": 8050, "debug": False}]
+
+
+def test_a_load_says_which_activities_it_could_not_place(tmp_path, capsys):
+    places = write_folder(tmp_path / "places", {"localities": [
+        ["id", "name", "postcodes"], ["loc-uv", "Upper Valley", "HX7"]]})
+    assert run_main(capsys, "load", places)[0] == 0
+    acts = write_folder(tmp_path / "acts", {"activities": [
+        ["id", "name", "venue"], ["a-hall", "Choir", "Town Hall, Hebden Bridge HX7 8AB"],
+        ["a-leeds", "Tea", "Leeds LS1 4AP"]]})
+    code, out, _err = run_main(capsys, "load", acts)
+    assert code == 0
+    assert "Places: 1 activity could not be placed in a locality" in out
+    assert "a-leeds (" in out and "a-hall" not in out.split("Places:")[1]
+
