@@ -126,6 +126,7 @@ def _money(amount: float, currency: str) -> str:
 def _amount(value: object) -> float | None:
     """A number from a number or text; ``None`` when there is none, or it is not finite
     (``1e400`` in JSON is infinity) or beyond any sum or age a directory holds."""
+    number: float | None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value) if abs(value) < 1e300 else math.inf
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from loaders.feed_text import EMAIL_RE, iso_date, tidy
 from loaders.files import read_text
 from loaders.limits import MAX_JSON_DEPTH
 from loaders.quality import QualityReport
-
 
 # --------------------------------------------------------------------------- records
 
@@ -212,6 +212,7 @@ def _deeper_than(value: object, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[object]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -239,8 +240,7 @@ def unpage(docs: list[object]) -> tuple[list[object], list[int]]:
     totals: list[int] = []
 
     def take(doc: object, top: bool) -> None:
-        page = _page_items(doc) if isinstance(doc, dict) else None
-        if page is not None:
+        if isinstance(doc, dict) and (page := _page_items(doc)) is not None:
             items.extend(page)
             claimed = [doc[k] for k in TOTAL_KEYS if type(doc.get(k)) is int]
             totals.extend(claimed[:1])

@@ -6,16 +6,13 @@ import html
 import re
 from html.parser import HTMLParser
 
-from loaders.limits import CONTROL, STRIP_FROM_TEXT, SUSPICIOUS
 from loaders.dates import parse_date
-
+from loaders.limits import CONTROL, STRIP_FROM_TEXT, SUSPICIOUS
 
 _TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 _ENTITY_RE = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
-_BLOCK_TAGS = frozenset(
-    "p div section article header footer ul ol table tr h1 h2 h3 h4 h5 h6 blockquote pre hr"
-    .split()
-)
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "header", "footer", "ul", "ol", "table",
+                         "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr"})
 _SKIP_TAGS = frozenset({"script", "style", "head", "title"})
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -50,9 +47,9 @@ class _TextExtractor(HTMLParser):
             href, start = self.links.pop()
             words = "".join(self.parts[start:])
             shown = href.removeprefix("mailto:").removeprefix("tel:")
-            if href and not href.lower().startswith(("javascript:", "#", "data:")):
-                if shown.rstrip("/") not in words:
-                    self.parts.append(f" ({shown})")
+            if (href and not href.lower().startswith(("javascript:", "#", "data:"))
+                    and shown.rstrip("/") not in words):
+                self.parts.append(f" ({shown})")
 
     def handle_data(self, data):
         if not self.skipping:
@@ -92,7 +89,7 @@ def clean_text(value: object, *, multiline: bool = False) -> tuple[str, set[str]
     if value is None or isinstance(value, (dict, list, bool)):
         return "", set()
     raw = str(value)
-    text, notes = raw, set()
+    text, notes = raw, set[str]()
     for _ in range(3):
         if _TAG_RE.search(text):
             text, notes = html_to_text(text), notes | {"html"}

@@ -427,7 +427,7 @@ def _read_sheet(sheet, with_formulas, table: str,
 
 def _cell_problems(label, number, header, values, texts, formulas) -> list[Problem]:
     found = []
-    for index, (value, text) in enumerate(zip(values, texts)):
+    for index, (value, text) in enumerate(zip(values, texts, strict=True)):
         column = header[index] if index < len(header) else get_column_letter(index + 1)
         if value is None and index < len(formulas) and _is_formula(formulas[index]):
             reason = ("the cell holds a formula without a saved value; type the value, or open"
@@ -452,7 +452,7 @@ def files_of(paths: Iterable[Path | str], suffixes: tuple[str, ...]) -> tuple[
 
     Raises :class:`InputError` when a file is given twice (itself, or also in a folder
     given): a mistake in the command, refused whatever ``--allow-partial`` says."""
-    found: list[tuple[Path, str]] = []
+    found: list[Path] = []
     problems: list[Problem] = []
     seen: dict[Path, Path] = {}
     for given in paths:
@@ -517,7 +517,7 @@ def write_templates(folder: Path | str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the default sheet
     for table, header in iter_template_headers():
         path = out / f"{table}.csv"
         with path.open("w", encoding=CSV_ENCODING, newline="") as handle:

@@ -11,11 +11,10 @@ staff metadata never reach the graph.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from loaders.feed_records import (
     Feed,
@@ -34,8 +33,8 @@ from loaders.feed_records import (
     withhold_staff_metadata,
 )
 from loaders.feed_text import text_of
-from loaders.quality import QualityReport
 from loaders.files import csv_records, read_text
+from loaders.quality import QualityReport
 
 CHARITY_SCHEMES = {"GB-CHC", "GB-SC", "GB-NIC"}  # org-id.guide registers of charities
 _TRANSPORT = re.compile(r"\b(bus|buses|train|station|tram|metro|underground)\b", re.I)
@@ -121,12 +120,12 @@ def read_json(path: Path, found: _Collected, report: QualityReport) -> None:
                     nested.setdefault("organization", {"id": record_id(obj)})
                 found.service(nested, source, row, report)
         elif kind == "service_at_location":
-            service = obj.get("service")
-            if not isinstance(service, dict):
+            its_service = obj.get("service")
+            if not isinstance(its_service, dict):
                 report.add(f"hsds:service_at_location:{record_id(obj)}", "service", "dropped",
                            "no-service", "a service_at_location without its service", source)
                 continue
-            nested = dict(service)
+            nested = dict(its_service)
             if is_empty(nested.get("service_at_locations")):
                 nested["service_at_locations"] = [{k: v for k, v in obj.items() if k != "service"}]
             found.service(nested, source, row, report)
@@ -151,14 +150,14 @@ def _read_table(folder: Path, file_name: str, report: QualityReport) -> list[tup
         return []
     header = [(h or "").strip() for h in records[0][1]] if records else []
     return [(number, {name: (value if value.strip() else None)
-                      for name, value in zip(header, values)})
+                      for name, value in zip(header, values, strict=False)})  # ragged rows
             for number, values in records[1:] if values]
 
 
 def _group(rows: list[tuple[int, dict]], key: str,
-           unless: str | None = None) -> dict[str, list[dict]]:
+           unless: str | None = None) -> dict[Any, list[dict]]:
     """Rows by the value of ``key`` (leaving out rows that have a value for ``unless``)."""
-    groups: dict[str, list[dict]] = {}
+    groups: dict[Any, list[dict]] = {}
     for _, row in rows:
         if row.get(key) and not (unless and row.get(unless)):
             groups.setdefault(row[key], []).append(row)
@@ -336,7 +335,9 @@ def first_email(contacts: object) -> str:
 
 
 def site_record(sal: dict, item: Found, index: int) -> SiteRecord:
-    location = sal.get("location") if isinstance(sal.get("location"), dict) else {}
+    location = sal.get("location")
+    if not isinstance(location, dict):
+        location = {}
     addresses = dicts(location.get("addresses"))
     address = next((a for a in addresses if text_of(a.get("address_type")).lower() == "physical"),
                    addresses[0] if addresses else {})

@@ -190,7 +190,9 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
             except ValueError as exc:
                 row_problems.append(Problem(raw.file, number, name, str(exc)))
         if "id" in typed and (len(typed["id"]) > MAX_ID_LENGTH or not _NO_SPACE.match(typed["id"])):
-            row_problems.append(Problem(raw.file, number, "id", id_problem(typed["id"])))
+            id_reason = id_problem(typed["id"])
+            if id_reason is not None:
+                row_problems.append(Problem(raw.file, number, "id", id_reason))
         lo, hi = typed.get("age_min"), typed.get("age_max")
         if lo is not None and hi is not None and lo > hi:
             row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
@@ -266,9 +268,10 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
                 rejected_id = raw_by_row[(problem.file, problem.row)].get("id", "")
                 rejected_ids.add(rejected_id.strip())
         if problems and not rows and any(p.row == 1 for p in problems):
-            for number, values in raw.rows:
+            for number, cells in raw.rows:
                 plan.rejected[(raw.file, number)] = raw_by_row[(raw.file, number)]
-                rejected_ids.add(dict(zip(raw.header, values)).get("id", "").strip())
+                # a row may have fewer or more cells than the header has columns
+                rejected_ids.add(dict(zip(raw.header, cells, strict=False)).get("id", "").strip())
         for number, values in rows:
             node_id = values["id"]
             if node_id in first_seen:
@@ -384,7 +387,7 @@ class _RawRowIndex:
         values = self._values(key)
         if values is None:
             raise KeyError(key)
-        return dict(zip(self._tables[key[0]].header, values))
+        return dict(zip(self._tables[key[0]].header, values, strict=False))  # ragged rows too
 
 
 def _relationship_problem(

@@ -75,7 +75,7 @@ def read_oruk(paths: list[Path], report: QualityReport) -> Feed:
         withhold_staff_metadata(item.data, node_id, item.file, report, feed.staff_emails)
         org = item.data.get("organization")
         org_id = record_id(org) if isinstance(org, dict) else ""
-        if org_id:
+        if org_id and isinstance(org, dict):
             orgs.append(Found(org_id, org, item.file, item.row))
         elif not is_empty(org):
             report.add(node_id, "organization.id", "dropped", "organisation-without-id",
@@ -136,7 +136,9 @@ def service_record(item: Found, org_id: str | None, report: QualityReport) -> Se
 
 
 def site_record(sal: dict, item: Found, index: int, report: QualityReport) -> SiteRecord:
-    location = sal.get("location") if isinstance(sal.get("location"), dict) else {}
+    location = sal.get("location")
+    if not isinstance(location, dict):
+        location = {}
     site_id = record_id(sal)
     if not site_id:
         site_id = f"{item.id}-{record_id(location) or index}"

@@ -35,6 +35,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from pathways.errors import PathwaysError
 
@@ -113,7 +114,8 @@ class Settings:
             neo4j_pagecache=read("PATHWAYS_NEO4J_PAGECACHE") or "256m",
             java_home=read("JAVA_HOME"),
         )
-        chosen = {k: v for k, v in given.items() if v}
+        # the CLI's options: text settings only (store, neo4j_*)
+        chosen: dict[str, Any] = {k: v for k, v in given.items() if v}
         if "store" in chosen:
             chosen["store"] = chosen["store"].strip().lower()
         return replace(settings, **chosen)
@@ -151,7 +153,7 @@ class Settings:
                 " or start a local one with `pathways neo4j start`"
             )
         from_local = local is not None and uri == local.get("uri")
-        default_password = local["password"] if from_local else ""
+        default_password = local["password"] if local is not None and from_local else ""
         return Neo4jSettings(
             uri=uri,
             user=self.neo4j_user or "neo4j",

@@ -48,7 +48,7 @@ class NodeKind(str, Enum):
         return TABLE_OF_KIND[self]
 
     @classmethod
-    def parse(cls, text: str) -> "NodeKind":
+    def parse(cls, text: str) -> NodeKind:
         """Accept ``Person``, ``person``, ``people`` or ``persons``; raise ``ValueError``."""
         wanted = text.strip().lower()
         for kind in cls:

@@ -10,7 +10,7 @@ constraint keeps ids unique across kinds.
 
 from __future__ import annotations
 
-from neo4j import ManagedTransaction
+from neo4j import ManagedTransaction, Transaction
 
 from pathways.model import NodeKind, RelType
 
@@ -57,7 +57,7 @@ RETURN collect([n.id, n.content_hash]) AS hashes
 
 
 def node_hashes(tx: ManagedTransaction, ids: list[str]) -> dict[str, str]:
-    return dict(tx.run(NODE_HASHES, ids=ids).single()["hashes"])
+    return dict(tx.run(NODE_HASHES, ids=ids).single(strict=True)["hashes"])
 
 
 # Both ends are found by index seek (hinted): right after a large load the planner's
@@ -85,7 +85,7 @@ RETURN collect([a.id, type(r), b.id, r.content_hash]) AS hashes
 
 def relationship_hashes(tx: ManagedTransaction, source_ids: list[str]) -> dict[tuple, str]:
     """(source, type, target) → content hash of every relationship out of ``source_ids``."""
-    rows = tx.run(RELATIONSHIP_HASHES, ids=source_ids).single()["hashes"]
+    rows = tx.run(RELATIONSHIP_HASHES, ids=source_ids).single(strict=True)["hashes"]
     return {(source, rel, target): digest for source, rel, target, digest in rows}
 
 
@@ -152,7 +152,7 @@ RETURN count(*) AS deleted
 
 
 def delete_batch(tx: ManagedTransaction, limit: int) -> int:
-    return tx.run(DELETE_BATCH, limit=limit).single()["deleted"]
+    return tx.run(DELETE_BATCH, limit=limit).single(strict=True)["deleted"]
 
 
 COUNT_NODES_BY_KIND = """
@@ -244,12 +244,12 @@ RETURN coalesce(m.version, 0) AS version
 """
 
 
-def bump_graph_version(tx: ManagedTransaction) -> None:
+def bump_graph_version(tx: ManagedTransaction | Transaction) -> None:
     tx.run(BUMP_GRAPH_VERSION).consume()
 
 
 def graph_version(tx: ManagedTransaction) -> int:
-    return tx.run(GRAPH_VERSION).single()["version"]
+    return tx.run(GRAPH_VERSION).single(strict=True)["version"]
 
 
 # Neo4j applies a committing transaction's changes to its store one by one, and a reader
@@ -277,7 +277,7 @@ REMOVE m.committing
 
 def graph_state(tx: ManagedTransaction) -> tuple[int, bool]:
     """(version, whether a load is committing right now)."""
-    record = tx.run(GRAPH_STATE).single()
+    record = tx.run(GRAPH_STATE).single(strict=True)
     return record["version"], record["committing"]
 
 
@@ -315,15 +315,15 @@ RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows
 
 def snapshot(tx: ManagedTransaction) -> tuple[list, list]:
     """Every node and relationship, in one read transaction (a consistent picture)."""
-    ids = sorted(tx.run(ALL_IDS).single()["ids"])
+    ids = sorted(tx.run(ALL_IDS).single(strict=True)["ids"])
     nodes: list = []
     rels: list = []
     for start in range(0, len(ids), SNAPSHOT_CHUNK):
         chunk = ids[start : start + SNAPSHOT_CHUNK]
-        nodes.extend((node_id, NodeKind(kind), props)
-                     for node_id, kind, props in tx.run(SNAPSHOT_NODES, ids=chunk).single()["rows"])
-        rels.extend((source, RelType(rel), target, props)
-                    for source, rel, target, props in tx.run(SNAPSHOT_RELATIONSHIPS, ids=chunk).single()["rows"])
+        node_rows = tx.run(SNAPSHOT_NODES, ids=chunk).single(strict=True)["rows"]
+        nodes.extend((node_id, NodeKind(kind), props) for node_id, kind, props in node_rows)
+        rel_rows = tx.run(SNAPSHOT_RELATIONSHIPS, ids=chunk).single(strict=True)["rows"]
+        rels.extend((source, RelType(rel), target, props) for source, rel, target, props in rel_rows)
     return nodes, rels
 
 
@@ -335,7 +335,7 @@ RETURN collect(n.id) AS ids
 
 
 def ids_from_sources(tx: ManagedTransaction, sources: list[str]) -> set[str]:
-    return set(tx.run(IDS_FROM_SOURCES, sources=sources).single()["ids"])
+    return set(tx.run(IDS_FROM_SOURCES, sources=sources).single(strict=True)["ids"])
 
 
 MARK_MISSING_FROM_FEED = """
@@ -396,7 +396,7 @@ REMOVE l.owner, l.host, l.pid, l.what, l.started, l.expires
 """
 
 
-def lock_holder(tx: ManagedTransaction) -> dict | None:
+def lock_holder(tx: ManagedTransaction | Transaction) -> dict | None:
     """Lock the load-lock node for this transaction; return its holder (None if free)."""
     tx.run(LOCK_NODE).consume()
     record = tx.run(LOCK_HOLDER).single()
@@ -409,7 +409,7 @@ def take_lock(tx: ManagedTransaction, owner: str, host: str, pid: int, what: str
 
 
 def renew_lock(tx: ManagedTransaction, owner: str, lease_ms: int) -> bool:
-    return tx.run(RENEW_LOCK, owner=owner, lease_ms=lease_ms).single()["renewed"] == 1
+    return tx.run(RENEW_LOCK, owner=owner, lease_ms=lease_ms).single(strict=True)["renewed"] == 1
 
 
 def release_lock(tx: ManagedTransaction, owner: str) -> None:

@@ -36,7 +36,8 @@ def _progress_load(store: GraphStore, paths, allow_partial: bool, report: Path |
         bar = tqdm(total=total, unit="row", desc="Loading", delay=0.5, file=sys.stderr)
 
     def progress(n):
-        bar.update(n)
+        if bar is not None:  # made by on_plan, before the first row is written
+            bar.update(n)
 
     paths, fmt = _fetched(list(paths), fmt, allow_partial, **(fetch or {}))
     try:

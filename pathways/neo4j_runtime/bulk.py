@@ -17,10 +17,10 @@ import csv
 import os
 import subprocess
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from pathways.errors import Neo4jRuntimeError
 from pathways.model import NodeKind, NodeRecord, RelRecord, RelType
@@ -71,7 +71,7 @@ def _cell(value: object, kind: str) -> str:
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "string[]":
-        items = [str(v) for v in value]
+        items = [str(v) for v in cast("Iterable[object]", value)]  # a list: the kind says so
         if any(ARRAY_DELIMITER in item for item in items):
             raise Neo4jRuntimeError(f"a list value contains {ARRAY_DELIMITER!r}: {items!r}")
         return ARRAY_DELIMITER.join(items)

@@ -29,4 +29,4 @@ def open_store(choice: str | None = None, neo4j_settings: Neo4jSettings | None =
     return EmbeddedStore(settings.embedded_path)
 
 
-__all__ = ["GraphStore", "PathwayFilter", "WriteSummary", "open_store", "embedded_path"]
+__all__ = ["GraphStore", "PathwayFilter", "WriteSummary", "embedded_path", "open_store"]

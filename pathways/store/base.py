@@ -12,17 +12,23 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Self, TypedDict, TypeVar
 
 from pathways.errors import StoreBusyError
-from pathways.model import NodeRecord, RelRecord
+from pathways.model import NodeKind, NodeRecord, RelRecord, RelType, TimeSlot
 
 if TYPE_CHECKING:
-    import networkx as nx
-from pathways.model import NodeKind, RelType, TimeSlot
+    from pathways.graphs import Snapshot
 
-# One node on a pathway, as the JSON output shows it.
-PathNode = dict  # {"id": str, "name": str, "kind": str}
+
+
+class PathNode(TypedDict):
+    """One node on a pathway, as the JSON output shows it."""
+
+    id: str
+    name: str
+    kind: str  # NodeKind value
+
 Progress = Callable[[int], None]
 T = TypeVar("T")
 
@@ -86,7 +92,7 @@ class PathwayFilter:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def summarise(
@@ -189,7 +195,7 @@ class GraphStore(ABC):
         """A value that changes whenever the graph changes (for caching analyses)."""
 
     @abstractmethod
-    def snapshot(self) -> "nx.MultiDiGraph":
+    def snapshot(self) -> Snapshot:
         """The whole graph, read consistently, as :mod:`pathways.graphs` describes it.
 
         For whole-graph analyses (gaps); the same shape from every store."""
@@ -206,7 +212,7 @@ class GraphStore(ABC):
         """
         yield
 
-    def consistent(self, fn: Callable[[], "T"], attempts: int = 5) -> "T":
+    def consistent(self, fn: Callable[[], T], attempts: int = 5) -> T:
         """Run ``fn`` (several reads) so that all of it sees one version of the graph.
 
         Every write bumps :meth:`version` in the same transaction (or file save) as its
@@ -225,10 +231,10 @@ class GraphStore(ABC):
             "the data kept changing while it was read (loads are running); try again"
         )
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a default, not abstract: most stores hold nothing)
         """Release connections; the default has none."""
 
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

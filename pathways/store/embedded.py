@@ -44,7 +44,7 @@ import networkx as nx
 import orjson
 
 from pathways.errors import StoreBusyError, StoreUnavailableError
-from pathways.graphs import best_paths
+from pathways.graphs import Snapshot, best_paths
 from pathways.model import (
     CONTENT_HASH,
     NodeKind,
@@ -80,7 +80,7 @@ def _signature(stat: os.stat_result) -> tuple:
 class _View(NamedTuple):
     """One version of the graph as this process holds it."""
 
-    graph: nx.MultiDiGraph
+    graph: Snapshot
     signature: tuple | None  # of the file it was read from or saved as; None: no file
     generation: int  # bumped by every change this process sees
 
@@ -111,7 +111,7 @@ class EmbeddedStore(GraphStore):
         return f"embedded store ({where})"
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> Snapshot:
         """The current graph (read only: every write replaces it whole)."""
         return self._current().graph
 
@@ -152,14 +152,14 @@ class EmbeddedStore(GraphStore):
     def _read_error(self, exc: OSError) -> StoreUnavailableError:
         return StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}")
 
-    def _parse(self, raw: bytes) -> nx.MultiDiGraph:
+    def _parse(self, raw: bytes) -> Snapshot:
         try:
             data = orjson.loads(raw)
         except ValueError as exc:
             raise StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}") from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise StoreUnavailableError(f"{self.path} is not a Thriving Pathways graph file")
-        graph = nx.MultiDiGraph()
+        graph: Snapshot = nx.MultiDiGraph()
         try:
             for node in data["nodes"]:
                 graph.add_node(node["id"], kind=NodeKind(node["kind"]), props=node["props"])
@@ -262,7 +262,7 @@ class EmbeddedStore(GraphStore):
 
     def _lock_file(self, holder: dict) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_path().parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self._lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise self._save_error(exc) from exc
@@ -317,7 +317,7 @@ class EmbeddedStore(GraphStore):
         return StoreUnavailableError(
             f"could not save the graph to {self.path}: {why}; nothing was changed")
 
-    def _save(self, graph: nx.MultiDiGraph) -> tuple | None:
+    def _save(self, graph: Snapshot) -> tuple | None:
         """Write ``graph`` over the file atomically; its new signature (None: no file).
 
         Serialised before the temporary file exists, so a kill while serialising leaves
@@ -357,7 +357,7 @@ class EmbeddedStore(GraphStore):
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
 
-    def _commit(self, graph: nx.MultiDiGraph) -> None:
+    def _commit(self, graph: Snapshot) -> None:
         """Save ``graph`` and make it the one readers see (the write lock is held)."""
         signature = self._save(graph)
         with self._read_lock:
@@ -392,19 +392,19 @@ class EmbeddedStore(GraphStore):
                 graph.add_node(record.id, kind=record.kind, props=props)
                 if progress:
                     progress(1)
-            for record in rels:
-                data = graph.get_edge_data(record.source_id, record.target_id, record.type) or {}
+            for rel in rels:
+                data = graph.get_edge_data(rel.source_id, rel.target_id, rel.type) or {}
                 old = data.get("props", {})
-                props = dict(record.props)
+                props = dict(rel.props)
                 same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
                 props["loaded_at"] = old["loaded_at"] if same else stamp
-                graph.add_edge(record.source_id, record.target_id, key=record.type, props=props)
+                graph.add_edge(rel.source_id, rel.target_id, key=rel.type, props=props)
                 if progress:
                     progress(1)
             self._commit(graph)
             return summary
 
-    def snapshot(self) -> nx.MultiDiGraph:
+    def snapshot(self) -> Snapshot:
         """The graph itself (callers only read it; every write replaces it whole)."""
         return self._current().graph
 
@@ -463,7 +463,7 @@ class EmbeddedStore(GraphStore):
         """The best shortest path to each matching activity (see :func:`best_paths`)."""
         graph = self._current().graph
         nodes = graph.nodes
-        paths = []
+        paths: list[list[PathNode]] = []
         for node, steps in best_paths(graph, worker_id, max_hops).items():
             if nodes[node]["kind"] == NodeKind.ACTIVITY and _matches(graph, node, where):
                 paths.append(
@@ -473,7 +473,10 @@ class EmbeddedStore(GraphStore):
 
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
         graph = self._current().graph
-        names = lambda ids: sorted({graph.nodes[i]["props"]["name"] for i in ids})  # noqa: E731
+
+        def names(ids: Iterable[str]) -> list[str]:
+            return sorted({graph.nodes[i]["props"]["name"] for i in ids})
+
         details = {}
         for activity in activity_ids:
             if activity not in graph or graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
@@ -498,26 +501,26 @@ class EmbeddedStore(GraphStore):
 
 
 # ---- helpers on one graph (so a read never mixes two) --------------------------------------
-def _node_hashes(graph: nx.MultiDiGraph) -> dict[str, str]:
+def _node_hashes(graph: Snapshot) -> dict[str, str]:
     return {n: a["props"].get(CONTENT_HASH) for n, a in graph.nodes(data=True)}
 
 
-def _rel_hashes(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], str]:
+def _rel_hashes(graph: Snapshot) -> dict[tuple[str, str, str], str]:
     return {
         (u, k.value, v): a["props"].get(CONTENT_HASH)
         for u, v, k, a in graph.edges(keys=True, data=True)
     }
 
 
-def _targets(graph: nx.MultiDiGraph, node_id: str, rel: RelType) -> list[str]:
+def _targets(graph: Snapshot, node_id: str, rel: RelType) -> list[str]:
     return [v for _, v, k in graph.out_edges(node_id, keys=True) if k == rel]
 
 
-def _sources(graph: nx.MultiDiGraph, node_id: str, rel: RelType) -> list[str]:
+def _sources(graph: Snapshot, node_id: str, rel: RelType) -> list[str]:
     return [u for u, _, k in graph.in_edges(node_id, keys=True) if k == rel]
 
 
-def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> bool:
+def _matches(graph: Snapshot, activity: str, where: PathwayFilter) -> bool:
     """The rules of :class:`PathwayFilter` (the Neo4j query states the same ones)."""
     props = graph.nodes[activity]["props"]
     if where.free_only and props.get("free") is not True:
@@ -526,9 +529,9 @@ def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> boo
         return False
     if where.needs and not set(where.needs) & set(_targets(graph, activity, RelType.ADDRESSES)):
         return False
-    if where.locality is not None and not serves_whole_area(props):
-        if where.locality not in _targets(graph, activity, RelType.LOCATED_IN):
-            return False
+    if (where.locality is not None and not serves_whole_area(props)
+            and where.locality not in _targets(graph, activity, RelType.LOCATED_IN)):
+        return False
     if where.age is not None:
         low, high = props.get("age_min"), props.get("age_max")
         if (low is not None and where.age < low) or (high is not None and where.age > high):
@@ -542,7 +545,7 @@ def _matches(graph: nx.MultiDiGraph, activity: str, where: PathwayFilter) -> boo
     return True
 
 
-def _self_referral(graph: nx.MultiDiGraph, activity: str) -> bool:
+def _self_referral(graph: Snapshot, activity: str) -> bool:
     """Some REFERS_TO with ``self_referral = yes`` reaches a service offering the activity
     or an organisation providing one."""
     services = _sources(graph, activity, RelType.OFFERS)

@@ -49,8 +49,9 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
-from pathways.processes import alive
+from pathways.graphs import Snapshot
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
+from pathways.processes import alive
 from pathways.store.base import (
     GraphStore,
     PathNode,
@@ -263,16 +264,16 @@ class Neo4jStore(GraphStore):
         token = self._lock_token
         assert token is not None, "writes run inside load_lock()"
         try:
-            with self.driver.session(database=self.settings.database) as session:
-                with session.begin_transaction() as tx:
-                    work(tx)
-                    self._check_still_locked(tx)
-                    self._write(q.announce_commit, token)
-                    try:
-                        q.bump_graph_version(tx)
-                        tx.commit()
-                    finally:
-                        self._write(q.end_commit, token)
+            with (self.driver.session(database=self.settings.database) as session,
+                  session.begin_transaction() as tx):
+                work(tx)
+                self._check_still_locked(tx)
+                self._write(q.announce_commit, token)
+                try:
+                    q.bump_graph_version(tx)
+                    tx.commit()
+                finally:
+                    self._write(q.end_commit, token)
         except DriverError as exc:
             raise StoreUnavailableError(
                 f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
@@ -467,13 +468,14 @@ class Neo4jStore(GraphStore):
     def version(self) -> object:
         return self._read(q.graph_version)
 
-    def snapshot(self) -> nx.MultiDiGraph:
+    def snapshot(self) -> Snapshot:
         with gc_paused():
             nodes, rels = self._read(q.snapshot)
-            graph = nx.MultiDiGraph()
+            graph: Snapshot = nx.MultiDiGraph()
             graph.add_nodes_from((node_id, {"kind": kind, "props": props})
                                  for node_id, kind, props in nodes)
-            graph.add_edges_from((source, target, rel, {"props": props})
+            # (u, v, key, data) tuples: networkx takes them, its stubs do not say so
+            graph.add_edges_from((source, target, rel, {"props": props})  # type: ignore[misc]
                                  for source, rel, target, props in rels)
         return graph
 
