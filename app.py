@@ -13,7 +13,7 @@ from pathlib import Path
 import dash
 from dash import Dash, html
 
-from pages._components import show_callback_error
+from pages._components import aria, show_callback_error
 from pages._state import nav_link, shared_store
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
@@ -62,7 +62,7 @@ def create_app() -> Dash:
                     html.Nav(
                         [nav_link(page) for page in dash.page_registry.values()
                          if page.get("in_menu", True)],  # the referral sheet is opened, not browsed to
-                        **{"aria-label": "Pages"},
+                        **aria({"aria-label": "Pages"}),
                     ),
                 ],
                 className="top-bar",

@@ -73,15 +73,15 @@ def bench(label: str, store, folder: Path) -> None:
     print(f"{label:9} name index access tags (reads every activity): {ms(seconds)}")
     worker = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]
     activity = store.list_nodes(NodeKind.ACTIVITY)[0]
-    for kind, text, role in ((NodeKind.PERSON, worker["name"], PersonRole.LINK_WORKER.value),
+    for what, text, role in ((NodeKind.PERSON, worker["name"], PersonRole.LINK_WORKER.value),
                              (NodeKind.ACTIVITY, activity["name"], None),
                              (NodeKind.ACTIVITY, activity["name"][:-1] + "q", None),
                              (NodeKind.ACTIVITY, "zzqx nothing like it", None),
                              (ACCESS, "stepfree", None)):
-        seconds, result = timed(attempt, store, kind, text, role)
+        seconds, result = timed(attempt, store, what, text, role)
         print(f"{label:9} resolve {text[:28]!r:31} {ms(seconds)}  {result}")
-    seconds, index = timed(search_index, store)
-    print(f"{label:9} search index {len(index.ids)} nodes, {len(index.words)} words: {ms(seconds)}")
+    seconds, words = timed(search_index, store)
+    print(f"{label:9} search index {len(words.ids)} nodes, {len(words.words)} words: {ms(seconds)}")
     for typed in ("walk", "art group", "lonliness", "mental helth support", "synthetic"):
         seconds, hits = timed(search, store, typed)
         print(f"{label:9} search {typed!r:24} {ms(seconds)}  {len(hits)} hits")

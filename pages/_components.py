@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 import dash_ag_grid as dag
 from dash import Input, Output, State, clientside_callback, dcc, html, set_props
@@ -28,6 +29,13 @@ PAGE_ALERT = "page-alert"
 
 
 # --- messages -------------------------------------------------------------------------------
+
+def aria(attributes: dict[str, Any]) -> dict[str, Any]:
+    """ARIA (and data-) attributes for a Dash component, as
+    ``html.Div(id="message", **aria({"aria-live": "polite"}))``: their names have hyphens, so
+    they cannot be keyword arguments, and Dash's typed components want them passed this way."""
+    return attributes
+
 
 def alert(message: str, **kwargs) -> html.Div:
     """A message the person must not miss (read out at once by screen readers)."""
@@ -210,7 +218,7 @@ def table(table_id: str, columns: list[tuple[str, str]], label: str, selectable:
         className="ag-theme-quartz grid" + (" selectable" if selectable else ""),
         style={"width": "100%"},
     )
-    return html.Div(grid, className="grid-region", role="region", **{"aria-label": label})
+    return html.Div(grid, className="grid-region", role="region", **aria({"aria-label": label}))
 
 
 def selected_id(selected_rows) -> str | None:

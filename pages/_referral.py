@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import html
 
+from pages._components import aria as aria  # one helper; the pages import it here too
 from pages._state import encode
 from pathways.analysis.referral import Contact, HowToRefer
 from pathways.analysis.shortlist import encode_shortlist
@@ -49,12 +50,6 @@ def _yes_no(value: bool | None) -> str:
 
 def _days(days: int | None) -> str:
     return "not recorded" if days is None else f"{days} day{'' if days == 1 else 's'}"
-
-
-def aria(attributes: dict[str, Any]) -> dict[str, Any]:
-    """ARIA attributes for a Dash component, as ``**aria({"aria-live": "polite"})`` (their
-    names have hyphens, so they cannot be keyword arguments)."""
-    return attributes
 
 
 def pairs(rows: list[tuple[str, Any]]) -> html.Dl:

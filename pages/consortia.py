@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from pages._components import (
     PAGE_ALERT,
     alert,
+    aria,
     button,
     choices,
     csv_text_download,
@@ -100,8 +101,8 @@ def _layout(query: dict):
                         ["free"] if state["free"] else [], multi=True),
                 number_field("Most members", "co-size", 1, MAX_MEMBERS, state["size"]),
             ], className="field-stack"),
-        ], className="controls", **{"aria-label": "Opportunity"}),
-        html.Div(id="co-message", **{"aria-live": "polite"}),
+        ], className="controls", **aria({"aria-label": "Opportunity"})),
+        html.Div(id="co-message", **aria({"aria-live": "polite"})),
         html.Section([
             html.H2("Who covers each cell"),
             table("co-cells", [("need", "Need"), ("locality", "Locality"),
@@ -124,7 +125,7 @@ def _layout(query: dict):
             network_body("co-graph", LAYOUT, "co-node"),
             html.Div(png_button("co-graph", "consortium-network"), className="button-row"),
             html.Div(id="co-graph-text"),
-        ], className="network", **{"aria-label": "The chosen consortium (also listed as text)"}),
+        ], className="network", **aria({"aria-label": "The chosen consortium (also listed as text)"})),
         dcc.Store(id="co-query"),
     ])
 

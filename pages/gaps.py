@@ -8,6 +8,8 @@ can do here, a keyboard can too: each heatmap cell with a gap is also a row in a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import dash
 import plotly.graph_objects as go
@@ -17,6 +19,7 @@ from pages._components import (
     HOPS_PROBLEM,
     PAGE_ALERT,
     alert,
+    aria,
     button,
     drawn,
     guarded,
@@ -41,7 +44,9 @@ from pages._network import (
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.gaps import (
     GAP_KINDS,
+    CoverageCell,
     GapQuery,
+    GapReport,
     cell_routes,
     gap_report,
     referral_network,
@@ -99,7 +104,7 @@ def _layout(query: dict):
             html.Div([button("Download report (HTML)", "gp-download-button"),
                       dcc.Download(id="gp-download")], className="field"),
         ], className="controls"),
-        html.Div(id="gp-message", **{"aria-live": "polite"}),
+        html.Div(id="gp-message", **aria({"aria-live": "polite"})),
         html.Div([
             html.Section([
                 html.H2("Coverage: reachable / existing activities"),
@@ -112,13 +117,13 @@ def _layout(query: dict):
                     html.Ul([html.Li([html.Span(className="swatch", style={"backgroundColor": c}),
                                       t], className="legend-item")
                              for c, t in zip(_COLOURS, _CATEGORY_TEXT, strict=True)],
-                            className="legend", **{"aria-label": "Heatmap colours"}),
+                            className="legend", **aria({"aria-label": "Heatmap colours"})),
                 ], className="heatmap-wide"),
                 html.H3("Every need × locality cell, nothing reachable first"),
                 table("gp-coverage", [("need", "Need"), ("locality", "Locality"),
                                       ("reachable", "Reachable"), ("existing", "Existing"),
                                       ("status", "Status")], "Coverage cells"),
-                html.Div(id="gp-cell", className="details", **{"aria-live": "polite"}),
+                html.Div(id="gp-cell", className="details", **aria({"aria-live": "polite"})),
             ], className="results"),
             html.Section([
                 html.H2("Referral network"),
@@ -127,8 +132,8 @@ def _layout(query: dict):
                 network_body("gp-graph", LAYOUT, "gp-node"),
                 html.Div(png_button("gp-graph", "gaps-network"), className="button-row"),
                 html.Div(id="gp-highlight-nodes"),
-            ], className="network", **{"aria-label": "Referral network (the highlighted part is "
-                                                     "also listed as text)"}),
+            ], className="network", **aria({"aria-label": "Referral network (the highlighted part is "
+                                                     "also listed as text)"})),
         ], className="two-columns"),
         html.Div([
             _section("Single points of failure", "single_points_of_failure",
@@ -166,7 +171,7 @@ def _axis_labels(ids: list[str], names: dict) -> list[str]:
     return [plotly_text(names[i] if seen[names[i]] == 1 else f"{names[i]} ({i})") for i in ids]
 
 
-def _level(cell: dict) -> int:
+def _level(cell: CoverageCell) -> int:
     if cell["existing"] == 0:
         return 0
     if cell["reachable"] == 0:
@@ -174,7 +179,7 @@ def _level(cell: dict) -> int:
     return 2 if cell["reachable"] / cell["existing"] < 0.5 else 3
 
 
-def _heatmap(report: dict) -> go.Figure:
+def _heatmap(report: GapReport) -> go.Figure:
     needs, places, cells = coverage_grid(report)
     category, text, hover = [], [], []
     for need in needs:
@@ -199,7 +204,7 @@ def _heatmap(report: dict) -> go.Figure:
     return figure
 
 
-def _clicked_cell(report: dict, click) -> tuple[str, str] | None:
+def _clicked_cell(report: GapReport, click) -> tuple[str, str] | None:
     """The (need, locality) ids of a clicked heatmap cell, found from the clicked labels in
     the server's own report (the browser sends labels, never ids), or None."""
     try:
@@ -219,7 +224,7 @@ def _hops(hops) -> int:
     return hops_or_none(hops) or DEFAULT_MAX_HOPS
 
 
-def _report(store, hops: int) -> dict:
+def _report(store, hops: int) -> GapReport:
     return store.consistent(lambda: gap_report(store, GapQuery(max_hops=hops)))
 
 
@@ -242,11 +247,11 @@ def compute(hops):
         return (no_update,) * 7 + (alert(HOPS_PROBLEM), None, no_update)
     report = _report(get_store(), hops)
     names = report["names"]
-    coverage = sorted(
-        ({"id": _cell_id(c), "need": names[c["need"]], "locality": names[c["locality"]],
-          "existing": c["existing"], "reachable": c["reachable"],
-          "status": _CATEGORY_TEXT[_level(c)], "level": _level(c)} for c in report["coverage"]),
-        key=lambda r: (r["reachable"] > 0, r["level"]))
+    cells: list[dict[str, Any]] = [
+        {"id": _cell_id(c), "need": names[c["need"]], "locality": names[c["locality"]],
+         "existing": c["existing"], "reachable": c["reachable"],
+         "status": _CATEGORY_TEXT[_level(c)], "level": _level(c)} for c in report["coverage"]]
+    coverage = sorted(cells, key=lambda r: (r["reachable"] > 0, r["level"]))
     empty = sum(1 for c in report["coverage"] if c["reachable"] == 0)
     spof = [dict(r, articulation="yes" if r["articulation_point"] else "no")
             for r in report["single_points_of_failure"]]
@@ -265,7 +270,7 @@ def compute(hops):
             state_update(PATH, {"hops": hops}))
 
 
-def _cell_id(cell: dict) -> str:
+def _cell_id(cell: Mapping[str, Any]) -> str:
     return f"{cell['need']}|{cell['locality']}"
 
 
@@ -336,10 +341,10 @@ def choose_highlight(click, *selections_and_hops):
         if picked[trigger] is None:
             return None, no_update
         report = _report(store, _hops(hops))
-        cell = next((c for c in report["coverage"] if _cell_id(c) == picked[trigger]), None)
-        if cell is None:
+        row = next((c for c in report["coverage"] if _cell_id(c) == picked[trigger]), None)
+        if row is None:
             return None, no_update
-        selection = {"cell": [cell["need"], cell["locality"]]}
+        selection = {"cell": [row["need"], row["locality"]]}
     elif trigger in _TABLES:
         row_id = picked[trigger]
         return ({"table": trigger, "id": row_id} if row_id is not None else None), no_update

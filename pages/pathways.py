@@ -54,7 +54,13 @@ from pages._referral import (
     what_they_find,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
-from pathways.analysis.pathways import PathwayFilter, pathways_from, with_details
+from pathways.analysis.pathways import (
+    PathwayFilter,
+    Pathways,
+    ReachableActivity,
+    pathways_from,
+    with_details,
+)
 from pathways.analysis.places import TimesError, describe_times, locality_for_postcode, parse_times
 from pathways.analysis.referral import HowToRefer, how_to_refer
 from pathways.analysis.search import SearchHit
@@ -393,7 +399,7 @@ def check_times(times):
     return None
 
 
-def _elements(store, query, picked: str | None) -> tuple[dict, list[dict], bool]:
+def _elements(store, query, picked: str | None) -> tuple[Pathways, list[dict], bool]:
     """The network drawn for the form's question: the routes to the matching activities
     (outlined), other reachable ones dimmed, the selected route highlighted."""
     worker, where, hops = query
@@ -452,7 +458,7 @@ def draw_network(worker, needs, locality, free, access, hops, age, times, self_r
 
 # --- how to refer ---------------------------------------------------------------------------
 
-def _matching(store, query, activity_id: str) -> dict | None:
+def _matching(store, query, activity_id: str) -> ReachableActivity | None:
     """The activity among the worker's matching activities (with the form's filters), as
     the server sees it, or None when it is not one of them."""
     worker, where, hops = query
@@ -460,7 +466,7 @@ def _matching(store, query, activity_id: str) -> dict | None:
     return next((a for a in result["activities"] if a["id"] == activity_id), None)
 
 
-def _referral(store, query, activity_id: str) -> tuple[dict, HowToRefer] | None:
+def _referral(store, query, activity_id: str) -> tuple[ReachableActivity, HowToRefer] | None:
     """How to refer to the selected activity, when it is one of the worker's matching
     activities (else None): its route and every contact on it come from the store."""
     activity = _matching(store, query, activity_id)
@@ -637,7 +643,8 @@ def search(words, _clicks):
     ]), None
 
 
-def _activities_of(store, node_id: str, kind: NodeKind, activities: list[dict]) -> list[dict]:
+def _activities_of(store, node_id: str, kind: NodeKind,
+                   activities: list[ReachableActivity]) -> list[ReachableActivity]:
     """Those of ``activities`` that the service ``node_id`` offers, or that a service the
     organisation ``node_id`` provides offers."""
     if kind == NodeKind.ORGANISATION:

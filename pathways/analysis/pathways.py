@@ -18,7 +18,8 @@ Results are sorted by hops, then name, then id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
 
 from pathways.analysis.snapshot import cached_per_version
 from pathways.errors import PathwaysError, UnknownIdError
@@ -28,12 +29,29 @@ from pathways.store.base import GraphStore, PathNode, PathwayFilter
 MAX_AGE = 130
 
 
+class ReachableActivity(TypedDict):
+    id: str
+    name: str
+    hops: int
+    path: list[PathNode]  # from the link worker to the activity
+    schedule_unknown: NotRequired[bool]  # with a times filter: matched only for want of sessions
+
+
+class LinkWorker(TypedDict):
+    id: str
+    name: str
+
+
+# ``from`` is a Python keyword, hence the functional form.
+Pathways = TypedDict("Pathways", {"from": LinkWorker, "activities": list[ReachableActivity]})
+
+
 def path_key(path: Sequence[PathNode]) -> tuple:
     """Names along the path first; ids only break the ties that remain."""
     return tuple(node["name"] for node in path), tuple(node["id"] for node in path)
 
 
-def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[dict]:
+def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[ReachableActivity]:
     """One shortest path per activity, ties broken by names; sorted by hops then name."""
     best: dict[str, Sequence[PathNode]] = {}
     for path in candidates:
@@ -41,7 +59,7 @@ def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[dict]:
         old = best.get(target)
         if old is None or (len(path), path_key(path)) < (len(old), path_key(old)):
             best[target] = path
-    rows = [
+    rows: list[ReachableActivity] = [
         {
             "id": path[-1]["id"],
             "name": path[-1]["name"],
@@ -53,7 +71,7 @@ def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[dict]:
     return sorted(rows, key=lambda r: (r["hops"], r["name"], r["id"]))
 
 
-def check_link_worker(store: GraphStore, worker_id: str) -> dict:
+def check_link_worker(store: GraphStore, worker_id: str) -> dict[str, Any]:
     """The link worker's properties, or a clear error for an unknown id or another role."""
     found = store.get_node(worker_id)
     if found is None:
@@ -88,7 +106,7 @@ def pathways_from(
     worker_id: str,
     where: PathwayFilter = PathwayFilter(),
     max_hops: int = DEFAULT_MAX_HOPS,
-) -> dict:
+) -> Pathways:
     """Reachable activities as ``{"from": {"id", "name"}, "activities": [...]}``.
 
     Parameters
@@ -112,12 +130,12 @@ def pathways_from(
     if not 1 <= max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {max_hops}")
 
-    def read():  # the checks and the paths from one version of the graph
+    def read() -> tuple[dict[str, Any], list[list[PathNode]]]:  # one version of the graph
         worker = check_link_worker(store, worker_id)
         check_filter(store, where)
         return worker, store.pathway_candidates(worker_id, max_hops, where)
 
-    def read_all():
+    def read_all() -> tuple[dict[str, Any], list[ReachableActivity]]:
         worker, candidates = read()
         chosen = choose_paths(candidates)
         if where.times:  # which rows matched only because their schedule is unknown
@@ -126,7 +144,7 @@ def pathways_from(
                 row["schedule_unknown"] = not sessions_of(details.get(row["id"], {}))
         return worker, chosen
 
-    def compute() -> dict:
+    def compute() -> Pathways:
         worker, chosen = store.consistent(read_all)
         return {
             "from": {"id": worker_id, "name": worker["name"]},
@@ -136,10 +154,13 @@ def pathways_from(
     return cached_per_version(store, ("pathways_from", worker_id, where, max_hops), compute)
 
 
-def with_details(store: GraphStore, result: dict) -> list[dict]:
-    """Flat rows for a table or CSV: activity, provider, locality, cost, schedule, hops."""
+def with_details(store: GraphStore, result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Flat rows for a table or CSV: activity, provider, locality, cost, schedule, hops.
+
+    ``result`` is a :func:`pathways_from` result, or any mapping whose ``activities`` have
+    its ``id``, ``name``, ``hops`` and ``path`` (only those are read)."""
     details = store.activity_details([a["id"] for a in result["activities"]])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for activity in result["activities"]:
         info = details.get(activity["id"], {})
         free = info.get("free")

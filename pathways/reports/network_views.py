@@ -12,6 +12,7 @@ from itertools import pairwise
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from pathways.analysis.pathways import Pathways, ReachableActivity
 from pathways.model import NodeKind, RelType
 
 MAX_ELEMENTS = 1500
@@ -196,9 +197,9 @@ def stylesheet() -> list[dict]:
 
 
 def pathway_elements(
-    result: dict,
+    result: Pathways,
     relationships: list[tuple[str, RelType, str]],
-    context: dict | None = None,
+    context: Pathways | None = None,
     selected: str | None = None,
     limit: int = MAX_ELEMENTS,
 ) -> tuple[list[dict], bool]:
@@ -214,7 +215,7 @@ def pathway_elements(
     selected_steps: set[tuple[str, str]] = set()
     selected_nodes: set[str] = set()
 
-    def add_path(activity: dict, dim: bool) -> None:
+    def add_path(activity: ReachableActivity, dim: bool) -> None:
         path = activity["path"]
         for node in path:
             if node["id"] not in nodes or not dim:

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from pathways.analysis.consortia import ConsortiumReport
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
 
-def public_json(report: dict) -> dict:
+def public_json(report: ConsortiumReport) -> dict:
     return {k: v for k, v in report.items() if k != "names"}
 
 
-def _cell_name(report: dict, cell) -> str:
+def _cell_name(report: ConsortiumReport, cell) -> str:
     need, place = cell
     return f"{report['names'][need]} in {report['names'][place]}"
 
 
-def as_text(report: dict) -> str:
+def as_text(report: ConsortiumReport) -> str:
     names = report["names"]
     grid = [[names[c["need"]], names[c["locality"]],
              ", ".join(o["name"] for o in c["organisations"]) or "— nobody —"]
@@ -40,7 +41,7 @@ def as_text(report: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def as_csv(report: dict) -> str:
+def as_csv(report: ConsortiumReport) -> str:
     """One row per suggestion and member: rank, member, the cells it brings, ties, reasons."""
     rows = []
     for rank, s in enumerate(report["suggestions"], 1):
@@ -58,7 +59,7 @@ def as_csv(report: dict) -> str:
                          "uncovered", "existing_ties", "reachable_by_link_workers", "reasons"])
 
 
-def as_html_summary(report: dict, index: int = 0) -> str:
+def as_html_summary(report: ConsortiumReport, index: int = 0) -> str:
     """One printable page for one suggestion (inline CSS, no scripts).
 
     Rendered from ``templates/consortium_summary.html`` (Jinja2, every value escaped).

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from tabulate import tabulate
 
-from pathways.analysis.gaps import GAP_KINDS
+from pathways.analysis.gaps import GAP_KINDS, CoverageCell, GapReport
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
@@ -32,7 +32,8 @@ LEAD_NOTES = {
 }
 
 
-def coverage_grid(report: dict) -> tuple[list[str], list[str], dict[tuple[str, str], dict]]:
+def coverage_grid(
+        report: GapReport) -> tuple[list[str], list[str], dict[tuple[str, str], CoverageCell]]:
     """(need ids, locality ids, cell by (need, locality)) in report order."""
     needs: list[str] = []
     places: list[str] = []
@@ -46,12 +47,12 @@ def coverage_grid(report: dict) -> tuple[list[str], list[str], dict[tuple[str, s
     return needs, places, cells
 
 
-def public_json(report: dict) -> dict:
+def public_json(report: GapReport) -> dict:
     """The report for JSON output: every section, without the internal name lookup."""
     return {k: v for k, v in report.items() if k != "names"}
 
 
-def _sections(report: dict) -> Iterable[tuple[str, list[str], list[list]]]:
+def _sections(report: GapReport) -> Iterable[tuple[str, list[str], list[list]]]:
     names = report["names"]
     yield "Coverage gaps (need × locality with nothing reachable)", \
         ["need", "locality", "existing", "reachable"], \
@@ -76,7 +77,7 @@ def _sections(report: dict) -> Iterable[tuple[str, list[str], list[list]]]:
         [[r["name"]] + [r[k] for k in GAP_KINDS] for r in report["data_gaps"]]
 
 
-def as_text(report: dict) -> str:
+def as_text(report: GapReport) -> str:
     parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
     for title, header, rows in _sections(report):
         parts.append(f"\n{title}\n{'=' * len(title)}")
@@ -84,32 +85,33 @@ def as_text(report: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def as_csv(report: dict) -> str:
+def as_csv(report: GapReport) -> str:
     """One long table: section, id, name, measure, value — opens in Excel, filters well."""
-    rows = []
+    rows: list[dict[str, object]] = []
     names = report["names"]
     for c in report["coverage"]:
         for measure in ("existing", "reachable"):
             rows.append({"section": "coverage", "id": f"{c['need']}@{c['locality']}",
                          "name": f"{names[c['need']]} in {names[c['locality']]}",
                          "measure": measure, "value": c[measure]})
-    for r in report["unreached"]:
-        rows.append({"section": "unreached", "id": r["id"], "name": r["name"],
-                     "measure": "needs_hops", "value": r["needs_hops"]})
-    for r in report["single_points_of_failure"]:
-        rows.append({"section": "single_points_of_failure", "id": r["id"], "name": r["name"],
-                     "measure": "pairs_lost", "value": r["pairs_lost"]})
-    for r in report["thin_options"]["link_workers"]:
-        rows.append({"section": "thin_options", "id": r["id"], "name": r["name"],
-                     "measure": "needs_covered", "value": r["needs_covered"]})
-    for r in report["thin_options"]["localities"]:
-        for measure in ("link_workers", "providers"):
-            rows.append({"section": "thin_localities", "id": r["id"], "name": r["name"],
-                         "measure": measure, "value": r[measure]})
-    for r in report["data_gaps"]:
-        for measure in GAP_KINDS:
-            rows.append({"section": "data_gaps", "id": r["id"], "name": r["name"],
-                         "measure": measure, "value": r[measure]})
+    for u in report["unreached"]:
+        rows.append({"section": "unreached", "id": u["id"], "name": u["name"],
+                     "measure": "needs_hops", "value": u["needs_hops"]})
+    for f in report["single_points_of_failure"]:
+        rows.append({"section": "single_points_of_failure", "id": f["id"], "name": f["name"],
+                     "measure": "pairs_lost", "value": f["pairs_lost"]})
+    for w in report["thin_options"]["link_workers"]:
+        rows.append({"section": "thin_options", "id": w["id"], "name": w["name"],
+                     "measure": "needs_covered", "value": w["needs_covered"]})
+    for p in report["thin_options"]["localities"]:
+        for measure, value in (("link_workers", p["link_workers"]),
+                               ("providers", p["providers"])):
+            rows.append({"section": "thin_localities", "id": p["id"], "name": p["name"],
+                         "measure": measure, "value": value})
+    for d in report["data_gaps"]:
+        for kind in GAP_KINDS:
+            rows.append({"section": "data_gaps", "id": d["id"], "name": d["name"],
+                         "measure": kind, "value": d[kind]})
     return to_csv(rows, ["section", "id", "name", "measure", "value"])
 
 
@@ -122,7 +124,7 @@ def _heat_colour(existing: int, reachable: int) -> str:
     return "#cfe8f3" if share < 0.5 else "#7fbfdf"
 
 
-def as_html(report: dict) -> str:
+def as_html(report: GapReport) -> str:
     """A single HTML file with inline styles and no scripts: safe to e-mail.
 
     Rendered from ``templates/gap_report.html`` (Jinja2, every value escaped).

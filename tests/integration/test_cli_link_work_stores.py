@@ -23,6 +23,7 @@ AS_OF = "2026-11-30"
 def store_options(store, request, monkeypatch) -> list[str]:
     """Root options choosing this very store (as the other integration CLI tests do)."""
     if isinstance(store, EmbeddedStore):
+        assert store.path is not None  # the fixture's store lives in a file
         monkeypatch.setenv("PATHWAYS_HOME", str(store.path.parent))
         return ["--store", "embedded"]
     s = request.getfixturevalue("neo4j_settings")
@@ -41,13 +42,14 @@ def both(store, demo_dir, tmp_path, request, monkeypatch):
 
     def run(*args) -> tuple[str, str]:
         outputs = []
+        assert reference.path is not None
         for options, home in ((chosen, None), (["--store", "embedded"], reference.path.parent)):
             if home is not None:
                 monkeypatch.setenv("PATHWAYS_HOME", str(home))
             result = CliRunner().invoke(cli, options + [str(a) for a in args])
             assert result.exit_code == 0, (args, result.output, result.exception)
             outputs.append(result.stdout)
-        if isinstance(store, EmbeddedStore):  # back to the store under test
+        if isinstance(store, EmbeddedStore) and store.path is not None:  # back to it
             monkeypatch.setenv("PATHWAYS_HOME", str(store.path.parent))
         return outputs[0], outputs[1]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from pathways.analysis.gaps import GapQuery, gap_report
-from pathways.analysis.pathways import pathways_from
+from pathways.analysis.pathways import Pathways, pathways_from
 from pathways.analysis.places import locality_for_postcode
 from pathways.loading import load_paths
 from pathways.model import NodeKind, TimeSlot, serves_whole_area
@@ -18,7 +18,7 @@ from pathways.store.base import PathwayFilter
 from tests.conftest import load_data
 
 
-def names(result: dict) -> list[str]:
+def names(result: Pathways) -> list[str]:
     return sorted(a["name"] for a in result["activities"])
 
 

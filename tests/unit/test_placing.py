@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from loaders.feeds import plan_feed
 from loaders.placing import Placer
 from pathways.model import NodeKind, RelType
 
-LOCALITIES = [
+LOCALITIES: list[dict[str, Any]] = [
     {"id": "loc-upper-valley", "name": "Upper Valley", "postcodes": ["HX7"]},
     {"id": "loc-ripponden", "name": "Ripponden", "postcodes": ["HX6 4"]},
     {"id": "loc-sowerby", "name": "Sowerby Bridge", "postcodes": "HX6;HX6 1"},
