@@ -27,6 +27,7 @@ check: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy --follow-imports=silent benchmarks
 
 ## make test-lowest: the same checks and tests on the lowest versions pyproject.toml claims
 ## (constraints/lowest.txt), in a separate venv (.venv-lowest); run once after raising or

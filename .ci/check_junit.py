@@ -14,7 +14,12 @@ def marked(case, name):
 
 neo4j = [c for c in cases if marked(c, "neo4j")]
 browser = [c for c in cases if marked(c, "browser")]
-ran = lambda group: [c for c in group if c.find("skipped") is None]  # noqa: E731
+
+
+def ran(group):
+    return [c for c in group if c.find("skipped") is None]
+
+
 print(f"{len(cases)} tests; Neo4j tests run: {len(ran(neo4j))}; browser tests run:"
       f" {len(ran(browser))}; skipped: {len(skipped)}")
 problems = []
