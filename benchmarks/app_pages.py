@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gzip
+import json
 import os
 import platform
 import random
@@ -104,7 +105,10 @@ class Browser:
             return [{"id": d["id"], "property": d["property"],
                      "value": values.get(f"{d['id']}.{d['property']}")} for d in items]
 
-        outputs = [{"id": i, "property": p} for i, p in self._split(key)]
+        # An id written as JSON is a dict id (the pages' address-state stores): the renderer
+        # sends it as the object itself.
+        outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": p}
+                   for i, p in self._split(key)]
         inputs = [f"{d['id']}.{d['property']}" for d in spec["inputs"]]
         body = {
             "output": key,

@@ -128,7 +128,7 @@ def form_callbacks(base: str) -> list[dict]:
 
 
 def request_body(dep: dict, values: dict) -> dict:
-    outputs = [{"id": i, "property": p} for i, p in
+    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": p} for i, p in
                (part.rsplit(".", 1) for part in dep["output"].strip(".").split("..."))]
     return {
         "output": dep["output"],
