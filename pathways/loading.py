@@ -67,7 +67,10 @@ def load_feed(
         return _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan)
 
 
-def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> LoadResult:
+def plan_feed_for_store(store: GraphStore, paths: list[Path],
+                        fmt: str) -> tuple[LoadPlan, QualityReport, set[str]]:
+    """A feed's plan against what the store holds, its quality report, and the ids an earlier
+    import of the same files loaded (nothing written: what a load would do, for a preview)."""
     first, _ = plan_feed(paths, fmt, {})
     ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
     previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
@@ -77,6 +80,11 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
                   if not str(p.get("source", "")).startswith(("oruk:", "hsds:"))]
     plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous,
                               localities=localities)
+    return plan, quality, previous
+
+
+def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> LoadResult:
+    plan, quality, previous = plan_feed_for_store(store, paths, fmt)
     if not plan.nodes:
         raise InputError(_nothing_to_load(paths, quality))
     if remove_missing:
