@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from loaders.coordinates import centres_of, parse_degrees, point_problem
 from loaders.dates import parse_date
 from loaders.files import RawRows, columns_of
 from loaders.limits import (
@@ -115,6 +116,8 @@ def convert(column: Column, text: str) -> object:
         return sorted({t for t in tags if t})
     if column.type == "postcodes":
         return parse_prefixes(text)
+    if column.type in ("latitude", "longitude"):
+        return parse_degrees(text, column.type)
     raise AssertionError(f"unknown column type {column.type}")
 
 
@@ -196,6 +199,10 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
         lo, hi = typed.get("age_min"), typed.get("age_max")
         if lo is not None and hi is not None and lo > hi:
             row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
+        if ("latitude" in typed) != ("longitude" in typed) and "latitude" in columns:
+            pair = point_problem(typed, [])  # one without the other
+            if pair is not None:
+                row_problems.append(Problem(raw.file, number, *pair))
         if row_problems:
             problems.extend(row_problems)
         else:
@@ -296,6 +303,8 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
             props[CONTENT_HASH] = content_hash(hashed)
             plan.nodes.append(NodeRecord(kind, node_id, props, raw.file, number))
 
+    _check_points(plan, localities, reject, rejected_ids)
+
     # A node rejected here must not be taken for an existing one by a relationship.
     kinds: dict[str, NodeKind] = dict(existing_kinds)
     for node in plan.nodes:
@@ -331,6 +340,27 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
             plan.rels.append(RelRecord(rel, src, dst, props, raw.file, number))
     place_activities(plan, existing_kinds, localities)
     return plan
+
+
+def _check_points(plan: LoadPlan, localities: Sequence[Mapping], reject,
+                  rejected_ids: set[str]) -> None:
+    """Refuse activities and organisations whose coordinates are far outside the
+    partnership's area (the localities' centres, this load's and the store's): see
+    ``loaders/coordinates.py``."""
+    here = {n.id: n.props for n in plan.nodes if n.kind == NodeKind.LOCALITY}
+    centres = centres_of([*(p for p in localities if p.get("id") not in here), *here.values()])
+    if not centres:
+        return
+    kept = []
+    for node in plan.nodes:
+        trouble = (point_problem(node.props, centres)
+                   if node.kind in (NodeKind.ACTIVITY, NodeKind.ORGANISATION) else None)
+        if trouble is None:
+            kept.append(node)
+            continue
+        reject(Problem(node.file, node.row, *trouble))
+        rejected_ids.add(node.id)
+    plan.nodes[:] = kept
 
 
 def place_activities(plan: LoadPlan, existing_kinds: Mapping[str, NodeKind],

@@ -58,6 +58,11 @@ class NodeKind(str, Enum):
         raise ValueError(f"unknown kind {text!r}; choose one of {choices}")
 
 
+#: The Neo4j label of a load's record (pathways.history): not a node kind, never graph data
+#: (it lacks the ``Pathways`` label every graph node has, so graph queries pass it by)
+HISTORY_LABEL = "PathwaysLoad"
+
+
 class RelType(str, Enum):
     """A kind of relationship; the value is the Neo4j relationship type."""
 
@@ -65,6 +70,8 @@ class RelType(str, Enum):
     PROVIDES = "PROVIDES"
     OFFERS = "OFFERS"
     ADDRESSES = "ADDRESSES"
+    #: a partnership's veto of a need inferred from a directory's text (docs/feeds.md)
+    DOES_NOT_ADDRESS = "DOES_NOT_ADDRESS"
     LOCATED_IN = "LOCATED_IN"
     COVERS = "COVERS"
     REFERS_TO = "REFERS_TO"
@@ -244,8 +251,8 @@ class Column:
     """One column of a Living Database file.
 
     ``type`` is one of ``str``, ``int``, ``bool``, ``date``, ``tags`` (``;``-separated),
-    ``postcodes`` (``;``-separated postcode districts or sectors), or ``enum`` (values
-    from ``choices``).
+    ``postcodes`` (``;``-separated postcode districts or sectors), ``latitude`` or
+    ``longitude`` (WGS84 decimal degrees), or ``enum`` (values from ``choices``).
     """
 
     name: str
@@ -262,6 +269,9 @@ _REVIEWED = Column("reviewed_at", "date", help="when the partner last checked th
 _WEBSITE = Column("website", help="public web address")
 _PHONE = Column("phone", help="contact telephone (shown to link workers only)")
 _EMAIL = Column("email", help="contact e-mail (shown to link workers only)")
+# Where a venue, office or locality's centre is, for the Map page (docs/map.md).
+_LATITUDE = Column("latitude", "latitude", help="WGS84 decimal degrees north, e.g. 53.7248")
+_LONGITUDE = Column("longitude", "longitude", help="WGS84 decimal degrees east, e.g. -1.8600")
 
 
 def _enum_values(enum: type[Enum]) -> tuple[str, ...]:
@@ -288,6 +298,8 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
         _EMAIL,
         Column("charity_number", help="registered charity number, if any"),
         _REVIEWED,
+        _LATITUDE,
+        _LONGITUDE,
     ),
     NodeKind.SERVICE: (
         _ID,
@@ -316,6 +328,8 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
         _EMAIL,
         _REVIEWED,
         Column("illustrative", "bool", help="yes for made-up demo rows"),
+        _LATITUDE,
+        _LONGITUDE,
     ),
     NodeKind.LOCALITY: (
         _ID,
@@ -324,8 +338,13 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
         Column("area_type", help="e.g. town, ward, PCN area"),
         Column("postcodes", "postcodes",
                help="';'-separated postcode districts or sectors in it, e.g. HX7;HX6 2"),
+        Column("latitude", "latitude", help="its centre, WGS84 decimal degrees north"),
+        Column("longitude", "longitude", help="its centre, WGS84 decimal degrees east"),
     ),
-    NodeKind.NEED: (_ID, _NAME, _DESC),
+    NodeKind.NEED: (_ID, _NAME, _DESC,
+                    Column("keywords", help="';'-separated phrases that show a directory's"
+                           " service meets this need, e.g. 'debt advice; not debt collection'"
+                           " ('not' phrases block a match; see docs/feeds.md)")),
     NodeKind.NETWORK: (_ID, _NAME, _DESC, _WEBSITE, _REVIEWED),
     NodeKind.FUNDER: (_ID, _NAME, _DESC, _WEBSITE),
 }
@@ -375,6 +394,7 @@ ALLOWED_ENDPOINTS: dict[RelType, tuple[frozenset[NodeKind], frozenset[NodeKind]]
     RelType.PROVIDES: (frozenset({_O}), frozenset({_S})),
     RelType.OFFERS: (frozenset({_S}), frozenset({_A})),
     RelType.ADDRESSES: (frozenset({_A, _S}), frozenset({_N})),
+    RelType.DOES_NOT_ADDRESS: (frozenset({_A, _S}), frozenset({_N})),
     RelType.LOCATED_IN: (frozenset({_A, _S, _O}), frozenset({_L})),
     RelType.COVERS: (frozenset({_P, _O}), frozenset({_L})),
     RelType.REFERS_TO: (frozenset({_P, _O, _S}), frozenset({_O, _S})),

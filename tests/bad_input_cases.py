@@ -465,6 +465,22 @@ def _cases() -> list[Case]:
         Case("truncated-feed-with-remove-missing", lambda f: [two_page_feed(f, cut_second=True)],
              [Expect("services.json", None, "", "ends before the JSON is complete")],
              setup=load_whole_feed_first),
+        # ---- coordinates (issue 17; the demo's localities have centres in Calderdale)
+        Case("latitude-out-of-range", activities("latitude", "153.72", longitude="-1.86"),
+             [Expect(A, 2, "latitude", "out of range")], absent=("act-bad-1",)),
+        Case("longitude-not-a-number", activities("latitude", "53.72", longitude="1°51'W"),
+             [Expect(A, 2, "longitude", "not a number of degrees")]),
+        Case("latitude-without-longitude", activities("latitude", "53.72"),
+             [Expect(A, 2, "longitude", "give both or neither")]),
+        Case("latitude-longitude-swapped", activities("latitude", "-1.86", longitude="53.72"),
+             [Expect(A, 2, "latitude", "look swapped")], absent=("act-bad-1",)),
+        Case("point-far-outside-the-area", activities("latitude", "51.5072", longitude="-0.1276"),
+             [Expect(A, 2, "latitude", "far outside the partnership's area")]),
+        Case("far-point-beside-a-good-row", lambda f: [write_csv(f, A, [
+            ["id", "name", "latitude", "longitude"], ["act-far-1", "Far Away", "40.4168", "-3.7038"],
+            ["act-near-1", "Near Enough", "53.7235", "-1.8610"]])],
+             [Expect(A, 2, "latitude", "far outside")], partial_loads=("act-near-1",),
+             absent=("act-far-1",)),
     ]
 
 
