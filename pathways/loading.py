@@ -12,13 +12,21 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from loaders.feeds import detect_format, plan_feed
+from loaders.feeds import (
+    candidate_ids,
+    detect_format,
+    feed_sources,
+    map_feed,
+    read_feed,
+    vetoed_links,
+)
 from loaders.files import read_sources
 from loaders.living_db import LoadPlan, plan_load
 from loaders.quality import QualityReport
+from loaders.update_scope import ids_concerned, refuse_out_of_scope, request_organisation, tables_of
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
-from pathways.model import MAX_ID_LENGTH, NodeKind
+from pathways.model import MAX_ID_LENGTH, NodeKind, RelType
 from pathways.spreadsheet import CSV_ENCODING, excel_safe
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
@@ -32,6 +40,8 @@ class LoadResult:
     retired: list[str] = field(default_factory=list)
     #: Living Database activities that could not be placed in a locality → why
     not_placed: dict[str, str] = field(default_factory=dict)
+    #: relationships removed: a feed no longer gives them, or the partnership vetoed them
+    unlinked: list[tuple[str, RelType, str]] = field(default_factory=list)
 
 
 def detect(paths: list[Path], fmt: str | None) -> str:
@@ -71,15 +81,19 @@ def plan_feed_for_store(store: GraphStore, paths: list[Path],
                         fmt: str) -> tuple[LoadPlan, QualityReport, set[str]]:
     """A feed's plan against what the store holds, its quality report, and the ids an earlier
     import of the same files loaded (nothing written: what a load would do, for a preview)."""
-    first, _ = plan_feed(paths, fmt, {})
-    ids = {n.id for n in first.nodes} | {r.source_id for r in first.rels} | {r.target_id for r in first.rels}
-    previous = store.ids_from_sources(sorted({n.props["source"] for n in first.nodes}))
+    feed, quality = read_feed(paths, fmt)  # read once and mapped once (map_feed)
+    previous = store.ids_from_sources(sorted(feed_sources(feed)))
     # the partnership's localities to place activities in (loaders/placing.py): not the
     # town localities a feed made up
     localities = [p for p in store.list_nodes(NodeKind.LOCALITY)
                   if not str(p.get("source", "")).startswith(("oruk:", "hsds:"))]
-    plan, quality = plan_feed(paths, fmt, store.existing_kinds(ids), previous_ids=previous,
-                              localities=localities)
+    needs = store.list_nodes(NodeKind.NEED)  # their keywords infer needs too
+    existing = store.existing_kinds(candidate_ids(feed) | {str(n["id"]) for n in needs})
+    # what the previous import and the partnership linked the feed's nodes to
+    links = store.relationships_from(sorted(i for i in previous | set(existing)
+                                            if i.startswith(f"{feed.namespace}:")))
+    plan = map_feed(feed, quality, existing, previous_ids=previous, localities=localities,
+                    links=links, needs=needs)
     return plan, quality, previous
 
 
@@ -94,13 +108,14 @@ def _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan) -> 
     if on_plan is not None:
         on_plan(plan)
     summary = store.write(plan.nodes, plan.rels, progress=progress)
+    store.unlink(quality.unlinked)  # links the feed no longer gives (see map_feed)
     gone = quality.disappeared
     if gone:
         store.retire(gone, remove_missing, now_iso())
     if report is not None:
         quality.write_csv(report)
         quality.write_json(report.with_suffix(".json"))
-    return LoadResult(summary, [], report, quality, gone)
+    return LoadResult(summary, [], report, quality, gone, unlinked=list(quality.unlinked))
 
 
 #: ``--remove-missing`` deletes nothing when a feed lost more than this share of its records
@@ -155,12 +170,32 @@ def _plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
     # an id too long to be stored cannot be in the store: do not send it to be looked up
     ids = {i for i in ids if i and len(i) <= MAX_ID_LENGTH}
     plan = plan_load(tables, store.existing_kinds(ids), store.list_nodes(NodeKind.LOCALITY))
-    plan.problems = read_problems + plan.problems
+    plan.problems = read_problems + plan.problems + _update_request_scope(store, paths, tables, plan)
     if not plan.problems and not plan.nodes and not plan.rels:
         files = ", ".join(t.file for t in tables) or ", ".join(map(str, paths))
         reason = "nothing to load: the files have a header but no rows"
         plan.problems = [Problem(files, 0, "", reason)]
     return plan
+
+
+def _update_request_scope(store: GraphStore, paths: Iterable[Path | str], tables: list,
+                          plan: LoadPlan) -> list[Problem]:
+    """Rows of an update-request workbook (``pathways update-request``) that are not its
+    organisation's: refused, and taken out of the plan (see :mod:`loaders.update_scope`)."""
+    problems: list[Problem] = []
+    for given in paths:
+        path = Path(given)
+        files = [path] if path.is_file() else sorted(path.glob("*.xlsx")) if path.is_dir() else []
+        for file in files:
+            organisation = request_organisation(file)
+            if organisation is None:
+                continue
+            mine = tables_of(tables, file)
+            ids = sorted(ids_concerned(organisation, mine))
+            problems += refuse_out_of_scope(plan, organisation, {t.file for t in mine},
+                                            store.relationships_among(ids),
+                                            store.existing_kinds(ids))
+    return problems
 
 
 def load_paths(
@@ -193,11 +228,27 @@ def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadR
         on_plan(plan)
     with gc_paused():
         summary = store.write(plan.nodes, plan.rels, progress=progress)
+    unlinked = _apply_vetoes(store, plan)
     written_report = None
     if plan.problems:
         written_report = write_report(plan, report or Path("pathways-rejected-rows.csv"))
     return LoadResult(summary, sorted(plan.problems), written_report,
-                      not_placed=dict(plan.not_placed))
+                      not_placed=dict(plan.not_placed), unlinked=unlinked)
+
+
+def _apply_vetoes(store: GraphStore, plan: LoadPlan) -> list[tuple[str, RelType, str]]:
+    """Remove the inferred needs the plan's ``DOES_NOT_ADDRESS`` rows veto (on the node
+    itself and, for a service, on the activities it offers); re-imports of the feed then
+    leave them out (:class:`loaders.feed_mapping.Mapper`)."""
+    vetoes = {(r.source_id, r.target_id) for r in plan.rels
+              if r.type == RelType.DOES_NOT_ADDRESS}
+    if not vetoes:
+        return []
+    first = store.relationships_from(sorted({node for node, _need in vetoes}))
+    offered = {target for _s, rel, target, _p in first if rel == RelType.OFFERS}
+    keys = vetoed_links(vetoes, first + store.relationships_from(sorted(offered)))
+    store.unlink(keys)
+    return keys
 
 
 PERSONAL_DATA = "[removed: personal data]"
