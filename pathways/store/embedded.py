@@ -63,8 +63,8 @@ from pathways.store.base import (
     now_iso,
     summarise,
 )
+from pathways.store.graphfile import FORMAT_VERSION, parse_graph
 
-FORMAT_VERSION = 1
 T = TypeVar("T")
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -153,22 +153,7 @@ class EmbeddedStore(GraphStore):
         return StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}")
 
     def _parse(self, raw: bytes) -> Snapshot:
-        try:
-            data = orjson.loads(raw)
-        except ValueError as exc:
-            raise StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
-            raise StoreUnavailableError(f"{self.path} is not a Thriving Pathways graph file")
-        graph: Snapshot = nx.MultiDiGraph()
-        try:
-            for node in data["nodes"]:
-                graph.add_node(node["id"], kind=NodeKind(node["kind"]), props=node["props"])
-            for rel in data["relationships"]:
-                graph.add_edge(rel["source"], rel["target"], key=RelType(rel["type"]),
-                               props=rel["props"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StoreUnavailableError(f"{self.path} is damaged ({exc!r})") from exc
-        return graph
+        return parse_graph(raw, self.path)  # 100k nodes: 1.6 s, was 5.8 s (see graphfile)
 
     def _pinned_view(self) -> _View | None:
         return getattr(self._pins, "view", None)
