@@ -72,15 +72,15 @@ def test_a_saved_store_reads_back_the_same(tmp_path):
     (b"{not json", "cannot read the embedded store g.json"),
     (b'{"format": 99, "nodes": [], "relationships": []}', "g.json is not a Thriving Pathways"),
     (b"[]", "g.json is not a Thriving Pathways"),
-    (b'{"format": 1, "nodes": [{"id": "a", "kind": "Wizard", "props": {}}],'
-     b' "relationships": []}', "g.json is damaged"),
-    (b'{"format": 1, "nodes": [{"id": "a", "kind": "Person", "props": {}}],'
-     b' "relationships": [{"source": "a", "target": "a", "type": "LIKES", "props": {}}]}',
+    ((b'{"format": 1, "nodes": [{"id": "a", "kind": "Wizard", "props": {}}],'
+     b' "relationships": []}'), "g.json is damaged"),
+    ((b'{"format": 1, "nodes": [{"id": "a", "kind": "Person", "props": {}}],'
+     b' "relationships": [{"source": "a", "target": "a", "type": "LIKES", "props": {}}]}'),
      "g.json is damaged"),
     (b'{"format": 1, "nodes": [{"id": "a", "kind": "Person"}], "relationships": []}',
      "g.json is damaged"),
-    (b'{"format": 1, "nodes": [], "relationships": [{"source": null, "target": "a",'
-     b' "type": "OFFERS", "props": {}}]}', "g.json is damaged"),
+    ((b'{"format": 1, "nodes": [], "relationships": [{"source": null, "target": "a",'
+     b' "type": "OFFERS", "props": {}}]}'), "g.json is damaged"),
 ])
 def test_a_file_that_is_not_a_graph_is_named_plainly(content, says):
     with pytest.raises(StoreUnavailableError, match=says):
