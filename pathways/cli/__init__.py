@@ -6,10 +6,15 @@ there is no import cycle:
 
 - :mod:`~pathways.cli.data`: ``load``, ``demo``, ``template``, ``stats``, ``list``, ``reset``;
 - :mod:`~pathways.cli.analyses`: ``paths``, ``gaps``, ``consortia``;
+- :mod:`~pathways.cli.recommend`: ``recommend`` (new referral agreements, what-if);
 - :mod:`~pathways.cli.link_work`: ``show``, ``search``, ``postcode`` (and the names every
   command accepts where it takes ids);
 - :mod:`~pathways.cli.local_neo4j`: ``neo4j start|restart|stop|status``;
 - :mod:`~pathways.cli.serving`: ``serve``;
+- :mod:`~pathways.cli.accounts`: ``users add|list|set-role|set-password|remove`` and
+  ``share list|revoke`` (the web app's accounts and share links);
+- :mod:`~pathways.cli.update_requests`: ``update-request``;
+- :mod:`~pathways.cli.history`: ``history``, ``undo`` (every load recorded, and taken back);
 - :mod:`~pathways.cli.context` (the chosen store) and :mod:`~pathways.cli.output` (the shared
   ``--format``/``--output`` options and writer) serve them all.
 
@@ -23,7 +28,17 @@ import sys
 
 import click
 
-from pathways.cli import analyses, data, link_work, local_neo4j, serving
+from pathways.cli import (
+    accounts,
+    analyses,
+    data,
+    history,
+    link_work,
+    local_neo4j,
+    recommend,
+    serving,
+    update_requests,
+)
 from pathways.cli.context import Context
 from pathways.config import STORE_CHOICES
 from pathways.errors import PathwaysError
@@ -44,7 +59,9 @@ def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*data.COMMANDS, *analyses.COMMANDS, *link_work.COMMANDS, serving.serve,
+for command in (*data.COMMANDS, *analyses.COMMANDS, *recommend.COMMANDS, *link_work.COMMANDS,
+                *update_requests.COMMANDS, *history.COMMANDS,
+                serving.serve, *accounts.COMMANDS,
                 local_neo4j.neo4j):
     cli.add_command(command)
 
