@@ -4,6 +4,9 @@ Run with ``pathways serve`` or ``python app.py``; for production, ``gunicorn app
 Pages live in ``pages/``: each registers itself and holds its own callbacks; the pieces they
 share (alerts, fields, the results table, the empty state) are in ``pages/_components.py``.
 Pages call the analysis layer through :mod:`pathways.webstore`, never Cypher.
+Sign-in (accounts, the SSO proxy's headers, share links, CSRF) sits in front of every page and
+callback: :func:`pages._access.install` and the routes of ``pages/login.py``.  The layout is
+a function, so the top bar shows each person their own name and role.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 import dash
 from dash import Dash, html
 
+from pages import _access, login
+from pages._account import account_bar
 from pages._components import aria, show_callback_error
 from pages._state import nav_link, shared_store
 
@@ -52,7 +57,15 @@ def create_app() -> Dash:
         compress=True,
     )
     app.index_string = INDEX_STRING
-    app.layout = html.Div(
+    app.layout = layout
+    _access.install(app.server)
+    login.install(app.server)
+    return app
+
+
+def layout() -> html.Div:
+    """The frame of every page, built per request (the account corner is the visitor's own)."""
+    return html.Div(
         [
             html.A("Skip to main content", href="#main", className="skip-link"),
             html.Header(
@@ -64,6 +77,7 @@ def create_app() -> Dash:
                          if page.get("in_menu", True)],  # the referral sheet is opened, not browsed to
                         **aria({"aria-label": "Pages"}),
                     ),
+                    account_bar(),
                 ],
                 className="top-bar",
             ),
@@ -71,7 +85,6 @@ def create_app() -> Dash:
             shared_store(),
         ]
     )
-    return app
 
 
 app = create_app()

@@ -8,15 +8,49 @@ The request's role is put on :data:`flask.g` by the app's sign-in layer before a
 callback runs.  Pages never decide who someone is; they only ask :func:`current_role` and
 :func:`require`, and they check on the server inside the callback (a hidden button is not a
 permission).
+
+The sign-in layer itself lives here too (:func:`install`, used by ``app.py``).  Each request
+is served in one of three modes, chosen from the settings at that request:
+
+- **local** (no accounts, no proxy): whoever opens the app is an admin, as before accounts
+  existed; ``pathways serve`` then binds to this machine only.  State-changing requests from
+  another site's page (a cross-site ``Origin``) are refused.
+- **accounts** (``pathways users add`` made at least one): every page and callback needs a
+  signed-in user, or a share link for that one page (:mod:`pathways.share_links`).  Sessions
+  are Flask's signed cookies, signed with the server's secret (``$PATHWAYS_HOME/server-secret``,
+  0600), HttpOnly, SameSite=Lax, Secure when ``PATHWAYS_SECURE_COOKIES`` is on, and end after
+  ``PATHWAYS_IDLE_MINUTES`` without a request.  The account is read from the accounts file at
+  every request, so a new role or a removed account applies at once.
+- **proxy** (``PATHWAYS_TRUSTED_HEADERS`` on): the organisation's single sign-on proxy names
+  the user and role in two headers; anyone who can reach the app without passing through
+  that proxy could set them, so this mode is off by default and only for an app reachable
+  through the proxy alone.
+
+In the accounts and proxy modes every state-changing request (a POST: sign-in, sign-out and
+every Dash callback) must carry the session's CSRF token, as the ``csrf_token`` form field or
+the ``X-CSRFToken`` header; the token is also put in the ``_csrf_token`` cookie (readable by
+scripts, SameSite=Strict), from which Dash's renderer copies it into that header by itself.
+This is the "synchronizer token" of OWASP's CSRF advice, written here in a few lines rather
+than with Flask-WTF, which would bring WTForms for one comparison and signs with the app's
+import-time ``secret_key``, while this app's secret lives under ``PATHWAYS_HOME``.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
 from enum import IntEnum
+from urllib.parse import quote, urlsplit
 
-from flask import g, has_request_context
+from flask import Flask, Response, g, has_request_context, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 
+from pathways.accounts import ROLE_NAMES, Accounts, server_secret, sign_in_mode
+from pathways.config import Settings
 from pathways.errors import PathwaysError
+from pathways.share_links import ShareLink, ShareLinks
 
 
 class Role(IntEnum):
@@ -28,6 +62,17 @@ class Role(IntEnum):
     @property
     def label(self) -> str:
         return self.name.replace("_", " ").lower()
+
+    @property
+    def key(self) -> str:
+        """The role's name in accounts files, headers and the CLI (``link-worker``)."""
+        return self.name.replace("_", "-").lower()
+
+    @classmethod
+    def named(cls, name: str | None) -> Role | None:
+        """The role called ``name`` (``link-worker``, ``link_worker``, any case), else None."""
+        key = (name or "").strip().lower().replace("_", "-")
+        return cls[key.replace("-", "_").upper()] if key in ROLE_NAMES else None
 
 
 class AccessDenied(PathwaysError):
@@ -57,3 +102,212 @@ def require(role: Role, what: str) -> None:
     if have < role:
         raise AccessDenied(f"Only {role.label}s and above can {what}; you are signed in as a "
                            f"{have.label}.")
+
+
+# --- the sign-in layer ------------------------------------------------------------------------
+
+SESSION_COOKIE = "pathways_session"
+CSRF_COOKIE = "_csrf_token"   # what dash-renderer reads (Dash(csrf_token_name=...) default)
+CSRF_HEADER = "X-CSRFToken"   # and the header it sends the token back in
+CSRF_FIELD = "csrf_token"     # the sign-in and sign-out forms' hidden field
+PUBLIC_PATHS = ("/login", "/_favicon.ico")
+PUBLIC_PREFIXES = ("/assets/", "/s/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+_pinned: Settings | None = None
+
+
+def configure(settings: Settings | None) -> None:
+    """Use ``settings`` (the CLI's) for sign-in, instead of reading the environment at each
+    request (tests and ``gunicorn app:server`` read the environment)."""
+    global _pinned
+    _pinned = settings
+
+
+def settings() -> Settings:
+    return _pinned if _pinned is not None else Settings.from_env()
+
+
+def mode(chosen: Settings | None = None) -> str:
+    """``proxy``, ``accounts`` or ``local`` (see the module's docstring)."""
+    return sign_in_mode(chosen or settings())
+
+
+@dataclass(frozen=True)
+class Who:
+    """Whoever the request is from: ``via`` is ``local``, ``account``, ``proxy`` or ``share``."""
+
+    name: str
+    role: Role
+    via: str
+    share: ShareLink | None = None
+
+
+def current_user() -> Who | None:
+    """Who the request is from (None outside a request or when nobody is signed in)."""
+    return g.get("pathways_user") if has_request_context() else None
+
+
+def share_links(chosen: Settings | None = None) -> ShareLinks:
+    chosen = chosen or settings()
+    return ShareLinks(chosen.share_links_file, server_secret(chosen.secret_file))
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use)."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+class _Sessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, signed with the server's secret under PATHWAYS_HOME
+    (only in the accounts and proxy modes: the local mode keeps no session)."""
+
+    def get_signing_serializer(self, app: Flask):
+        chosen = settings()
+        if g.get("pathways_mode", mode(chosen)) == "local":
+            return None
+        app.secret_key = server_secret(chosen.secret_file)  # what the parent class signs with
+        return super().get_signing_serializer(app)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return SESSION_COOKIE
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return settings().secure_cookies
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        return True
+
+    def get_cookie_samesite(self, app: Flask) -> str:
+        return "Lax"  # sent when a link from an e-mail is followed; Strict would sign people out
+
+
+def refusal(message: str, status: int) -> Response:
+    """A plain-words refusal for a request that is not a page (a callback, a form post)."""
+    return Response(message, status=status, mimetype="text/plain")
+
+
+def _cross_site() -> bool:
+    """True when a state-changing request came from another site's page."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.host
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def _identify(chosen: Settings, how: str) -> Who | None:
+    if how == "proxy":
+        name = (request.headers.get(chosen.user_header) or "").strip()
+        role = Role.named(request.headers.get(chosen.role_header))
+        return Who(name, role, "proxy") if name and role else None
+    now = time.time()
+    seen = session.get("seen")
+    if (session.get("user") or session.get("share")) and isinstance(seen, (int, float)) \
+            and now - seen > chosen.idle_minutes * 60:
+        for key in ("user", "share", "seen"):
+            session.pop(key, None)
+        g.pathways_idle = True
+        return None
+    who = None
+    if isinstance(session.get("user"), str):
+        account = Accounts(chosen.accounts_file).get(session["user"])
+        role = Role.named(account.role) if account else None
+        if account is None or role is None:
+            session.pop("user", None)  # removed since: signed out
+        else:
+            who = Who(account.name, role, "account")
+    elif isinstance(session.get("share"), str):
+        link = share_links(chosen).is_active(session["share"])
+        if link is None:
+            session.pop("share", None)  # revoked or expired since
+        else:
+            who = Who("a share link", Role.VIEWER, "share", link)
+    if who is not None and (not isinstance(seen, (int, float)) or now - seen > 30):
+        session["seen"] = now
+    return who
+
+
+def _router_path() -> str | None:
+    """The page a Dash page-routing callback asks for (None for any other request)."""
+    body = request.get_json(silent=True) if request.path.endswith("/_dash-update-component") \
+        else None
+    for item in (body or {}).get("inputs", []) if isinstance(body, dict) else []:
+        if isinstance(item, dict) and item.get("id") == "_pages_location" \
+                and item.get("property") == "pathname":
+            return str(item.get("value") or "/")
+    return None
+
+
+def sign_in_address(next_path: str | None = None) -> str:
+    return "/login" + (f"?next={quote(next_path, safe='/')}" if next_path else "")
+
+
+def _gate() -> Response | None:
+    """Runs before every request: who it is from, and whether it may go on."""
+    chosen = settings()
+    how = g.pathways_mode = mode(chosen)
+    unsafe = request.method not in SAFE_METHODS
+    if unsafe and _cross_site():
+        return refusal("Refused: this request came from another web site's page.", 403)
+    if how == "local":
+        g.pathways_role = LOCAL_ROLE
+        g.pathways_user = Who("local user", LOCAL_ROLE, "local")
+        return None
+    csrf_token()
+    if unsafe and not _csrf_ok():
+        return refusal("Refused: this form or page has expired or came from another site "
+                       "(its security token is missing or wrong). Reload the page and try "
+                       "again.", 400)
+    who = _identify(chosen, how)
+    if who is not None:
+        g.pathways_user = who
+        g.pathways_role = int(who.role)
+    path = request.path
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return None
+    page_request = request.method == "GET" and not path.startswith("/_")
+    here = path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    if who is None:
+        if how == "proxy":
+            return refusal("This app takes its sign-in from your organisation's single sign-on, "
+                           "and this request came without it: open the app through the "
+                           "organisation's address.", 403)
+        if page_request:
+            return redirect(sign_in_address(here))  # type: ignore[return-value]
+        return refusal("Sign in first: your session has ended. Reload the page to sign in.", 401)
+    if who.share is not None:
+        asked = path if page_request else _router_path()
+        if asked is not None and asked != who.share.path:
+            if page_request:
+                return redirect(sign_in_address(here))  # type: ignore[return-value]
+            return refusal("A share link opens only the page it was made for: sign in to see "
+                           "other pages.", 403)
+    return None
+
+
+def _csrf_cookie(response: Response) -> Response:
+    """Hand the session's CSRF token to the page's scripts (dash-renderer sends it back)."""
+    if g.get("pathways_mode") in ("accounts", "proxy") and isinstance(session.get("csrf"), str):
+        token = session["csrf"]
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, secure=settings().secure_cookies,
+                                httponly=False, samesite="Strict")
+    return response
+
+
+def install(server: Flask) -> None:
+    """Put the sign-in layer in front of every page and callback of ``server``."""
+    server.session_interface = _Sessions()
+    server.before_request(_gate)
+    server.after_request(_csrf_cookie)

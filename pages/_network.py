@@ -39,6 +39,7 @@ from typing import Any
 import dash_cytoscape as cyto
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
+from pages._access import Role, allowed
 from pages._components import hint
 from pathways.reports.network_views import KIND_STYLE, shape_data_uri, stylesheet, web_link
 from pathways.webstore import get_store
@@ -184,7 +185,7 @@ def node_facts(kind: str, props: Mapping[str, Any], network: Mapping[str, Any],
     if kind == "Activity" and (props.get("age_min") is not None or props.get("age_max") is not None):
         low, high = props.get("age_min"), props.get("age_max")
         facts.append(("Ages", f"{low if low is not None else 0}–{high if high is not None else 'any'}"))
-    if contacts and kind != "Person":
+    if contacts and kind != "Person" and allowed(Role.LINK_WORKER):  # never for viewers
         for key, label in _CONTACTS:
             text = _text(props.get(key))
             if not text:

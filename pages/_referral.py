@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import html
 
+from pages._access import Role, allowed
 from pages._components import aria as aria  # one helper; the pages import it here too
 from pages._state import encode
 from pathways.analysis.referral import Contact, HowToRefer
@@ -60,12 +61,18 @@ def pairs(rows: list[tuple[str, Any]]) -> html.Dl:
     return html.Dl(items)
 
 
+CONTACTS_HIDDEN = ("Contact details are shown to link workers and above: sign in with a link "
+                   "worker's account to see them.")
+
+
 def first_step(found: HowToRefer) -> list:
-    """Who to contact first, how, self-referral, wait and notes (shared with the sheet)."""
+    """Who to contact first, how, self-referral, wait and notes (shared with the sheet).
+    The phone and e-mail only for link workers and above (checked here, on the server)."""
     first = found.first_step
     if first is None:
         return [html.P(found.summary)]
-    reach = " · ".join(v for v in (first.contact.phone, first.contact.email) if v)
+    reach = " · ".join(v for v in (first.contact.phone, first.contact.email) if v) \
+        if allowed(Role.LINK_WORKER) else ""
     rows: list[tuple[str, Any]] = [
         ("Contact", f"{first.contact.name}" + (f" ({reach})" if reach else "")),
         ("Method", first.method_words),
@@ -74,9 +81,9 @@ def first_step(found: HowToRefer) -> list:
     ]
     if first.notes:
         rows.append(("Route notes", first.notes))
-    if first.referral_info:
+    if first.referral_info and allowed(Role.LINK_WORKER):
         rows.append(("Their referral notes", first.referral_info))
-    if first.form_link:
+    if first.form_link and allowed(Role.LINK_WORKER):
         rows.append(("Referral form", web(first.form_link)))
     return [html.P(found.summary), pairs(rows)]
 
@@ -100,6 +107,8 @@ def freshness(found: HowToRefer) -> html.P:
 
 def contacts(found: HowToRefer) -> html.Ul | html.P:
     """Every contact on the route (or, when unreachable, the activity's own providers)."""
+    if not allowed(Role.LINK_WORKER):  # viewers: none at all (checked on the server)
+        return html.P(CONTACTS_HIDDEN, className="hint contacts-hidden")
     if not found.contacts:
         return html.P("No contact details recorded.")
     return html.Ul([contact_item(c) for c in found.contacts])

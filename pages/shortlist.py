@@ -17,6 +17,7 @@ import datetime as dt
 import dash
 from dash import Input, Output, clientside_callback, dcc, html
 
+from pages._access import Role, allowed
 from pages._components import alert, guarded, is_empty, no_data, page_alert
 from pages._referral import (
     SHEET_PATH,
@@ -73,6 +74,10 @@ def _option(number: int, found: HowToRefer) -> html.Section:
 
 def _layout(query: dict) -> html.Div:
     title = [html.H1("Referral sheet"), page_alert()]
+    if not allowed(Role.LINK_WORKER):  # the sheet is contact details: link workers and up
+        return html.Div(title + [alert(
+            "Referral sheets hold contact details, so only link workers and above can open "
+            "them: sign in with a link worker's account.")])
     store = get_store()
     if is_empty(store):
         return html.Div(title + [no_data()])

@@ -15,6 +15,14 @@ variable                      meaning                                 default
 ``PATHWAYS_NEO4J_VERSION``    the local server's Neo4j version        ``5.26.0``
 ``PATHWAYS_CACHE``            where the local server's jars are kept  the user's cache dir
 ``JAVA_HOME``                 the Java the local server runs on       ``java`` on the PATH
+``PATHWAYS_SECURE_COOKIES``   ``1``: sign-in cookies sent over https  off (set it behind https)
+                              only (the Secure flag)
+``PATHWAYS_IDLE_MINUTES``     sign out after this long without a      ``60``
+                              request
+``PATHWAYS_TRUSTED_HEADERS``  ``1``: trust the SSO proxy's user and   off (see the README: only
+                              role headers instead of accounts        behind that proxy)
+``PATHWAYS_USER_HEADER``      the proxy's header naming the user      ``X-Forwarded-User``
+``PATHWAYS_ROLE_HEADER``      the proxy's header naming the role      ``X-Forwarded-Role``
 ============================  ======================================  =========================
 
 Every variable is read in one place, :meth:`Settings.from_env`, into one frozen
@@ -83,6 +91,12 @@ class Settings:
     neo4j_heap: str | None = None
     neo4j_pagecache: str = "256m"
     java_home: str | None = None
+    # Sign-in (pathways/accounts.py, pages/_access.py)
+    secure_cookies: bool = False
+    idle_minutes: int = 60
+    trusted_headers: bool = False
+    user_header: str = "X-Forwarded-User"
+    role_header: str = "X-Forwarded-Role"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: str | None) -> Settings:
@@ -113,6 +127,11 @@ class Settings:
             neo4j_heap=read("PATHWAYS_NEO4J_HEAP"),
             neo4j_pagecache=read("PATHWAYS_NEO4J_PAGECACHE") or "256m",
             java_home=read("JAVA_HOME"),
+            secure_cookies=_flag(read("PATHWAYS_SECURE_COOKIES")),
+            idle_minutes=_minutes(read("PATHWAYS_IDLE_MINUTES")),
+            trusted_headers=_flag(read("PATHWAYS_TRUSTED_HEADERS")),
+            user_header=read("PATHWAYS_USER_HEADER") or "X-Forwarded-User",
+            role_header=read("PATHWAYS_ROLE_HEADER") or "X-Forwarded-Role",
         )
         # the CLI's options: text settings only (store, neo4j_*)
         chosen: dict[str, Any] = {k: v for k, v in given.items() if v}
@@ -124,6 +143,21 @@ class Settings:
     def state_file(self) -> Path:
         """What ``pathways neo4j start`` records about the local server (the one definition)."""
         return self.home / "neo4j" / "server.json"
+
+    @property
+    def accounts_file(self) -> Path:
+        """The app's accounts (names, roles, argon2 password hashes), readable by its owner only."""
+        return self.home / "accounts.json"
+
+    @property
+    def secret_file(self) -> Path:
+        """The server's secret that signs sign-in cookies and share links (made once, 0600)."""
+        return self.home / "server-secret"
+
+    @property
+    def share_links_file(self) -> Path:
+        """The share links issued (so they can be listed and revoked)."""
+        return self.home / "share-links.json"
 
     @property
     def embedded_path(self) -> Path:
@@ -160,6 +194,29 @@ class Settings:
             password=self.neo4j_password or default_password,
             database=self.neo4j_database or "neo4j",
         )
+
+
+def _flag(value: str | None) -> bool:
+    """An on/off variable: ``1``, ``true``, ``yes`` or ``on`` (any case) is on.
+
+    >>> [_flag(v) for v in ("1", "True", "on", "0", "no", None)]
+    [True, True, True, False, False, False]
+    """
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _minutes(value: str | None) -> int:
+    """``PATHWAYS_IDLE_MINUTES``: a whole number of minutes, at least 1 (default 60)."""
+    if value is None:
+        return 60
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = 0
+    if minutes < 1:
+        raise PathwaysError(f"PATHWAYS_IDLE_MINUTES must be a whole number of minutes, at "
+                            f"least 1 (it is {value!r})")
+    return minutes
 
 
 def _user_data_dir() -> Path:

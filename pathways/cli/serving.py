@@ -6,6 +6,7 @@ import importlib
 
 import click
 
+from pathways.accounts import sign_in_mode
 from pathways.cli.context import Context, pass_ctx
 
 LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
@@ -27,8 +28,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+SIGN_IN_WORDS = {
+    "local": "No accounts: this app is open to this computer only, and everyone using it is an "
+             "admin. Add accounts with `pathways users add` to let others in.",
+    "accounts": "Accounts: everyone signs in (`pathways users list`).",
+    "proxy": "Sign-in by your single sign-on proxy's headers (PATHWAYS_TRUSTED_HEADERS): make "
+             "sure only that proxy can reach this address.",
+}
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; another than this computer's needs accounts "
+                   "(pathways users add) or the single sign-on proxy mode.")
 @click.option("--port", default=8050, show_default=True, type=int)
 @click.option("--debug", is_flag=True,
               help="Reload on code changes and show the debugger (only with a loopback --host).")
@@ -40,15 +52,25 @@ def serve(ctx: Context, host, port, debug):
             f"--debug starts the Werkzeug debugger, which lets anyone who can open the page "
             f"run commands on this machine; it is refused with --host {host}. Use --debug only "
             f"with --host {', '.join(LOOPBACK_NAMES[:-1])} or {LOOPBACK_NAMES[-1]}.")
+    sign_in = sign_in_mode(ctx.settings)
+    if sign_in == "local" and not is_loopback(host):
+        raise click.UsageError(
+            f"--host {host} would let other computers open the app, and it has no accounts: "
+            f"everyone who reached it would be an admin, seeing every contact detail. Add "
+            f"accounts first (`pathways users add NAME --role admin`), or put it behind your "
+            f"organisation's single sign-on proxy (PATHWAYS_TRUSTED_HEADERS=1, see the "
+            f"README), then serve on {host}.")
     store = ctx.store()  # fail early, and say which store, before the server starts
     from pathways import webstore
     from pathways.analysis.warm import Warmer
 
     webstore.set_store(store)  # the app reads this store: no settings passed through os.environ
     app = web_app()
+    importlib.import_module("pages._access").configure(ctx.settings)  # sign-in reads these
     # The Gaps page's report is computed as soon as the data changes, not on the first visit.
     Warmer(webstore.get_store).start()
     click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)
+    click.echo(SIGN_IN_WORDS[sign_in], err=True)
     app.run(host=host, port=port, debug=debug)
 
 
