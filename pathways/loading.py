@@ -26,6 +26,7 @@ from loaders.quality import QualityReport
 from loaders.update_scope import ids_concerned, refuse_out_of_scope, request_organisation, tables_of
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
+from pathways.history import recording
 from pathways.model import MAX_ID_LENGTH, NodeKind, RelType
 from pathways.spreadsheet import CSV_ENCODING, excel_safe
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
@@ -65,16 +66,23 @@ def load_feed(
     remove_missing: bool = False,
     progress: Progress | None = None,
     on_plan=None,
+    actor: str | None = None,
+    action: str = "feed",
 ) -> LoadResult:
     """Import an ORUK or HSDS feed: load what can be loaded, report the rest.
 
     A feed is known by its files' names: nodes an earlier import loaded from files of the
     same names (same format) that this one no longer has are marked ``missing_from_feed``
     or, with ``remove_missing``, deleted.  A feed that looks incomplete (fewer records than
-    it says it has) retires nothing.
+    it says it has) retires nothing.  The load is recorded in the store's history as done by
+    ``actor`` (default: the OS user), with what undoes it (:mod:`pathways.history`).
     """
-    with store.load_lock(), gc_paused():
-        return _load_feed(store, paths, fmt, report, remove_missing, progress, on_plan)
+    with (store.load_lock(), gc_paused(),
+          recording(store, action, paths, actor) as recorder):
+        result = _load_feed(recorder.store, paths, fmt, report, remove_missing, progress,
+                            on_plan)
+        recorder.finish(recorder.load_counts(result))
+        return result
 
 
 def plan_feed_for_store(store: GraphStore, paths: list[Path],
@@ -206,14 +214,24 @@ def load_paths(
     report: Path | None = None,
     progress: Progress | None = None,
     on_plan=None,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> LoadResult:
     """Validate all rows, then write all-or-nothing (or the valid ones, if allowed).
 
     The store's write lock is held from planning to writing, so a concurrent load is
-    refused with a clear message instead of either load being lost.
+    refused with a clear message instead of either load being lost.  The load is recorded
+    in the store's history as done by ``actor`` (default: the OS user), with what undoes it
+    (:mod:`pathways.history`); ``action`` names it there (default: ``demo`` for the demo
+    data, else ``load``).
     """
-    with store.load_lock():
-        return _load_paths(store, paths, allow_partial, report, progress, on_plan)
+    paths = list(paths)
+    if action is None:
+        action = "demo" if [Path(p) for p in paths] == [demo_data_dir()] else "load"
+    with store.load_lock(), recording(store, action, paths, actor) as recorder:
+        result = _load_paths(recorder.store, paths, allow_partial, report, progress, on_plan)
+        recorder.finish(recorder.load_counts(result))
+        return result
 
 
 def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadResult:

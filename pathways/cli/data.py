@@ -303,12 +303,16 @@ def _needs_of(graph, kind: NodeKind) -> dict[str, dict[str, str | None]]:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
 def reset(ctx: Context, yes):
-    """Empty the chosen store."""
+    """Empty the chosen store (recorded in `pathways history`, so `pathways undo` can bring
+    the data back)."""
+    from pathways.history import reset_store
+
     store = ctx.store()
     if not yes:
         click.confirm(f"Delete everything in the {store.describe()}?", abort=True)
-    store.reset()
-    click.echo("The store is empty.")
+    done = reset_store(store)
+    click.echo(f"The store is empty. Recorded as load {done['id']}: `pathways undo"
+               f" {done['id']}` brings the data back.")
 
 
 COMMANDS = (load, demo, template, stats, list_, reset)

@@ -91,6 +91,22 @@ class PathwayFilter:
     self_referral_only: bool = False
 
 
+#: A relationship's key in a store: (source id, type, target id); a pair has at most one of a type
+RelKey = tuple[str, RelType, str]
+
+
+@dataclass
+class Image:
+    """Part of the graph as it was: each node's kind and properties, each relationship's
+    properties, ``None`` for one that did not exist (so restoring it deletes it).
+
+    A load's before-image (:mod:`pathways.history`) is what ``undo`` restores.
+    """
+
+    nodes: dict[str, tuple[NodeKind, dict] | None]
+    rels: dict[RelKey, dict | None]
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -200,7 +216,38 @@ class GraphStore(ABC):
 
         For whole-graph analyses (gaps); the same shape from every store."""
 
-    # ---- one writer, consistent readers ------------------------------------------------
+    # ---- load history and undo (pathways.history) -----------------------------------------
+    @abstractmethod
+    def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],
+              whole_ids: Iterable[str] = ()) -> Image:
+        """How the graph holds ``node_ids`` and ``whole_ids`` now, the relationships
+        ``rel_keys``, and every relationship into or out of ``whole_ids`` (nodes a load may
+        delete); absent ones as ``None``.  Read in one transaction."""
+
+    @abstractmethod
+    def restore(self, image: Image) -> None:
+        """Make the graph hold exactly ``image`` for the nodes and relationships it names
+        (deleting those it gives as ``None``), all or nothing, under the load lock."""
+
+    @abstractmethod
+    def history_records(self) -> list[dict]:
+        """Every recorded load (:mod:`pathways.history`'s records), in no set order."""
+
+    @abstractmethod
+    def history_image(self, load_id: str) -> bytes | None:
+        """The before-image saved with a load (compressed), or None."""
+
+    @abstractmethod
+    def save_history(self, record: dict, image: bytes | None = None) -> None:
+        """Add or replace a load's record (its ``id`` names it); ``image`` only when adding.
+        History is kept in the store but is never graph data: stats, lists, snapshots and
+        :meth:`reset` do not see it."""
+
+    @abstractmethod
+    def drop_history(self, load_id: str) -> None:
+        """Forget a load's record (one that wrote nothing)."""
+
+    # ---- one writer, consistent readers------------------------------------------------
     @contextlib.contextmanager
     def load_lock(self, what: str = "a load") -> Iterator[None]:
         """Hold the store's single write lock for a whole load (plan, write, retire).

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import math
 import os
 import socket
@@ -54,14 +55,17 @@ from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelTyp
 from pathways.processes import alive
 from pathways.store.base import (
     GraphStore,
+    Image,
     PathNode,
     PathwayFilter,
     Progress,
+    RelKey,
     WriteSummary,
     now_iso,
     summarise,
 )
 from queries import graph as q
+from queries import history as qh
 from queries import pathways as qp
 
 _ABSENT = object()
@@ -210,6 +214,7 @@ class Neo4jStore(GraphStore):
                 " with `pathways neo4j start`, or set NEO4J_URI"
             ) from exc
         self._constraints_made = False
+        self._history_constraint_made = False
         local = local_server_state()
         self._on_local_server = local is not None and local.get("uri") == settings.uri
         self.lock_lease_seconds = LOCK_LEASE_SECONDS
@@ -412,6 +417,80 @@ class Neo4jStore(GraphStore):
         if ids:
             with self.load_lock("retiring records gone from a feed"):
                 self._write_once(lambda tx: q.retire(tx, list(ids), remove, stamp), len(ids))
+
+    # ---- load history and undo (pathways.history) ------------------------------------------
+    def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],
+              whole_ids: Iterable[str] = ()) -> Image:
+        wanted_rels = set(rel_keys)
+        whole = sorted(set(whole_ids))
+        ids = sorted(set(node_ids) | set(whole))
+        sources = sorted({source for source, _, _ in wanted_rels} | set(whole))
+
+        def read(tx: neo4j.ManagedTransaction) -> Image:
+            nodes: dict[str, tuple[NodeKind, dict] | None] = dict.fromkeys(ids)
+            for chunk in _chunks(ids):
+                for node_id, kind, props in tx.run(q.SNAPSHOT_NODES, ids=list(chunk)).single(
+                        strict=True)["rows"]:
+                    nodes[node_id] = (NodeKind(kind), props)
+            rels: dict[RelKey, dict | None] = dict.fromkeys(wanted_rels)
+            whole_set = set(whole)
+            for chunk in _chunks(sources):
+                for source, rel, target, props in tx.run(
+                        q.SNAPSHOT_RELATIONSHIPS, ids=list(chunk)).single(strict=True)["rows"]:
+                    key = (source, RelType(rel), target)
+                    if key in rels or source in whole_set:
+                        rels[key] = props
+            for chunk in _chunks(whole):
+                for source, rel, target, props in qh.relationships_into(tx, list(chunk)):
+                    rels[source, RelType(rel), target] = props
+            return Image(nodes, rels)
+
+        return self._read(read)
+
+    def restore(self, image: Image) -> None:
+        """One transaction, as a load is (and under the load lock, readers waiting while it
+        commits)."""
+        keep: dict[NodeKind, list[dict]] = defaultdict(list)
+        for node_id, state in image.nodes.items():
+            if state is not None:
+                keep[state[0]].append({"id": node_id, "props": state[1]})
+        gone_nodes = [n for n, state in image.nodes.items() if state is None]
+        put: dict[RelType, list[dict]] = defaultdict(list)
+        drop: dict[RelType, list[dict]] = defaultdict(list)
+        for (source, rel, target), props in image.rels.items():
+            row = {"source": source, "target": target, "props": props or {}}
+            (drop if props is None else put)[rel].append(row)
+
+        def work(tx: neo4j.Transaction) -> None:
+            for kind, rows in keep.items():
+                for chunk in _chunks(rows):
+                    qh.restore_nodes(tx, kind, list(chunk))
+            for rel, rows in drop.items():
+                for chunk in _chunks(rows):
+                    qh.delete_relationships(tx, rel, list(chunk))
+            for rel, rows in put.items():
+                for chunk in _chunks(rows):
+                    qh.restore_relationships(tx, rel, list(chunk))
+            for chunk in _chunks(gone_nodes):
+                qh.delete_nodes(tx, list(chunk))
+
+        with self.load_lock("an undo"):
+            self._write_once(work, len(image.nodes) + len(image.rels))
+
+    def history_records(self) -> list[dict]:
+        return [json.loads(text) for text in self._read(qh.list_loads)]
+
+    def history_image(self, load_id: str) -> bytes | None:
+        return self._read(qh.load_image, load_id)
+
+    def save_history(self, record: dict, image: bytes | None = None) -> None:
+        if not self._history_constraint_made:
+            self._write(qh.create_constraint)
+            self._history_constraint_made = True
+        self._write(qh.save_load, record["id"], int(record["seq"]), json.dumps(record), image)
+
+    def drop_history(self, load_id: str) -> None:
+        self._write(qh.drop_load, load_id)
 
     # ---- one writer at a time ------------------------------------------------------------
     @contextlib.contextmanager
