@@ -15,7 +15,7 @@ import binascii
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from pages._access import Role, allowed, require
+from pages._access import Role, allowed, current_user, require
 from pages._components import (
     alert,
     aria,
@@ -225,7 +225,8 @@ def apply(_clicks, token):
     require(Role.EDITOR, "load data")
     store = get_store()
     try:
-        result = apply_upload(store, token)
+        who = current_user()
+        result = apply_upload(store, token, actor=who.name if who is not None else None)
     except PreviewOutdated as exc:
         again = preview(store, token)
         if not again.valid:

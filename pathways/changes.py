@@ -272,8 +272,9 @@ class PreviewOutdated(PathwaysError):
     """The data changed after the preview: what a load would do now is not what was shown."""
 
 
-def apply_upload(store: GraphStore, token: object) -> LoadResult:
-    """Load the kept upload with the CLI's load function, all or nothing.
+def apply_upload(store: GraphStore, token: object, actor: str | None = None) -> LoadResult:
+    """Load the kept upload with the CLI's load function, all or nothing, recorded in the
+    store's history as an ``upload`` by ``actor`` (the signed-in user; default the OS user).
 
     Refused (nothing written) when the upload was never previewed, or when, under the store's
     write lock, the change it would make differs from the preview (someone loaded something
@@ -295,10 +296,10 @@ def apply_upload(store: GraphStore, token: object) -> LoadResult:
                                   " look at the new preview and apply it again")
 
     if fmt == "living-db":
-        result = load_paths(store, paths, on_plan=check)
+        result = load_paths(store, paths, on_plan=check, actor=actor, action="upload")
     else:
         _, quality, _ = plan_feed_for_store(store, paths, fmt)
         retired = list(quality.disappeared)
-        result = load_feed(store, paths, fmt, on_plan=check)
+        result = load_feed(store, paths, fmt, on_plan=check, actor=actor, action="upload feed")
     discard_upload(token)
     return result

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from pathways import history
 from pathways.analysis.gaps import data_gaps
 from pathways.analysis.snapshot import cached_snapshot
 from pathways.changes import PreviewOutdated, apply_upload, keep_upload, preview
@@ -91,9 +92,12 @@ def test_preview_shows_new_and_changed_cells_and_apply_writes_them(store, demo_d
         ("venue", old_venue, "Upload Test Hall, HX1 1AA")]
     assert shown.retired == []
 
-    result = apply_upload(store, token)
+    result = apply_upload(store, token, actor="editor-ed")
 
     assert result.summary.nodes_new == 1 and result.summary.nodes_changed == 1
+    last = history.records(store)[0]  # newest first: recorded as the signed-in person's upload
+    assert (last["actor"], last["action"]) == ("editor-ed", "upload")
+    assert sorted(s["name"] for s in last["sources"]) == ["activities.csv", "relationships.csv"]
     assert store.get_node(facts["existing"]["id"])[1]["venue"] == "Upload Test Hall, HX1 1AA"
     assert store.get_node(facts["new"]["id"])[0].value == "Activity"
     with pytest.raises(PathwaysError, match="expired or was already applied"):
