@@ -52,6 +52,8 @@ dash.register_page(__name__, path=PATH, name="Data", title="Data · Thriving Pat
 
 SHOWN_PROBLEMS = 500  # rows of a problems table; the count says how many more
 ORG_CHOICE = "data-request-org"
+UPLOAD_BOX = {"border": "2px dashed #4a4a4a", "borderRadius": "6px", "padding": "1rem",
+              "margin": "0.5rem 0"}
 
 
 def _counts(table_id: str, title: str, counts: dict) -> html.Section:
@@ -105,22 +107,25 @@ def _upload_section() -> html.Section:
                    " pressed Apply."),
             dcc.Upload(
                 id="data-upload",
+                # the button takes the keyboard focus; its click opens the file chooser
                 children=html.Div(["Drop files here, or ",
-                                   html.Span("choose files", className="upload-link")]),
+                                   html.Button("Choose files", id="data-upload-choose",
+                                               className="button", type="button")]),
                 multiple=True,
                 accept=",".join(UPLOAD_SUFFIXES),
                 max_size=int(MAX_UPLOAD_FILE_MB * MB),
-                className="upload-box",
-                className_active="upload-box active",
+                className="upload-box",  # assets/upload_a11y.js names its file input
+                style=UPLOAD_BOX,
+                style_active={**UPLOAD_BOX, "borderStyle": "solid"},
             ),
             hint(f"Allowed: {kinds}; at most {MAX_UPLOAD_FILE_MB:g} MB a file and"
                  f" {MAX_UPLOAD_TOTAL_MB:g} MB in all.", id="data-upload-limits"),
             dcc.Store(id="data-upload-token"),
             dcc.Loading(html.Div(id="data-upload-result", role="status",
                                  **aria({"aria-live": "polite"}))),
-            html.Div([button("Apply these changes", "data-apply"),
-                      button("Start again", "data-discard")],
-                     className="button-row", id="data-apply-row", hidden=True),
+            html.Div(html.Div([button("Apply these changes", "data-apply"),
+                               button("Start again", "data-discard")], className="button-row"),
+                     id="data-apply-row", hidden=True),
             dcc.Loading(html.Div(id="data-apply-result", role="status",
                                  **aria({"aria-live": "polite"}))),
         ],
@@ -164,9 +169,11 @@ def _problems(problems: list[Problem], heading: str) -> html.Div:
 
 def _preview_view(result: Preview, names: list[str]) -> html.Div:
     what = "a directory feed" if result.format in {"oruk", "hsds"} else "a Living Database"
-    summary = (f"{', '.join(names)}: {what}, valid. Loading it would add {len(result.new):,},"
-               f" change {len(result.changed):,} cells and retire {len(result.retired):,};"
-               f" {result.unchanged:,} rows are as they are already.")
+    cells = f"{len(result.changed):,} cell" + ("" if len(result.changed) == 1 else "s")
+    unchanged = f"{result.unchanged:,} row" + (" is" if result.unchanged == 1 else "s are")
+    summary = (f"{', '.join(names) or 'The upload'}: {what}, valid. Loading it would add"
+               f" {len(result.new):,}, change {cells} and retire {len(result.retired):,};"
+               f" {unchanged} as in the store already.")
     parts: list = [html.P(summary, id="data-preview-summary")]
     if not result.changes_anything:
         parts.append(hint("Nothing would change: the store already holds these files' data."))
@@ -174,7 +181,7 @@ def _preview_view(result: Preview, names: list[str]) -> html.Div:
         html.H3(f"New ({len(result.new):,})"),
         table("data-preview-new", [("kind", "Kind"), ("id", "Id"), ("name", "Name")],
               "New rows", selectable=False, rows=result.new),
-        html.H3(f"Changed ({len(result.changed):,} cells)"),
+        html.H3(f"Changed ({cells})"),
         table("data-preview-changed", [("item", "Id"), ("name", "Name"), ("column", "Column"),
                                        ("old", "Now"), ("new", "After loading")],
               "Changed cells", selectable=False, rows=result.changed),
