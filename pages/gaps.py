@@ -42,6 +42,8 @@ from pages._network import (
     png_button,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
+from pages._whatif import panel as whatif_panel
+from pages._whatif import register_views as register_whatif_views
 from pathways.analysis.gaps import (
     GAP_KINDS,
     CoverageCell,
@@ -135,6 +137,7 @@ def _layout(query: dict):
             ], className="network", **aria({"aria-label": "Referral network (the highlighted part is "
                                                      "also listed as text)"})),
         ], className="two-columns"),
+        whatif_panel(),
         html.Div([
             _section("Single points of failure", "single_points_of_failure",
                      table("gp-spof", [("name", "Name"), ("kind", "Kind"),
@@ -401,3 +404,7 @@ node_details_callback("gp-graph", "gp-node", referral_network)
 def download(_clicks, hops):
     report = _report(get_store(), _hops(hops))
     return html_download(as_html(report), f"gap-report-{dt.date.today()}.html")
+
+
+# The "What would close these gaps?" panel draws simulations with the page's own heatmap.
+register_whatif_views(_heatmap, _level, _CATEGORY_TEXT, _cell_id)

@@ -413,9 +413,29 @@ def protection(store: GraphStore, max_hops: int = DEFAULT_MAX_HOPS,
 def with_agreements(graph: Snapshot, edges: Iterable[Edge]) -> Snapshot:
     """A copy of the snapshot with new ``REFERS_TO`` edges (the snapshot is shared: never
     changed in place)."""
-    copy = graph.copy()
+    copy = graph.__class__()
+    copy.graph.update(graph.graph)
+    # Shared with the snapshot: every node's attributes, and the neighbour dicts of nodes no new
+    # edge touches; copied: the top-level dicts, and the few neighbour dicts that change.  So a
+    # simulation at 100k nodes costs a dict copy, not a deep copy of the graph (networkx's own
+    # dicts, as pathway_adjacency reads them).
+    succ = dict(graph._succ)  # type: ignore[attr-defined]
+    pred = dict(graph._pred)  # type: ignore[attr-defined]
+    copied_succ: set[str] = set()
+    copied_pred: set[str] = set()
     for u, v in edges:
-        copy.add_edge(u, v, key=RelType.REFERS_TO, props={"source": "simulation"})
+        if u not in copied_succ:
+            succ[u] = dict(succ[u])
+            copied_succ.add(u)
+        if v not in copied_pred:
+            pred[v] = dict(pred[v])
+            copied_pred.add(v)
+        keys = dict(succ[u].get(v, {}))  # u -> v's key dict, shared by succ[u] and pred[v]
+        keys[RelType.REFERS_TO] = {"props": {"source": "simulation"}}
+        succ[u][v] = pred[v][u] = keys
+    copy._node = graph._node  # type: ignore[attr-defined]
+    copy._adj = copy._succ = succ  # type: ignore[attr-defined]
+    copy._pred = pred  # type: ignore[attr-defined]
     return copy
 
 

@@ -23,7 +23,7 @@ from pathways.analysis.recommend import (
 from pathways.cli import cli
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.loading import load_paths
-from pathways.model import NodeKind, serves_whole_area
+from pathways.model import NodeKind, RelType, serves_whole_area
 from pathways.store.embedded import EmbeddedStore
 from tests.conftest import load_data
 from tests.unit.test_gaps import random_tables
@@ -304,3 +304,20 @@ def test_recommend_simulate_shows_the_cells_it_would_close(demo_cli):
     assert f"{len(data['amber']) - len(first['cells'])} " in result.output
     bad = CliRunner().invoke(cli, ["recommend", "--simulate", "nobody", "Nothing"])
     assert bad.exit_code != 0 and "no link worker, organisation or service" in str(bad.exception)
+
+
+def test_a_simulated_graph_is_the_snapshot_plus_the_edges_and_leaves_it_untouched(tmp_path):
+    for seed in range(10):
+        graph = random_store(tmp_path, seed).snapshot()
+        before = sorted((u, v, k) for u, v, k in graph.edges(keys=True))
+        edges = allowed_edges(graph)[::7][:4]
+        simulated = with_agreements(graph, edges)
+        expected = graph.copy()
+        for u, v in edges:
+            expected.add_edge(u, v, key=RelType.REFERS_TO)
+        assert sorted(simulated.edges(keys=True)) == sorted(expected.edges(keys=True))
+        assert sorted(simulated.in_edges(keys=True)) == sorted(expected.in_edges(keys=True))
+        assert sorted((u, v, k) for u, v, k in graph.edges(keys=True)) == before
+        assert dict(simulated.nodes(data="kind")) == dict(graph.nodes(data="kind"))
+        for u, v in edges:
+            assert not graph.has_edge(u, v, RelType.REFERS_TO) or (u, v, RelType.REFERS_TO) in before
