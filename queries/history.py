@@ -2,8 +2,8 @@
 
 A load's record is a ``PathwaysLoad`` node (:data:`pathways.model.HISTORY_LABEL`): its ``id``,
 its number ``seq``, the record itself as JSON text and the compressed before-image as bytes.
-It does not carry the ``Pathways`` label, so every graph query (stats, lists, snapshots,
-analyses) and ``reset`` pass it by, as they pass the ``PathwaysMeta`` lock node.
+It is a ``PathwaysMeta`` node (key ``load:<id>``) like the load lock, not a ``Pathways`` one,
+so every graph query (stats, lists, snapshots, analyses) and ``reset`` pass it by.
 
 Restoring an image writes labels and relationship types only from :mod:`pathways.model`'s
 enums; ids and properties travel as ``$parameters``.
@@ -27,8 +27,8 @@ def create_constraint(tx: ManagedTransaction) -> None:
 
 # ---- records -------------------------------------------------------------------------------
 SAVE_LOAD = f"""
-MERGE (l:{HISTORY_LABEL} {{id: $id}})
-SET l.seq = $seq, l.record = $record
+MERGE (l:PathwaysMeta {{key: 'load:' + $id}})
+SET l:{HISTORY_LABEL}, l.id = $id, l.seq = $seq, l.record = $record
 """
 SAVE_LOAD_WITH_IMAGE = SAVE_LOAD + "SET l.image = $image\n"
 LIST_LOADS = f"""
