@@ -33,7 +33,6 @@ from pathways.analysis.snapshot import cached_stats
 from pathways.changes import (
     MAX_UPLOAD_FILE_MB,
     MAX_UPLOAD_TOTAL_MB,
-    MB,
     UPLOAD_SUFFIXES,
     Preview,
     PreviewOutdated,
@@ -101,8 +100,9 @@ def _upload_section() -> html.Section:
     return html.Section(
         [
             html.H2("Upload data", id="data-upload-heading"),
-            html.P("Upload your Living Database (its CSV files, or one XLSX workbook) or the JSON"
-                   " files of a directory feed. The files are checked exactly as `pathways load`"
+            html.P("Upload your Living Database (its CSV files, or one XLSX workbook) or a"
+                   " directory feed (its JSON files, or an HSDS datapackage.json with its CSV"
+                   " tables). The files are checked exactly as `pathways load`"
                    " checks them; nothing changes until you have seen what would change and"
                    " pressed Apply."),
             dcc.Upload(
@@ -113,7 +113,6 @@ def _upload_section() -> html.Section:
                                                className="button", type="button")]),
                 multiple=True,
                 accept=",".join(UPLOAD_SUFFIXES),
-                max_size=int(MAX_UPLOAD_FILE_MB * MB),
                 className="upload-box",  # assets/upload_a11y.js names its file input
                 style=UPLOAD_BOX,
                 style_active={**UPLOAD_BOX, "borderStyle": "solid"},

@@ -44,7 +44,7 @@ from pathways.store.base import GraphStore
 MB = 1_048_576
 #: what may be uploaded: Living Database CSV files or a workbook, or a feed's JSON files
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
-MAX_UPLOAD_FILES = 20
+MAX_UPLOAD_FILES = 40  # an HSDS tabular feed has about 22 files
 #: per file and in total (MB); a bigger Living Database is loaded with ``pathways load``
 MAX_UPLOAD_FILE_MB = float(os.environ.get("PATHWAYS_MAX_UPLOAD_FILE_MB", "20"))
 MAX_UPLOAD_TOTAL_MB = float(os.environ.get("PATHWAYS_MAX_UPLOAD_TOTAL_MB", "50"))
@@ -92,7 +92,8 @@ def keep_upload(files: Iterable[tuple[str, bytes]]) -> str:
     Refused, with a reason per file and nothing kept: no files, too many, a name that is not
     a plain file name, a kind other than :data:`UPLOAD_SUFFIXES`, one name twice, a file
     over :data:`MAX_UPLOAD_FILE_MB`, all of them over :data:`MAX_UPLOAD_TOTAL_MB`, or a mix
-    of Living Database files (CSV/XLSX) and feed files (JSON).
+    of Living Database files (CSV/XLSX) and feed files (JSON) other than an HSDS tabular
+    feed (``datapackage.json`` with its CSV tables).
     """
     files = list(files)
     problems: list[Problem] = []
@@ -126,7 +127,8 @@ def keep_upload(files: Iterable[tuple[str, bytes]]) -> str:
                                 f" upload is at most {MAX_UPLOAD_TOTAL_MB:g} MB in all (load"
                                 " bigger data with `pathways load`)"))
     kinds = {Path(n).suffix.lower() == ".json" for n, _ in files}
-    if len(kinds) > 1:
+    tabular_feed = any(Path(n).name.lower() == "datapackage.json" for n, _ in files)
+    if len(kinds) > 1 and not tabular_feed:  # an HSDS folder: datapackage.json and CSV tables
         problems.append(Problem("(upload)", 0, "", "the upload mixes a feed's JSON files with"
                                 " Living Database files; upload one kind at a time"))
     if problems:

@@ -22,6 +22,7 @@ from pathways.changes import PreviewOutdated, apply_upload, keep_upload, preview
 from pathways.errors import InputError, PathwaysError
 from pathways.loading import load_feed, load_paths
 from pathways.update_requests import update_request_workbook
+from tests.conftest import HSDS_EXAMPLES
 
 ORUK = Path(__file__).parents[1] / "fixtures" / "oruk"
 WHEN_AND_WHERE = {"loaded_at", "source"}
@@ -333,3 +334,17 @@ def test_update_request_cells_are_text_never_formulas(store, demo_dir, tmp_path)
     before = graph_state(store)
     load_paths(store, [path])  # and it comes back exactly as it was
     assert graph_state(store) == before
+
+
+def test_an_hsds_tabular_feed_uploads_as_its_datapackage_and_csv_tables(store):
+    folder = HSDS_EXAMPLES / "csv"
+    files = [(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()]
+    token = keep_upload(files)
+
+    shown = preview(store, token)
+
+    assert shown.valid and shown.format == "hsds"
+    assert any(r["kind"] == "Organisation" for r in shown.new)
+    assert graph_state(store) == ({}, {})
+    apply_upload(store, token)
+    assert {r["id"] for r in shown.new if r["kind"] != "relationship"} <= set(graph_state(store)[0])
