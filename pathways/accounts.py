@@ -248,6 +248,10 @@ class LoginThrottle:
             times.append(now)
             self._failures[key] = times
 
+    def reset(self) -> None:
+        """Forget every failure (a restart does the same)."""
+        self._failures.clear()
+
     def succeeded(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._failures.pop(key, None)
