@@ -363,7 +363,7 @@ def test_a_share_link_opens_its_view_as_a_viewer_until_it_is_revoked(web_both, h
     sign_in(web_both, "eddie")
     status, text = make_link(web_both, "/?worker=lw&hops=4")
     assert status == 200
-    address = re.search(r"https?://[^\"\s]+/s/[A-Za-z0-9._-]+", text).group(0)  # type: ignore[union-attr]
+    address = re.search(r"https?://[^\"\s]+/s/[A-Za-z0-9._-]+", text).group(0)
     [link] = ShareLinks(home / "share-links.json", b"unused").list()
     assert (link.path, link.query, link.created_by) == ("/", "worker=lw&hops=4", "eddie")
 
