@@ -37,7 +37,7 @@ def test_accounts_keep_a_salted_hash_never_the_password(home):
     assert (home / "accounts.json").stat().st_mode & 0o777 == 0o600
     hashes = [line for line in text.splitlines() if "$argon2id$" in line]
     assert len(set(hashes)) == 2  # the same password, two different salts
-    assert accounts.verify("ann", PASSWORD).role == "editor"  # type: ignore[union-attr]
+    assert accounts.verify("ann", PASSWORD).role == "editor"
     assert accounts.verify("ann", PASSWORD + "!") is None
     assert accounts.verify("nobody", PASSWORD) is None
 
@@ -109,7 +109,7 @@ def test_users_commands_add_list_change_and_remove(home):
         ["ann", "link-worker"], ["bob", "viewer"]]
     assert PASSWORD not in listed.output
     assert run("users", "set-role", "bob", "editor").exit_code == 0
-    assert Accounts(home / "accounts.json").get("bob").role == "editor"  # type: ignore[union-attr]
+    assert Accounts(home / "accounts.json").get("bob").role == "editor"
     again = run("users", "add", "bob", "--role", "viewer", "--password-stdin", stdin=PASSWORD)
     assert again.exit_code != 0 and "already an account" in str(again.exception)
     assert run("users", "remove", "ann").exit_code == 0
