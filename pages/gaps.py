@@ -42,6 +42,7 @@ from pages._network import (
     png_button,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
+from pages._update_request import request_download
 from pages._whatif import panel as whatif_panel
 from pages._whatif import register_views as register_whatif_views
 from pathways.analysis.gaps import (
@@ -156,9 +157,10 @@ def _layout(query: dict):
                                          ("providers", "Providers")],
                            "Localities with one link worker or one provider")),
             _section("Data gaps by organisation", "data_gaps",
-                     table("gp-data", [("name", "Organisation")]
-                           + [(k, k.replace("_", " ").capitalize()) for k in GAP_KINDS],
-                           "Data gaps by organisation")),
+                     html.Div([table("gp-data", [("name", "Organisation")]
+                                     + [(k, k.replace("_", " ").capitalize()) for k in GAP_KINDS],
+                                     "Data gaps by organisation"),
+                               request_download()])),
         ], className="two-columns"),
         dcc.Store(id="gp-highlight"),
     ])

@@ -140,3 +140,42 @@ def test_a_viewer_cannot_upload_or_download_update_requests(demo_app):
         g.pathways_role = Role.LINK_WORKER
         with pytest.raises(AccessDenied):
             data.upload(["data:text/csv;base64,aWQK"], ["people.csv"], None)
+
+
+def _downloaded(dash_duo, pattern: str, timeout: float = 30) -> Path:
+    folder = Path(dash_duo.download_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
+        if found:
+            time.sleep(0.3)  # let the browser finish writing it
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"nothing matching {pattern} was downloaded")
+
+
+def test_an_update_request_downloads_from_the_gaps_data_gap_table(dash_duo, demo_app):
+    from pathways.analysis.gaps import GapQuery, gap_report
+
+    app, store = demo_app
+    first = gap_report(store, GapQuery())["data_gaps"][0]
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
+    cell = dash_duo.wait_for_element(
+        "#gp-data .ag-center-cols-container .ag-row[row-index='0'] .ag-cell", timeout=30)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    assert cell.text == first["name"]
+    cell.click()
+    button = dash_duo.find_element("#gp-request-button")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+
+    path = _downloaded(dash_duo, "update-request-*.xlsx")
+
+    book = openpyxl.load_workbook(path)
+    assert [r[0].value for r in book["organisations"].iter_rows(min_row=2)] == [first["id"]]
+    items = {i["id"] for i in first["items"]}
+    listed = {r[0].value for name in ("services", "activities")
+              for r in book[name].iter_rows(min_row=2)}
+    assert items <= listed  # every item with a gap is in the workbook to be corrected
