@@ -9,8 +9,8 @@ for one it created).  The image is taken after the load is planned and before an
 written, under the store's load lock, so it is exactly what the load will overwrite.
 
 Where it lives: in the store, so a shared Neo4j database keeps one history for everyone
-(``PathwaysLoad`` nodes, which carry no ``Pathways`` label, so stats, lists, snapshots,
-analyses and ``reset`` never see them); the embedded store keeps a ``graph.history/``
+(``PathwaysMeta:PathwaysLoad`` nodes, which carry no ``Pathways`` label, so stats, lists,
+snapshots, analyses and ``reset`` never see them); the embedded store keeps a ``graph.history/``
 folder beside ``graph.json``.  A record is saved ("running") before the load writes and
 finished after it; a load that fails having written nothing leaves no record, one that
 failed part-way (a feed written but not retired) stays, "incomplete", and can be undone.
@@ -41,7 +41,7 @@ from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelTyp
 from pathways.store.base import GraphStore, Image, RelKey, now_iso
 
 #: What a record says was done
-ACTIONS = ("load", "feed", "demo", "reset", "undo", "upload")
+ACTIONS = ("load", "feed", "demo", "reset", "undo", "upload", "upload feed")
 
 
 def default_actor() -> str:
@@ -280,22 +280,34 @@ def describe(record: dict) -> str:
     return f"{record['id']} ({record['action']} by {record['actor']} at {record['at']})"
 
 
+_COUNT_WORDS = {
+    "nodes_new": ("new node", "new nodes"),
+    "nodes_changed": ("changed node", "changed nodes"),
+    "rels_new": ("new relationship", "new relationships"),
+    "rels_changed": ("changed relationship", "changed relationships"),
+    "retired": ("node retired", "nodes retired"),
+    "nodes_removed": ("node removed", "nodes removed"),
+    "rels_removed": ("relationship removed", "relationships removed"),
+    "nodes_restored": ("node restored", "nodes restored"),
+    "rels_restored": ("relationship restored", "relationships restored"),
+    "nodes_deleted": ("node deleted", "nodes deleted"),
+    "rels_deleted": ("relationship deleted", "relationships deleted"),
+}
+
+
 def counts_text(counts: dict[str, int]) -> str:
-    words = {"nodes_new": "new nodes", "nodes_changed": "changed nodes",
-             "rels_new": "new relationships", "rels_changed": "changed relationships",
-             "retired": "retired", "nodes_removed": "nodes removed",
-             "rels_removed": "relationships removed", "nodes_restored": "nodes restored",
-             "rels_restored": "relationships restored", "nodes_deleted": "nodes deleted",
-             "rels_deleted": "relationships deleted"}
-    shown = [f"{counts[k]:,} {w}" for k, w in words.items() if counts.get(k)]
+    """What a load did in words, e.g. ``1 new node, 3 changed relationships``."""
+    shown = [f"{counts[key]:,} {one if counts[key] == 1 else many}"
+             for key, (one, many) in _COUNT_WORDS.items() if counts.get(key)]
     return ", ".join(shown) or "no change"
 
 
-def rows(store: GraphStore) -> list[dict]:
-    """The history as flat rows for tables and files, newest first."""
+def rows(store: GraphStore, hashes: bool = True) -> list[dict]:
+    """The history as flat rows for tables and files, newest first (``hashes``: each file
+    with the start of its SHA-256; else the file names only, for a narrow table)."""
     return [{
         "id": r["id"], "when": r["at"], "who": r["actor"], "action": r["action"],
-        "sources": "; ".join(f"{s['name']} (sha256 {s['sha256'][:12]})" if s["sha256"]
+        "sources": "; ".join(f"{s['name']} (sha256 {s['sha256'][:12]})" if s["sha256"] and hashes
                              else s["name"] for s in r.get("sources", [])),
         "counts": counts_text(r.get("counts", {})),
         "status": r["status"] + (f" (undoes {r['undoes']})" if r.get("undoes") else ""),

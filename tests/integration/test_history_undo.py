@@ -148,7 +148,7 @@ def test_history_rows_say_who_when_what_and_which_files(fresh, tmp_path):
     assert {s["name"]: s["sha256"] for s in first["sources"]} == expected
     assert rows[0]["counts"] == {} and rows[0]["changes"] == 0
     flat = history.rows(store)
-    assert flat[1]["counts"] == "2 new nodes, 1 new relationships"
+    assert flat[1]["counts"] == "2 new nodes, 1 new relationship"
     assert flat[1]["undone"] == "no"
     assert "organisations.csv (sha256 " + expected["organisations.csv"][:12] in flat[1]["sources"]
 
