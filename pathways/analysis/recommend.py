@@ -171,17 +171,25 @@ class Overlay:
         return any(t == v for t, _k in self._out.get(u, ())) or v in self._extra_out.get(u, ())
 
 
+@per_snapshot
+def _ends(graph: Snapshot) -> tuple[frozenset[str], frozenset[str]]:
+    """(nodes a new agreement may start at, nodes it may end at), once per snapshot."""
+    receivers = frozenset(n for n, k in graph.nodes(data="kind")
+                          if k in (NodeKind.ORGANISATION, NodeKind.SERVICE))
+    workers = frozenset(
+        n for n, k in graph.nodes(data="kind") if k == NodeKind.PERSON
+        and graph.nodes[n]["props"].get("role") == PersonRole.LINK_WORKER.value)
+    return receivers | workers, receivers
+
+
 def can_refer(graph: Snapshot, node: str) -> bool:
     """May a new referral agreement start here: a link worker, an organisation, a service."""
-    kind = graph.nodes[node]["kind"]
-    if kind == NodeKind.PERSON:
-        return graph.nodes[node]["props"].get("role") == PersonRole.LINK_WORKER.value
-    return kind in (NodeKind.ORGANISATION, NodeKind.SERVICE)
+    return node in _ends(graph)[0]
 
 
 def can_receive(graph: Snapshot, node: str) -> bool:
     """May a new referral agreement end here: an organisation or a service."""
-    return graph.nodes[node]["kind"] in (NodeKind.ORGANISATION, NodeKind.SERVICE)
+    return node in _ends(graph)[1]
 
 
 def endpoint(graph: Snapshot, node: str) -> Endpoint:
@@ -233,23 +241,27 @@ def _candidates(graph: Snapshot, overlay: Overlay, cells: list[CoverageCell],
     """Every new agreement that alone would make at least one of ``cells`` reachable, with
     the cells it would (exact, see the module docstring)."""
     found: dict[Edge, list[tuple[str, str]]] = defaultdict(list)
+    referrers, receivers = _ends(graph)
     forward: dict[str, list[tuple[str, int]]] = {}  # locality -> (u, hops from a local worker)
     for cell in cells:
         place = cell["locality"]
         if place not in forward:
             hops = overlay.bfs(cell["link_workers"], max_hops - 1)
-            forward[place] = [(u, d) for u, d in hops.items() if can_refer(graph, u)]
+            forward[place] = [(u, d) for u, d in hops.items() if u in referrers]
         back = overlay.bfs(cell["activities"], max_hops - 1, backwards=True)
         by_depth: list[list[str]] = [[] for _ in range(max_hops)]
         for v, d in back.items():
-            if can_receive(graph, v):
+            if v in receivers:
                 by_depth[d].append(v)
+        within = [list[str]() for _ in range(max_hops)]  # within[k]: v at most k hops away
+        for k in range(max_hops):
+            within[k] = (within[k - 1] if k else []) + by_depth[k]
         key = (cell["need"], place)
+        # each (u, v) once per cell: u once in forward, v once in back
         for u, d1 in forward[place]:
-            for d2 in range(max_hops - d1):
-                for v in by_depth[d2]:
-                    if v != u:
-                        found[(u, v)].append(key)
+            for v in within[max_hops - 1 - d1]:
+                if v != u:
+                    found[(u, v)].append(key)
     return found
 
 
@@ -301,14 +313,14 @@ def compute_recommendations(graph: Snapshot, query: RecommendQuery) -> Recommend
         found = _candidates(graph, overlay, list(open_cells.values()), query.max_hops)
         if not found:
             break
-        most = max(len(set(c)) for c in found.values())
-        tied = sorted((e for e, c in found.items() if len(set(c)) == most),
+        most = max(len(c) for c in found.values())
+        tied = sorted((e for e, c in found.items() if len(c) == most),
                       key=lambda e: _order(graph, e))[:TIE_OPTIONS]
         worker_reach: dict[str, set[str]] = {}
         scored = [(new_options(graph, overlay, e, query.max_hops, worker_reach), e) for e in tied]
         best_options = max(s for s, _ in scored)
         options, edge = next((s, e) for s, e in scored if s == best_options)
-        closed = sorted(set(found[edge]), key=lambda k: (name_of(graph, k[1]), name_of(graph, k[0]), k))
+        closed = sorted(found[edge], key=lambda k: (name_of(graph, k[1]), name_of(graph, k[0]), k))
         for key in closed:
             del open_cells[key]
         picks.append(edge)

@@ -321,3 +321,21 @@ def test_a_simulated_graph_is_the_snapshot_plus_the_edges_and_leaves_it_untouche
         assert dict(simulated.nodes(data="kind")) == dict(graph.nodes(data="kind"))
         for u, v in edges:
             assert not graph.has_edge(u, v, RelType.REFERS_TO) or (u, v, RelType.REFERS_TO) in before
+
+
+def test_the_page_simulates_only_recommendations_it_made_and_whole_agreements(tmp_path, demo_dir):
+    from pages._whatif import chosen_edges
+
+    store = EmbeddedStore(tmp_path / "demo.json")
+    load_paths(store, [demo_dir])
+    first = recommend(store)["recommendations"][0]
+    assert chosen_edges(store, 4, ["1", "999"], None, None) == [
+        (first["source"]["id"], first["target"]["id"])]
+    for picks in (["999"], ["1", {"x": 1}], None):  # unknown ranks, or not a list of ranks
+        with pytest.raises(PathwaysError, match="Tick a recommended"):
+            chosen_edges(store, 4, picks, None, None)
+    with pytest.raises(PathwaysError, match="both ends"):
+        chosen_edges(store, 4, [], "org-halifax-opportunities-trust", None)
+    forged = chosen_edges(store, 4, "not a list", "act-makers-shed-repair-cafe", "loneliness")
+    with pytest.raises(PathwaysError):  # a forged own agreement: checked before simulating
+        simulate(store, forged)
