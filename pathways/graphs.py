@@ -77,6 +77,14 @@ def pathway_adjacency(graph: Snapshot) -> tuple[Adjacency, Adjacency]:
     return out, into
 
 
+@per_snapshot
+def node_names(graph: Snapshot) -> dict[str, str]:
+    """Every node's name, as a plain dict built once per snapshot (a networkx node view
+    costs ~3 µs a look-up, a quarter of a pathway call at 100k)."""
+    # networkx's own dict (not in its type stubs) = graph.nodes(data=True), minus views
+    return {n: a["props"]["name"] for n, a in graph._node.items()}  # type: ignore[attr-defined]
+
+
 def best_paths(graph: Snapshot, start: str, max_hops: int) -> dict[str, tuple[Step, ...]]:
     """For every node reachable from ``start`` within ``max_hops``, its best shortest path.
 
@@ -93,28 +101,61 @@ def best_paths(graph: Snapshot, start: str, max_hops: int) -> dict[str, tuple[St
     >>> best_paths(g, "w", 4)["a"]
     (('W', 'w'), ('S', 's'), ('A', 'a'))
     """
+    found = best_path_parents(graph, start, max_hops)
+    return {node: steps_to(graph, found, node) for node in found}
+
+
+def best_path_parents(graph: Snapshot, start: str, max_hops: int) -> dict[str, str | None]:
+    """:func:`best_paths` as each reached node's predecessor on its best path (``None`` for
+    ``start``), in the order reached: no path is built until :func:`steps_to` asks.
+
+    The best path to a node extends its best predecessor's, and two paths of the same
+    length compare by names first, then ids, so within a layer the predecessors compare by
+    one integer: their rank among the layer's best paths.  One sort per layer replaces a
+    tuple comparison per relationship (the search is ~3x faster at 100k).
+    """
     if start not in graph:
         return {}
     out, _ = pathway_adjacency(graph)
-    names: dict[str, tuple[str, ...]] = {start: (graph.nodes[start]["props"]["name"],)}
-    ids: dict[str, tuple[str, ...]] = {start: (start,)}
+    names = node_names(graph)
+    parent: dict[str, str | None] = {start: None}
+    rank = {start: 0}  # a node's place among its layer's best paths (names, then ids)
+    name_rank = {start: 0}  # its place by names alone (equal names, equal places)
     frontier = [start]
     for _ in range(max_hops):
-        layer: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        for node in frontier:
+        best: dict[str, str] = {}
+        for node in frontier:  # frontier is in rank order: the first to reach wins
             for target, _key in out.get(node, ()):
-                if target in names:
-                    continue
-                candidate = (names[node] + (graph.nodes[target]["props"]["name"],),
-                             ids[node] + (target,))
-                if target not in layer or candidate < layer[target]:
-                    layer[target] = candidate
-        if not layer:
+                if target not in parent and target not in best:
+                    best[target] = node
+        if not best:
             break
-        for target, (path_names, path_ids) in layer.items():
-            names[target], ids[target] = path_names, path_ids
-        frontier = list(layer)
-    return {node: tuple(zip(names[node], ids[node], strict=True)) for node in names}
+        # A path's names are its parent's then its own; its ids likewise.  So paths of
+        # one layer sort by (parent's name rank, own name, parent's rank, own id).
+        order = [t for *_, t in sorted([(name_rank[p], names[t], rank[p], t)
+                                         for t, p in best.items()])]
+        previous: tuple[int, str] | None = None
+        for place, target in enumerate(order):
+            by_name = (name_rank[best[target]], names[target])
+            if by_name != previous:
+                name_rank[target], previous = place, by_name
+            else:
+                name_rank[target] = name_rank[order[place - 1]]
+            rank[target] = place
+            parent[target] = best[target]
+        frontier = order
+    return parent
+
+
+def steps_to(graph: Snapshot, parents: dict[str, str | None], node: str) -> tuple[Step, ...]:
+    """The best path to ``node`` (reached in ``parents``) as (name, id) steps from the start."""
+    names = node_names(graph)
+    steps: list[Step] = []
+    at: str | None = node
+    while at is not None:
+        steps.append((names[at], at))
+        at = parents[at]
+    return tuple(reversed(steps))
 
 
 def best_paths_to(graph: Snapshot, start: str, max_hops: int,

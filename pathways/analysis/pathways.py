@@ -64,7 +64,7 @@ def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[ReachableActi
             "id": path[-1]["id"],
             "name": path[-1]["name"],
             "hops": len(path) - 1,
-            "path": [{"id": n["id"], "name": n["name"], "kind": n["kind"]} for n in path],
+            "path": list(path),  # each store makes fresh PathNodes per call
         }
         for path in best.values()
     ]

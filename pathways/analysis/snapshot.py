@@ -131,8 +131,11 @@ def cached_per_version(store: GraphStore, what: Hashable, compute: Callable[[], 
                 value = compute()
             with _cache_lock:
                 entries = _cache.setdefault(store, {})
-                for old in [k for k in entries if k[0] != version]:
-                    del entries[old]
+                # Every insert drops other versions, so all entries share one version: the
+                # first says whether any is stale (no scan of 256 keys per computed value).
+                if entries and next(iter(entries))[0] != version:
+                    for old in [k for k in entries if k[0] != version]:
+                        del entries[old]
                 while len(entries) >= CACHE_ENTRIES:
                     oldest = next(k for k in entries if k[1] != "snapshot")
                     del entries[oldest]
