@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import replace
 
 from loaders.feed_records import (
@@ -21,7 +22,7 @@ from loaders.feed_records import (
 from loaders.feed_text import EMAIL_RE, clean_text, iso_date, text_of
 from loaders.limits import MAX_WHOLE_NUMBER, id_problem
 from loaders.living_db import LoadPlan, content_hash
-from loaders.need_rules import infer_needs
+from loaders.need_rules import Rule, infer_needs, load_rules
 from loaders.need_terms import NEED_NAMES, need_for_term
 from loaders.placing import Placer
 from loaders.quality import QualityReport
@@ -148,12 +149,47 @@ def _degrees(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def candidate_ids(feed: Feed, need_codes: Iterable[str] = NEED_NAMES) -> set[str]:
+    """Every id mapping ``feed`` may write or link to (its organisations, services,
+    activities, the needs and the town or postcode-district localities of its addresses),
+    read from the records without mapping them, so that a load asks the store about them
+    once and maps the feed once (a superset: some may be dropped while mapping)."""
+    ns = feed.namespace
+    ids = {f"{ns}:organization:{org.id}" for org in feed.orgs.values()} | set(need_codes)
+    for service in feed.services:
+        ids.add(f"{ns}:service:{service.id}")
+        if not service.sites:
+            ids.add(f"{ns}:service:{service.id}:activity")
+        for site in service.sites:
+            ids.add(f"{ns}:service_at_location:{site.id}")
+            city = slug(clean_text(site.city)[0])
+            district = postcode_district(clean_text(site.postcode)[0])
+            ids |= {f"locality:{key}" for key in (city, slug(district)) if key}
+    return ids
+
+
 class Mapper:
-    """Builds nodes and relationships from a :class:`Feed`, reporting as it goes."""
+    """Builds nodes and relationships from a :class:`Feed`, reporting as it goes.
+
+    ``vetoed`` holds ``(service or activity id, need)`` pairs a partnership vetoed
+    (``DOES_NOT_ADDRESS`` in its Living Database): those needs are never inferred for them
+    (for a service: for each of its activities).  ``given`` holds the ``ADDRESSES`` the
+    partnership's own rows gave the feed's nodes, which the feed never overwrites.
+    ``rules`` are the need rules to infer with (the shipped table plus the keywords of the
+    partnership's needs.csv, :func:`loaders.need_rules.partnership_rules`) and
+    ``need_names`` the needs they may give (code → name).
+    """
 
     def __init__(self, feed: Feed, existing: dict[str, NodeKind], report: QualityReport,
-                 localities: list[dict] | None = None):
+                 localities: list[dict] | None = None, *,
+                 vetoed: Iterable[tuple[str, str]] = (),
+                 given: Iterable[tuple[str, str]] = (),
+                 rules: tuple[Rule, ...] | None = None,
+                 need_names: dict[str, str] | None = None):
         self.feed, self.ns, self.existing, self.report = feed, feed.namespace, existing, report
+        self.vetoed, self.given = set(vetoed), set(given)
+        self.rules = load_rules() if rules is None else rules
+        self.need_names = dict(NEED_NAMES if need_names is None else need_names)
         # the partnership's localities (id, name, postcodes): see loaders/placing.py
         self.placer = Placer(localities or [])
         for place in localities or []:  # what the store holds: linked to, never rewritten
@@ -375,7 +411,7 @@ class Mapper:
                      ("organization.description",
                       clean_text(org.description)[0] if org else "")]
             found = [(f.need, {"inferred": True, "evidence": f.evidence})
-                     for f in infer_needs(texts, needs=set(NEED_NAMES))]
+                     for f in infer_needs(texts, self.rules, needs=set(self.need_names))]
         return ([(n, props) for n, props in found if self.need(n, record.file)],
                 sorted(unmapped, key=str.lower))
 
@@ -383,7 +419,7 @@ class Mapper:
         if code in self.existing:
             return self.existing[code] == NodeKind.NEED
         if code not in self.nodes:
-            self.add_node(NodeKind.NEED, code, {"name": NEED_NAMES[code]}, code, source, 0)
+            self.add_node(NodeKind.NEED, code, {"name": self.need_names[code]}, code, source, 0)
         return True
 
     def locality(self, city: str, postcode: str, source: str) -> str | None:
@@ -548,6 +584,13 @@ class Mapper:
                 continue
             self.add_rel(RelType.OFFERS, service_id, node_id, src, record.row)
             for need, props in needs:
+                if (node_id, need) in self.given:
+                    continue  # the partnership's own row: it wins, untouched
+                if props.get("inferred") and {(service_id, need), (node_id, need)} & self.vetoed:
+                    self.note(node_id, "needs", "unmapped", "vetoed-need",
+                              f"{need} was inferred from {props['evidence']!r} but the"
+                              " partnership vetoed it (DOES_NOT_ADDRESS): not linked", src)
+                    continue
                 self.add_rel(RelType.ADDRESSES, node_id, need, src, record.row, props)
             texts = [] if online or site.virtual else [
                 place, street, self.nodes[node_id].props.get("description", ""), name,

@@ -16,22 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from loaders.feed_mapping import Mapper
+from loaders.feed_mapping import Mapper, candidate_ids
 from loaders.feed_records import (
+    Feed,
     read_json_documents,
     unpage,
 )
 from loaders.files import files_of
 from loaders.hsds import read_hsds
 from loaders.living_db import LoadPlan
+from loaders.need_rules import load_rules, partnership_rules
+from loaders.need_terms import NEED_NAMES
 from loaders.oruk import read_oruk
 from loaders.quality import QualityEntry, QualityReport
 from pathways.errors import InputError, PathwaysError, Problem
 from pathways.model import (
     NodeKind,
+    RelType,
 )
 
-__all__ = ["QualityEntry", "QualityReport", "detect_format", "plan_feed"]
+__all__ = ["QualityEntry", "QualityReport", "candidate_ids", "detect_format", "feed_sources",
+           "map_feed", "plan_feed", "read_feed"]
 
 FORMATS = ("living-db", "oruk", "hsds")
 
@@ -129,32 +134,9 @@ def detect_format(path: Path | str) -> str:
 # ----------------------------------------------------------------------------- planning
 
 
-def plan_feed(
-    paths: Iterable[Path | str],
-    fmt: str | None = None,
-    existing_kinds: Mapping[str, NodeKind] | None = None,
-    *,
-    previous_ids: set[str] | None = None,
-    localities: list[dict] | None = None,
-) -> tuple[LoadPlan, QualityReport]:
-    """Read a directory feed and say what a load would write, and what it had to fix.
-
-    Parameters
-    ----------
-    paths : files or folders of one feed
-    fmt : ``"oruk"`` or ``"hsds"``; detected when ``None``
-    existing_kinds : ids already in the store → their kind.  A Need or Locality the store
-        already has is linked to, not rewritten; an id of another kind is not overwritten.
-        Call once with ``{}`` to learn the ids (``{n.id for n in plan.nodes}``), then again
-        with ``store.existing_kinds(those ids)``.
-    previous_ids : node ids the previous import of this feed wrote; those this feed no
-        longer loads are reported as ``disappeared`` (never when pages look missing or a
-        file, or part of one, could not be read: ``report.read_problems``).
-    localities : the partnership's localities (``id``, ``name``, ``postcodes``) that
-        activities are placed in (``loaders/placing.py``); ``store.list_nodes(LOCALITY)``.
-
-    Returns ``(plan, report)``; ``plan.problems`` stays empty: a feed loads what it can.
-    """
+def read_feed(paths: Iterable[Path | str], fmt: str | None = None) -> tuple[Feed, QualityReport]:
+    """Read a feed's files (``fmt`` ``"oruk"`` or ``"hsds"``, detected when ``None``) into
+    format-neutral records, and the quality report of what could not be read."""
     given = [Path(p) for p in paths]
     files_of(given, (".json", ".csv"))  # raises when a file is given twice
     if fmt is None:
@@ -165,23 +147,142 @@ def plan_feed(
         fmt = found.pop()
     report = QualityReport()
     if fmt == "oruk":
-        feed = read_oruk(given, report)
-    elif fmt == "hsds":
-        feed = read_hsds(given, report)
-    else:
-        raise PathwaysError(f"plan_feed reads oruk or hsds feeds, not {fmt!r}")
-    plan = Mapper(feed, dict(existing_kinds or {}), report, localities).plan()
+        return read_oruk(given, report), report
+    if fmt == "hsds":
+        return read_hsds(given, report), report
+    raise PathwaysError(f"plan_feed reads oruk or hsds feeds, not {fmt!r}")
+
+
+def feed_sources(feed: Feed) -> set[str]:
+    """The ``source`` its nodes and relationships carry (``oruk:services.json``...)."""
+    return {o.file for o in feed.orgs.values()} | {s.file for s in feed.services}
+
+
+#: a newer feed removes no relationship when it no longer gives more than this share of the
+#: ones the previous import wrote (and more than a few): it looks cut short, not updated
+MOST_LINKS = 0.5
+_FEW_LINKS = 10
+
+
+def plan_feed(
+    paths: Iterable[Path | str],
+    fmt: str | None = None,
+    existing_kinds: Mapping[str, NodeKind] | None = None,
+    *,
+    previous_ids: set[str] | None = None,
+    localities: list[dict] | None = None,
+    links: Iterable[tuple[str, RelType, str, dict]] | None = None,
+    needs: list[dict] | None = None,
+) -> tuple[LoadPlan, QualityReport]:
+    """Read a directory feed and say what a load would write, and what it had to fix.
+
+    :func:`read_feed` then :func:`map_feed`; see there for the parameters.
+    Returns ``(plan, report)``; ``plan.problems`` stays empty: a feed loads what it can.
+    """
+    feed, report = read_feed(paths, fmt)
+    plan = map_feed(feed, report, existing_kinds, previous_ids=previous_ids,
+                    localities=localities, links=links, needs=needs)
+    return plan, report
+
+
+def map_feed(
+    feed: Feed,
+    report: QualityReport,
+    existing_kinds: Mapping[str, NodeKind] | None = None,
+    *,
+    previous_ids: set[str] | None = None,
+    localities: list[dict] | None = None,
+    links: Iterable[tuple[str, RelType, str, dict]] | None = None,
+    needs: list[dict] | None = None,
+) -> LoadPlan:
+    """Map a read feed onto the model, once.
+
+    Parameters
+    ----------
+    feed, report : from :func:`read_feed`
+    existing_kinds : ids already in the store → their kind
+        (``store.existing_kinds(candidate_ids(feed))``).  A Need or Locality the store
+        already has is linked to, not rewritten; an id of another kind is not overwritten.
+    previous_ids : node ids the previous import of this feed wrote; those this feed no
+        longer loads are reported as ``disappeared`` (never when pages look missing or a
+        file, or part of one, could not be read: ``report.read_problems``).
+    localities : the partnership's localities (``id``, ``name``, ``postcodes``) that
+        activities are placed in (``loaders/placing.py``); ``store.list_nodes(LOCALITY)``.
+    links : the store's relationships out of the feed's nodes
+        (``store.relationships_from(...)``).  Those an earlier import of this feed wrote
+        (their ``source`` is one of the feed's files) and this one no longer gives are put in
+        ``report.unlinked``, unless the feed looks incomplete (as for ``disappeared``) or
+        lost most of them; the partnership's own (another ``source``) are never touched: its
+        ``DOES_NOT_ADDRESS`` vetoes inferred needs, its ``ADDRESSES`` win over the feed's.
+    needs : the store's needs (``id``, ``name``, ``keywords``): their keywords are
+        inferred from beside ``loaders/need_rules.csv``.
+    """
+    sources = feed_sources(feed)
+    own: set[tuple[str, str, str]] = set()
+    vetoed: set[tuple[str, str]] = set()
+    given: set[tuple[str, str]] = set()
+    for source, rel, target, props in links or ():
+        if props.get("source") in sources and source.startswith(f"{feed.namespace}:"):
+            own.add((source, RelType(rel).value, target))
+        elif RelType(rel) == RelType.DOES_NOT_ADDRESS:
+            vetoed.add((source, target))
+        elif RelType(rel) == RelType.ADDRESSES:
+            given.add((source, target))
+    names = dict(NEED_NAMES) | {str(n["id"]): str(n.get("name") or n["id"]) for n in needs or ()}
+    rules = load_rules() + partnership_rules(needs or ())
+    plan = Mapper(feed, dict(existing_kinds or {}), report, localities, vetoed=vetoed,
+                  given=given, rules=rules, need_names=names).plan()
     loaded_ids = {node.id for node in plan.nodes}
+    whole = feed.complete and not report.read_problems
     if previous_ids:
         gone = sorted(i for i in previous_ids
                       if i.startswith(f"{feed.namespace}:") and i not in loaded_ids)
         dropped = {e.record_id for e in report.entries if e.action == "dropped"}
-        for node_id in gone if feed.complete and not report.read_problems else ():
+        for node_id in gone if whole else ():
             why = "was dropped from this import (see its other entries)" if node_id in dropped \
                 else "is no longer in the feed"
             report.add(node_id, "", "disappeared", "disappeared",
                        f"loaded by the previous import but {why}")
+    lost = sorted(own - {(r.source_id, r.type.value, r.target_id) for r in plan.rels})
+    if whole and len(lost) > _FEW_LINKS and len(lost) > MOST_LINKS * len(own):
+        report.add(", ".join(sorted(sources)), "", "unmapped", "links-kept",
+                   f"the feed no longer gives {len(lost):,} of the {len(own):,} links (needs,"
+                   " places, activities) the previous import made, so it looks cut short:"
+                   " none was removed", ", ".join(sorted(sources)))
+    elif whole:
+        for source, kind, target in lost:
+            report.add(source, kind, "unlinked", _LINK_RULES.get(kind, "link-gone"),
+                       f"the feed no longer gives {kind} {target}: removed", "")
+            report.unlinked.append((source, RelType(kind), target))
     tables = {kind: sum(n.kind == kind for n in plan.nodes) for kind in NodeKind}
     report.loaded = {kind.table: n for kind, n in tables.items() if n}
     report.loaded["relationships"] = len(plan.rels)
-    return plan, report
+    return plan
+
+
+_LINK_RULES = {"ADDRESSES": "need-gone", "LOCATED_IN": "place-gone",
+               "OFFERS": "activity-gone", "PROVIDES": "provider-gone"}
+
+
+def vetoed_links(vetoes: set[tuple[str, str]],
+                 links: Iterable[tuple[str, RelType, str, dict]]) -> list[tuple[str, RelType, str]]:
+    """The inferred ``ADDRESSES`` among ``links`` that the partnership's vetoes
+    ``(service or activity, need)`` cancel: the node's own, and those of the activities a
+    vetoed service ``OFFERS``.  A need a person or a taxonomy gave is never vetoed.
+
+    >>> links = [("s", RelType.OFFERS, "a", {}),
+    ...          ("a", RelType.ADDRESSES, "loneliness", {"inferred": True}),
+    ...          ("a", RelType.ADDRESSES, "carers", {})]
+    >>> vetoed_links({("s", "loneliness"), ("s", "carers")}, links)
+    [('a', <RelType.ADDRESSES: 'ADDRESSES'>, 'loneliness')]
+    """
+    links = list(links)
+    offered_by: dict[str, set[str]] = {}
+    for source, rel, target, _props in links:
+        if RelType(rel) == RelType.OFFERS:
+            offered_by.setdefault(target, set()).add(source)
+    found = {(source, RelType.ADDRESSES, need) for source, rel, need, props in links
+             if RelType(rel) == RelType.ADDRESSES and props.get("inferred")
+             and ((source, need) in vetoes
+                  or any((s, need) in vetoes for s in offered_by.get(source, ())))}
+    return sorted(found, key=lambda k: (k[0], k[1].value, k[2]))

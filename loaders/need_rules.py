@@ -94,6 +94,30 @@ def load_rules(path: Path = RULES_FILE) -> tuple[Rule, ...]:
         return parse_rules(csv.DictReader(handle))
 
 
+def partnership_rules(needs) -> tuple[Rule, ...]:
+    """Rules from the ``keywords`` of a partnership's needs (``needs.csv``): each
+    ``;``-separated phrase counts for its need, one starting with ``not`` blocks any
+    match of that need it overlaps (``"debt advice; money worr*; not debt collection"``).  Phrases are matched as the
+    shipped table's are (``*`` ends a word with any ending); empty ones are skipped.
+
+    >>> [(r.need, r.rule, r.phrase) for r in partnership_rules(
+    ...     [{"id": "debt", "keywords": "Debt advice; not debt collection"}, {"id": "x"}])]
+    [('debt', 'counts', 'debt advice'), ('debt', 'blocks', 'debt collection')]
+    """
+    rows = []
+    for need in needs:
+        for raw in str(need.get("keywords") or "").split(";"):
+            words = [normalise(w.rstrip("*")).replace("|", " ").strip()
+                     + ("*" if w.endswith("*") else "") for w in raw.split()]
+            phrase = " ".join(" ".join(words).split())
+            rule = COUNTS
+            if phrase.startswith("not "):
+                rule, phrase = BLOCKS, phrase[4:].strip()
+            if phrase:
+                rows.append({"need": str(need["id"]), "rule": rule, "phrase": phrase})
+    return parse_rules(rows)
+
+
 def _spans(rule: Rule, text: str) -> list[tuple[int, int]]:
     return [m.span() for m in rule.pattern.finditer(text)]
 

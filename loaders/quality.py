@@ -12,7 +12,7 @@ from pathlib import Path
 from pathways.errors import Problem
 from pathways.spreadsheet import excel_safe
 
-ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared")
+ACTIONS = ("dropped", "repaired", "merged", "unmapped", "incomplete", "disappeared", "unlinked")
 READ_RULES = frozenset({"unreadable-file", "invalid-json"})  # whole files, or their rest
 
 
@@ -46,6 +46,9 @@ class QualityReport:
     places: Counter = field(default_factory=Counter)
     #: files (or parts of files) that could not be read, each with where and why
     read_problems: list[Problem] = field(default_factory=list)
+    #: relationships the previous import of the feed wrote and this one no longer gives
+    #: ``(source, type, target)``: the load removes them (entries ``unlinked`` say which)
+    unlinked: list[tuple] = field(default_factory=list)
     _seen: set = field(default_factory=set, repr=False, compare=False)
 
     def add(self, record_id: str, field_name: str, action: str, rule: str, reason: str,

@@ -359,6 +359,36 @@ def retire(tx: ManagedTransaction, ids: list[str], remove: bool, stamp: str) -> 
         tx.run(MARK_MISSING_FROM_FEED, ids=ids, stamp=stamp).consume()
 
 
+# Relationships out of given nodes with their properties (a feed's earlier links, a
+# partnership's vetoes): one index seek per node, as RELATIONSHIP_HASHES.
+RELATIONSHIPS_FROM = """
+UNWIND $ids AS wanted
+MATCH (a:Pathways {id: wanted})
+USING INDEX SEEK a:Pathways(id)
+MATCH (a)-[r]->(b:Pathways)
+RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows
+"""
+
+
+def relationships_from(tx: ManagedTransaction, ids: list[str]) -> list[tuple[str, RelType, str, dict]]:
+    rows = tx.run(RELATIONSHIPS_FROM, ids=ids).single(strict=True)["rows"]
+    return [(source, RelType(rel), target, props) for source, rel, target, props in rows]
+
+
+UNLINK = {
+    rel: _ROW_ENDS + f"\nMATCH (a)-[r:{rel.value}]->(b)\nDELETE r\n" for rel in RelType
+}
+
+
+def unlink(tx: ManagedTransaction, keys: list[tuple[str, RelType, str]]) -> None:
+    """Delete relationships ``(source, type, target)``, batched per type (types whitelisted)."""
+    by_type: dict[RelType, list[dict]] = {}
+    for source, rel, target in keys:
+        by_type.setdefault(RelType(rel), []).append({"source": source, "target": target})
+    for rel, rows in by_type.items():
+        tx.run(UNLINK[rel], rows=rows).consume()
+
+
 # ---- one writer at a time: a lease on one PathwaysMeta node -------------------------------
 # The lock node has only the PathwaysMeta label, so reads (which match :Pathways), stats,
 # snapshots and reset() never see or delete it.  PathwaysMeta keys are unique, so two

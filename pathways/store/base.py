@@ -176,6 +176,16 @@ class GraphStore(ABC):
         """Nodes gone from their feed: set ``missing_from_feed`` to ``stamp``, or (``remove``)
         delete them with their relationships."""
 
+    @abstractmethod
+    def relationships_from(self, ids: Sequence[str]) -> list[tuple[str, RelType, str, dict]]:
+        """Every relationship going out of ``ids`` as ``(source, type, target, properties)``
+        (``properties["source"]`` says which file or feed wrote it), sorted."""
+
+    @abstractmethod
+    def unlink(self, keys: Sequence[tuple[str, RelType, str]]) -> None:
+        """Delete the relationships ``(source, type, target)`` in one write; their nodes stay
+        (a feed that no longer gives a term or a place, a need the partnership vetoed)."""
+
     # ---- reading -----------------------------------------------------------------------
     @abstractmethod
     def stats(self) -> dict:
@@ -247,7 +257,7 @@ class GraphStore(ABC):
     def drop_history(self, load_id: str) -> None:
         """Forget a load's record (one that wrote nothing)."""
 
-    # ---- one writer, consistent readers------------------------------------------------
+    # ---- one writer, consistent readers ------------------------------------------------
     @contextlib.contextmanager
     def load_lock(self, what: str = "a load") -> Iterator[None]:
         """Hold the store's single write lock for a whole load (plan, write, retire).

@@ -413,6 +413,22 @@ class EmbeddedStore(GraphStore):
                                                   "missing_from_feed": stamp}
             self._commit(graph)
 
+    def relationships_from(self, ids: Sequence[str]) -> list[tuple[str, RelType, str, dict]]:
+        graph = self._current().graph
+        found = [(u, k, v, dict(a["props"])) for node in dict.fromkeys(ids) if node in graph
+                 for u, v, k, a in graph.out_edges(node, keys=True, data=True)]
+        return sorted(found, key=lambda e: (e[0], e[1].value, e[2]))
+
+    def unlink(self, keys: Sequence[tuple[str, RelType, str]]) -> None:
+        if not keys:
+            return
+        with self.load_lock("removing relationships"):
+            graph = self._latest().graph.copy()
+            for source, rel, target in keys:
+                if graph.has_edge(source, target, RelType(rel)):
+                    graph.remove_edge(source, target, RelType(rel))
+            self._commit(graph)
+
     def reset(self) -> None:
         with self.load_lock("a reset"):
             self._commit(nx.MultiDiGraph())

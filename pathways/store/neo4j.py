@@ -418,6 +418,17 @@ class Neo4jStore(GraphStore):
             with self.load_lock("retiring records gone from a feed"):
                 self._write_once(lambda tx: q.retire(tx, list(ids), remove, stamp), len(ids))
 
+    def relationships_from(self, ids: Sequence[str]) -> list[tuple[str, RelType, str, dict]]:
+        found: list[tuple[str, RelType, str, dict]] = []
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            found.extend(self._read(q.relationships_from, list(chunk)))
+        return sorted(found, key=lambda e: (e[0], e[1].value, e[2]))
+
+    def unlink(self, keys: Sequence[tuple[str, RelType, str]]) -> None:
+        if keys:
+            with self.load_lock("removing relationships"):
+                self._write_once(lambda tx: q.unlink(tx, list(keys)), len(keys))
+
     # ---- load history and undo (pathways.history) ------------------------------------------
     def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],
               whole_ids: Iterable[str] = ()) -> Image:

@@ -312,7 +312,7 @@ def test_stats_list_every_kind_and_type_with_zero_counts(store):
         "nodes": {"Person": 2, "Organisation": 2, "Service": 3, "Activity": 5, "Locality": 3,
                   "Need": 5, "Network": 0, "Funder": 0},
         "relationships": {"WORKS_FOR": 1, "PROVIDES": 2, "OFFERS": 5, "ADDRESSES": 7,
-                          "LOCATED_IN": 7, "COVERS": 0, "REFERS_TO": 3, "MEMBER_OF": 0,
+                          "DOES_NOT_ADDRESS": 0, "LOCATED_IN": 7, "COVERS": 0, "REFERS_TO": 3, "MEMBER_OF": 0,
                           "PARTNERS_WITH": 0, "FUNDED_BY": 0},
     }
 

@@ -106,7 +106,7 @@ def test_stats_json_lists_every_kind_and_type(loaded):
         "nodes": {"Person": 3, "Organisation": 1, "Service": 2, "Activity": 2, "Locality": 0,
                   "Need": 2, "Network": 0, "Funder": 0},
         "relationships": {"WORKS_FOR": 0, "PROVIDES": 2, "OFFERS": 2, "ADDRESSES": 2,
-                          "LOCATED_IN": 0, "COVERS": 0, "REFERS_TO": 2, "MEMBER_OF": 0,
+                          "DOES_NOT_ADDRESS": 0, "LOCATED_IN": 0, "COVERS": 0, "REFERS_TO": 2, "MEMBER_OF": 0,
                           "PARTNERS_WITH": 0, "FUNDED_BY": 0},
         # Both activities have a schedule and a need, but no access tags, locality, review
         # date or contact (own or via their service); both services lack contact and review.

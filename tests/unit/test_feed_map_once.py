@@ -1,0 +1,54 @@
+"""A feed load reads and maps the feed once, asking the store about the ids it may write
+beforehand (``candidate_ids``), and partnership keywords become need rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loaders import feed_mapping
+from loaders.feeds import candidate_ids, plan_feed, read_feed
+from loaders.need_rules import infer_needs, load_rules, partnership_rules
+from pathways.loading import load_feed
+from tests.conftest import HSDS_EXAMPLES
+
+ORUK = Path(__file__).parents[1] / "fixtures" / "oruk"
+COUNCIL = Path(__file__).parents[2].parent / "shared" / "fixtures" / "oruk-council-sample"
+FEEDS = [([ORUK / "service_full.json"], "oruk"), ([HSDS_EXAMPLES / "csv"], "hsds"),
+         ([HSDS_EXAMPLES / "json"], "hsds"),
+         ([COUNCIL / "bristol-services-sample.json"], "oruk")]
+
+
+@pytest.mark.parametrize(("paths", "fmt"), FEEDS)
+def test_the_ids_asked_about_before_mapping_cover_every_id_the_mapping_writes(paths, fmt):
+    feed, _report = read_feed(paths, fmt)
+    plan, _ = plan_feed(paths, fmt, {})
+    written = {n.id for n in plan.nodes} | {r.target_id for r in plan.rels}
+    assert written <= candidate_ids(feed)
+
+
+def test_a_feed_load_maps_the_feed_once(embedded_store, monkeypatch):
+    calls = []
+    real = feed_mapping.Mapper.plan
+
+    def counted(self):
+        calls.append(self.feed.namespace)
+        return real(self)
+
+    monkeypatch.setattr(feed_mapping.Mapper, "plan", counted)
+    result = load_feed(embedded_store, [COUNCIL / "bristol-services-sample.json"], "oruk")
+    assert calls == ["oruk"]
+    assert result.summary.nodes_new > 0
+
+
+def test_partnership_keywords_count_and_not_phrases_block():
+    rules = load_rules() + partnership_rules([
+        {"id": "debt", "keywords": "Debt advice; money worr*; not debt collection agency"}])
+    found = {f.need: f.evidence for f in infer_needs(
+        [("description", "Money worries? Free debt advice.")], rules)}
+    assert found["debt"] == "money worries"
+    wide = load_rules() + partnership_rules([{"id": "debt", "keywords": "debt*; not debt collection"}])
+    assert [f.evidence for f in infer_needs([("d", "Help with debts.")], wide, needs={"debt"})] \
+        == ["debts"]
+    assert infer_needs([("d", "A debt collection agency.")], wide, needs={"debt"}) == []
