@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from pages._components import (
     PAGE_ALERT,
@@ -23,6 +23,7 @@ from pages._components import (
     button,
     choices,
     error_text,
+    field,
     filter_choices,
     hint,
     hops_or_none,
@@ -34,6 +35,7 @@ from pathways.analysis.recommend import (
     RecommendQuery,
     can_receive,
     can_refer,
+    find_node,
     protection,
     recommend,
     simulate,
@@ -45,6 +47,7 @@ from pathways.reports.render_recommend import remedy_text, step_text
 from pathways.webstore import get_store
 
 MAX_PICKS = 20
+LIST_LIMIT = 2000  # possible ends of an own agreement listed as choices; more: a text box
 # A simulation must not pass for the real network: a dashed frame (text #1b1b1b on #e8f1f8: 15:1).
 BANNER_STYLE = {"background": "#e8f1f8", "border": "2px dashed #0b3d5c", "color": "#1b1b1b",
                 "padding": "10px 12px", "borderRadius": "6px", "margin": "12px 0"}
@@ -55,6 +58,16 @@ def _endpoint_options(graph, allowed) -> list[dict[str, str]]:
     rows = [(name_of(graph, n), n, kinds.get(graph.nodes[n]["kind"].value, ""))
             for n in graph if allowed(graph, n)]
     return [{"label": f"{name} ({kind})", "value": node} for name, node, kind in sorted(rows)]
+
+
+def _end_field(legend: str, control_id: str, graph, allowed) -> Any:
+    """A choice list by name; for a very big partnership (more than :data:`LIST_LIMIT`
+    possible ends) a text box for a name or an id instead, so the page stays light."""
+    options = _endpoint_options(graph, allowed)
+    if len(options) <= LIST_LIMIT:
+        return choices(legend, control_id, options, None, scroll=True)
+    return field(f"{legend} (a name or an id)", dcc.Input(id=control_id, type="text"),
+                 control_id, note=f"{len(options):,} to choose from: type the exact name.")
 
 
 def panel() -> html.Section:
@@ -70,11 +83,8 @@ def panel() -> html.Section:
         html.Div(id="wi-banner", **aria({"aria-live": "polite"})),
         html.Div(id="wi-summary"),
         choices("Recommended agreements", "wi-picks", [], [], multi=True, scroll=True),
-        html.Div([
-            choices("Your own agreement: from", "wi-from",
-                    _endpoint_options(graph, can_refer), None, scroll=True),
-            choices("to", "wi-to", _endpoint_options(graph, can_receive), None, scroll=True),
-        ], className="controls"),
+        html.Div([_end_field("Your own agreement: from", "wi-from", graph, can_refer),
+                  _end_field("to", "wi-to", graph, can_receive)], className="controls"),
         html.Div([button("Simulate", "wi-simulate"),
                   button("Back to the real network", "wi-back")], className="button-row"),
         html.P(METHOD, id="wi-method", className="hint"),
@@ -147,21 +157,28 @@ def _views(report: GapReport) -> tuple[Any, list[dict], list[dict]]:
 
 def chosen_edges(store, hops: int, picks, own_from, own_to) -> list[tuple[str, str]]:
     """The agreements to simulate, from what the browser says was chosen: ticked ranks looked
-    up in the server's own recommendations; the own agreement's ids as sent (simulate checks
-    them against the store)."""
+    up in the server's own recommendations; the own agreement's ends looked up in the store
+    (an id or an exact name of a node of a kind allowed at that end)."""
     found = recommend(store, RecommendQuery(max_hops=hops))
     by_rank = {str(s["rank"]): (s["source"]["id"], s["target"]["id"])
                for s in found["recommendations"]}
     edges = [by_rank[p] for p in ids(picks)[:MAX_PICKS] if p in by_rank]
-    start, end = ids(own_from), ids(own_to)
+    start, end = (_text(own_from), _text(own_to))
     if start or end:
         if not (start and end):
             raise PathwaysError("Choose both ends of your own agreement (from and to), "
                                 "or neither.")
-        edges.append((start[0], end[0]))
+        graph = cached_snapshot(store)  # an id or a name, checked: a real node of a kind allowed
+        edges.append((find_node(graph, start, receiving=False),
+                      find_node(graph, end, receiving=True)))
     if not edges:
         raise PathwaysError("Tick a recommended agreement or choose your own to simulate.")
     return edges
+
+
+def _text(value) -> str:
+    """A chosen id or a typed name as the browser sent it (anything else counts as none)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 @callback(

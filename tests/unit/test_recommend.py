@@ -336,6 +336,9 @@ def test_the_page_simulates_only_recommendations_it_made_and_whole_agreements(tm
             chosen_edges(store, 4, picks, None, None)
     with pytest.raises(PathwaysError, match="both ends"):
         chosen_edges(store, 4, [], "org-halifax-opportunities-trust", None)
-    forged = chosen_edges(store, 4, "not a list", "act-makers-shed-repair-cafe", "loneliness")
-    with pytest.raises(PathwaysError):  # a forged own agreement: checked before simulating
-        simulate(store, forged)
+    with pytest.raises(PathwaysError, match="link worker, organisation or service"):
+        chosen_edges(store, 4, "not a list", "act-makers-shed-repair-cafe", "org-halifax-opportunities-trust")
+    with pytest.raises(PathwaysError, match="organisation or service called"):
+        chosen_edges(store, 4, [], "org-halifax-opportunities-trust", "loneliness")
+    assert chosen_edges(store, 4, [], first["source"]["name"], first["target"]["id"]) == [
+        (first["source"]["id"], first["target"]["id"])]
