@@ -34,6 +34,7 @@ from pathways.changes import (
     MAX_UPLOAD_FILE_MB,
     MAX_UPLOAD_TOTAL_MB,
     UPLOAD_SUFFIXES,
+    ZIP_SUFFIX,
     Preview,
     PreviewOutdated,
     apply_upload,
@@ -96,13 +97,13 @@ def _layout(query: dict):
 # --- upload and preview -----------------------------------------------------------------------
 
 def _upload_section() -> html.Section:
-    kinds = ", ".join(UPLOAD_SUFFIXES)
+    kinds = ", ".join(UPLOAD_SUFFIXES) + f" (or one {ZIP_SUFFIX} of them)"
     return html.Section(
         [
             html.H2("Upload data", id="data-upload-heading"),
             html.P("Upload your Living Database (its CSV files, or one XLSX workbook) or a"
                    " directory feed (its JSON files, or an HSDS datapackage.json with its CSV"
-                   " tables). The files are checked exactly as `pathways load`"
+                   " tables, or the feed's folder as one zip file). The files are checked exactly as `pathways load`"
                    " checks them; nothing changes until you have seen what would change and"
                    " pressed Apply."),
             dcc.Upload(
@@ -112,7 +113,7 @@ def _upload_section() -> html.Section:
                                    html.Button("Choose files", id="data-upload-choose",
                                                className="button", type="button")]),
                 multiple=True,
-                accept=",".join(UPLOAD_SUFFIXES),
+                accept=",".join((*UPLOAD_SUFFIXES, ZIP_SUFFIX)),
                 className="upload-box",  # assets/upload_a11y.js names its file input
                 style=UPLOAD_BOX,
                 style_active={**UPLOAD_BOX, "borderStyle": "solid"},

@@ -13,15 +13,18 @@ preview the person confirmed (the store changed in between): they are asked to l
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
 import shutil
 import tempfile
 import time
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import orjson
 
@@ -44,6 +47,8 @@ from pathways.store.base import GraphStore
 MB = 1_048_576
 #: what may be uploaded: Living Database CSV files or a workbook, or a feed's JSON files
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
+#: ... or one zip of them (e.g. a feed's folder)
+ZIP_SUFFIX = ".zip"
 MAX_UPLOAD_FILES = 40  # an HSDS tabular feed has about 22 files
 #: per file and in total (MB); a bigger Living Database is loaded with ``pathways load``
 MAX_UPLOAD_FILE_MB = float(os.environ.get("PATHWAYS_MAX_UPLOAD_FILE_MB", "20"))
@@ -93,9 +98,10 @@ def keep_upload(files: Iterable[tuple[str, bytes]]) -> str:
     a plain file name, a kind other than :data:`UPLOAD_SUFFIXES`, one name twice, a file
     over :data:`MAX_UPLOAD_FILE_MB`, all of them over :data:`MAX_UPLOAD_TOTAL_MB`, or a mix
     of Living Database files (CSV/XLSX) and feed files (JSON) other than an HSDS tabular
-    feed (``datapackage.json`` with its CSV tables).
+    feed (``datapackage.json`` with its CSV tables).  A zip file uploaded on its own (a
+    feed's folder, zipped) is opened and its files are checked the same way.
     """
-    files = list(files)
+    files = _unzipped(list(files))
     problems: list[Problem] = []
     if not files:
         raise InputError([Problem("(upload)", 0, "", "no files were uploaded")])
@@ -140,6 +146,51 @@ def keep_upload(files: Iterable[tuple[str, bytes]]) -> str:
     for name, content in files:
         (folder / Path(name).name).write_bytes(content)
     return token
+
+
+def _unzipped(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The files in a zip uploaded on its own (folders flattened; system files left out), read
+    no further than the limits whatever sizes the zip declares; other uploads as they are."""
+    zips = [name for name, _ in files if str(name).lower().endswith(ZIP_SUFFIX)]
+    if not zips:
+        return files
+    if len(files) > 1:
+        raise InputError([Problem(str(zips[0])[:120], 0, "", "upload a zip file on its own, or"
+                                  " the files it holds without it")])
+    name, content = files[0]
+    shown = str(name)[:120]
+    if len(content) > MAX_UPLOAD_FILE_MB * MB:
+        raise InputError([Problem(shown, 0, "", f"the zip file is {len(content) / MB:,.1f} MB; at"
+                                  f" most {MAX_UPLOAD_FILE_MB:g} MB")])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile:
+        raise InputError([Problem(shown, 0, "", "not a zip file that can be opened")]) from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()
+                   and not m.filename.startswith("__MACOSX/")
+                   and not PurePosixPath(m.filename).name.startswith(".")]
+        if len(members) > MAX_UPLOAD_FILES:
+            raise InputError([Problem(shown, 0, "", f"the zip holds {len(members)} files; at most"
+                                      f" {MAX_UPLOAD_FILES}")])
+        budget = int(MAX_UPLOAD_TOTAL_MB * MB)
+        out: list[tuple[str, bytes]] = []
+        for member in members:
+            try:
+                with archive.open(member) as stream:
+                    data = stream.read(min(budget, int(MAX_UPLOAD_FILE_MB * MB)) + 1)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
+                raise InputError([Problem(f"{shown}: {member.filename}"[:120], 0, "",
+                                          f"cannot be unpacked ({exc})")]) from None
+            budget -= len(data)
+            out.append((PurePosixPath(member.filename).name, data))
+            if budget < 0:
+                raise InputError([Problem(shown, 0, "", f"the zip unpacks to more than"
+                                          f" {MAX_UPLOAD_TOTAL_MB:g} MB; load it with"
+                                          " `pathways load`")])
+    if not out:
+        raise InputError([Problem(shown, 0, "", "the zip file holds no files")])
+    return out
 
 
 def discard_upload(token: object) -> None:

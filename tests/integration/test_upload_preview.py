@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -336,9 +337,16 @@ def test_update_request_cells_are_text_never_formulas(store, demo_dir, tmp_path)
     assert graph_state(store) == before
 
 
-def test_an_hsds_tabular_feed_uploads_as_its_datapackage_and_csv_tables(store):
+@pytest.mark.parametrize("zipped", [False, True], ids=["files", "zip"])
+def test_an_hsds_tabular_feed_uploads_as_its_datapackage_and_csv_tables(store, zipped):
     folder = HSDS_EXAMPLES / "csv"
     files = [(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()]
+    if zipped:  # the feed's folder, zipped as a file manager zips it
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files:
+                archive.writestr(f"csv/{name}", data)
+        files = [("hsds-feed.zip", out.getvalue())]
     token = keep_upload(files)
 
     shown = preview(store, token)

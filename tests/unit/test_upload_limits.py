@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
+import zipfile
 
 import pytest
 
@@ -36,7 +38,7 @@ def test_a_kept_upload_is_its_files_under_a_random_token(uploads):
     assert kept(uploads) == [other]
 
 
-@pytest.mark.parametrize("name", ["people.xls", "graph.exe", "notes.txt", "people", "data.zip"])
+@pytest.mark.parametrize("name", ["people.xls", "graph.exe", "notes.txt", "people", "data.tar.gz"])
 def test_files_of_other_kinds_are_refused_and_nothing_is_kept(uploads, name):
     with pytest.raises(InputError) as refused:
         keep_upload([("people.csv", b"id\n"), (name, b"x")])
@@ -97,3 +99,36 @@ def test_old_uploads_are_cleaned_up(uploads):
     os.utime(uploads / old, (hour_ago, hour_ago))
     new = keep_upload([("people.csv", b"id\n")])
     assert kept(uploads) == [new]
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_on_its_own_is_kept_as_the_files_it_holds(uploads):
+    token = keep_upload([("feed.zip", zipped({"feed/datapackage.json": b"{}",
+                                               "feed/services.csv": b"id\n",
+                                               "__MACOSX/feed/._services.csv": b"x"}))])
+    assert upload_names(token) == ["datapackage.json", "services.csv"]
+
+
+def test_a_zip_unpacking_past_the_limits_or_holding_other_kinds_is_refused(uploads, monkeypatch):
+    monkeypatch.setattr(changes, "MAX_UPLOAD_TOTAL_MB", 1.0)
+    bomb = zipped({"people.csv": b"0" * (3 * MB)})  # a few KB that unpack to 3 MB
+    assert len(bomb) < MB
+    with pytest.raises(InputError) as refused:
+        keep_upload([("bomb.zip", bomb)])
+    assert "unpacks to more than 1 MB" in reasons(refused)["bomb.zip"]
+    with pytest.raises(InputError) as other:
+        keep_upload([("tools.zip", zipped({"run.exe": b"MZ"}))])
+    assert "not a file that can be loaded here" in reasons(other)["run.exe"]
+    with pytest.raises(InputError) as mixed:
+        keep_upload([("feed.zip", zipped({"a.json": b"[]"})), ("people.csv", b"id\n")])
+    assert "on its own" in reasons(mixed)["feed.zip"]
+    with pytest.raises(InputError, match="not a zip file"):
+        keep_upload([("broken.zip", b"PK not really")])
+    assert kept(uploads) == []
