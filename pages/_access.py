@@ -110,7 +110,7 @@ SESSION_COOKIE = "pathways_session"
 CSRF_COOKIE = "_csrf_token"   # what dash-renderer reads (Dash(csrf_token_name=...) default)
 CSRF_HEADER = "X-CSRFToken"   # and the header it sends the token back in
 CSRF_FIELD = "csrf_token"     # the sign-in and sign-out forms' hidden field
-PUBLIC_PATHS = ("/login", "/_favicon.ico")
+PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
 PUBLIC_PREFIXES = ("/assets/", "/s/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -109,6 +109,6 @@ def make_share_link(asked, days):
         html.Label("Share link (copy it)", htmlFor="share-link"),
         dcc.Input(id="share-link", value=address, readOnly=True, type="text",
                   className="share-link"),
-        hint(f"Works until {link.expires_at[:10]} (link {link.id}); revoke it with "
-             f"`pathways share revoke {link.id}`."),
+        hint(f"Works until {link.expires_at[:10]} (UTC). To stop it sooner, whoever runs the "
+             f"app types: pathways share revoke {link.id}"),
     ])
