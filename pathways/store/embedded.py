@@ -509,6 +509,98 @@ class EmbeddedStore(GraphStore):
         name = _history_name(record["id"])
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob(".*.part"):  # left by a killed writer (we hold the lock)
+                stale.unlink(missing_ok=True)
+            if image is not None:  # the image first: a record is never without its image
+                _write_atomically(folder / f"{name}.image.gz", image)
+            _write_atomically(folder / f"{name}.json", orjson.dumps(record))
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+
+    def drop_history(self, load_id: str) -> None:
+        folder = self._history_dir()
+        if folder is None:
+            self._memory_history().pop(load_id, None)
+            return
+        for suffix in (".json", ".image.gz"):
+            (folder / f"{_history_name(load_id)}{suffix}").unlink(missing_ok=True)
+
+    # ---- load history and undo (pathways.history) ------------------------------------------
+    # Records and before-images are files in a folder beside the graph ("graph.history/"),
+    # one JSON record and one compressed image per load; memory only without a file.
+    def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],
+              whole_ids: Iterable[str] = ()) -> Image:
+        graph = self._current().graph
+        whole = set(whole_ids)
+        nodes: dict[str, tuple[NodeKind, dict] | None] = {}
+        for node in (*node_ids, *whole):
+            attrs = graph.nodes[node] if node in graph else None
+            nodes[node] = None if attrs is None else (attrs["kind"], dict(attrs["props"]))
+        rels: dict[RelKey, dict | None] = {}
+        for source, rel_type, target in rel_keys:
+            data = graph.get_edge_data(source, target, rel_type)
+            rels[source, rel_type, target] = None if data is None else dict(data["props"])
+        for node in whole & set(graph):
+            for u, v, key, data in (*graph.out_edges(node, keys=True, data=True),
+                                    *graph.in_edges(node, keys=True, data=True)):
+                rels[u, key, v] = dict(data["props"])
+        return Image(nodes, rels)
+
+    def restore(self, image: Image) -> None:
+        with self.load_lock("an undo"):
+            graph = self._latest().graph.copy()
+            for node, state in image.nodes.items():
+                if state is not None:
+                    graph.add_node(node, kind=state[0], props=dict(state[1]))
+            for (source, rel_type, target), props in image.rels.items():
+                if props is None:
+                    if graph.has_edge(source, target, rel_type):
+                        graph.remove_edge(source, target, rel_type)
+                elif source in graph and target in graph:
+                    graph.add_edge(source, target, key=rel_type, props=dict(props))
+            graph.remove_nodes_from([n for n, state in image.nodes.items()
+                                     if state is None and n in graph])
+            self._commit(graph)
+
+    def _history_dir(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.stem + ".history")
+
+    def _memory_history(self) -> dict[str, tuple[dict, bytes | None]]:
+        if not hasattr(self, "_history"):
+            self._history: dict[str, tuple[dict, bytes | None]] = {}
+        return self._history
+
+    def history_records(self) -> list[dict]:
+        folder = self._history_dir()
+        if folder is None:
+            return [dict(record) for record, _ in self._memory_history().values()]
+        try:
+            return [orjson.loads(f.read_bytes()) for f in sorted(folder.glob("*.json"))]
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            raise StoreUnavailableError(f"cannot read the load history in {folder}: {exc}") from exc
+
+    def history_image(self, load_id: str) -> bytes | None:
+        folder = self._history_dir()
+        if folder is None:
+            return self._memory_history().get(load_id, ({}, None))[1]
+        try:
+            return (folder / f"{_history_name(load_id)}.image.gz").read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreUnavailableError(f"cannot read the load history in {folder}: {exc}") from exc
+
+    def save_history(self, record: dict, image: bytes | None = None) -> None:
+        folder = self._history_dir()
+        if folder is None:
+            old = self._memory_history().get(record["id"], ({}, None))[1]
+            self._memory_history()[record["id"]] = (dict(record), image if image else old)
+            return
+        name = _history_name(record["id"])
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
             if image is not None:  # the image first: a record is never without its image
                 _write_atomically(folder / f"{name}.image.gz", image)
             _write_atomically(folder / f"{name}.json", orjson.dumps(record))
