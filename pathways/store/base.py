@@ -257,38 +257,7 @@ class GraphStore(ABC):
     def drop_history(self, load_id: str) -> None:
         """Forget a load's record (one that wrote nothing)."""
 
-    # ---- load history and undo (pathways.history) -----------------------------------------
-    @abstractmethod
-    def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],
-              whole_ids: Iterable[str] = ()) -> Image:
-        """How the graph holds ``node_ids`` and ``whole_ids`` now, the relationships
-        ``rel_keys``, and every relationship into or out of ``whole_ids`` (nodes a load may
-        delete); absent ones as ``None``.  Read in one transaction."""
-
-    @abstractmethod
-    def restore(self, image: Image) -> None:
-        """Make the graph hold exactly ``image`` for the nodes and relationships it names
-        (deleting those it gives as ``None``), all or nothing, under the load lock."""
-
-    @abstractmethod
-    def history_records(self) -> list[dict]:
-        """Every recorded load (:mod:`pathways.history`'s records), in no set order."""
-
-    @abstractmethod
-    def history_image(self, load_id: str) -> bytes | None:
-        """The before-image saved with a load (compressed), or None."""
-
-    @abstractmethod
-    def save_history(self, record: dict, image: bytes | None = None) -> None:
-        """Add or replace a load's record (its ``id`` names it); ``image`` only when adding.
-        History is kept in the store but is never graph data: stats, lists, snapshots and
-        :meth:`reset` do not see it."""
-
-    @abstractmethod
-    def drop_history(self, load_id: str) -> None:
-        """Forget a load's record (one that wrote nothing)."""
-
-    # ---- one writer, consistent readers------------------------------------------------
+    # ---- one writer, consistent readers ------------------------------------------------
     @contextlib.contextmanager
     def load_lock(self, what: str = "a load") -> Iterator[None]:
         """Hold the store's single write lock for a whole load (plan, write, retire).
