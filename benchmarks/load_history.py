@@ -1,0 +1,118 @@
+"""What recording a load's history costs (issue 16 item 2): extra time and space per load.
+
+For each size, on the embedded store (and Neo4j with ``--neo4j``), on the synthetic Living
+Database (benchmarks/generate.py):
+
+- a first load into an empty store, recorded (``load_paths``) and not (the same load
+  without its recorder), the history's size (its compressed before-image), and its undo;
+- a reload with 10 % of the activities renamed, recorded and not, and its undo.
+
+    .venv/bin/python benchmarks/load_history.py 10000 100000 [--neo4j]
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+from pathlib import Path
+
+from _common import neo4j_store, timed
+from generate import generate, write
+from pathways import history
+from pathways.loading import _load_paths, load_paths
+from pathways.store.embedded import EmbeddedStore
+
+
+def renamed(folder: Path, into: Path, share: float = 0.1) -> Path:
+    """A copy of ``folder`` with every tenth activity renamed (a typical update)."""
+    into.mkdir(parents=True, exist_ok=True)
+    for file in folder.iterdir():
+        rows = list(csv.reader(file.open(encoding="utf-8", newline="")))
+        if file.name == "activities.csv":
+            step = round(1 / share)
+            for row in rows[1::step]:
+                row[1] += " (renamed)"
+        with (into / file.name).open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    return into
+
+
+def plain_load(store, folder: Path):
+    """The same load without its recorder (what a load cost before history)."""
+    with store.load_lock():
+        return _load_paths(store, [folder], False, None, None, None)
+
+
+def forget_history(store) -> None:
+    for record in store.history_records():
+        store.drop_history(record["id"])
+
+
+def image_bytes(store) -> int:
+    return sum(len(store.history_image(r["id"]) or b"") for r in store.history_records())
+
+
+def bench(label: str, fresh, size: int, folder: Path, changed: Path) -> None:
+    store = fresh()
+    seconds_plain, _ = timed(plain_load, store, folder)
+    store = fresh()
+    seconds, result = timed(load_paths, store, [folder])
+    kept = image_bytes(store)
+    rows = result.summary.nodes_new + result.summary.rels_new
+    print(f"{label:9} {size:>7,} first load: {seconds_plain:6.1f} s plain, {seconds:6.1f} s"
+          f" recorded (+{seconds - seconds_plain:5.1f} s); history {kept / 2**20:6.1f} MB"
+          f" for {rows:,} rows")
+    seconds_undo, _ = timed(history.undo, store, history.records(store)[0]["id"])
+    print(f"{label:9} {size:>7,} undo of the first load: {seconds_undo:6.1f} s")
+
+    store = fresh()
+    plain_load(store, folder)
+    seconds_plain, _ = timed(plain_load, store, changed)
+    store = fresh()
+    plain_load(store, folder)
+    seconds, result = timed(load_paths, store, [changed])
+    kept = image_bytes(store)
+    print(f"{label:9} {size:>7,} reload, 10% of activities renamed"
+          f" ({result.summary.nodes_changed:,} nodes changed): {seconds_plain:6.1f} s plain,"
+          f" {seconds:6.1f} s recorded (+{seconds - seconds_plain:5.1f} s);"
+          f" history {kept / 2**20:6.2f} MB")
+    seconds_undo, _ = timed(history.undo, store, history.records(store)[0]["id"])
+    print(f"{label:9} {size:>7,} undo of the reload: {seconds_undo:6.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", type=int, nargs="+")
+    parser.add_argument("--neo4j", action="store_true", help="also on a throwaway Neo4j")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        data = {}
+        for size in args.sizes:
+            folder = root / f"v1-{size}"
+            write(generate(size), folder)
+            data[size] = folder, renamed(folder, root / f"v2-{size}")
+        for size, (folder, changed) in data.items():
+            homes = iter(range(1_000))
+
+            def fresh_embedded(size=size, homes=homes):
+                return EmbeddedStore(root / f"home-{size}-{next(homes)}" / "graph.json")
+
+            bench("embedded", fresh_embedded, size, folder, changed)
+        if args.neo4j:
+            with neo4j_store() as store:
+                def fresh_neo4j(store=store):
+                    store.reset()
+                    forget_history(store)
+                    return store
+
+                for size, (folder, changed) in data.items():
+                    bench("neo4j", fresh_neo4j, size, folder, changed)
+
+
+if __name__ == "__main__":
+    main()
