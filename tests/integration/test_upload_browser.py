@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
@@ -44,14 +45,14 @@ def state(store) -> dict:
             for n, a in graph.nodes(data=True)}
 
 
-def workbook(path: Path, demo_dir: Path, change: dict, extra: list[dict] = ()) -> Path:
+def workbook(path: Path, demo_dir: Path, change: dict, extra: Sequence[dict] = ()) -> Path:
     """A workbook with an ``activities`` sheet: the first demo activity with ``change``."""
     with (demo_dir / "activities.csv").open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         header, first = list(reader.fieldnames or []), next(reader)
     book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "activities"
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet("activities")
     sheet.append(header)
     for row in [dict(first, **change), *extra]:
         sheet.append([row.get(h) or None for h in header])
