@@ -240,7 +240,9 @@ def apply(_clicks, token):
             discard_upload(token)
             return None, _problems(again.problems, str(exc)), True, ""
         return token, _preview_view(again, []), False, alert(str(exc), id="data-apply-outdated")
-    done = html.P(f"Loaded: {result.summary}.", id="data-apply-done")
+    done = html.P([(f"Loaded: {result.summary}. It is in the load history, where it can be"
+                   " undone. "), html.A("Reload this page", href=PATH), " to see the new counts."],
+                  id="data-apply-done")
     return None, "", True, done
 
 
