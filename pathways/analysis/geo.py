@@ -29,17 +29,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from pathways.analysis.gaps import GapQuery, gap_report
+from pathways.analysis.gaps import CoverageCell, coverage
 from pathways.analysis.snapshot import (
     cached_analysis,
     check_ids,
+    link_workers,
     name_of,
     of_kind,
     providers,
     targets,
 )
 from pathways.errors import UnknownIdError
-from pathways.graphs import Snapshot, best_paths_to
+from pathways.graphs import Snapshot, best_paths_to, reachable
 from pathways.model import (
     DEFAULT_MAX_HOPS,
     NodeKind,
@@ -168,15 +169,27 @@ def _check(graph: Snapshot, query: MapQuery) -> str:
     return needs[0] if needs else ""
 
 
+def map_coverage(store: GraphStore, max_hops: int = DEFAULT_MAX_HOPS) -> list[CoverageCell]:
+    """The Gaps report's coverage cells (every need × locality), computed by the same
+    function (:func:`pathways.analysis.gaps.coverage`) without the rest of the report
+    (single points of failure are the slow part at 100k); cached per data version."""
+    def build(graph: Snapshot) -> list[CoverageCell]:
+        reach = {w: reachable(graph, w, max_hops) for w in link_workers(graph)}
+        return coverage(graph, reach, of_kind(graph, NodeKind.NEED),
+                        of_kind(graph, NodeKind.LOCALITY))
+
+    return cached_analysis(store, ("map-coverage", max_hops), build)
+
+
 def map_data(store: GraphStore, query: MapQuery | None = None) -> MapData:
     """Points (or clusters) and shaded localities for ``query``; cached per data version."""
     query = MapQuery() if query is None else query
-    report = gap_report(store, GapQuery(max_hops=query.max_hops))
+    cells = map_coverage(store, query.max_hops)
     return cached_analysis(store, ("map", query),
-                           lambda graph: build_map(graph, query, report))
+                           lambda graph: build_map(graph, query, cells))
 
 
-def build_map(graph: Snapshot, query: MapQuery, report: Any) -> MapData:
+def build_map(graph: Snapshot, query: MapQuery, cells: list[CoverageCell]) -> MapData:
     shade = _check(graph, query)
     order = {n: i for i, n in enumerate(of_kind(graph, NodeKind.NEED))}
     chosen = sorted(query.needs, key=order.__getitem__)
@@ -199,7 +212,7 @@ def build_map(graph: Snapshot, query: MapQuery, report: Any) -> MapData:
             "localities": sorted(targets(graph, activity, RelType.LOCATED_IN)),
             "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
         })
-    areas = _areas(graph, shade, report)
+    areas = _areas(graph, shade, cells)
     data: MapData = {
         "points": points, "clusters": [], "areas": areas, "aggregated": False,
         "matching": matching, "without_coordinates": matching - len(points),
@@ -214,8 +227,8 @@ def build_map(graph: Snapshot, query: MapQuery, report: Any) -> MapData:
     return data
 
 
-def _areas(graph: Snapshot, shade: str, report: Any) -> list[MapArea]:
-    cells = {c["locality"]: c for c in report["coverage"] if c["need"] == shade} if report else {}
+def _areas(graph: Snapshot, shade: str, coverage_cells: list[CoverageCell]) -> list[MapArea]:
+    cells = {c["locality"]: c for c in coverage_cells if c["need"] == shade}
     areas: list[MapArea] = []
     for place in of_kind(graph, NodeKind.LOCALITY):
         where = coordinates(graph.nodes[place]["props"])
@@ -300,7 +313,7 @@ def place_detail(store: GraphStore, locality: str, query: MapQuery | None = None
     """A locality's activities passing the filters (located there, or serving the whole
     area) and its gaps (every need with nothing provided or nothing reachable there)."""
     query = MapQuery() if query is None else query
-    report = gap_report(store, GapQuery(max_hops=query.max_hops))
+    cells = map_coverage(store, query.max_hops)
 
     def build(graph: Snapshot) -> PlaceDetail:
         check_ids(graph, (locality,), NodeKind.LOCALITY, "locality")
@@ -321,7 +334,7 @@ def place_detail(store: GraphStore, locality: str, query: MapQuery | None = None
                                                     targets(graph, activity, RelType.ADDRESSES))),
                           "whole_area": whole})
         gaps: list[PlaceGap] = []
-        for cell in report["coverage"]:
+        for cell in cells:
             if cell["locality"] == locality and cell["reachable"] == 0:
                 level = gap_level(cell["existing"], cell["reachable"])
                 gaps.append({"need": name_of(graph, cell["need"]), "existing": cell["existing"],
