@@ -107,7 +107,8 @@ def bench(label: str, store, folder: Path, size: str) -> None:
     click_ms, _, _ = timed_call(browser, "mp-place.children", click, "mp-places.selectedRows")
     points, areas = drawn(first)
     npoints, _ = drawn(need)
-    print(f"{label:8} {size:>5} activities (load {load_s:6.1f} s): page {page_ms:5.0f} ms, first map {first_ms:7.0f} ms "
+    print(f"{label:8} {size:>5} activities (load {load_s:6.1f} s): page {page_ms:5.0f} ms, "
+          f"first map {first_ms:7.0f} ms "
           f"({first_bytes / 1024:6.0f} KB, {points} points/clusters + {areas} areas); "
           f"same again {again_ms:5.0f} ms; need filter {need_ms:6.0f} ms "
           f"({need_bytes / 1024:5.0f} KB, {npoints} drawn); locality click {click_ms:5.0f} ms"

@@ -5,6 +5,8 @@ projects them to), the keyboard alternative (the tables), axe and a phone's widt
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
@@ -65,13 +67,12 @@ def _settle(dash_duo, timeout: float = 30) -> None:
 
 
 def _drawn(dash_duo, expected: dict) -> dict:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    try:
+    with contextlib.suppress(TimeoutException):  # the caller's assertion says what was drawn
         WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(
             lambda d: d.execute_script(DRAWN) == expected)
-    except Exception:  # noqa: BLE001 (the assertion below says what was drawn instead)
-        pass
     return dash_duo.driver.execute_script(DRAWN)
 
 
