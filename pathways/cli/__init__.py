@@ -33,6 +33,7 @@ from pathways.cli import (
     analyses,
     data,
     history,
+    keep_open,
     link_work,
     local_neo4j,
     recommend,
@@ -61,7 +62,7 @@ def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
 
 for command in (*data.COMMANDS, *analyses.COMMANDS, *recommend.COMMANDS, *link_work.COMMANDS,
                 *update_requests.COMMANDS, *history.COMMANDS,
-                serving.serve, *accounts.COMMANDS,
+                serving.serve, keep_open.keep_open, *accounts.COMMANDS,
                 local_neo4j.neo4j):
     cli.add_command(command)
 
