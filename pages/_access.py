@@ -185,9 +185,16 @@ class _Sessions(SecureCookieSessionInterface):
         return "Lax"  # sent when a link from an e-mail is followed; Strict would sign people out
 
 
-def refusal(message: str, status: int) -> Response:
-    """A plain-words refusal for a request that is not a page (a callback, a form post)."""
-    return Response(message, status=status, mimetype="text/plain")
+SIGN_IN_HEADER = "X-Pathways-Sign-In"  # assets/sign_in.js then opens the sign-in page
+
+
+def refusal(message: str, status: int, sign_in: bool = False) -> Response:
+    """A plain-words refusal for a request that is not a page (a callback, a form post);
+    ``sign_in``: signing in would let it through (the page's script goes to sign in)."""
+    response = Response(message, status=status, mimetype="text/plain")
+    if sign_in:
+        response.headers[SIGN_IN_HEADER] = "required"
+    return response
 
 
 def _cross_site() -> bool:
@@ -285,14 +292,15 @@ def _gate() -> Response | None:
                            "organisation's address.", 403)
         if page_request:
             return redirect(sign_in_address(here))  # type: ignore[return-value]
-        return refusal("Sign in first: your session has ended. Reload the page to sign in.", 401)
+        return refusal("Sign in first: your session has ended. Reload the page to sign in.", 401,
+                       sign_in=True)
     if who.share is not None:
         asked = path if page_request else _router_path()
         if asked is not None and asked != who.share.path:
             if page_request:
                 return redirect(sign_in_address(here))  # type: ignore[return-value]
             return refusal("A share link opens only the page it was made for: sign in to see "
-                           "other pages.", 403)
+                           "other pages.", 403, sign_in=True)
     return None
 
 

@@ -132,7 +132,9 @@ def test_with_accounts_pages_and_callbacks_need_a_sign_in(web):
     response = client.get("/gaps?hops=3")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/gaps%3Fhops%3D3"
-    assert client.get("/_dash-layout").status_code == 401
+    refused = client.get("/_dash-layout")
+    assert refused.status_code == 401
+    assert refused.headers["X-Pathways-Sign-In"] == "required"  # the page's script signs in
     client.environ_base["HTTP_X_CSRFTOKEN"] = client.get_cookie("_csrf_token").value
     status, text = call(web, "pw-details.children", DETAILS)
     assert status == 401

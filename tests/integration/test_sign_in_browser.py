@@ -143,7 +143,10 @@ def test_an_editor_shares_a_view_a_visitor_opens_it_until_it_is_revoked(dash_duo
     dash_duo.wait_for_contains_text(".account-bar", "Viewing a shared link", timeout=20)
     assert "@example.org" not in details_after_picking_an_activity(dash_duo)
     problems += check_page(dash_duo, tmp_path, "shared-view")
-    dash_duo.driver.get(url + "/gaps")  # another page needs a sign-in
+    dash_duo.find_element(".top-bar nav a[href^='/gaps']").click()  # another page: sign in
+    dash_duo.wait_for_element("#sign-in-form", timeout=20)
+    assert "next=%2Fgaps" in dash_duo.driver.current_url
+    dash_duo.driver.get(url + "/gaps")
     dash_duo.wait_for_element("#sign-in-form")
 
     from pages._access import share_links
