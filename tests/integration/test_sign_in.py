@@ -328,6 +328,17 @@ def test_upload_is_refused_for_viewers_and_link_workers(web_both, name, refused)
     assert store.get_node("org-new") is None  # a preview (at most) changes nothing
 
 
+@pytest.mark.parametrize(("name", "refused"), [("lin", True), ("eddie", True), ("ada", False)])
+def test_undo_is_refused_below_admin(web, name, refused):
+    sign_in(web, name)
+    status, text = call(web, "hist-confirm-text.children",
+                        {"hist-table.selectedRows": [{"id": "no-such-load"}]},
+                        changed=["hist-undo.n_clicks"])
+    assert status == 200
+    assert ("Only admins and above can undo a load" in text) is refused
+    assert ("Pick a load in the table first" in text) is not refused
+
+
 def test_require_refuses_below_the_role_in_a_request(web):
     app, _client, _store = web
     from flask import g
