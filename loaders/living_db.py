@@ -199,7 +199,8 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
         lo, hi = typed.get("age_min"), typed.get("age_max")
         if lo is not None and hi is not None and lo > hi:
             row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
-        if ("latitude" in typed) != ("longitude" in typed) and "latitude" in columns:
+        if (("latitude" in typed) != ("longitude" in typed) and "latitude" in columns
+                and not any(p.column in ("latitude", "longitude") for p in row_problems)):
             pair = point_problem(typed, [])  # one without the other
             if pair is not None:
                 row_problems.append(Problem(raw.file, number, *pair))
