@@ -462,7 +462,7 @@ class Mapper:
                     " the text", " the organisation's description"))
         if placement.locality and self.kind_of(placement.locality) == NodeKind.LOCALITY:
             self.add_rel(RelType.LOCATED_IN, node_id, placement.locality, src, row,
-                         placement.rel_props())
+                         placement.rel_props() or {"evidence": placement.evidence})
             self.report.placed(placement.rule)
             return
         self.report.placed("")

@@ -128,10 +128,9 @@ class Placer:
         """The first rule (module docstring) that gives exactly one locality."""
         why: list[str] = []
         if postcode.strip():
-            locality, prefix, trouble = self.by_postcode(postcode)
+            locality, _prefix, trouble = self.by_postcode(postcode)
             if locality:
-                return Placement(locality, "postcode", f"postcode {postcode.strip().upper()}"
-                                 f" (listed under {prefix})")
+                return Placement(locality, "postcode", f"postcode {postcode.strip().upper()}")
             why.append(trouble or f"no locality lists postcode {postcode.strip().upper()}")
         if town.strip():
             locality = self.by_town(town)
@@ -140,7 +139,7 @@ class Placer:
             why.append(f"no locality is called {town.strip()!r}")
         text = " \n ".join(t for t in texts if t)
         for match in _POSTCODE_IN_TEXT.finditer(text):
-            locality, prefix, trouble = self.by_postcode(match.group())
+            locality, _prefix, trouble = self.by_postcode(match.group())
             if locality:
                 return Placement(locality, "postcode-in-text",
                                  f"postcode in the text: {match.group().upper()!r}")

@@ -41,6 +41,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from pages._access import Role, allowed
 from pages._components import hint
+from pathways.analysis.evidence import evidence_facts
 from pathways.reports.network_views import KIND_STYLE, shape_data_uri, stylesheet, web_link
 from pathways.webstore import get_store
 
@@ -55,6 +56,7 @@ _REL_WORDS = {
     "PROVIDES": ("Provides", "Provided by"),
     "OFFERS": ("Offers", "Offered by"),
     "ADDRESSES": ("Addresses", "Addressed by"),
+    "DOES_NOT_ADDRESS": ("Vetoed need", "Vetoed for"),
     "LOCATED_IN": ("Located in", "Location of"),
     "PARTNERS_WITH": ("Partners with", "Partner of"),
     "COVERS": ("Covers", "Covered by"),
@@ -218,7 +220,12 @@ def _details(store, network: Mapping[str, Any] | None, node_id: str, contacts: b
         return None
     kind, props = found
     kind_name = getattr(kind, "value", kind)
-    return props, kind_name, node_facts(kind_name, {**props, "id": node_id}, network, contacts)
+    facts = node_facts(kind_name, {**props, "id": node_id}, network, contacts)
+    if kind_name in ("Activity", "Service"):  # its needs and places, with their evidence
+        at = next((i for i, (label, _v) in enumerate(facts)
+                   if str(label).endswith("(on this graph)")), len(facts))
+        facts[at:at] = evidence_facts(store, node_id)
+    return props, kind_name, facts
 
 
 def _picked(tapped) -> str | None:

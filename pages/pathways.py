@@ -17,6 +17,7 @@ ids and filters (tables, routes, shortlists and search hits are looked up again)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -54,6 +55,7 @@ from pages._referral import (
     what_they_find,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
+from pathways.analysis.evidence import linked_with_evidence
 from pathways.analysis.pathways import (
     PathwayFilter,
     Pathways,
@@ -492,6 +494,11 @@ def show_details(selected_rows, *form):
     if found is None:  # not one of this worker's matching activities (or a stale selection)
         return empty
     activity, refer = found
+    # its needs and localities with their evidence ("... (inferred from 'befriending')")
+    shown = store.consistent(lambda: linked_with_evidence(store, activity_id))
+    refer = replace(refer, offer=replace(
+        refer.offer, needs=tuple(shown["needs"]) or refer.offer.needs,
+        localities=tuple(shown["localities"]) or refer.offer.localities))
     return html.Div(
         [
             html.H3(activity["name"]),

@@ -250,7 +250,7 @@ def list_(ctx: Context, kind, role, contacts, fmt, output):
 
     def read():  # the nodes and their needs from one version of the graph
         nodes = store.list_nodes(node_kind, role)
-        return nodes, (_needs_of(store.snapshot(), node_kind) if with_needs else {})
+        return nodes, (_needs_of(store, [n["id"] for n in nodes]) if with_needs else {})
 
     nodes, needs = store.consistent(read)
     rows = [{k: v for k, v in n.items() if k not in hidden} for n in nodes]
@@ -270,17 +270,19 @@ def list_(ctx: Context, kind, role, contacts, fmt, output):
     write_rows(rows, fmt, columns, output=output)
 
 
-def _needs_of(graph, kind: NodeKind) -> dict[str, dict[str, str | None]]:
+def _needs_of(store: GraphStore, ids: list[str]) -> dict[str, dict[str, str | None]]:
     """Activity (or service) id → need id → the evidence of an inferred need, ``None`` for a
     need a person or a taxonomy gave (which wins). A service has its own needs and those of
-    the activities it OFFERS."""
+    the activities it OFFERS.  Reads only the relationships out of the listed nodes (and of
+    the activities the listed services offer), not the whole graph."""
+    links = store.relationships_from(ids)
+    offered = sorted({t for _s, rel, t, _p in links if rel == RelType.OFFERS})
     own: dict[str, dict[str, str | None]] = {}
-    for source, target, rel, data in graph.edges(keys=True, data=True):
+    for source, rel, target, props in links + store.relationships_from(offered):
         if rel == RelType.ADDRESSES:
-            props = data.get("props", {})
             own.setdefault(source, {})[target] = (
                 props.get("evidence") if props.get("inferred") else None)
-    if kind != NodeKind.SERVICE:
+    if not offered:
         return own
     merged: dict[str, dict[str, str | None]] = {}
 
@@ -290,10 +292,11 @@ def _needs_of(graph, kind: NodeKind) -> dict[str, dict[str, str | None]]:
             given = evidence is None or (need in into and into[need] is None)
             into[need] = None if given else into.get(need) or evidence
 
+    listed = set(ids)
     for node, needs in own.items():
-        if graph.nodes[node]["kind"] == NodeKind.SERVICE:
+        if node in listed:
             add(node, needs)
-    for source, target, rel in graph.edges(keys=True):
+    for source, rel, target, _props in links:
         if rel == RelType.OFFERS:
             add(source, own.get(target, {}))
     return merged
