@@ -98,6 +98,8 @@ def test_a_point_gives_its_details_and_the_route_from_a_chosen_link_worker(store
         assert point_detail(store, unreachable[0], worker)["route"] is None
     with pytest.raises(UnknownIdError):
         point_detail(store, target["id"], "org-artworks")  # not a link worker
+    with pytest.raises(UnknownIdError, match="no activity with id 'loc-elland'"):
+        point_detail(store, "loc-elland", worker)  # a forged click: not an activity
 
 
 def test_a_living_database_import_and_a_feed_with_coordinates_land_on_the_map(
