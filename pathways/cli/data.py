@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -124,6 +125,12 @@ def _report_load(result) -> None:
                 click.echo(f"  ... and {len(unread) - 20} more", err=True)
         if result.retired:
             click.echo(f"{len(result.retired)} record(s) no longer in the feed were retired.")
+    if result.unlinked:  # a newer feed's dropped terms and places, or the partnership's vetoes
+        kinds = Counter(rel.value for _source, rel, _target in result.unlinked)
+        click.echo(f"Removed {len(result.unlinked)} link(s) "
+                   + ("the feed no longer gives" if result.quality is not None
+                      else "to needs your DOES_NOT_ADDRESS rows veto")
+                   + ": " + ", ".join(f"{rel} {n}" for rel, n in sorted(kinds.items())) + ".")
         if result.report:
             click.echo(f"Data-quality report: {result.report} and"
                        f" {result.report.with_suffix('.json')}", err=True)

@@ -52,3 +52,36 @@ def test_partnership_keywords_count_and_not_phrases_block():
     assert [f.evidence for f in infer_needs([("d", "Help with debts.")], wide, needs={"debt"})] \
         == ["debts"]
     assert infer_needs([("d", "A debt collection agency.")], wide, needs={"debt"}) == []
+
+
+def test_pathways_load_says_which_links_a_newer_feed_and_a_veto_removed(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from pathways.cli import cli
+    from tests.conftest import write_folder
+
+    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATHWAYS_STORE", "embedded")
+
+    def feed(folder: str, terms: list[str], text: str = "") -> Path:
+        path = tmp_path / folder / "services.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps([{"id": "1", "name": "Club", "description": text,
+                                     "service_taxonomys": [{"taxonomy": {"name": t}}
+                                                           for t in terms]}]), encoding="utf-8")
+        return path
+
+    def load(*paths) -> str:
+        result = CliRunner().invoke(cli, ["load", *map(str, paths)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    load(feed("v1", ["Mental Health", "Arts and Crafts"]))
+    out = load(feed("v2", ["Gardening"], "A befriending club."))  # no need from its terms now
+    assert "Removed 2 link(s) the feed no longer gives: ADDRESSES 2." in out
+    veto = write_folder(tmp_path / "veto", {"relationships": [
+        ["source_id", "type", "target_id"], ["oruk:service:1", "DOES_NOT_ADDRESS", "loneliness"]]})
+    out = load(veto)
+    assert "Removed 1 link(s) to needs your DOES_NOT_ADDRESS rows veto: ADDRESSES 1." in out
