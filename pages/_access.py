@@ -256,6 +256,19 @@ def _router_path() -> str | None:
     return None
 
 
+def _callback_page(body: object) -> str | None:
+    """The page (its path) whose module registered the callback a Dash request asks for
+    (None for the shared pieces' callbacks, e.g. the network's details, which keep to the
+    viewer's rights): a share link's visitor may run only its own page's callbacks."""
+    import dash
+
+    output = body.get("output") if isinstance(body, dict) else None
+    entry = dash.get_app().callback_map.get(output) if isinstance(output, str) else None
+    module = getattr((entry or {}).get("callback"), "__module__", None)
+    return next((page["path"] for page in dash.page_registry.values()
+                 if page.get("module") == module), None)
+
+
 def sign_in_address(next_path: str | None = None) -> str:
     return "/login" + (f"?next={quote(next_path, safe='/')}" if next_path else "")
 
@@ -296,6 +309,8 @@ def _gate() -> Response | None:
                        sign_in=True)
     if who.share is not None:
         asked = path if page_request else _router_path()
+        if asked is None and request.method == "POST" and path.endswith("/_dash-update-component"):
+            asked = _callback_page(request.get_json(silent=True))
         if asked is not None and asked != who.share.path:
             if page_request:
                 return redirect(sign_in_address(here))  # type: ignore[return-value]

@@ -393,6 +393,9 @@ def test_a_share_link_opens_its_view_as_a_viewer_until_it_is_revoked(web_both, h
     assert client.get("/gaps").headers["Location"].startswith("/login")
     assert page(visitor, "/gaps")[0] == 403
     assert page(visitor, "/")[0] == 200
+    # nor another page's callbacks (the Gaps report's download), forged by hand
+    assert call(visitor, "gp-download.data", {"gp-download-button.n_clicks": 1,
+                                              "gp-hops.value": 4})[0] == 403
     assert "Only editors and above" in make_link(visitor, "/gaps")[1]
 
     from click.testing import CliRunner
