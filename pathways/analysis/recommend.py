@@ -236,14 +236,21 @@ def _cell_label(graph: Snapshot, need: str, locality: str) -> str:
 # --------------------------------------------------------------------------- recommend
 
 
-def _candidates(graph: Snapshot, overlay: Overlay, cells: list[CoverageCell],
-                max_hops: int) -> dict[Edge, list[tuple[str, str]]]:
-    """Every new agreement that alone would make at least one of ``cells`` reachable, with
-    the cells it would (exact, see the module docstring)."""
-    found: dict[Edge, list[tuple[str, str]]] = defaultdict(list)
+def _best_candidates(graph: Snapshot, overlay: Overlay, cells: list[CoverageCell],
+                     max_hops: int) -> dict[Edge, list[tuple[str, str]]]:
+    """The new agreements that alone would make the most of ``cells`` reachable, each with
+    the cells it would (exact, see the module docstring); empty when none would make any.
+
+    Each ``u`` that a local link worker reaches in ``d1 < max_hops`` hops can close at most
+    the cells it is that close to; ``u``s are tried in decreasing order of that bound, and
+    the search stops once the bound is below the best found, so the pairs of hubs are
+    counted and the long tail of small nodes is not."""
     referrers, receivers = _ends(graph)
     forward: dict[str, list[tuple[str, int]]] = {}  # locality -> (u, hops from a local worker)
-    for cell in cells:
+    near: dict[str, list[tuple[int, int]]] = defaultdict(list)  # u -> (cell index, d1)
+    within: list[list[list[str]]] = []  # per cell: within[k], the vs at most k hops away
+    keys: list[tuple[str, str]] = []
+    for index, cell in enumerate(cells):
         place = cell["locality"]
         if place not in forward:
             hops = overlay.bfs(cell["link_workers"], max_hops - 1)
@@ -253,15 +260,28 @@ def _candidates(graph: Snapshot, overlay: Overlay, cells: list[CoverageCell],
         for v, d in back.items():
             if v in receivers:
                 by_depth[d].append(v)
-        within = [list[str]() for _ in range(max_hops)]  # within[k]: v at most k hops away
+        levels: list[list[str]] = []
         for k in range(max_hops):
-            within[k] = (within[k - 1] if k else []) + by_depth[k]
-        key = (cell["need"], place)
-        # each (u, v) once per cell: u once in forward, v once in back
+            levels.append((levels[k - 1] if k else []) + by_depth[k])
+        within.append(levels)
+        keys.append((cell["need"], place))
         for u, d1 in forward[place]:
-            for v in within[max_hops - 1 - d1]:
+            near[u].append((index, d1))
+    best = 0
+    found: dict[Edge, list[tuple[str, str]]] = {}
+    for u in sorted(near, key=lambda n: (-len(near[n]), n)):
+        if len(near[u]) < best:
+            break
+        gains: dict[str, list[int]] = defaultdict(list)
+        for index, d1 in near[u]:  # u appears once per cell: each (u, v) counts a cell once
+            for v in within[index][max_hops - 1 - d1]:
                 if v != u:
-                    found[(u, v)].append(key)
+                    gains[v].append(index)
+        for v, closes in gains.items():
+            if len(closes) > best:
+                best, found = len(closes), {}
+            if len(closes) == best:
+                found[(u, v)] = [keys[i] for i in closes]
     return found
 
 
@@ -270,14 +290,17 @@ def new_options(graph: Snapshot, overlay: Overlay, edge: Edge, max_hops: int,
     """(link worker, activity) pairs reachable within ``max_hops`` with ``edge`` added to
     ``overlay`` and not without it.  ``reach`` caches each worker's activities on the overlay."""
     u, v = edge
-    workers = set(link_workers_of(graph))
+    workers = _ends(graph)[0]
     count = 0
+    from_v: dict[int, set[str]] = {}
     for w, d in overlay.bfs([u], max_hops - 1, backwards=True).items():
-        if w not in workers:
+        if w not in workers or graph.nodes[w]["kind"] != NodeKind.PERSON:
             continue
         if w not in reach:
             reach[w] = activities_in(graph, overlay.bfs([w], max_hops))
-        count += len(activities_in(graph, overlay.bfs([v], max_hops - 1 - d)) - reach[w])
+        if d not in from_v:
+            from_v[d] = activities_in(graph, overlay.bfs([v], max_hops - 1 - d))
+        count += len(from_v[d] - reach[w])
     return count
 
 
@@ -310,12 +333,10 @@ def compute_recommendations(graph: Snapshot, query: RecommendQuery) -> Recommend
     steps: list[Recommendation] = []
     while open_cells and len(picks) < query.max_new:
         overlay = Overlay(graph, picks)
-        found = _candidates(graph, overlay, list(open_cells.values()), query.max_hops)
+        found = _best_candidates(graph, overlay, list(open_cells.values()), query.max_hops)
         if not found:
             break
-        most = max(len(c) for c in found.values())
-        tied = sorted((e for e, c in found.items() if len(c) == most),
-                      key=lambda e: _order(graph, e))[:TIE_OPTIONS]
+        tied = sorted(found, key=lambda e: _order(graph, e))[:TIE_OPTIONS]
         worker_reach: dict[str, set[str]] = {}
         scored = [(new_options(graph, overlay, e, query.max_hops, worker_reach), e) for e in tied]
         best_options = max(s for s, _ in scored)
