@@ -13,7 +13,8 @@ The sign-in layer itself lives here too (:func:`install`, used by ``app.py``).  
 is served in one of three modes, chosen from the settings at that request:
 
 - **local** (no accounts, no proxy): whoever opens the app is an admin, as before accounts
-  existed; ``pathways serve`` then binds to this machine only.  State-changing requests from
+  existed; ``pathways serve`` then binds to this machine only, and requests from any other
+  address are refused (so ``gunicorn --bind 0.0.0.0`` without accounts opens nothing).  State-changing requests from
   another site's page (a cross-site ``Origin``) are refused.
 - **accounts** (``pathways users add`` made at least one): every page and callback needs a
   signed-in user, or a share link for that one page (:mod:`pathways.share_links`).  Sessions
@@ -38,6 +39,7 @@ import-time ``secret_key``, while this app's secret lives under ``PATHWAYS_HOME`
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -197,6 +199,14 @@ def refusal(message: str, status: int, sign_in: bool = False) -> Response:
     return response
 
 
+def _from_this_computer() -> bool:
+    """True when the request came from a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address((request.remote_addr or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def _cross_site() -> bool:
     """True when a state-changing request came from another site's page."""
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
@@ -281,6 +291,10 @@ def _gate() -> Response | None:
     if unsafe and _cross_site():
         return refusal("Refused: this request came from another web site's page.", 403)
     if how == "local":
+        if not _from_this_computer():  # e.g. gunicorn --bind 0.0.0.0 without accounts
+            return refusal("This app has no accounts, so it answers only the computer it runs "
+                           "on (everyone using it is an admin). Whoever runs it can add "
+                           "accounts with `pathways users add`.", 403)
         g.pathways_role = LOCAL_ROLE
         g.pathways_user = Who("local user", LOCAL_ROLE, "local")
         return None

@@ -127,6 +127,27 @@ def test_without_accounts_the_local_user_is_an_admin_and_needs_no_token(store, t
     assert not (tmp_path / "empty-home" / "server-secret").exists()  # no session kept
 
 
+def test_without_accounts_only_this_computer_is_answered(embedded_store, tmp_path, monkeypatch):
+    """gunicorn --bind 0.0.0.0 without accounts: another computer gets nothing."""
+    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "empty-home"))
+    load_data(embedded_store, GRAPH)
+    set_store(embedded_store)
+    from app import app
+
+    try:
+        client = app.server.test_client()
+        assert client.get("/").status_code == 200
+        for address in ("10.0.0.9", "192.168.1.20", "2001:db8::1"):
+            client.environ_base["REMOTE_ADDR"] = address
+            refused = client.get("/")
+            assert refused.status_code == 403
+            assert "answers only the computer it runs on" in refused.get_data(as_text=True)
+            status, text = call((app, client, embedded_store), "pw-details.children", DETAILS)
+            assert status == 403 and shown(text, CONTACTS) == []
+    finally:
+        set_store(None)
+
+
 def test_with_accounts_pages_and_callbacks_need_a_sign_in(web):
     _app, client, _store = web
     response = client.get("/gaps?hops=3")
