@@ -16,16 +16,38 @@ figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import neo4j_store, timed
+from _common import timed
 from generate import generate, write
 from pathways import history
+from pathways.config import Neo4jSettings
 from pathways.loading import _load_paths, load_paths
 from pathways.store.embedded import EmbeddedStore
+from pathways.store.neo4j import Neo4jStore
+
+
+@contextlib.contextmanager
+def neo4j_store() -> Iterator[Neo4jStore]:
+    """A throwaway local server (as _common.neo4j_store, whose home folder start_server now
+    wants to exist)."""
+    from pathways import neo4j_runtime as rt
+
+    rt.ensure_jars()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "neo4j"
+        home.mkdir()
+        info = rt.start_server(home=home)
+        try:
+            with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
+                yield store
+        finally:
+            rt.stop_server(info)
 
 
 def renamed(folder: Path, into: Path, share: float = 0.1) -> Path:
@@ -103,6 +125,7 @@ def main() -> None:
     parser.add_argument("sizes", type=int, nargs="+")
     parser.add_argument("--neo4j", action="store_true", help="also on a throwaway Neo4j")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each load (the best)")
+    parser.add_argument("--skip-embedded", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -111,7 +134,7 @@ def main() -> None:
             folder = root / f"v1-{size}"
             write(generate(size), folder)
             data[size] = folder, renamed(folder, root / f"v2-{size}")
-        for size, (folder, changed) in data.items():
+        for size, (folder, changed) in ({} if args.skip_embedded else data).items():
             homes = iter(range(1_000))
 
             def fresh_embedded(size=size, homes=homes):
