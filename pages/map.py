@@ -71,6 +71,7 @@ NEED_COLOURS = ("#0072b2", "#009e73", "#cc3311", "#882255", "#6a3d9a", "#117733"
                 "#332288", "#8c510a", "#44546a")
 NO_NEED = "#555555"
 MAX_AGE = 120
+PLACE_LIST = 100  # a locality's activities listed when it is clicked (the rest are counted)
 for _long_list in ("mp-needs", "mp-shade", "mp-worker", "mp-access"):
     filter_choices(_long_list)
 
@@ -364,7 +365,10 @@ def _place_view(store, locality: str, query: MapQuery) -> list:
     detail = place_detail(store, locality, query)
     items = [html.Li(f"{a['name']} ({a['provider'] or 'provider not given'})"
                      + (" — serves the whole area" if a["whole_area"] else ""))
-             for a in detail["activities"]]
+             for a in detail["activities"][:PLACE_LIST]]
+    if len(detail["activities"]) > PLACE_LIST:
+        items.append(html.Li(f"and {len(detail['activities']) - PLACE_LIST:,} more: narrow the "
+                             "filters, or download the points (CSV)."))
     gaps = [html.Li(f"{g['need']}: {g['reachable']} / {g['existing']}, {g['status']}")
             for g in detail["gaps"]]
     return [html.H3(detail["name"]),

@@ -29,18 +29,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from pathways.analysis.gaps import CoverageCell, coverage
+from pathways.analysis.gaps import CoverageCell, GapQuery, gap_report
 from pathways.analysis.snapshot import (
     cached_analysis,
     check_ids,
-    link_workers,
     name_of,
     of_kind,
     providers,
     targets,
 )
 from pathways.errors import UnknownIdError
-from pathways.graphs import Snapshot, best_paths_to, reachable
+from pathways.graphs import Snapshot, best_paths_to
 from pathways.model import (
     DEFAULT_MAX_HOPS,
     NodeKind,
@@ -136,26 +135,60 @@ def coordinates(props: dict) -> tuple[float, float] | None:
     return None
 
 
-def _fits(graph: Snapshot, activity: str, query: MapQuery, days: set[str]) -> bool:
+@dataclass(frozen=True)
+class _Activity:
+    """What the map's filters and points read of one activity, once per data version."""
+
+    id: str
+    name: str
+    where: tuple[float, float] | None
+    needs: tuple[str, ...]  # in the needs' order (by name)
+    localities: tuple[str, ...]
+    whole_area: bool
+    free: bool
+    access: frozenset[str]
+    age_min: int | None
+    age_max: int | None
+    days: frozenset[str] | None  # None: no sessions known ("schedule unknown")
+
+
+def _activities(graph: Snapshot) -> list[_Activity]:
+    order = {n: i for i, n in enumerate(of_kind(graph, NodeKind.NEED))}
+    table = []
+    for activity in of_kind(graph, NodeKind.ACTIVITY):
+        props = graph.nodes[activity]["props"]
+        sessions = sessions_of(props)
+        table.append(_Activity(
+            activity, props["name"], coordinates(props),
+            tuple(sorted(targets(graph, activity, RelType.ADDRESSES), key=order.__getitem__)),
+            tuple(sorted(targets(graph, activity, RelType.LOCATED_IN))),
+            serves_whole_area(props), props.get("free") is True,
+            frozenset(props.get("accessibility") or ()), props.get("age_min"),
+            props.get("age_max"), frozenset(s.day for s in sessions) if sessions else None))
+    return table
+
+
+def map_activities(store: GraphStore) -> list[_Activity]:
+    """Every activity as the map reads it (sorted by name), cached per data version: a
+    filter then costs one pass over this list, not over the graph."""
+    return cached_analysis(store, "map-activities", _activities)
+
+
+def _fits(item: _Activity, query: MapQuery, days: set[str]) -> bool:
     """The Pathways page's rules (:class:`pathways.store.base.PathwayFilter`) for the filters
     the map offers; a day matches an activity with a session that day, or with no sessions
     known ("schedule unknown", as on the Pathways page)."""
-    props = graph.nodes[activity]["props"]
-    if query.free_only and props.get("free") is not True:
+    if query.free_only and not item.free:
         return False
-    if query.access and not set(query.access) <= set(props.get("accessibility") or ()):
+    if query.access and not item.access.issuperset(query.access):
         return False
-    if query.needs and not set(query.needs) & set(targets(graph, activity, RelType.ADDRESSES)):
+    if query.needs and not set(query.needs).intersection(item.needs):
         return False
-    if query.age is not None:
-        low, high = props.get("age_min"), props.get("age_max")
-        if (low is not None and query.age < low) or (high is not None and query.age > high):
-            return False
-    if days:
-        sessions = sessions_of(props)
-        if sessions and not any(s.day in days for s in sessions):
-            return False
-    return True
+    if query.age is not None and (
+            (item.age_min is not None and query.age < item.age_min)
+            or (item.age_max is not None and query.age > item.age_max)):
+        return False
+    return not (days and item.days is not None and not days & item.days)
 
 
 def _check(graph: Snapshot, query: MapQuery) -> str:
@@ -170,47 +203,41 @@ def _check(graph: Snapshot, query: MapQuery) -> str:
 
 
 def map_coverage(store: GraphStore, max_hops: int = DEFAULT_MAX_HOPS) -> list[CoverageCell]:
-    """The Gaps report's coverage cells (every need × locality), computed by the same
-    function (:func:`pathways.analysis.gaps.coverage`) without the rest of the report
-    (single points of failure are the slow part at 100k); cached per data version."""
-    def build(graph: Snapshot) -> list[CoverageCell]:
-        reach = {w: reachable(graph, w, max_hops) for w in link_workers(graph)}
-        return coverage(graph, reach, of_kind(graph, NodeKind.NEED),
-                        of_kind(graph, NodeKind.LOCALITY))
-
-    return cached_analysis(store, ("map-coverage", max_hops), build)
+    """The Gaps report's coverage cells (every need × locality): the report itself, which
+    the app's Warmer computes after each load (pathways/analysis/warm.py), so the map shares
+    that one computation instead of repeating it."""
+    return gap_report(store, GapQuery(max_hops=max_hops))["coverage"]
 
 
 def map_data(store: GraphStore, query: MapQuery | None = None) -> MapData:
     """Points (or clusters) and shaded localities for ``query``; cached per data version."""
     query = MapQuery() if query is None else query
     cells = map_coverage(store, query.max_hops)
+    table = map_activities(store)
     return cached_analysis(store, ("map", query),
-                           lambda graph: build_map(graph, query, cells))
+                           lambda graph: build_map(graph, query, cells, table))
 
 
-def build_map(graph: Snapshot, query: MapQuery, cells: list[CoverageCell]) -> MapData:
+def build_map(graph: Snapshot, query: MapQuery, cells: list[CoverageCell],
+              table: list[_Activity]) -> MapData:
     shade = _check(graph, query)
     order = {n: i for i, n in enumerate(of_kind(graph, NodeKind.NEED))}
     chosen = sorted(query.needs, key=order.__getitem__)
     days = set(query.days)
     points: list[MapPoint] = []
     matching = 0
-    for activity in of_kind(graph, NodeKind.ACTIVITY):
-        if not _fits(graph, activity, query, days):
+    for item in table:
+        if not _fits(item, query, days):
             continue
         matching += 1
-        props = graph.nodes[activity]["props"]
-        where = coordinates(props)
-        if where is None:
+        if item.where is None:
             continue
-        needs = sorted(targets(graph, activity, RelType.ADDRESSES), key=order.__getitem__)
+        needs = item.needs
         colour = next((n for n in chosen if n in needs), needs[0] if needs else "")
         points.append({
-            "id": activity, "name": props["name"], "latitude": where[0], "longitude": where[1],
-            "need": colour, "needs": needs,
-            "localities": sorted(targets(graph, activity, RelType.LOCATED_IN)),
-            "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
+            "id": item.id, "name": item.name, "latitude": item.where[0],
+            "longitude": item.where[1], "need": colour, "needs": list(needs),
+            "localities": list(item.localities), "provider": "",
         })
     areas = _areas(graph, shade, cells)
     data: MapData = {
@@ -224,6 +251,10 @@ def build_map(graph: Snapshot, query: MapQuery, cells: list[CoverageCell]) -> Ma
         data["clusters"] = cluster_points(graph, points, budget)
         data["points"] = []
         data["aggregated"] = True
+    else:  # providers' names only for points drawn one by one (and exports)
+        for point in points:
+            point["provider"] = "; ".join(name_of(graph, o)
+                                          for o in providers(graph, point["id"]))
     return data
 
 
@@ -314,25 +345,24 @@ def place_detail(store: GraphStore, locality: str, query: MapQuery | None = None
     area) and its gaps (every need with nothing provided or nothing reachable there)."""
     query = MapQuery() if query is None else query
     cells = map_coverage(store, query.max_hops)
+    table = map_activities(store)
 
     def build(graph: Snapshot) -> PlaceDetail:
-        check_ids(graph, (locality,), NodeKind.LOCALITY, "locality")
+        if locality not in graph or graph.nodes[locality]["kind"] != NodeKind.LOCALITY:
+            raise UnknownIdError(locality, "locality")
         _check(graph, query)
         days = set(query.days)
         found: list[PlaceActivity] = []
-        for activity in of_kind(graph, NodeKind.ACTIVITY):
-            props = graph.nodes[activity]["props"]
-            whole = serves_whole_area(props)
-            if not whole and locality not in targets(graph, activity, RelType.LOCATED_IN):
+        for item in table:
+            if not item.whole_area and locality not in item.localities:
                 continue
-            if not _fits(graph, activity, query, days):
+            if not _fits(item, query, days):
                 continue
-            found.append({"id": activity, "name": props["name"],
+            found.append({"id": item.id, "name": item.name,
                           "provider": "; ".join(name_of(graph, o)
-                                                for o in providers(graph, activity)),
-                          "needs": "; ".join(sorted(name_of(graph, n) for n in
-                                                    targets(graph, activity, RelType.ADDRESSES))),
-                          "whole_area": whole})
+                                                for o in providers(graph, item.id)),
+                          "needs": "; ".join(sorted(name_of(graph, n) for n in item.needs)),
+                          "whole_area": item.whole_area})
         gaps: list[PlaceGap] = []
         for cell in cells:
             if cell["locality"] == locality and cell["reachable"] == 0:
