@@ -82,7 +82,7 @@ def panel() -> html.Section:
                "with them. Nothing is saved.", className="hint"),
         html.Div(id="wi-banner", **aria({"aria-live": "polite"})),
         html.Div(id="wi-summary"),
-        choices("Recommended agreements", "wi-picks", [], [], multi=True, scroll=True),
+        choices("Recommended agreements", "wi-picks", [], [], multi=True),
         html.Div([_end_field("Your own agreement: from", "wi-from", graph, can_refer),
                   _end_field("to", "wi-to", graph, can_receive)], className="controls"),
         html.Div([button("Simulate", "wi-simulate"),
