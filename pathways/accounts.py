@@ -19,6 +19,7 @@ sign-in throttle (:class:`LoginThrottle`), which is plain bookkeeping with no we
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -41,8 +42,13 @@ ROLE_NAMES = ("viewer", "link-worker", "editor", "admin")
 MIN_PASSWORD_LENGTH = 10
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _HASHER = PasswordHasher()
-# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name takes as long as a wrong password
+    (made at first use: every ``pathways`` command imports this module)."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,7 @@ class Accounts:
         accounts = self._read()
         entry = accounts.get(name)
         try:
-            _HASHER.verify(entry["hash"] if entry else _DUMMY_HASH, password)
+            _HASHER.verify(entry["hash"] if entry else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if entry is None:
