@@ -226,8 +226,8 @@ def map_feed(
             own.add((source, RelType(rel).value, target))
         elif RelType(rel) == RelType.DOES_NOT_ADDRESS:
             vetoed.add((source, target))
-        elif RelType(rel) == RelType.ADDRESSES:
-            given.add((source, target))
+        elif RelType(rel) == RelType.ADDRESSES and not _from_a_feed(props):
+            given.add((source, target))  # a person's (Living Database), not another feed's
     names = dict(NEED_NAMES) | {str(n["id"]): str(n.get("name") or n["id"]) for n in needs or ()}
     rules = load_rules() + partnership_rules(needs or ())
     plan = Mapper(feed, dict(existing_kinds or {}), report, localities, vetoed=vetoed,
@@ -258,6 +258,11 @@ def map_feed(
     report.loaded = {kind.table: n for kind, n in tables.items() if n}
     report.loaded["relationships"] = len(plan.rels)
     return plan
+
+
+def _from_a_feed(props: Mapping) -> bool:
+    """Whether a relationship was written by a feed (``oruk:...``/``hsds:...`` source)."""
+    return str(props.get("source", "")).startswith(tuple(f"{f}:" for f in FORMATS[1:]))
 
 
 _LINK_RULES = {"ADDRESSES": "need-gone", "LOCATED_IN": "place-gone",

@@ -85,3 +85,24 @@ def test_pathways_load_says_which_links_a_newer_feed_and_a_veto_removed(tmp_path
         ["source_id", "type", "target_id"], ["oruk:service:1", "DOES_NOT_ADDRESS", "loneliness"]]})
     out = load(veto)
     assert "Removed 1 link(s) to needs your DOES_NOT_ADDRESS rows veto: ADDRESSES 1." in out
+
+
+def test_only_a_persons_addresses_is_kept_from_the_feed_not_another_feed_files(tmp_path):
+    import json
+
+    from loaders.feeds import map_feed
+    from pathways.model import RelType
+
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps([{"id": "1", "name": "Club", "description": "A befriending club",
+                                 "service_at_locations": [{"id": "s1"}]}]), encoding="utf-8")
+    activity = "oruk:service_at_location:s1"
+
+    def mapped(source: str) -> set:
+        feed, report = read_feed([path], "oruk")
+        links = [(activity, RelType.ADDRESSES, "loneliness", {"source": source})]
+        plan = map_feed(feed, report, {}, links=links)
+        return {(r.source_id, r.target_id) for r in plan.rels if r.type == RelType.ADDRESSES}
+
+    assert (activity, "loneliness") not in mapped("relationships.csv")  # a person's: kept as is
+    assert (activity, "loneliness") in mapped("oruk:page-0001.json")  # another feed file's
