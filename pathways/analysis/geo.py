@@ -32,19 +32,18 @@ from typing import Any, TypedDict
 from pathways.analysis.gaps import CoverageCell, GapQuery, gap_report
 from pathways.analysis.snapshot import (
     cached_analysis,
-    check_ids,
     name_of,
     of_kind,
     providers,
     targets,
 )
-from pathways.errors import UnknownIdError
+from pathways.errors import PathwaysError, UnknownIdError
 from pathways.graphs import Snapshot, best_paths_to
 from pathways.model import (
+    DAY_CODES,
     DEFAULT_MAX_HOPS,
     NodeKind,
     RelType,
-    TimeSlot,
     serves_whole_area,
     sessions_of,
 )
@@ -112,6 +111,11 @@ class MapData(TypedDict):
     without_coordinates: int  # of which have no coordinates (and are not drawn)
     shade_need: str
     names: dict[str, str]  # need and locality ids -> names
+
+
+def _short(node_id: str, limit: int = 60) -> str:
+    """An id as an error message repeats it: a forged 5,000-character id is not echoed."""
+    return node_id if len(node_id) <= limit else node_id[:limit] + "…"
 
 
 def gap_level(existing: int, reachable: int) -> int:
@@ -192,13 +196,17 @@ def _fits(item: _Activity, query: MapQuery, days: set[str]) -> bool:
 
 
 def _check(graph: Snapshot, query: MapQuery) -> str:
-    check_ids(graph, query.needs, NodeKind.NEED, "need")
+    """The need that shades the localities; unknown needs or days are refused."""
+    wanted = [*query.needs, *([query.shade_need] if query.shade_need is not None else [])]
+    for need in wanted:
+        if need not in graph or graph.nodes[need]["kind"] != NodeKind.NEED:
+            raise UnknownIdError(_short(need), "need")
     for day in query.days:
-        TimeSlot(day)  # ValueError for anything but MO..SU
-    needs = of_kind(graph, NodeKind.NEED)
+        if day not in DAY_CODES:
+            raise PathwaysError(f"{_short(day)!r} is not a day code ({', '.join(DAY_CODES)})")
     if query.shade_need is not None:
-        check_ids(graph, (query.shade_need,), NodeKind.NEED, "need")
         return query.shade_need
+    needs = of_kind(graph, NodeKind.NEED)
     return needs[0] if needs else ""
 
 
@@ -349,7 +357,7 @@ def place_detail(store: GraphStore, locality: str, query: MapQuery | None = None
 
     def build(graph: Snapshot) -> PlaceDetail:
         if locality not in graph or graph.nodes[locality]["kind"] != NodeKind.LOCALITY:
-            raise UnknownIdError(locality, "locality")
+            raise UnknownIdError(_short(locality), "locality")
         _check(graph, query)
         days = set(query.days)
         found: list[PlaceActivity] = []
@@ -398,11 +406,11 @@ def point_detail(store: GraphStore, activity: str, worker: str | None = None,
     def build(graph: Snapshot) -> PointDetail:
         # not check_ids: its message lists every known id, 100k of them for activities
         if activity not in graph or graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
-            raise UnknownIdError(activity, "activity")
+            raise UnknownIdError(_short(activity), "activity")
         if worker is not None and (
                 worker not in graph or graph.nodes[worker]["kind"] != NodeKind.PERSON
                 or graph.nodes[worker]["props"].get("role") != "link_worker"):
-            raise UnknownIdError(worker, "link worker")
+            raise UnknownIdError(_short(worker), "link worker")
         props = graph.nodes[activity]["props"]
         where = coordinates(props)
         route = None
