@@ -20,6 +20,7 @@ from pages import _access, login
 from pages._account import account_bar
 from pages._components import aria, show_callback_error
 from pages._state import nav_link, shared_store
+from pathways.changes import MAX_UPLOAD_TOTAL_MB, MB
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
 
@@ -58,6 +59,9 @@ def create_app() -> Dash:
     )
     app.index_string = INDEX_STRING
     app.layout = layout
+    # Refuse an oversized request before reading it: uploads arrive base64-encoded (4/3 of
+    # their size) in a callback's JSON, so the Data page's total limit plus a margin.
+    app.server.config["MAX_CONTENT_LENGTH"] = int(MAX_UPLOAD_TOTAL_MB * MB * 4 / 3) + 2 * MB
     _access.install(app.server)
     login.install(app.server)
     return app
