@@ -466,9 +466,12 @@ class Neo4jStore(GraphStore):
             if state is not None:
                 keep[state[0]].append({"id": node_id, "props": state[1]})
         gone_nodes = [n for n, state in image.nodes.items() if state is None]
+        gone = set(gone_nodes)
         put: dict[RelType, list[dict]] = defaultdict(list)
         drop: dict[RelType, list[dict]] = defaultdict(list)
         for (source, rel, target), props in image.rels.items():
+            if props is None and (source in gone or target in gone):
+                continue  # deleting its node deletes it (DETACH DELETE)
             row = {"source": source, "target": target, "props": props or {}}
             (drop if props is None else put)[rel].append(row)
 
