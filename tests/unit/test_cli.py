@@ -283,16 +283,6 @@ def test_serve_allows_debug_on_loopback(host, monkeypatch):
     assert started == [{"host": host, "port": 8050, "debug": True}]
 
 
-def test_serve_without_debug_may_listen_anywhere(monkeypatch):
-    import app as web
-
-    started = []
-    monkeypatch.setattr(web.app, "run", lambda **kw: started.append(kw))
-    result = run("serve", "--host", "0.0.0.0")
-    assert result.exit_code == 0, result.output
-    assert started == [{"host": "0.0.0.0", "port": 8050, "debug": False}]
-
-
 def test_a_load_says_which_activities_it_could_not_place(tmp_path, capsys):
     places = write_folder(tmp_path / "places", {"localities": [
         ["id", "name", "postcodes"], ["loc-uv", "Upper Valley", "HX7"]]})
