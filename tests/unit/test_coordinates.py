@@ -9,7 +9,7 @@ from loaders.living_db import plan_load
 ACTIVITY = ["id", "name", "latitude", "longitude"]
 
 
-def _plan(activities: list[list[str]], localities: list[list[str]] = (), stored=()):
+def _plan(activities: list[list[str]], localities: list[list[str]] | None = None, stored=()):
     tables = [RawRows("activities", "activities.csv", ACTIVITY,
                       [(i + 2, row) for i, row in enumerate(activities)])]
     if localities:
