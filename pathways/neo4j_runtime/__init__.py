@@ -345,6 +345,7 @@ def start_server(
         _private_dir(base)
         home = Path(tempfile.mkdtemp(prefix="server-", dir=base))
     home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)  # a given home may not exist yet (benchmarks' temp dirs)
     os.chmod(home, 0o700)
     # Given a port, that one; else one browsers refuse to connect to (another process may
     # take it first: then the next), and a random one only if all of those are taken.
