@@ -121,6 +121,7 @@ def _layout(query: dict):
                                       t], className="legend-item")
                              for c, t in zip(_COLOURS, _CATEGORY_TEXT, strict=True)],
                             className="legend", **aria({"aria-label": "Heatmap colours"})),
+                html.P(dcc.Link("See each need's gaps on the map", href="/map")),
                 ], className="heatmap-wide"),
                 html.H3("Every need × locality cell, nothing reachable first"),
                 table("gp-coverage", [("need", "Need"), ("locality", "Locality"),

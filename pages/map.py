@@ -79,8 +79,10 @@ for _long_list in ("mp-needs", "mp-shade", "mp-worker", "mp-access"):
 go.Figure(go.Scattermap(lat=[0], lon=[0])).to_plotly_json()
 
 
-def layout(**_query):
-    return guarded(_layout)
+def layout(**query):
+    """``?shade=<need id>`` chooses the need whose gaps shade the localities (anything else
+    is ignored: the first need)."""
+    return guarded(lambda: _layout(query.get("shade")))
 
 
 def _options(store) -> dict[str, list[dict]]:
@@ -94,7 +96,7 @@ def _options(store) -> dict[str, list[dict]]:
             "access": [{"label": t.replace("_", " "), "value": t} for t in sorted(tags)]}
 
 
-def _layout():
+def _layout(shade=None):
     title = [html.H1("Map of activities and gaps"), page_alert()]
     store = get_store()
     if is_empty(store):
@@ -103,7 +105,8 @@ def _layout():
     needs = options["needs"]
     controls = html.Form([
         choices("Shade localities by the gaps for", "mp-shade", needs,
-                needs[0]["value"] if needs else None, scroll=True),
+                shade if shade in {n["value"] for n in needs}
+                else needs[0]["value"] if needs else None, scroll=True),
         choices("Show activities for (any of)", "mp-needs", needs, [], multi=True, scroll=True),
         choices("Access needs (all of)", "mp-access", options["access"], [], multi=True,
                 scroll=True),
