@@ -191,7 +191,7 @@ def test_page_fits_a_phone(dash_duo, demo_app, page, tmp_path):
         if small:
             problems.append(f"{state}: touch targets under 24 px: {small[:6]}")
         nav = dash_duo.driver.execute_script(NAV_READABLE)
-        if [n["name"] for n in nav] != ["Pathways", "Gaps", "Consortia", "Data"]:
+        if [n["name"] for n in nav] != ["Pathways", "Gaps", "Consortia", "Map", "Data", "History"]:
             problems.append(f"{state}: menu reads {nav}")
         off = [n for n in nav if not n["inside"] or n["colour"] != "rgb(255, 255, 255)"]
         if off:
