@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.boundaries import read_boundaries
 from loaders.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -499,6 +500,9 @@ def read_sources(paths: Iterable[Path | str]) -> tuple[list[RawRows], list[Probl
             found, trouble = read_csv_file(file, label)
         else:
             found, trouble = [], [Problem(label, 0, "", "not a .csv or .xlsx file")]
+        for raw in found:  # boundary files are named relative to their CSV or workbook
+            if raw.table == "localities":
+                read_boundaries(raw, file.parent)
         tables.extend(found)
         problems.extend(trouble)
     return tables, problems

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from loaders.coordinates import centres_of, parse_degrees, point_problem
+from loaders.boundaries import centre_of, compact, geometry_of
+from loaders.coordinates import (
+    FAR_KM,
+    centres_of,
+    distance_km,
+    parse_degrees,
+    point_problem,
+)
 from loaders.dates import parse_date
 from loaders.files import RawRows, columns_of
 from loaders.limits import (
@@ -118,6 +125,11 @@ def convert(column: Column, text: str) -> object:
         return parse_prefixes(text)
     if column.type in ("latitude", "longitude"):
         return parse_degrees(text, column.type)
+    if column.type == "boundary":  # loaders.files put the named file's geometry here
+        if not text.startswith("{"):
+            raise ValueError(f"{shorten(text)}: boundary files are read with the Living "
+                             "Database's files from a folder (see docs/map.md)")
+        return compact(geometry_of(text))
     raise AssertionError(f"unknown column type {column.type}")
 
 
@@ -204,11 +216,32 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
             pair = point_problem(typed, [])  # one without the other
             if pair is not None:
                 row_problems.append(Problem(raw.file, number, *pair))
+        if "boundary" in typed and not row_problems:
+            trouble = boundary_centre(typed)
+            if trouble is not None:
+                row_problems.append(Problem(raw.file, number, *trouble))
         if row_problems:
             problems.extend(row_problems)
         else:
             rows.append((number, typed))
     return rows, problems
+
+
+def boundary_centre(typed: dict) -> tuple[str, str] | None:
+    """Give a locality with a boundary and no centre its boundary's centre; with a centre,
+    ``(column, reason)`` when the boundary is far from it (or near it only swapped)."""
+    lat, lon = centre_of(orjson.loads(typed["boundary"]))
+    if "latitude" not in typed and "longitude" not in typed:
+        typed["latitude"], typed["longitude"] = lat, lon
+        return None
+    if point_problem({"latitude": lat, "longitude": lon}, centres_of([typed])) is None:
+        return None
+    if point_problem({"latitude": lon, "longitude": lat}, centres_of([typed])) is None:
+        return "boundary", ("its positions look swapped (latitude first): GeoJSON gives "
+                            "longitude first, then latitude")
+    far = distance_km(lat, lon, typed["latitude"], typed["longitude"])
+    return "boundary", (f"its centre is {far:,.0f} km from the locality's centre given in "
+                        f"latitude and longitude (more than {FAR_KM:g} km)")
 
 
 def _screen_rows(raw: RawRows, specs) -> tuple[list[tuple[int, list[str]]], list[Problem]]:

@@ -215,17 +215,48 @@ def _view(lats: list[float], lons: list[float]) -> dict[str, Any]:
     return {"center": {"lat": (north + south) / 2, "lon": (west + east) / 2}, "zoom": zoom}
 
 
+# AREA_COLOURS as a colour scale for levels 0..3 (z), one flat step per level.
+_STEPS = [[edge, AREA_COLOURS[level]] for level in range(4)
+          for edge in (max(0.0, (level - 0.5) / 3), min(1.0, (level + 0.5) / 3))]
+
+
+def _corners(geometry: dict) -> list[list[float]]:
+    """Every outer ring's positions, for the view's extent."""
+    polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                else geometry["coordinates"])
+    return [position[:2] for polygon in polygons for position in polygon[0]]
+
+
 def figure(data: MapData, tiles) -> go.Figure:
-    """Areas (shaded circles at locality centres), then points or clusters, then outlines:
+    """Areas (shaded boundaries, or circles at the centres of localities without one), then
+    points or clusters, then outlines:
     one trace per need so each colour is named in the legend below the map."""
     names = data["names"]
     needs = [n for n in names if n not in {a["id"] for a in data["areas"]}]
     colours = need_colours(names, needs)
     fig = go.Figure()
-    centred = [a for a in data["areas"] if a["latitude"] is not None]
+    bounded = [a for a in data["areas"] if a["boundary"] is not None]
+    centred = [a for a in data["areas"] if a["latitude"] is not None and a["boundary"] is None]
     lats: list[float] = [a["latitude"] for a in centred if a["latitude"] is not None]
     lons: list[float] = [a["longitude"] for a in centred if a["longitude"] is not None]
     shade = names.get(data["shade_need"], "")
+    if bounded:
+        for area in bounded:
+            for lon, lat in _corners(area["boundary"] or {"type": "MultiPolygon",
+                                                          "coordinates": []}):
+                lats.append(lat)
+                lons.append(lon)
+        fig.add_trace(go.Choroplethmap(  # boundaries: filled shapes with a dark 3:1 outline
+            geojson={"type": "FeatureCollection", "features": [
+                {"type": "Feature", "id": a["id"], "geometry": a["boundary"], "properties": {}}
+                for a in bounded]},
+            locations=[a["id"] for a in bounded], z=[a["level"] for a in bounded],
+            zmin=0, zmax=3, colorscale=_STEPS, showscale=False, name="locality boundaries",
+            marker={"line": {"color": "#1b1b1b", "width": 2}, "opacity": 0.85},
+            customdata=[["locality", a["id"]] for a in bounded],
+            text=[plotly_text(f"{a['name']}: {shade} {a['reachable']} / {a['existing']} "
+                              f"({LEVEL_TEXT[a['level']]})") for a in bounded],
+            hovertemplate="%{text}<extra></extra>", showlegend=False))
     if centred:
         fig.add_trace(go.Scattermap(  # an outline ring under each area (3:1 on white)
             lat=lats, lon=lons, mode="markers", hoverinfo="skip", name="area outline",
@@ -307,8 +338,11 @@ def _summary(data: MapData) -> str:
     if data["without_coordinates"]:
         parts.append(f"{data['without_coordinates']:,} have no coordinates (online, borough-wide "
                      "or not given)")
-    centred = sum(1 for a in data["areas"] if a["latitude"] is not None)
-    parts.append(f"{centred:,} of {len(data['areas']):,} localities shaded")
+    centred = sum(1 for a in data["areas"]
+                  if a["latitude"] is not None or a["boundary"] is not None)
+    bounded = sum(1 for a in data["areas"] if a["boundary"] is not None)
+    parts.append(f"{centred:,} of {len(data['areas']):,} localities shaded"
+                 + (f" ({bounded:,} by their boundaries)" if bounded else ""))
     return "; ".join(parts) + "."
 
 
@@ -334,7 +368,8 @@ def draw(shade, needs, access, free, age, days):
     names = data["names"]
     places = [{"id": a["id"], "name": a["name"], "reachable": a["reachable"],
                "existing": a["existing"], "status": LEVEL_TEXT[a["level"]],
-               "on_map": "yes" if a["latitude"] is not None else "no centre given"}
+               "on_map": ("boundary" if a["boundary"] is not None else
+                          "centre" if a["latitude"] is not None else "no centre given")}
               for a in data["areas"]]
     if data["aggregated"]:
         points = [{"id": c["id"], "name": f"{c['count']:,} activities",

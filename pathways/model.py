@@ -252,7 +252,8 @@ class Column:
 
     ``type`` is one of ``str``, ``int``, ``bool``, ``date``, ``tags`` (``;``-separated),
     ``postcodes`` (``;``-separated postcode districts or sectors), ``latitude`` or
-    ``longitude`` (WGS84 decimal degrees), or ``enum`` (values from ``choices``).
+    ``longitude`` (WGS84 decimal degrees), ``boundary`` (a GeoJSON file's polygon, kept as
+    compact GeoJSON text: loaders/boundaries.py), or ``enum`` (values from ``choices``).
     """
 
     name: str
@@ -340,6 +341,8 @@ NODE_COLUMNS: dict[NodeKind, tuple[Column, ...]] = {
                help="';'-separated postcode districts or sectors in it, e.g. HX7;HX6 2"),
         Column("latitude", "latitude", help="its centre, WGS84 decimal degrees north"),
         Column("longitude", "longitude", help="its centre, WGS84 decimal degrees east"),
+        Column("boundary", "boundary", help="a GeoJSON file (Polygon or MultiPolygon) beside"
+               " this file, e.g. boundaries/hx7.geojson; gives the centre when none is"),
     ),
     NodeKind.NEED: (_ID, _NAME, _DESC,
                     Column("keywords", help="';'-separated phrases that show a directory's"

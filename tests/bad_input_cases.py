@@ -110,6 +110,28 @@ def activities(column: str, value: str, **more: str) -> Callable[[Path], list[Pa
     return lambda folder: [write_csv(folder, "activities.csv", [header, row])]
 
 
+# A square around Hebden Bridge, longitude first as GeoJSON gives it.
+SQUARE = [[-2.03, 53.73], [-1.99, 53.73], [-1.99, 53.75], [-2.03, 53.75], [-2.03, 53.73]]
+
+
+def with_boundary(geojson: str | None, cell: str = "hx7.geojson",
+                  centre: tuple[str, str] = ("", "")) -> Callable[[Path], list[Path]]:
+    """A builder writing localities.csv with one locality whose boundary names ``cell``,
+    and (unless ``geojson`` is None) that file beside it holding ``geojson``."""
+    def build(folder: Path) -> list[Path]:
+        if geojson is not None:
+            write_bytes(folder, cell, geojson.encode())
+        return [write_csv(folder, "localities.csv", [
+            ["id", "name", "latitude", "longitude", "boundary"],
+            ["loc-bad-1", "Bad Place", *centre, cell]])]
+    return build
+
+
+def polygon(ring: list) -> str:
+    return json.dumps({"type": "Feature", "properties": {},
+                       "geometry": {"type": "Polygon", "coordinates": [ring]}})
+
+
 def relationships(*rows: list[str], header=("source_id", "type", "target_id")):
     return lambda folder: [write_csv(folder, "relationships.csv", [list(header), *rows])]
 
@@ -239,6 +261,7 @@ LONG = "x" * 200_000  # over csv's own 128 KiB field limit
 OVER_EXCEL = "y" * 40_000  # over Excel's 32,767 characters, under csv's limit
 P = "people.csv"
 A = "activities.csv"
+L = "localities.csv"
 R = "relationships.csv"
 BOOK = "book.xlsx [people]"
 
@@ -481,6 +504,40 @@ def _cases() -> list[Case]:
             ["act-near-1", "Near Enough", "53.7235", "-1.8610"]])],
              [Expect(A, 2, "latitude", "far outside")], partial_loads=("act-near-1",),
              absent=("act-far-1",)),
+        # ---- locality boundaries (GeoJSON files named in localities.csv)
+        Case("boundary-file-missing", with_boundary(None),
+             [Expect(L, 2, "boundary", "no such file")], absent=("loc-bad-1",)),
+        Case("boundary-outside-the-folder", with_boundary(None, cell="../../etc/passwd"),
+             [Expect(L, 2, "boundary", "relative to the Living Database's folder")],
+             absent=("loc-bad-1",)),
+        Case("boundary-not-json", with_boundary("<kml>not geojson</kml>"),
+             [Expect(L, 2, "boundary", "not valid JSON")], absent=("loc-bad-1",)),
+        Case("boundary-a-point", with_boundary(
+            json.dumps({"type": "Point", "coordinates": [-1.86, 53.72]})),
+             [Expect(L, 2, "boundary", "not a Polygon or MultiPolygon")], absent=("loc-bad-1",)),
+        Case("boundary-two-features", with_boundary(json.dumps(
+            {"type": "FeatureCollection", "features": [json.loads(polygon(SQUARE))] * 2})),
+             [Expect(L, 2, "boundary", "has 2 features")], absent=("loc-bad-1",)),
+        Case("boundary-ring-not-closed", with_boundary(polygon(SQUARE[:4] + [[-2.0, 53.74]])),
+             [Expect(L, 2, "boundary", "not closed")], absent=("loc-bad-1",)),
+        Case("boundary-out-of-range", with_boundary(polygon(
+            [[-2.03, 253.73], [-1.99, 53.73], [-1.99, 53.75], [-2.03, 253.73]])),
+             [Expect(L, 2, "boundary", "out of range")], absent=("loc-bad-1",)),
+        Case("boundary-latitude-first", with_boundary(
+            polygon([[lat, lon] for lon, lat in SQUARE]), centre=("53.74", "-2.01")),
+             [Expect(L, 2, "boundary", "look swapped")], absent=("loc-bad-1",)),
+        Case("boundary-far-from-its-centre", with_boundary(polygon(SQUARE),
+                                                           centre=("51.5072", "-0.1276")),
+             [Expect(L, 2, "boundary", "from the locality's centre")], absent=("loc-bad-1",)),
+        Case("boundary-too-many-positions", with_boundary(polygon(
+            [[-2.03 + i * 1e-6, 53.73] for i in range(20_001)] + [[-2.0, 53.76], [-2.03, 53.73]])),
+             [Expect(L, 2, "boundary", "more than 20,000 positions")], absent=("loc-bad-1",)),
+        Case("boundary-bad-beside-a-good-row", lambda f: [
+            write_bytes(f, "good.geojson", polygon(SQUARE).encode()) and
+            write_csv(f, L, [["id", "name", "boundary"], ["loc-bad-1", "Bad", "gone.geojson"],
+                             ["loc-good-1", "Good", "good.geojson"]])],
+             [Expect(L, 2, "boundary", "no such file")], partial_loads=("loc-good-1",),
+             absent=("loc-bad-1",)),
     ]
 
 

@@ -24,6 +24,7 @@ unknown ids raise :class:`~pathways.errors.UnknownIdError`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class MapArea(TypedDict):
     existing: int
     reachable: int
     level: int
+    boundary: dict | None  # its GeoJSON Polygon or MultiPolygon, when the data gives one
 
 
 class MapData(TypedDict):
@@ -137,6 +139,18 @@ def coordinates(props: dict) -> tuple[float, float] | None:
     if numbers and -90 <= lat <= 90 and -180 <= lon <= 180:  # type: ignore[operator]
         return float(lat), float(lon)  # type: ignore[arg-type]
     return None
+
+
+def boundary_of(props: dict) -> dict | None:
+    """A locality's boundary geometry (stored as compact GeoJSON text by the loaders)."""
+    text = props.get("boundary")
+    if not isinstance(text, str) or not text.startswith("{"):
+        return None
+    try:
+        geometry = json.loads(text)
+    except ValueError:
+        return None
+    return geometry if isinstance(geometry, dict) else None
 
 
 @dataclass(frozen=True)
@@ -277,7 +291,8 @@ def _areas(graph: Snapshot, shade: str, coverage_cells: list[CoverageCell]) -> l
                       "latitude": where[0] if where else None,
                       "longitude": where[1] if where else None,
                       "existing": existing, "reachable": reached,
-                      "level": gap_level(existing, reached)})
+                      "level": gap_level(existing, reached),
+                      "boundary": boundary_of(graph.nodes[place]["props"])})
     return areas
 
 
@@ -457,13 +472,22 @@ def export_rows(store: GraphStore, query: MapQuery) -> list[dict[str, Any]]:
 
 
 def export_geojson(store: GraphStore, query: MapQuery) -> dict[str, Any]:
-    """The same points as a GeoJSON FeatureCollection (RFC 7946: longitude first)."""
+    """The same points as a GeoJSON FeatureCollection (RFC 7946: longitude first), then the
+    localities with a boundary, shaded as on the map (``kind`` tells them apart)."""
     data = map_data(store, dataclasses.replace(query, max_elements=10**9))
     names = data["names"]
-    return {"type": "FeatureCollection", "features": [{
+    points = [{
         "type": "Feature", "id": p["id"],
         "geometry": {"type": "Point", "coordinates": [p["longitude"], p["latitude"]]},
-        "properties": {"name": p["name"], "provider": p["provider"],
+        "properties": {"kind": "activity", "name": p["name"], "provider": p["provider"],
                        "needs": [names.get(n, n) for n in p["needs"]],
                        "localities": [names.get(x, x) for x in p["localities"]]},
-    } for p in data["points"]]}
+    } for p in data["points"]]
+    shade = names.get(data["shade_need"], "")
+    areas = [{
+        "type": "Feature", "id": a["id"], "geometry": a["boundary"],
+        "properties": {"kind": "locality", "name": a["name"], "need": shade,
+                       "existing": a["existing"], "reachable": a["reachable"],
+                       "status": LEVEL_TEXT[a["level"]]},
+    } for a in data["areas"] if a["boundary"] is not None]
+    return {"type": "FeatureCollection", "features": points + areas}
