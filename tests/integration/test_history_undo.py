@@ -207,3 +207,24 @@ def test_a_refused_load_leaves_no_record_and_history_is_not_graph_data(fresh, tm
     assert store.stats() == stats
     assert sum(stats["nodes"].values()) == store.snapshot().number_of_nodes()
     assert all(n["id"] != "1" for n in store.list_nodes(NodeKind.PERSON))
+
+
+def test_an_upload_from_the_app_is_recorded_as_its_user_and_undone(fresh, tmp_path,
+                                                                     monkeypatch):
+    from pathways.changes import apply_upload, keep_upload, preview
+
+    monkeypatch.setenv("PATHWAYS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    store = fresh
+    load_paths(store, [demo_data_dir()])
+    before = whole_graph(store)
+    edited = edited_demo(tmp_path / "edited")
+    token = keep_upload([(p.name, p.read_bytes()) for p in sorted(edited.iterdir())])
+    assert preview(store, token).valid
+    apply_upload(store, token, actor="editor@example.org")
+    record = history.records(store)[0]
+    assert (record["action"], record["actor"]) == ("upload", "editor@example.org")
+    assert {s["name"] for s in record["sources"]} == {p.name for p in edited.iterdir()}
+
+    history.undo(store, record["id"], actor="admin@example.org")
+
+    assert_same_graph(store, before)
