@@ -258,11 +258,12 @@ def figure(data: MapData, tiles) -> go.Figure:
                               f"({LEVEL_TEXT[a['level']]})") for a in bounded],
             hovertemplate="%{text}<extra></extra>", showlegend=False))
     if centred:
+        circle_lats, circle_lons = lats[:len(centred)], lons[:len(centred)]
         fig.add_trace(go.Scattermap(  # an outline ring under each area (3:1 on white)
-            lat=lats, lon=lons, mode="markers", hoverinfo="skip", name="area outline",
+            lat=circle_lats, lon=circle_lons, mode="markers", hoverinfo="skip", name="area outline",
             marker={"size": 46, "color": "#1b1b1b", "opacity": 0.9}, showlegend=False))
         fig.add_trace(go.Scattermap(
-            lat=lats, lon=lons, mode="markers", name="localities",
+            lat=circle_lats, lon=circle_lons, mode="markers", name="localities",
             marker={"size": 42, "color": [AREA_COLOURS[a["level"]] for a in centred],
                     "opacity": 1},
             customdata=[["locality", a["id"]] for a in centred],
