@@ -60,7 +60,8 @@ def _read(base: Path, name: str) -> str:
     if not path.is_relative_to(base):
         raise ValueError("the file is outside the Living Database's folder")
     if not path.is_file():
-        raise ValueError(f"no such file in {base.name or base}")
+        raise ValueError("no such file beside the Living Database's files (boundary files "
+                         "are read from the same folder; a Data page upload cannot carry them)")
     size = path.stat().st_size
     if size > MAX_FILE_MB * MB:
         raise ValueError(f"the file is {size / MB:.1f} MB, more than the {MAX_FILE_MB} MB limit "
