@@ -13,7 +13,12 @@ from tests.conftest import load_data
 def _counting(monkeypatch, name: str) -> list:
     calls: list = []
     real = getattr(geo, name)
-    monkeypatch.setattr(geo, name, lambda *a, **k: calls.append(a) or real(*a, **k))
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(geo, name, wrapper)
     return calls
 
 
