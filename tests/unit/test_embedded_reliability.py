@@ -351,7 +351,10 @@ def test_kill_during_save_leaves_old_or_new_graph_and_no_temp_files(tmp_path, bi
     done = cli(home, "load", v2)
     assert done.returncode == 0, done.stderr
     assert temp_files(home) == []
-    assert sorted(p.name for p in home.iterdir() if not p.name.endswith(".lock")) == ["graph.json"]
+    assert sorted(p.name for p in home.iterdir() if not p.name.endswith(".lock")) == [
+        "graph.history", "graph.json"]
+    # the load history beside the graph: whole records only, no part a killed writer left
+    assert list((home / "graph.history").glob(".*.part")) == []
     assert all(a["props"]["name"].startswith("v2 ")
                for _, a in EmbeddedStore(home / "graph.json").snapshot().nodes(data=True))
 
