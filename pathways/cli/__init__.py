@@ -7,6 +7,7 @@ there is no import cycle:
 - :mod:`~pathways.cli.data`: ``load``, ``demo``, ``template``, ``stats``, ``list``, ``reset``;
 - :mod:`~pathways.cli.analyses`: ``paths``, ``gaps``, ``consortia``;
 - :mod:`~pathways.cli.recommend`: ``recommend`` (new referral agreements, what-if);
+- :mod:`~pathways.cli.funders`: ``funders`` (the funding landscape);
 - :mod:`~pathways.cli.link_work`: ``show``, ``search``, ``postcode`` (and the names every
   command accepts where it takes ids);
 - :mod:`~pathways.cli.local_neo4j`: ``neo4j start|restart|stop|status``;
@@ -32,6 +33,7 @@ from pathways.cli import (
     accounts,
     analyses,
     data,
+    funders,
     history,
     keep_open,
     link_work,
@@ -60,7 +62,8 @@ def cli(ctx, store, neo4j_uri, neo4j_user, neo4j_password, neo4j_database):
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*data.COMMANDS, *analyses.COMMANDS, *recommend.COMMANDS, *link_work.COMMANDS,
+for command in (*data.COMMANDS, *analyses.COMMANDS, *recommend.COMMANDS, *funders.COMMANDS,
+                *link_work.COMMANDS,
                 *update_requests.COMMANDS, *history.COMMANDS,
                 serving.serve, keep_open.keep_open, *accounts.COMMANDS,
                 local_neo4j.neo4j):
