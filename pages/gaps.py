@@ -15,6 +15,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from pages._commission import commission_part
 from pages._components import (
     HOPS_PROBLEM,
     PAGE_ALERT,
@@ -365,6 +366,7 @@ def choose_highlight(click, *selections_and_hops):
         html.P("No activity addresses this need here." if not rows else
                "Each activity with the shortest route from a link worker covering the locality:"),
         html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows]),
+        commission_part(store, *selection["cell"]),  # a red cell: who could provide it
     ])
     return selection, details
 
