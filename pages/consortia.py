@@ -30,6 +30,7 @@ from pages._components import (
     page_alert,
     table,
 )
+from pages._funders import funders_section
 from pages._network import (
     legend,
     network_body,
@@ -126,6 +127,7 @@ def _layout(query: dict):
             html.Div(png_button("co-graph", "consortium-network"), className="button-row"),
             html.Div(id="co-graph-text"),
         ], className="network", **aria({"aria-label": "The chosen consortium (also listed as text)"})),
+        funders_section(),
         dcc.Store(id="co-query"),
     ])
 

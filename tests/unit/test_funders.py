@@ -66,7 +66,7 @@ def expected(tables: dict[str, list[dict]], max_hops: int) -> dict:
             {t for s, t in by_type.get("LOCATED_IN", []) if s == activity}
         return {(n, p) for n in needs for p in where}
 
-    funders = {}
+    funders: dict[str, dict] = {}
     for funder in (f["id"] for f in tables.get("funders", [])):
         direct = {s for s, t in by_type.get("FUNDED_BY", []) if t == funder}
         orgs = {n for n in direct if kind[n] == "organisations"}
@@ -84,7 +84,9 @@ def expected(tables: dict[str, list[dict]], max_hops: int) -> dict:
             "options": sum(len(reach[w] & acts) for w in workers),
             "cells": covered, "reached": reached,
         }
-    funded = set().union(*(f["cells"] for f in funders.values())) if funders else set()
+    funded: set[tuple[str, str]] = set()
+    for row in funders.values():
+        funded |= row["cells"]
     every = {(n["id"], p) for n in tables.get("needs", []) for p in places}
     return {"funders": funders, "uncovered": every - funded}
 
