@@ -97,6 +97,7 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     failure, thin options and data gaps."""
     import datetime as dt
 
+    from pathways.analysis.commission import red_cells
     from pathways.analysis.gaps import GapQuery, gap_report
     from pathways.reports import render_gaps as fmt_report
 
@@ -105,14 +106,18 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
                      named_all(store, NodeKind.NEED, needs, "--need"), max_hops,
                      as_of.date() if as_of else dt.date.today())
     report = gap_report(store, query)
+    # Red cells (nothing provided): who provides the need nearby or elsewhere (issue 19).
+    commissions = red_cells(store, report["coverage"])
     if fmt == "json":
-        text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
+        data = {**fmt_report.public_json(report), "commission": [
+            {**c, "consortia_page": fmt_report.consortia_link(c)} for c in commissions]}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        text = fmt_report.as_csv(report)
+        text = fmt_report.as_csv(report, commissions)
     elif fmt == "html":
         text = fmt_report.as_html(report)
     else:
-        text = fmt_report.as_text(report)
+        text = fmt_report.as_text(report, commissions)
     write_output(text, fmt, output)
 
 

@@ -6,9 +6,11 @@ Presentation only: the figures come from :func:`pathways.analysis.gaps.gap_repor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from tabulate import tabulate
 
+from pathways.analysis.commission import Elsewhere
 from pathways.analysis.gaps import GAP_KINDS, CoverageCell, GapReport
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
@@ -77,18 +79,65 @@ def _sections(report: GapReport) -> Iterable[tuple[str, list[str], list[list]]]:
         [[r["name"]] + [r[k] for k in GAP_KINDS] for r in report["data_gaps"]]
 
 
-def as_text(report: GapReport) -> str:
+_SHOWN_PROVIDERS = 5  # per red cell in the text report; JSON and CSV carry them all
+
+
+def _provider_names(found: Elsewhere, neighbouring: bool) -> list[str]:
+    return [p["name"] for p in found["providers"] if p["neighbouring"] == neighbouring]
+
+
+def _commission_rows(commissions: list[Elsewhere]) -> list[list]:
+    rows = []
+    for c in commissions:
+        near, far = _provider_names(c, True), _provider_names(c, False)
+        more = len(far) - _SHOWN_PROVIDERS
+        rows.append([c["need_name"], c["locality_name"],
+                     ", ".join(n["name"] for n in c["neighbours"]) or "-",
+                     ", ".join(near) or "-",
+                     ", ".join(far[:_SHOWN_PROVIDERS]) + (f" (+{more} more)" if more > 0 else "")
+                     or "-",
+                     consortia_link(c)])
+    return rows
+
+
+def consortia_link(found: Elsewhere) -> str:
+    """The app's Consortia page address for a red cell's opportunity (append to the app's
+    address)."""
+    return "/consortia" + ("?" + urlencode([(k, v) for k, vs in found["consortia_query"].items()
+                                             for v in vs]))
+
+
+def as_text(report: GapReport, commissions: list[Elsewhere] | None = None) -> str:
     parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
     for title, header, rows in _sections(report):
         parts.append(f"\n{title}\n{'=' * len(title)}")
         parts.append(tabulate(rows, headers=header) if rows else "(none)")
+    if commissions is not None:
+        title = "Nothing provided: who provides it nearby or elsewhere (to commission it)"
+        parts.append(f"\n{title}\n{'=' * len(title)}")
+        parts.append(tabulate(_commission_rows(commissions), headers=[
+            "need", "locality", "neighbouring localities", "providers in them",
+            "providers elsewhere (nearest first)", "Consortia page"]) if commissions else "(none)")
     return "\n".join(parts) + "\n"
 
 
-def as_csv(report: GapReport) -> str:
-    """One long table: section, id, name, measure, value — opens in Excel, filters well."""
+def as_csv(report: GapReport, commissions: list[Elsewhere] | None = None) -> str:
+    """One long table: section, id, name, measure, value — opens in Excel, filters well.
+
+    With ``commissions`` (red cells, :func:`pathways.analysis.commission.red_cells`), section
+    ``commission`` has per red cell its neighbouring localities, the providers there, the
+    providers elsewhere and the Consortia page's address."""
     rows: list[dict[str, object]] = []
     names = report["names"]
+    for red in commissions or []:
+        cell = {"section": "commission", "id": f"{red['need']}@{red['locality']}",
+                "name": f"{red['need_name']} in {red['locality_name']}"}
+        for what, text in (
+                ("neighbouring_localities", "; ".join(n["name"] for n in red["neighbours"])),
+                ("neighbouring_providers", "; ".join(_provider_names(red, True))),
+                ("providers_elsewhere", "; ".join(_provider_names(red, False))),
+                ("consortia_page", consortia_link(red))):
+            rows.append({**cell, "measure": what, "value": text})
     for c in report["coverage"]:
         for measure in ("existing", "reachable"):
             rows.append({"section": "coverage", "id": f"{c['need']}@{c['locality']}",

@@ -3,6 +3,8 @@ small planted graphs, the same answers on both stores, and the CLI's gaps rows."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pathways.analysis.commission import providers_elsewhere, red_cells
@@ -119,3 +121,32 @@ def test_both_stores_give_the_same_answers_on_the_demo(store, demo_store):
     want = red_cells(demo_store, gap_report(demo_store, GapQuery())["coverage"])
     assert got, "the demo has red cells"
     assert got == want, first_difference(want, got)
+
+
+def test_cli_gaps_carries_the_red_cells_in_json_csv_and_table(tmp_path):
+    from click.testing import CliRunner
+
+    from pathways.cli import cli
+
+    graph = tmp_path / "graph.json"
+    env = {"PATHWAYS_GRAPH": str(graph), "PATHWAYS_HOME": str(tmp_path)}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo"], env=env).exit_code == 0
+    store = EmbeddedStore(graph)
+    expected = red_cells(store, gap_report(store, GapQuery())["coverage"])
+    done = runner.invoke(cli, ["gaps", "--format", "json"], env=env)
+    assert done.exit_code == 0, done.output
+    got = json.loads(done.stdout)["commission"]
+    assert [(c["need"], c["locality"]) for c in got] == [
+        (c["need"], c["locality"]) for c in expected]
+    tod = next(c for c in got if c["locality"] == "loc-todmorden")
+    assert tod["consortia_page"] == ("/consortia?needs=loneliness&places="
+                                     + "&places=".join(tod["consortia_query"]["places"]))
+    assert [p["id"] for p in tod["providers"]] == [
+        p["id"] for p in next(c for c in expected if c["locality"] == "loc-todmorden")["providers"]]
+    csv_text = runner.invoke(cli, ["gaps", "--format", "csv"], env=env).stdout
+    assert ("commission,loneliness@loc-todmorden,Loneliness and isolation in Todmorden,"
+            f"consortia_page,{tod['consortia_page']}") in csv_text
+    table = runner.invoke(cli, ["gaps"], env=env).stdout
+    assert "Nothing provided: who provides it nearby or elsewhere" in table
+    assert tod["providers"][0]["name"] in table.split("Nothing provided")[1]
