@@ -1,6 +1,7 @@
 """Issue 16's "done when" as one walk through the co-production loop, in headless Chromium, on
 both stores, with accounts configured (a link worker, an editor, an admin), each person signing
-in with the keyboard and using the pages as they are offered:
+in with the keyboard and using the pages as they are offered (a screenshot of each step is
+saved under the test's tmp dir):
 
 1. the link worker's Data page offers no upload, and the server refuses one sent anyway
    (a real callback request from the link worker's own signed-in page, CSRF token and all);
@@ -120,6 +121,13 @@ def sign_in_as(dash_duo, name: str, role_label: str) -> None:
     settle(dash_duo)
 
 
+def snap(dash_duo, tmp_path: Path, label: str, at: str) -> None:
+    """A screenshot of the step (``at`` scrolled to the top), under the test's tmp dir."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})",
+                                   dash_duo.find_element(at))
+    dash_duo.driver.save_screenshot(str(tmp_path / f"{label}.png"))
+
+
 def upload_callback(app) -> str:
     """The Data page's upload callback, as the browser addresses it."""
     [key] = [k for k, v in app.callback_map.items()
@@ -190,6 +198,7 @@ def test_the_co_production_loop_by_role_on_each_store(dash_duo, loop_app, demo_d
                and p["row"] == "2" and p["column"] == "age_min" and "twelve" in p["reason"]
                for p in problems), problems
     assert not dash_duo.find_element("#data-apply-row").is_displayed()
+    snap(dash_duo, tmp_path, "2-bad-workbook", "#data-upload-result")
     assert_same_graph(store, initial)
     assert [r["id"] for r in history.records(store)] == loads_before, "no load recorded"
 
@@ -206,6 +215,7 @@ def test_the_co_production_loop_by_role_on_each_store(dash_duo, loop_app, demo_d
     assert {"item": first["id"], "column": "venue", "old": first["venue"],
             "new": NEW_VENUE}.items() <= next(
         (c for c in changed if c.get("column") == "venue"), {}).items(), changed
+    snap(dash_duo, tmp_path, "3-preview", "#data-preview")
     assert_same_graph(store, before_upload)  # a preview changes nothing
     tab_to(dash_duo, "#data-apply")
     press(dash_duo, Keys.ENTER)
@@ -223,6 +233,7 @@ def test_the_co_production_loop_by_role_on_each_store(dash_duo, loop_app, demo_d
     assert top["who"] == "eddie" and "upload" in top["action"].lower(), top
     assert "living-database.xlsx" in top["sources"], top
     assert not dash_duo.find_elements("#hist-undo")
+    snap(dash_duo, tmp_path, "4-history-editor", "#main h1")
     assert "Only admins can undo a load." in dash_duo.find_element("#main").text
 
     # 5. The admin undoes it on the History page (pick, ask, confirm), all by keyboard.
@@ -243,6 +254,7 @@ def test_the_co_production_loop_by_role_on_each_store(dash_duo, loop_app, demo_d
     press(dash_duo, Keys.ENTER)
     dash_duo.wait_for_contains_text("#hist-done", f"Undid load {newest['id']}", timeout=30)
     settle(dash_duo)
+    snap(dash_duo, tmp_path, "5-undone", "#main h1")
     assert_same_graph(store, before_upload)
     assert_same_graph(store, initial)
     assert history.records(store)[1]["undone_by"] == history.records(store)[0]["id"]
