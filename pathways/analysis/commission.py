@@ -94,13 +94,14 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def neighbours(graph: Snapshot, locality: str,
-               radius_km: float = DEFAULT_RADIUS_KM) -> list[Neighbour]:
-    """The localities neighbouring ``locality`` (see the module's docstring), nearest first."""
+def neighbours(graph: Snapshot, locality: str, radius_km: float = DEFAULT_RADIUS_KM,
+               localities: list[str] | None = None) -> list[Neighbour]:
+    """The localities neighbouring ``locality`` (see the module's docstring), nearest first.
+    ``localities``: every locality id, when the caller already has them."""
     coverers = set(sources(graph, locality, RelType.COVERS))
     here = _centre(graph, locality)
     found: list[Neighbour] = []
-    for other in of_kind(graph, NodeKind.LOCALITY):
+    for other in of_kind(graph, NodeKind.LOCALITY) if localities is None else localities:
         if other == locality:
             continue
         shared = sorted({name_of(graph, c) for c in sources(graph, other, RelType.COVERS)
@@ -115,12 +116,14 @@ def neighbours(graph: Snapshot, locality: str,
     return found
 
 
-def elsewhere(graph: Snapshot, need: str, locality: str,
-              radius_km: float = DEFAULT_RADIUS_KM) -> Elsewhere:
-    """:func:`providers_elsewhere` on a snapshot."""
+def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFAULT_RADIUS_KM,
+              near: list[Neighbour] | None = None) -> Elsewhere:
+    """:func:`providers_elsewhere` on a snapshot (``near``: the locality's neighbours, when
+    the caller already has them)."""
     check_ids(graph, [need], NodeKind.NEED, "need")
     check_ids(graph, [locality], NodeKind.LOCALITY, "locality")
-    near = neighbours(graph, locality, radius_km)
+    if near is None:
+        near = neighbours(graph, locality, radius_km)
     near_ids = {n["id"] for n in near}
     here = _centre(graph, locality)
     provided_here = 0
@@ -181,7 +184,15 @@ def red_cells(store: GraphStore, coverage: list, radius_km: float = DEFAULT_RADI
     provided (``existing == 0``), in the report's order."""
     def read() -> list[Elsewhere]:
         graph = cached_snapshot(store)
-        return [elsewhere(graph, c["need"], c["locality"], radius_km)
-                for c in coverage if c["existing"] == 0]
+        red = [c for c in coverage if c["existing"] == 0]
+        if not red:
+            return []
+        localities = of_kind(graph, NodeKind.LOCALITY)  # one scan, not one per cell
+        near: dict[str, list[Neighbour]] = {}
+        for c in red:
+            if c["locality"] not in near:
+                near[c["locality"]] = neighbours(graph, c["locality"], radius_km, localities)
+        return [elsewhere(graph, c["need"], c["locality"], radius_km, near[c["locality"]])
+                for c in red]
 
     return store.consistent(read)
