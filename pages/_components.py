@@ -15,6 +15,7 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
+from pages._access import AccessDenied
 from pathways.analysis.snapshot import cached_stats
 from pathways.errors import PathwaysError
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
@@ -54,6 +55,8 @@ def page_alert() -> html.Div:
 
 def error_text(exc: Exception) -> str:
     """What went wrong, in words a partnership's data officer understands."""
+    if isinstance(exc, AccessDenied):  # a refusal, not a failure: say what the role allows
+        return str(exc)
     if isinstance(exc, PathwaysError):
         return f"Sorry, that could not be shown: {exc}"
     return ("Sorry, something went wrong while updating this page, and it has been logged. "
