@@ -16,6 +16,10 @@ from pathways.analysis.commission import Elsewhere, providers_elsewhere
 SHOWN = 12  # providers listed; the Consortia page has them all
 
 
+def _count(n: int) -> str:
+    return f"{n} activity" if n == 1 else f"{n} activities"
+
+
 def consortia_href(found: Elsewhere) -> str:
     """The Consortia page's address for the cell (and neighbouring localities with providers)."""
     return "/consortia" + encode(found["consortia_query"])
@@ -39,7 +43,7 @@ def commission_part(store, need: str, locality: str) -> html.Div | None:
     providers = found["providers"]
     items = [html.Li([html.Strong(p["name"]),
                       (" (neighbouring)" if p["neighbouring"] else ""),
-                      f": {len(p['activities'])} activities in {', '.join(p['localities'])}"
+                      f": {_count(len(p['activities']))} in {', '.join(p['localities'])}"
                       + (f"; nearest {p['nearest_km']} km away" if p["nearest_km"] is not None
                          else "")])
              for p in providers[:SHOWN]]

@@ -5,6 +5,9 @@ covering the opportunity."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
@@ -14,9 +17,10 @@ from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.loading import load_paths
 from pathways.reports.render_gaps import coverage_grid
 from pathways.webstore import set_store
-from tests.integration.a11y import axe_violations, describe
+from tests.integration.a11y import axe_violations, describe, horizontal_overflow
 
 pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("PATHWAYS_TEST_SCREENSHOTS")  # a folder: save what the page looked like
 
 
 @pytest.fixture
@@ -64,6 +68,25 @@ def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app):
         assert provider["name"] in listed
     found = axe_violations(dash_duo.driver)
     assert found == [], describe(found)
+    # on a phone the list wraps: no sideways scroll
+    size = dash_duo.driver.get_window_size()
+    dash_duo.driver.set_window_size(390, 844)
+    try:
+        deadline = time.monotonic() + 10  # the heatmap redraws for the new width
+        while horizontal_overflow(dash_duo.driver) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert horizontal_overflow(dash_duo.driver) == 0, dash_duo.driver.execute_script(
+            "return Array.from(document.querySelectorAll('body *')).filter(e => "
+            "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+            ".slice(0, 5).map(e => e.id || e.className || e.tagName)")
+        if SHOTS:
+            dash_duo.driver.save_screenshot(f"{SHOTS}/gaps-red-cell-390.png")
+    finally:
+        dash_duo.driver.set_window_size(size["width"], size["height"])
+    if SHOTS:
+        dash_duo.driver.execute_script(
+            "document.getElementById('gp-cell').scrollIntoView({block: 'start'})")
+        dash_duo.driver.save_screenshot(f"{SHOTS}/gaps-red-cell.png")
 
     link = dash_duo.find_element("#gp-commission-link")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
@@ -81,3 +104,5 @@ def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app):
     dash_duo.wait_for_contains_text("#co-suggestions", ", ".join(members), timeout=20)
     # the red cell itself is shown as nobody's yet
     assert names[place] in dash_duo.find_element("#co-cells").text
+    if SHOTS:
+        dash_duo.driver.save_screenshot(f"{SHOTS}/consortia-from-red-cell.png")
