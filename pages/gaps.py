@@ -365,7 +365,8 @@ def choose_highlight(click, *selections_and_hops):
         html.H3(found["label"]),
         html.P("No activity addresses this need here." if not rows else
                "Each activity with the shortest route from a link worker covering the locality:"),
-        html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows]),
+        html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows],
+                id="gp-cell-activities"),
         commission_part(store, *selection["cell"]),  # a red cell: who could provide it
     ])
     return selection, details

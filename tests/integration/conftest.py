@@ -51,3 +51,17 @@ def demo_app(tmp_path, demo_dir, browser_available):
 
     yield app, store
     set_store(None)
+
+
+@pytest.fixture
+def demo_app_each_store(store, demo_dir, browser_available):
+    """The app on the demo data, once in the embedded store and once in Neo4j: ``(app, store)``."""
+    from pathways.loading import load_paths
+    from pathways.webstore import set_store
+
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)

@@ -14,24 +14,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from pathways.analysis.commission import providers_elsewhere
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
-from pathways.loading import load_paths
 from pathways.reports.render_gaps import coverage_grid
-from pathways.webstore import set_store
 from tests.integration.a11y import axe_violations, describe, horizontal_overflow
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("PATHWAYS_TEST_SCREENSHOTS")  # a folder: save what the page looked like
-
-
-@pytest.fixture
-def demo_app(store, demo_dir, browser_available):
-    """The app on the demo data, once in the embedded store and once in Neo4j."""
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
 
 
 def _checked(dash_duo, group: str) -> list[str]:
@@ -40,8 +27,8 @@ def _checked(dash_duo, group: str) -> list[str]:
         ".map(i => i.value)", group)
 
 
-def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app):
-    app, store = demo_app
+def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     report = gap_report(store, GapQuery())
     needs, places, cells = coverage_grid(report)
     red = [(n, p) for n in needs for p in places if cells[(n, p)]["existing"] == 0]

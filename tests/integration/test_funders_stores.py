@@ -9,7 +9,6 @@ from selenium.webdriver.common.keys import Keys
 
 from pathways.analysis.funders import FunderQuery, funding_landscape
 from pathways.loading import load_paths
-from pathways.webstore import set_store
 from tests.conftest import first_difference, load_data
 from tests.integration.a11y import axe_violations, describe, horizontal_overflow
 from tests.integration.test_accessibility import PHONE, set_size
@@ -43,20 +42,10 @@ def test_funding_landscape_is_identical_on_both_stores(both, demo_dir):
     assert compared > 10
 
 
-@pytest.fixture
-def demo_app(store, demo_dir, browser_available):
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
-
-
 @pytest.mark.browser
-def test_commissioner_reads_the_funding_landscape_on_the_consortia_page(dash_duo, demo_app,
+def test_commissioner_reads_the_funding_landscape_on_the_consortia_page(dash_duo, demo_app_each_store,
                                                                          tmp_path):
-    app, store = demo_app
+    app, store = demo_app_each_store
     report = funding_landscape(store, FunderQuery(PLACES, NEEDS))
     assert report["uncovered"] and report["funders"]
     dash_duo.start_server(app)

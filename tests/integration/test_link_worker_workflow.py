@@ -30,7 +30,6 @@ from pathways.analysis.places import locality_for_postcode, parse_times
 from pathways.analysis.referral import how_to_refer
 from pathways.analysis.search import search
 from pathways.analysis.shortlist import parse_shortlist
-from pathways.loading import load_paths
 from pathways.model import NodeKind, PersonRole, serves_whole_area
 from pathways.store.base import PathwayFilter
 from pathways.webstore import set_store
@@ -48,17 +47,6 @@ from tests.integration.test_user_tasks import (
 browser = pytest.mark.browser
 
 PHONE = (390, 844)
-
-
-@pytest.fixture
-def demo_app(store, demo_dir, browser_available):
-    """The app on the demo data, once in the embedded store and once in Neo4j."""
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -198,8 +186,8 @@ def worker_with_choice(store, least: int = 3) -> dict:
 
 @browser
 def test_how_to_refer_says_who_to_contact_first_what_they_will_find_and_how_fresh(
-        dash_duo, demo_app):
-    app, store = demo_app
+        dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     reachable = pathways_from(store, worker["id"])["activities"]
     dash_duo.start_server(app)
@@ -241,8 +229,8 @@ def test_how_to_refer_says_who_to_contact_first_what_they_will_find_and_how_fres
 
 @browser
 def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_address(
-        dash_duo, demo_app):
-    app, store = demo_app
+        dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     reachable = pathways_from(store, worker["id"])["activities"]
     dash_duo.start_server(app)
@@ -325,8 +313,8 @@ def test_two_activities_shortlisted_print_as_a_sheet_that_reopens_from_its_addre
 # --- 3. search ------------------------------------------------------------------------------
 
 @browser
-def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo, demo_app):
-    app, store = demo_app
+def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     reachable = {a["id"]: a for a in pathways_from(store, worker["id"])["activities"]}
     dash_duo.start_server(app)
@@ -376,8 +364,8 @@ def test_search_by_words_finds_walks_and_shows_a_chosen_one_or_why_not(dash_duo,
 
 @browser
 def test_age_and_self_referral_narrow_and_whole_area_activities_stay_in_every_locality(
-        dash_duo, demo_app):
-    app, store = demo_app
+        dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     all_workers = workers(store)
     worker = max(all_workers, key=lambda w: len(pathways_from(store, w["id"])["activities"]))
     dash_duo.start_server(app)
@@ -429,8 +417,8 @@ def checked_locality(dash_duo) -> str:
 
 
 @browser
-def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo, demo_app):
-    app, store = demo_app
+def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     places = store.list_nodes(NodeKind.LOCALITY)
     # A postcode inside a sector a locality lists, where another lists the whole district
@@ -481,8 +469,8 @@ def test_postcode_sets_the_persons_locality_and_an_unknown_one_says_so(dash_duo,
 # --- 5b. days and times ---------------------------------------------------------------------
 
 @browser
-def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_duo, demo_app):
-    app, store = demo_app
+def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     dash_duo.start_server(app)
     open_pathways(dash_duo)
@@ -512,8 +500,8 @@ def test_days_and_times_narrow_the_list_and_unreadable_ones_are_explained(dash_d
 
 @browser
 def test_address_keeps_filters_and_shortlist_for_reload_and_back_never_the_person(
-        dash_duo, demo_app):
-    app, store = demo_app
+        dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     worker = worker_with_choice(store)
     need = store.list_nodes(NodeKind.NEED)[0]
     dash_duo.start_server(app)

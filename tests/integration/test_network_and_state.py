@@ -23,23 +23,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
-from pathways.loading import load_paths
 from pathways.model import NodeKind
-from pathways.webstore import set_store
 from tests.integration.a11y import axe_violations, describe, horizontal_overflow
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo_app(store, demo_dir, browser_available):
-    """The app on the demo data, once in the embedded store and once in Neo4j."""
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
 
 
 def settle(dash_duo, timeout: float = 30) -> None:
@@ -80,8 +67,8 @@ def severe(dash_duo) -> list[dict]:
     return [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
 
 
-def test_gaps_filters_come_from_the_address_and_back_restores_them(dash_duo, demo_app):
-    app, store = demo_app
+def test_gaps_filters_come_from_the_address_and_back_restores_them(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     # Two route lengths that give different answers, so the page shows which one applies.
     low = next(h for h in (1, 2, 3) if empty_cells(store, h) != empty_cells(store, h + 1))
     dash_duo.start_server(app)
@@ -114,8 +101,8 @@ def test_gaps_filters_come_from_the_address_and_back_restores_them(dash_duo, dem
     assert severe(dash_duo) == []
 
 
-def test_an_address_with_unknown_values_is_noted_not_obeyed(dash_duo, demo_app):
-    app, store = demo_app
+def test_an_address_with_unknown_values_is_noted_not_obeyed(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     needs = store.list_nodes(NodeKind.NEED)
     places = store.list_nodes(NodeKind.LOCALITY)
     dash_duo.start_server(app)
@@ -141,8 +128,8 @@ def test_an_address_with_unknown_values_is_noted_not_obeyed(dash_duo, demo_app):
     assert severe(dash_duo) == []
 
 
-def test_moving_between_pages_keeps_the_shared_filters(dash_duo, demo_app):
-    app, store = demo_app
+def test_moving_between_pages_keeps_the_shared_filters(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     needs = store.list_nodes(NodeKind.NEED)
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps?hops=2")
@@ -190,10 +177,10 @@ def tap(dash_duo, node_id: str) -> None:
     assert found, f"{node_id} is not on the graph"
 
 
-def test_lead_clicks_a_node_sees_what_it_is_and_a_highlight_fits_the_view(dash_duo, demo_app):
+def test_lead_clicks_a_node_sees_what_it_is_and_a_highlight_fits_the_view(dash_duo, demo_app_each_store):
     from pathways.analysis.gaps import referral_network
 
-    app, store = demo_app
+    app, store = demo_app_each_store
     network = referral_network(store)
     names = {n["id"]: n["name"] for n in network["nodes"]}
     # An organisation with contact details and services on the graph.
@@ -258,8 +245,8 @@ def test_lead_clicks_a_node_sees_what_it_is_and_a_highlight_fits_the_view(dash_d
     assert severe(dash_duo) == []
 
 
-def test_commissioner_clicks_a_member_and_downloads_the_network_as_png(dash_duo, demo_app):
-    app, store = demo_app
+def test_commissioner_clicks_a_member_and_downloads_the_network_as_png(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     needs = store.list_nodes(NodeKind.NEED)
     places = store.list_nodes(NodeKind.LOCALITY)
     report = consortia(store, Opportunity((needs[0]["id"],), tuple(p["id"] for p in places[:2])))
@@ -299,8 +286,8 @@ def test_commissioner_clicks_a_member_and_downloads_the_network_as_png(dash_duo,
     ("/consortia?needs=no-such-need&size=0", "#co-message", "cells no organisation covers"),
     ("/data?worker=x&colour=red", "#data-store", "Reading from"),
 ])
-def test_changed_pages_are_accessible_and_fit_a_phone(dash_duo, demo_app, path, ready, text):
-    app, _store = demo_app
+def test_changed_pages_are_accessible_and_fit_a_phone(dash_duo, demo_app_each_store, path, ready, text):
+    app, _store = demo_app_each_store
     dash_duo.start_server(app)
     for width, height in ((1366, 900), (390, 844)):
         dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {

@@ -22,21 +22,9 @@ from pathways.analysis.pathways import pathways_from
 from pathways.loading import load_paths
 from pathways.model import NodeKind, PersonRole
 from pathways.store import PathwayFilter
-from pathways.webstore import set_store
 from tests.integration.a11y import axe_violations, describe
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo_app(store, demo_dir, browser_available):
-    """The app on the demo data, once in the embedded store and once in Neo4j."""
-    load_paths(store, [demo_dir])
-    set_store(store)
-    from app import app
-
-    yield app, store
-    set_store(None)
 
 
 def press(dash_duo, *keys) -> None:
@@ -105,8 +93,8 @@ def _severe(dash_duo):
     return [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
 
 
-def test_link_worker_finds_an_activity_and_how_to_refer_by_keyboard(dash_duo, demo_app):
-    app, store = demo_app
+def test_link_worker_finds_an_activity_and_how_to_refer_by_keyboard(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     dash_duo.start_server(app)
     workers = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)
     open_page(dash_duo, "/", "#pw-message", f"{workers[0]['name']} can reach")
@@ -153,8 +141,8 @@ def test_link_worker_finds_an_activity_and_how_to_refer_by_keyboard(dash_duo, de
     assert _severe(dash_duo) == []
 
 
-def test_lead_reads_a_coverage_gap_and_a_single_point_of_failure_by_keyboard(dash_duo, demo_app):
-    app, store = demo_app
+def test_lead_reads_a_coverage_gap_and_a_single_point_of_failure_by_keyboard(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     report = gap_report(store, GapQuery())
     names = report["names"]
     dash_duo.start_server(app)
@@ -172,7 +160,7 @@ def test_lead_reads_a_coverage_gap_and_a_single_point_of_failure_by_keyboard(das
                 if [names[c["need"]], names[c["locality"]]] == first)
     assert cell["reachable"] == 0
     dash_duo.wait_for_contains_text("#gp-cell h3", f"{first[0]} in {first[1]}", timeout=20)
-    listed = dash_duo.find_elements("#gp-cell li")
+    listed = dash_duo.find_elements("#gp-cell-activities li")
     assert len(listed) == len(cell["activities"])
 
     # On to the single points of failure (past the network's text), Enter selects the top one.
@@ -195,8 +183,8 @@ def test_lead_reads_a_coverage_gap_and_a_single_point_of_failure_by_keyboard(das
     assert _severe(dash_duo) == []
 
 
-def test_commissioner_picks_needs_places_and_a_consortium_by_keyboard(dash_duo, demo_app):
-    app, store = demo_app
+def test_commissioner_picks_needs_places_and_a_consortium_by_keyboard(dash_duo, demo_app_each_store):
+    app, store = demo_app_each_store
     needs = store.list_nodes(NodeKind.NEED)
     places = store.list_nodes(NodeKind.LOCALITY)
     dash_duo.start_server(app)
@@ -257,10 +245,10 @@ def _wait_for_files(dash_duo, names: list[str], timeout: float = 20) -> dict[str
                          f"(found {sorted(p.name for p in folder.iterdir())})")
 
 
-def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app):
+def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app_each_store):
     """The clicks the pages promise that the keyboard walks above do not make: the menu, every
     Gaps table's rows, the Pathways and Gaps downloads."""
-    app, store = demo_app
+    app, store = demo_app_each_store
     dash_duo.start_server(app)
     titles = {"Pathways": "Pathways from a link worker", "Gaps": "Gaps in the network",
               "Consortia": "Consortia for a commissioning opportunity",
@@ -309,11 +297,11 @@ def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app):
     assert _severe(dash_duo) == []
 
 
-def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
+def test_every_filter_narrows_as_it_says(dash_duo, demo_app_each_store):
     """Each filter a page offers, clicked: Pathways' free-only, locality and access needs;
     the route length's "−" button; a Gaps table sorted by a click on its header; Consortia's
     free-only, access needs and size."""
-    app, store = demo_app
+    app, store = demo_app_each_store
     worker = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]
     place = store.list_nodes(NodeKind.LOCALITY)[0]
     dash_duo.start_server(app)
@@ -388,13 +376,13 @@ def test_every_filter_narrows_as_it_says(dash_duo, demo_app):
     assert _severe(dash_duo) == []
 
 
-def test_a_long_list_of_link_workers_narrows_as_you_type(dash_duo, demo_app, tmp_path):
+def test_a_long_list_of_link_workers_narrows_as_you_type(dash_duo, demo_app_each_store, tmp_path):
     """A big partnership has hundreds of link workers: the list gets a box that narrows it to
     the names containing what is typed, and the keyboard picks from what is left."""
     from pages._components import FILTER_FROM
     from tests.conftest import write_folder
 
-    app, store = demo_app
+    app, store = demo_app_each_store
     extra = [["id", "name", "role", "job_title"]] + [
         [f"lw-extra-{i:03d}", f"Extra Worker {i:03d}", "link_worker", "Link Worker"]
         for i in range(FILTER_FROM + 5)]
