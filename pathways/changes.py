@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import time
 import zipfile
 import zlib
@@ -30,6 +29,7 @@ import orjson
 
 from loaders.living_db import LoadPlan
 from pathways.analysis.snapshot import cached_snapshot
+from pathways.config import pathways_home
 from pathways.errors import InputError, PathwaysError, Problem
 from pathways.graphs import Snapshot
 from pathways.loading import (
@@ -62,10 +62,14 @@ _NOT_SHOWN = frozenset(PROVENANCE_FIELDS) | {CONTENT_HASH, "missing_from_feed"}
 
 
 def upload_root() -> Path:
-    """Where kept uploads live (``PATHWAYS_UPLOAD_DIR``, else a folder in the temp dir)."""
-    root = Path(os.environ.get("PATHWAYS_UPLOAD_DIR")
-                or Path(tempfile.gettempdir()) / "pathways-uploads")
+    """Where kept uploads live: ``PATHWAYS_UPLOAD_DIR``, else ``uploads/`` in the data directory
+    (``PATHWAYS_HOME``).  Not the shared temp dir: uploads hold staff contact details, and a
+    folder there could be made beforehand, readable by anyone, by another user of the machine.
+    The folder is kept private to the app's user (0700)."""
+    given = os.environ.get("PATHWAYS_UPLOAD_DIR")
+    root = Path(given) if given else pathways_home() / "uploads"
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(root, 0o700)
     return root
 
 

@@ -11,7 +11,14 @@ import zipfile
 import pytest
 
 from pathways import changes
-from pathways.changes import MB, apply_upload, discard_upload, keep_upload, upload_names
+from pathways.changes import (
+    MB,
+    apply_upload,
+    discard_upload,
+    keep_upload,
+    upload_names,
+    upload_root,
+)
 from pathways.errors import InputError, PathwaysError
 
 
@@ -132,3 +139,13 @@ def test_a_zip_unpacking_past_the_limits_or_holding_other_kinds_is_refused(uploa
     with pytest.raises(InputError, match="not a zip file"):
         keep_upload([("broken.zip", b"PK not really")])
     assert kept(uploads) == []
+
+
+def test_uploads_are_kept_in_the_data_directory_private_to_the_app(tmp_path, monkeypatch):
+    monkeypatch.delenv("PATHWAYS_UPLOAD_DIR", raising=False)
+    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "uploads").mkdir(parents=True, mode=0o777)  # made open beforehand
+    (tmp_path / "home" / "uploads").chmod(0o777)
+    root = upload_root()
+    assert root == tmp_path / "home" / "uploads"
+    assert root.stat().st_mode & 0o777 == 0o700
