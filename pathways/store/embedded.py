@@ -324,26 +324,12 @@ class EmbeddedStore(GraphStore):
                 for u, v, k, a in graph.edges(keys=True, data=True)
             ],
         })
-        tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=self._temp_prefix(), suffix=".tmp",
-                                       dir=self.path.parent)
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            tmp = None
+            _write_atomically(self.path, payload, prefix=self._temp_prefix(), suffix=".tmp")
             return _signature(os.stat(self.path))
         except OSError as exc:
             raise self._save_error(exc) from exc
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
 
     def _commit(self, graph: Snapshot) -> None:
         """Save ``graph`` and make it the one readers see (the write lock is held)."""
@@ -684,8 +670,12 @@ def _history_name(load_id: str) -> str:
     return f"{int(load_id):08d}"
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".part", dir=path.parent)
+def _write_atomically(path: Path, payload: bytes, prefix: str | None = None,
+                      suffix: str = ".part") -> None:
+    """Write ``payload`` to ``path`` all or nothing: a temporary file beside it (``prefix``,
+    ``suffix``; a crash leaves only that, which the next open removes), fsynced, renamed over
+    ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=prefix or f".{path.name}-", suffix=suffix, dir=path.parent)
     try:
         try:
             view = memoryview(payload)
