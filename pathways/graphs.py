@@ -292,3 +292,21 @@ def dag_immediate_dominators(start: str, order: list[str],
         idom[node] = meet
         depth[node] = depth[meet] + 1
     return idom
+
+
+def self_referral_entries(graph: Snapshot, activity: str) -> set[str]:
+    """The services offering ``activity`` and their organisations that some REFERS_TO with
+    ``self_referral = yes`` points at: where a person may refer themselves.  One rule for the
+    embedded store's "self-referral only" filter and for how-to-refer (the Neo4j query states
+    the same; tests/unit/test_referral.py checks they agree)."""
+    def sources(node: str, rel: RelType) -> list[str]:
+        return [source for source, keys in graph.pred[node].items() if rel in keys]
+
+    services = sources(activity, RelType.OFFERS)
+    entries = set(services) | {o for s in services for o in sources(s, RelType.PROVIDES)}
+    return {
+        entry for entry in entries
+        if any(graph.edges[source, entry, RelType.REFERS_TO].get("props", {})
+               .get("self_referral") is True
+               for source in sources(entry, RelType.REFERS_TO))
+    }

@@ -41,6 +41,7 @@ from typing import Literal
 
 import networkx as nx
 
+from pathways import graphs
 from pathways.analysis.gaps import REVIEW_DAYS
 from pathways.analysis.pathways import check_link_worker, with_details
 from pathways.analysis.snapshot import cached_per_version, cached_snapshot
@@ -324,19 +325,10 @@ def freshness(graph: nx.MultiDiGraph, activity: str, service: str | None,
 
 
 def self_referral_entries(graph: nx.MultiDiGraph, activity: str) -> list[str]:
-    """The services offering ``activity`` and their organisations that some REFERS_TO with
-    ``self_referral = yes`` points at: where the person may refer themselves.  The same rule
-    as the stores' "self-referral only" filter (tests/unit/test_referral.py checks they
-    agree), by name then id."""
-    services = _sources(graph, activity, RelType.OFFERS)
-    entries = set(services) | {o for s in services for o in _sources(graph, s, RelType.PROVIDES)}
-    accepting = [
-        entry for entry in entries
-        if any(props.get("self_referral") is True
-               for source in _sources(graph, entry, RelType.REFERS_TO)
-               for props in [graph.edges[source, entry, RelType.REFERS_TO].get("props", {})])
-    ]
-    return sorted(accepting, key=lambda n: (graph.nodes[n]["props"]["name"], n))
+    """Where the person may refer themselves (:func:`pathways.graphs.self_referral_entries`),
+    by name then id."""
+    return sorted(graphs.self_referral_entries(graph, activity),
+                  key=lambda n: (graph.nodes[n]["props"]["name"], n))
 
 
 def _summary(worker: RouteNode, activity: RouteNode, first: FirstStep | None,

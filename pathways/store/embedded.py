@@ -45,7 +45,13 @@ import networkx as nx
 import orjson
 
 from pathways.errors import StoreBusyError, StoreUnavailableError
-from pathways.graphs import Snapshot, best_path_parents, node_names, per_snapshot
+from pathways.graphs import (
+    Snapshot,
+    best_path_parents,
+    node_names,
+    per_snapshot,
+    self_referral_entries,
+)
 from pathways.model import (
     CONTENT_HASH,
     NodeKind,
@@ -645,21 +651,9 @@ def _matches(graph: Snapshot, activity: str, where: PathwayFilter) -> bool:
         sessions = sessions_of(props)
         if sessions and not any(s.overlaps(t) for s in sessions for t in where.times):
             return False
-    if where.self_referral_only and not _self_referral(graph, activity):
+    if where.self_referral_only and not self_referral_entries(graph, activity):
         return False
     return True
-
-
-def _self_referral(graph: Snapshot, activity: str) -> bool:
-    """Some REFERS_TO with ``self_referral = yes`` reaches a service offering the activity
-    or an organisation providing one."""
-    services = _sources(graph, activity, RelType.OFFERS)
-    entries = set(services) | {o for s in services for o in _sources(graph, s, RelType.PROVIDES)}
-    return any(
-        graph.edges[u, entry, RelType.REFERS_TO]["props"].get("self_referral") is True
-        for entry in entries
-        for u in _sources(graph, entry, RelType.REFERS_TO)
-    )
 
 
 # ---- load history files ---------------------------------------------------------------------
