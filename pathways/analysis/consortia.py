@@ -42,7 +42,7 @@ from pathways.analysis.snapshot import (
     targets,
 )
 from pathways.errors import PathwaysError
-from pathways.graphs import Snapshot, reachable
+from pathways.graphs import Snapshot, nearest_sources, per_snapshot
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
 
@@ -80,6 +80,35 @@ class OpportunityCell(TypedDict):
     organisations: list[CellOrganisation]  # by name
 
 
+class Strategy(TypedDict):
+    kind: str  # one of STRATEGIES: widest_cover, best_connected, without_member
+    without: Named | None  # the member left out (without_member only)
+    text: str  # plain English
+
+
+class Evidence(TypedDict):
+    """One reason a member covers a cell: its service offering an activity there."""
+
+    need: str
+    locality: str
+    member: str
+    member_name: str
+    service: str
+    service_name: str
+    activity: str
+    activity_name: str
+
+
+class Tie(TypedDict):
+    """One existing tie between two members (one unit of ``existing_ties``)."""
+
+    members: list[Named]  # the two members it joins
+    kind: str  # RelType value: PARTNERS_WITH, MEMBER_OF (a shared network) or REFERS_TO
+    via: list[NetworkNode]  # the shared network, or the services on a referral route
+    edges: list[tuple[str, str, str]]  # the relationships that make it (to draw it)
+    text: str  # plain English
+
+
 class Suggestion(TypedDict):
     members: list[Named]
     covered: list[list[str]]  # [need id, locality id] cells the members cover
@@ -87,6 +116,10 @@ class Suggestion(TypedDict):
     existing_ties: int
     reachable_by_link_workers: bool
     reasons: list[str]  # plain-English reasons, in order
+    strategy: str  # plain English: which method(s) produced it
+    strategies: list[Strategy]  # every method that produced this group, first first
+    evidence: list[Evidence]  # every covered cell's activities and services, by member
+    ties: list[Tie]  # the members' existing ties, each one
 
 
 class Community(TypedDict):
@@ -178,38 +211,55 @@ def cell_providers(graph: Snapshot, opp: Opportunity) -> dict[Cell, dict[str, li
     return cells
 
 
+@per_snapshot
 def tie_graph(graph: Snapshot) -> TieGraph:
     """Organisations joined by their existing ties, weighted by how many: PARTNERS_WITH
     (either way), each shared network (MEMBER_OF), and each referral route between them or
-    their services.  Built in one pass over the relationships."""
-    owners: dict[str, set[str]] = {}  # organisation → itself; service → its providers
-    ties: TieGraph = nx.Graph()
+    their services.
+
+    Built once per snapshot (the suggestions and the communities both use it; do not
+    modify it), with its nodes and edges added in sorted order so that Louvain, which
+    depends on that order, gives every store the same communities."""
+    orgs: list[str] = []
+    services: list[str] = []
     for node, kind in graph.nodes(data="kind"):
         if kind == NodeKind.ORGANISATION:
-            owners[node] = {node}
-            ties.add_node(node)
-    for u, v, k in graph.edges(keys=True):
-        if k == RelType.PROVIDES:
-            owners.setdefault(v, set()).add(u)
+            orgs.append(node)
+        elif kind == NodeKind.SERVICE:
+            services.append(node)
+    org_set = set(orgs)
+
+    def owners(node: str) -> set[str]:  # organisation → itself; service → its providers
+        return {node} if node in org_set else set(sources(graph, node, RelType.PROVIDES))
+
+    weights: dict[tuple[str, str], int] = {}
 
     def add(a: str, b: str) -> None:
         if a != b:
-            weight = ties.get_edge_data(a, b, {"weight": 0})["weight"]
-            ties.add_edge(a, b, weight=weight + 1)
+            pair = (a, b) if a < b else (b, a)
+            weights[pair] = weights.get(pair, 0) + 1
 
-    members: dict[str, list[str]] = {}
-    for u, v, k in graph.edges(keys=True):
-        if k == RelType.PARTNERS_WITH:
-            add(u, v)
-        elif k == RelType.REFERS_TO and u in owners and v in owners:
-            for a in sorted(owners[u]):
-                for b in sorted(owners[v]):
+    members: dict[str, set[str]] = {}
+    for org in orgs:
+        for other in targets(graph, org, RelType.PARTNERS_WITH):
+            add(org, other)
+        for network in targets(graph, org, RelType.MEMBER_OF):
+            members.setdefault(network, set()).add(org)
+    for node in (*orgs, *services):
+        referred = targets(graph, node, RelType.REFERS_TO)
+        if not referred:
+            continue
+        givers = owners(node)
+        for target in referred:
+            for a in givers:
+                for b in owners(target):
                     add(a, b)
-        elif k == RelType.MEMBER_OF and graph.nodes[u]["kind"] == NodeKind.ORGANISATION:
-            members.setdefault(v, []).append(u)
     for group in members.values():
-        for a, b in combinations(sorted(set(group)), 2):
+        for a, b in combinations(sorted(group), 2):
             add(a, b)
+    ties: TieGraph = nx.Graph()
+    ties.add_nodes_from(sorted(orgs))
+    ties.add_edges_from((a, b, {"weight": w}) for (a, b), w in sorted(weights.items()))
     return ties
 
 
@@ -223,6 +273,7 @@ def _greedy(covers: dict[str, set[Cell]], graph: Snapshot, ties_of: TieGraph, ma
             connected: bool, excluded: frozenset[str] = frozenset()) -> list[str]:
     chosen: list[str] = []
     covered: set[Cell] = set()
+    to_chosen: dict[str, int] = {}  # organisation → its existing ties to the members chosen
     while len(chosen) < max_size:
         best: str | None = None
         best_key: tuple[float, int, int, str, str] | None = None
@@ -232,7 +283,7 @@ def _greedy(covers: dict[str, set[Cell]], graph: Snapshot, ties_of: TieGraph, ma
             gain = len(cells - covered)
             if gain == 0:
                 continue
-            ties = sum(tie_count(ties_of, org, m) for m in chosen)
+            ties = to_chosen.get(org, 0)
             score = gain + (0.5 * ties if connected else 0)
             key = (-score, -gain, -ties, name_of(graph, org), org)
             if best_key is None or key < best_key:
@@ -241,6 +292,8 @@ def _greedy(covers: dict[str, set[Cell]], graph: Snapshot, ties_of: TieGraph, ma
             break
         chosen.append(best)
         covered |= covers[best]
+        for other, data in ties_of.adj[best].items():
+            to_chosen[other] = to_chosen.get(other, 0) + int(data["weight"])
     return _prune(chosen, covers)
 
 
@@ -261,6 +314,131 @@ def _count(number: int, noun: str) -> str:
 def _cells(cells: Iterable[Cell]) -> list[list[str]]:
     """Cells as sorted [need, locality] lists (as JSON has them)."""
     return sorted([list(c) for c in cells])
+
+
+# --------------------------------------------------------------------------- strategies
+
+WIDEST, CONNECTED, WITHOUT = "widest_cover", "best_connected", "without_member"
+STRATEGIES = (WIDEST, CONNECTED, WITHOUT)
+
+
+def strategy(graph: Snapshot, kind: str, without: str | None = None) -> Strategy:
+    """A method that produced a suggestion, in plain English.
+
+    >>> strategy(nx.MultiDiGraph(), WIDEST)["text"]
+    'Widest cover: at each step, the organisation covering the most cells not yet covered'
+    """
+    if kind == WIDEST:
+        text = "Widest cover: at each step, the organisation covering the most cells not yet covered"
+    elif kind == CONNECTED:
+        text = ("Best connected: as widest cover, but each existing tie to a member already "
+                "chosen counts as half a cell, so partners who already work together come first")
+    elif kind == WITHOUT and without is not None:
+        name = name_of(graph, without)
+        text = (f"Without {name}: widest cover again with {name} left out, to show who else "
+                "could take its place")
+    else:
+        raise ValueError(f"unknown strategy {kind!r}")
+    left_out: Named | None = {"id": without, "name": name_of(graph, without)} if without else None
+    return {"kind": kind, "without": left_out, "text": text}
+
+
+def strategy_text(strategies: list[Strategy]) -> str:
+    """One sentence for a suggestion several methods produced: the first, then the others."""
+    first, *others = strategies
+    if not others:
+        return first["text"]
+    also = [s["text"].split(":", 1)[0] for s in others]
+    return f"{first['text']} (also found by: {'; '.join(also)})"
+
+
+# --------------------------------------------------------------------------- evidence, ties
+
+
+def _evidence(graph: Snapshot, members: list[str], covers: dict[str, set[Cell]],
+              opp_cells: dict[Cell, dict[str, list[str]]], all_cells: list[Cell]) -> list[Evidence]:
+    """For every covered cell (in the opportunity's order), each member covering it and each
+    of its activities there, with the member's service offering that activity."""
+    rows: list[Evidence] = []
+    by_name = sorted(members, key=lambda m: (name_of(graph, m), m))
+    for cell in all_cells:
+        for m in by_name:
+            if cell not in covers[m]:
+                continue
+            found: list[Evidence] = []
+            for activity in opp_cells[cell][m]:
+                for service in sources(graph, activity, RelType.OFFERS):
+                    if m in sources(graph, service, RelType.PROVIDES):
+                        found.append({
+                            "need": cell[0], "locality": cell[1],
+                            "member": m, "member_name": name_of(graph, m),
+                            "service": service, "service_name": name_of(graph, service),
+                            "activity": activity, "activity_name": name_of(graph, activity)})
+            rows += sorted({(e["service"], e["activity"]): e for e in found}.values(),
+                           key=lambda e: (e["activity_name"], e["activity"],
+                                          e["service_name"], e["service"]))
+    return rows
+
+
+def _node(graph: Snapshot, node: str) -> NetworkNode:
+    return {"id": node, "name": name_of(graph, node), "kind": graph.nodes[node]["kind"].value}
+
+
+def member_ties(graph: Snapshot, members: list[str]) -> list[Tie]:
+    """Each existing tie between two members, one entry per unit :func:`tie_graph` counts:
+    a partnership (either way), a network both belong to, a referral route between them or
+    their services."""
+    chosen = set(members)
+    ties: list[Tie] = []
+
+    def tie(a: str, b: str, kind: RelType, via: list[str], edges: list[tuple[str, str, str]],
+            text: str) -> None:
+        ties.append({"members": [{"id": a, "name": name_of(graph, a)},
+                                 {"id": b, "name": name_of(graph, b)}],
+                     "kind": kind.value, "via": [_node(graph, v) for v in via],
+                     "edges": edges, "text": text})
+
+    def owned(node: str, owner: str) -> str:
+        return name_of(graph, node) + ("" if node == owner else f" ({name_of(graph, owner)})")
+
+    for a in members:
+        for b in targets(graph, a, RelType.PARTNERS_WITH):
+            if b in chosen and b != a:
+                tie(a, b, RelType.PARTNERS_WITH, [], [(a, RelType.PARTNERS_WITH.value, b)],
+                    f"{name_of(graph, a)} partners with {name_of(graph, b)}")
+        for x in [a, *targets(graph, a, RelType.PROVIDES)]:
+            for y in targets(graph, x, RelType.REFERS_TO):
+                owners = [y] if graph.nodes[y]["kind"] == NodeKind.ORGANISATION \
+                    else sources(graph, y, RelType.PROVIDES)
+                for b in sorted(set(owners)):
+                    if b in chosen and b != a:
+                        edges = [(x, RelType.REFERS_TO.value, y)]
+                        edges += [(a, RelType.PROVIDES.value, x)] if x != a else []
+                        edges += [(b, RelType.PROVIDES.value, y)] if y != b else []
+                        tie(a, b, RelType.REFERS_TO, [n for n in (x, y) if n not in (a, b)],
+                            edges, f"{owned(x, a)} refers to {owned(y, b)}")
+    networks = {m: set(targets(graph, m, RelType.MEMBER_OF)) for m in members}
+    for a, b in combinations(members, 2):
+        for net in sorted(networks[a] & networks[b]):
+            tie(a, b, RelType.MEMBER_OF, [net], [(a, RelType.MEMBER_OF.value, net),
+                                                  (b, RelType.MEMBER_OF.value, net)],
+                f"{name_of(graph, a)} and {name_of(graph, b)} are both members of "
+                f"{name_of(graph, net)}")
+    return sorted(ties, key=lambda t: ([m["name"] for m in t["members"]], t["kind"], t["text"],
+                                       t["edges"]))
+
+
+def ties_network(suggestion: Suggestion) -> ConsortiumNetwork:
+    """The members and their existing ties as a small network to draw (members, shared
+    networks, services on referral routes; only the relationships that make the ties)."""
+    nodes: dict[str, NetworkNode] = {m["id"]: {**m, "kind": NodeKind.ORGANISATION.value}
+                                     for m in suggestion["members"]}
+    edges: set[tuple[str, str, str]] = set()
+    for t in suggestion["ties"]:
+        nodes.update({v["id"]: v for v in t["via"]})
+        edges.update(tuple(e) for e in t["edges"])  # type: ignore[misc]  # JSON gives lists
+    return {"nodes": sorted(nodes.values(), key=lambda n: n["id"]), "edges": sorted(edges),
+            "members": sorted(m["id"] for m in suggestion["members"]), "uncovered": []}
 
 
 def _describe(graph: Snapshot, ties_of: TieGraph, members: list[str],
@@ -295,6 +473,10 @@ def _describe(graph: Snapshot, ties_of: TieGraph, members: list[str],
         "existing_ties": ties,
         "reachable_by_link_workers": all_reachable,
         "reasons": reasons,
+        "strategy": "",  # filled in by suggest(), which knows every method that found it
+        "strategies": [],
+        "evidence": _evidence(graph, members, covers, opp_cells, all_cells),
+        "ties": member_ties(graph, members),
     }
 
 
@@ -314,24 +496,31 @@ def suggest(graph: Snapshot, opp: Opportunity, max_size: int = 4, alternatives: 
         for org in providers:
             covers.setdefault(org, set()).add(cell)
     coverable = {c for c, p in opp_cells.items() if p}
-    reached: set[str] = set()
-    for worker in link_workers(graph):
-        reached.update(reachable(graph, worker, max_hops))
+    # What any link worker reaches: one search from all of them at once
+    reached = set(nearest_sources(graph, link_workers(graph), max_hops))
 
     ties_of = tie_graph(graph)
     widest = _greedy(covers, graph, ties_of, max_size, connected=False)
-    candidates = [widest, _greedy(covers, graph, ties_of, max_size, connected=True)]
+    candidates = [(widest, strategy(graph, WIDEST)),
+                  (_greedy(covers, graph, ties_of, max_size, connected=True),
+                   strategy(graph, CONNECTED))]
     # Alternatives: the same greedy without one of the widest suggestion's members.
     for member in widest:
-        candidates.append(_greedy(covers, graph, ties_of, max_size, False, frozenset({member})))
-    seen: set[frozenset[str]] = set()
+        candidates.append((_greedy(covers, graph, ties_of, max_size, False, frozenset({member})),
+                           strategy(graph, WITHOUT, member)))
+    seen: dict[frozenset[str], Suggestion] = {}
     suggestions: list[Suggestion] = []
-    for members in candidates:
+    for members, method in candidates:
         key = frozenset(members)
-        if members and key not in seen:
-            seen.add(key)
-            suggestions.append(_describe(graph, ties_of, members, covers, coverable, all_cells,
-                                         reached, opp_cells))
+        if not members:
+            continue
+        if key not in seen:
+            seen[key] = _describe(graph, ties_of, members, covers, coverable, all_cells,
+                                  reached, opp_cells)
+            suggestions.append(seen[key])
+        seen[key]["strategies"].append(method)
+    for s in suggestions:
+        s["strategy"] = strategy_text(s["strategies"])
     suggestions.sort(key=lambda s: (-len(s["covered"]), len(s["members"]), -s["existing_ties"],
                                     not s["reachable_by_link_workers"],
                                     [m["name"] for m in s["members"]]))
@@ -354,10 +543,7 @@ def suggest(graph: Snapshot, opp: Opportunity, max_size: int = 4, alternatives: 
 def communities(graph: Snapshot) -> list[set[str]]:
     """Natural groupings of organisations over their existing ties: networkx Louvain with a
     fixed seed on a tie graph built in sorted order, so every store gets the same groups."""
-    ties = tie_graph(graph)
-    ordered: TieGraph = nx.Graph()
-    ordered.add_nodes_from(sorted(ties.nodes))
-    ordered.add_edges_from(sorted((min(a, b), max(a, b), d) for a, b, d in ties.edges(data=True)))
+    ordered = tie_graph(graph)  # built in sorted order
     if ordered.number_of_edges() == 0:
         return [{o} for o in ordered.nodes]
     return nx.community.louvain_communities(ordered, weight="weight", seed=0)
@@ -442,3 +628,72 @@ def consortium_network(store: GraphStore, report: ConsortiumReport | Suggestions
         key=lambda n: n["id"])
     uncovered = sorted({i for cell in suggestion["uncovered"] for i in cell})
     return {"nodes": nodes, "edges": edges, "members": sorted(members), "uncovered": uncovered}
+
+
+# --------------------------------------------------------------------------- contacts
+# Personal data of professionals in their work role: never part of the report (its JSON,
+# CSV and pages go to anyone who may see consortia); asked for separately, and only by code
+# that has checked the reader may see contacts (the pages: link workers and above; the CLI:
+# --with-contacts).
+
+# Who to name first for a consortium: those who lead partnerships, then commissioners, ...
+CONTACT_ORDER = ("partnership_lead", "commissioner", "practitioner", "volunteer", "link_worker")
+
+
+class Person(TypedDict):
+    id: str
+    name: str
+    role: str  # their work role in words, e.g. "partnership lead"
+    job_title: str
+    phone: str
+    email: str
+
+
+class MemberContacts(TypedDict):
+    id: str
+    name: str
+    people: list[Person]  # who works for it, the named contact first
+    phone: str  # the organisation's own
+    email: str
+    website: str
+
+
+def _text(props: Mapping[str, Any], key: str) -> str:
+    value = props.get(key)
+    return "" if value is None else str(value)
+
+
+def contacts_of(graph: Snapshot, organisations: Iterable[str]) -> dict[str, MemberContacts]:
+    """Each organisation's people (WORKS_FOR it) in their work role, and its own phone,
+    e-mail and web address; unknown ids are refused."""
+    orgs = list(dict.fromkeys(organisations))
+    check_ids(graph, orgs, NodeKind.ORGANISATION, "organisation")
+    found: dict[str, MemberContacts] = {}
+    for org in orgs:
+        people: list[Person] = []
+        for p in set(sources(graph, org, RelType.WORKS_FOR)):
+            props = graph.nodes[p]["props"]
+            people.append({"id": p, "name": name_of(graph, p),
+                           "role": _text(props, "role").replace("_", " "),
+                           "job_title": _text(props, "job_title"),
+                           "phone": _text(props, "phone"), "email": _text(props, "email")})
+        rank = {r.replace("_", " "): i for i, r in enumerate(CONTACT_ORDER)}
+        people.sort(key=lambda p: (rank.get(p["role"], len(rank)), p["name"], p["id"]))
+        props = graph.nodes[org]["props"]
+        found[org] = {"id": org, "name": name_of(graph, org), "people": people,
+                      "phone": _text(props, "phone"), "email": _text(props, "email"),
+                      "website": _text(props, "website")}
+    return found
+
+
+def member_contacts(store: GraphStore, organisations: Iterable[str]) -> dict[str, MemberContacts]:
+    """:func:`contacts_of` on the store's cached snapshot (call only for readers allowed to
+    see contact details)."""
+    return contacts_of(cached_snapshot(store), organisations)
+
+
+def report_contacts(store: GraphStore, report: Suggestions) -> dict[str, MemberContacts]:
+    """The contacts of every member of every suggestion of a report."""
+    return member_contacts(store, sorted({m["id"] for s in report["suggestions"]
+                                          for m in s["members"]}))
+

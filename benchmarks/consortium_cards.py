@@ -1,0 +1,82 @@
+"""Benchmark: the consortium report's first call (issue 18 wants < 5 s at 100k) and what the
+commissioner's cards add (strategy, evidence, ties; contacts and the XLSX workbook).
+
+The report runs on a whole-graph snapshot, which both stores give identically
+(tests/integration/test_consortia_parity.py), so the embedded store is used; the snapshot is
+warmed first by the gap report, as ``scale.py`` does, so "first call" is the consortium
+analysis itself (suggestions + the communities of the landscape).
+
+Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/consortium_cards.py [--nodes 10000 100000] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import tempfile
+from pathlib import Path
+
+from _common import timed
+from generate import generate, write
+from pathways.analysis.consortia import Opportunity, consortia
+from pathways.analysis.gaps import GapQuery, gap_report
+from pathways.gcpause import gc_paused
+from pathways.loading import load_paths
+from pathways.model import NodeKind
+from pathways.store.embedded import EmbeddedStore
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--profile", action="store_true", help="print the top functions")
+    args = parser.parse_args()
+    for size in args.nodes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "data"
+            with gc_paused():
+                write(generate(size), folder)
+                store = EmbeddedStore(None)
+                load_paths(store, [folder])
+            gap_report(store, GapQuery())  # warms the snapshot, as scale.py's order does
+            rng = random.Random(size)  # scale.py's choice of localities
+            places = [n["id"] for n in store.list_nodes(NodeKind.LOCALITY)]
+            opp = Opportunity(("loneliness", "mental_health"),
+                              tuple(rng.sample(places, min(3, len(places)))))
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler:
+                profiler.enable()
+            seconds, report = timed(lambda: consortia(store, opp))
+            if profiler:
+                profiler.disable()
+            print(f"{size:>7} consortium first call: {seconds:.2f} s "
+                  f"({len(report['suggestions'])} suggestions)", flush=True)
+            extra(store, report, size)
+            if profiler:
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def extra(store, report, size: int) -> None:
+    """What the cards add on top: evidence rows, contacts and the workbook (when present)."""
+    try:
+        from pathways.analysis.consortia import member_contacts
+        from pathways.reports.consortium_workbook import workbook_bytes
+    except ImportError:
+        return
+    rows = sum(len(s.get("evidence", [])) for s in report["suggestions"])
+    members = sorted({m["id"] for s in report["suggestions"] for m in s["members"]})
+    seconds, found = timed(lambda: member_contacts(store, members))
+    print(f"{size:>7} contacts of {len(members)} members: {seconds * 1000:.0f} ms "
+          f"({sum(len(v) for v in found.values())} people)", flush=True)
+    seconds, data = timed(lambda: workbook_bytes(report, found))
+    print(f"{size:>7} workbook ({rows} evidence rows): {seconds * 1000:.0f} ms, "
+          f"{len(data):,} bytes", flush=True)
+
+
+if __name__ == "__main__":
+    main()
