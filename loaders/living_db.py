@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -55,6 +55,10 @@ _ID_COLUMNS = frozenset({"id", "source_id", "target_id"})
 # Enough for an id in a file without any control or invisible character (see _screen_rows).
 _NO_SPACE = re.compile(r"^\S+$")
 _REL_TYPES = {rel.value: rel for rel in RelType}
+_KINDS = list(NodeKind)
+_KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+
+Lookup = Callable[[Collection[str]], Mapping[str, NodeKind]]
 
 
 @dataclass
@@ -284,47 +288,174 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
     ``existing_kinds`` maps ids already in the store to their kind, so relationships may
     point at nodes loaded before, and an id cannot change kind.  ``localities`` are the
     store's (``id``, ``name``, ``postcodes``): with this load's own, new activities are
-    placed in them by their venue (:func:`place_activities`).
+    placed in them by their venue (:meth:`StreamCheck.finish`).  This is the
+    :class:`StreamCheck` with the plan's lists as its sink (``loaders.living_stream`` reads
+    large files in chunks for the same check).
     """
     plan = LoadPlan()
-    raw_by_row = _RawRowIndex(tables)
 
-    def reject(problem: Problem) -> None:
-        plan.problems.append(problem)
-        key = (problem.file, problem.row)
-        if key in raw_by_row:
-            plan.rejected[key] = raw_by_row[key]
+    def lookup(ids: Collection[str]) -> dict[str, NodeKind]:
+        return {i: existing_kinds[i] for i in ids if i in existing_kinds}
 
-    node_tables = [t for t in tables if t.table != RELATIONSHIPS_TABLE]
-    rel_tables = [t for t in tables if t.table == RELATIONSHIPS_TABLE]
+    check = StreamCheck(lookup, localities, [t for t in tables if t.table == "localities"],
+                        plan.nodes.append, plan.rels.append)
+    for raw in tables:
+        if raw.table != RELATIONSHIPS_TABLE:
+            check.add_nodes(raw)
+    for raw in tables:
+        if raw.table == RELATIONSHIPS_TABLE:
+            check.add_rels(raw)
+    check.finish()
+    plan.problems, plan.rejected, plan.not_placed = (check.problems, check.rejected,
+                                                     check.not_placed)
+    return plan
 
-    first_seen: dict[str, tuple[str, int]] = {}
-    rejected_ids: set[str] = set()
-    for raw in node_tables:
+
+# --------------------------------------------------------------------------- checking rows
+
+
+def _pack(file: int, row: int, kind: NodeKind, accepted: bool) -> int:
+    return (((file << 32) | row) << 5) | (_KIND_INDEX[kind] << 1) | int(accepted)
+
+
+def _unpack(packed: int) -> tuple[int, int, NodeKind, bool]:
+    place = packed >> 5
+    return place >> 32, place & 0xFFFFFFFF, _KINDS[(packed >> 1) & 0xF], bool(packed & 1)
+
+
+def _rel_key(src: str, rel: str, dst: str) -> int:
+    digest = hashlib.blake2b(f"{src}\x00{rel}\x00{dst}".encode(), digest_size=16).digest()
+    return int.from_bytes(digest, "big")
+
+
+class _ChunkRows:
+    """(file, row) → a chunk's raw row by column, built when a row is first rejected."""
+
+    def __init__(self, raw: RawRows):
+        self.raw = raw
+        self._rows: dict[int, list[str]] | None = None
+
+    def get(self, key: tuple[str, int]) -> dict | None:
+        file, number = key
+        if file != self.raw.file:
+            return None
+        if self._rows is None:
+            self._rows = dict(self.raw.rows)
+        values = self._rows.get(number)
+        if values is None:
+            return None
+        return dict(zip(self.raw.header, values, strict=False))  # ragged rows too
+
+
+class StreamCheck:
+    """Check node chunks (all of them first), then relationship chunks, then :meth:`finish`.
+
+    ``lookup(ids)`` gives the kinds of those ids already in the store; ``store_localities``
+    are the store's localities (``id``, ``name``, ``postcodes``, centre); ``load_localities``
+    this load's locality tables, read whole.  Valid records go
+    to ``on_node`` and ``on_rel`` as soon as they are known valid.
+    """
+
+    def __init__(self, lookup: Lookup, store_localities: Sequence[Mapping],
+                 load_localities: Sequence[RawRows],
+                 on_node: Callable[[NodeRecord], None], on_rel: Callable[[RelRecord], None],
+                 keep_rejected: bool = True):
+        self.lookup = lookup
+        self.on_node = on_node
+        self.on_rel = on_rel
+        self.keep_rejected = keep_rejected
+        self.problems: list[Problem] = []
+        self.rejected: dict[tuple[str, int], dict] = {}
+        self.not_placed: dict[str, str] = {}
+        self.nodes = 0
+        self.rels = 0
+        self._files: list[str] = []
+        self._file_index: dict[str, int] = {}
+        self._ids: dict[str, int] = {}  # id → _pack(file, row, kind, accepted)
+        self._rejected_ids: set[str] = set()
+        self._rel_keys: dict[int, int] = {}  # _rel_key → (file << 32) | row
+        self._pending: dict[str, tuple[str, int, int]] = {}  # activity → (venue, file, row)
+        self._bad_header: set[str] = set()
+        here = self._localities_here(load_localities)
+        known = [*(p for p in store_localities if p.get("id") not in here), *here.values()]
+        self._centres = centres_of(known)
+        self._placer = Placer(known)
+        self._placing = bool(self._placer.by_prefix or self._placer.by_name)
+
+    def _localities_here(self, tables: Sequence[RawRows]) -> dict[str, dict]:
+        """This load's valid localities by id (first of each id; not one the store holds
+        as another kind), for the far-away check and for placing activities."""
+        here: dict[str, dict] = {}
+        for raw in tables:
+            rows, _problems = parse_table(raw)
+            existing = self.lookup([values["id"] for _number, values in rows])
+            for _number, values in rows:
+                node_id = values["id"]
+                old = existing.get(node_id)
+                if node_id not in here and (old is None or old == NodeKind.LOCALITY):
+                    here[node_id] = values
+        return here
+
+    def _file(self, name: str) -> int:
+        index = self._file_index.get(name)
+        if index is None:
+            index = self._file_index[name] = len(self._files)
+            self._files.append(name)
+        return index
+
+    def _reject(self, problem: Problem, rows: _ChunkRows) -> None:
+        self.problems.append(problem)
+        if self.keep_rejected:
+            values = rows.get((problem.file, problem.row))
+            if values is not None:
+                self.rejected[(problem.file, problem.row)] = values
+
+    def _refuse_file(self, raw: RawRows, node_ids: bool) -> None:
+        """Every row of a file whose header is wrong is refused (and its ids with it)."""
+        self._bad_header.add(raw.file)
+        for number, cells in raw.rows:
+            if self.keep_rejected:
+                self.rejected[(raw.file, number)] = dict(zip(raw.header, cells, strict=False))
+            if node_ids:
+                self._rejected_ids.add(dict(zip(raw.header, cells, strict=False))
+                                       .get("id", "").strip())
+
+    # ------------------------------------------------------------------ nodes
+
+    def add_nodes(self, raw: RawRows) -> None:
+        if raw.file in self._bad_header:
+            self._refuse_file(raw, node_ids=True)
+            return
         kind = KIND_OF_TABLE[raw.table]
+        file = self._file(raw.file)
+        chunk = _ChunkRows(raw)
         rows, problems = parse_table(raw)
         for problem in problems:
-            reject(problem)
+            self._reject(problem, chunk)
             if problem.row and problem.row > 1:
-                rejected_id = raw_by_row[(problem.file, problem.row)].get("id", "")
-                rejected_ids.add(rejected_id.strip())
+                values = chunk.get((problem.file, problem.row)) or {}
+                self._rejected_ids.add(values.get("id", "").strip())
         if problems and not rows and any(p.row == 1 for p in problems):
-            for number, cells in raw.rows:
-                plan.rejected[(raw.file, number)] = raw_by_row[(raw.file, number)]
-                # a row may have fewer or more cells than the header has columns
-                rejected_ids.add(dict(zip(raw.header, cells, strict=False)).get("id", "").strip())
+            self._refuse_file(raw, node_ids=True)
+            return
+        existing = self.lookup([values["id"] for _number, values in rows
+                                if len(values["id"]) <= MAX_ID_LENGTH])
+        checks_point = kind in (NodeKind.ACTIVITY, NodeKind.ORGANISATION) and self._centres
         for number, values in rows:
             node_id = values["id"]
-            if node_id in first_seen:
-                where = "{}, row {}".format(*first_seen[node_id])
-                reject(Problem(raw.file, number, "id", f"duplicate id {node_id!r}, first at {where}"))
+            first = self._ids.get(node_id)
+            if first is not None:
+                at, row, _kind, _accepted = _unpack(first)
+                where = f"{self._files[at]}, row {row}"
+                self._reject(Problem(raw.file, number, "id",
+                                     f"duplicate id {node_id!r}, first at {where}"), chunk)
                 continue
-            first_seen[node_id] = (raw.file, number)
-            old_kind = existing_kinds.get(node_id)
+            old_kind = existing.get(node_id)
             if old_kind is not None and old_kind != kind:
+                self._ids[node_id] = _pack(file, number, kind, False)
                 reason = f"id {node_id!r} is already a {old_kind.value} in the store"
-                reject(Problem(raw.file, number, "id", reason))
-                rejected_ids.add(node_id)
+                self._reject(Problem(raw.file, number, "id", reason), chunk)
+                self._rejected_ids.add(node_id)
                 continue
             props = dict(values)
             if kind == NodeKind.ACTIVITY and values.get("schedule"):
@@ -335,123 +466,96 @@ def plan_load(tables: list[RawRows], existing_kinds: Mapping[str, NodeKind],
             props["source_id"] = node_id
             hashed = {**values, SESSIONS: props[SESSIONS]} if SESSIONS in props else values
             props[CONTENT_HASH] = content_hash(hashed)
-            plan.nodes.append(NodeRecord(kind, node_id, props, raw.file, number))
+            trouble = point_problem(props, self._centres) if checks_point else None
+            if trouble is not None:
+                self._ids[node_id] = _pack(file, number, kind, False)
+                self._reject(Problem(raw.file, number, *trouble), chunk)
+                self._rejected_ids.add(node_id)
+                continue
+            self._ids[node_id] = _pack(file, number, kind, True)
+            if (kind == NodeKind.ACTIVITY and self._placing and node_id not in existing
+                    and not props.get("serves_whole_area")):
+                self._pending[node_id] = (str(props.get("venue") or ""), file, number)
+            self.nodes += 1
+            self.on_node(NodeRecord(kind, node_id, props, raw.file, number))
 
-    _check_points(plan, localities, reject, rejected_ids)
+    # ------------------------------------------------------------------ relationships
 
-    # A node rejected here must not be taken for an existing one by a relationship.
-    kinds: dict[str, NodeKind] = dict(existing_kinds)
-    for node in plan.nodes:
-        kinds[node.id] = node.kind
-    for node_id in rejected_ids - {node.id for node in plan.nodes}:
-        kinds.pop(node_id, None)
-    seen_rels: dict[tuple[str, str, str], tuple[str, int]] = {}
-    for raw in rel_tables:
+    def _endpoint_kinds(self, rows: list[tuple[int, dict]]) -> dict[str, NodeKind]:
+        """The kinds of a chunk's endpoints: this load's accepted nodes, else the store's
+        (not for an id whose row here was rejected)."""
+        kinds: dict[str, NodeKind] = {}
+        ask: set[str] = set()
+        for _number, values in rows:
+            for node_id in (values["source_id"], values["target_id"]):
+                packed = self._ids.get(node_id)
+                if packed is not None and packed & 1:
+                    kinds[node_id] = _KINDS[(packed >> 1) & 0xF]
+                elif node_id not in self._rejected_ids and len(node_id) <= MAX_ID_LENGTH:
+                    ask.add(node_id)
+        if ask:
+            kinds.update(self.lookup(ask))
+        return kinds
+
+    def add_rels(self, raw: RawRows) -> None:
+        if raw.file in self._bad_header:
+            self._refuse_file(raw, node_ids=False)
+            return
+        file = self._file(raw.file)
+        chunk = _ChunkRows(raw)
         rows, problems = parse_table(raw)
         for problem in problems:
-            reject(problem)
+            self._reject(problem, chunk)
         if problems and not rows and any(p.row == 1 for p in problems):
-            for number, _values in raw.rows:
-                plan.rejected[(raw.file, number)] = raw_by_row[(raw.file, number)]
+            self._refuse_file(raw, node_ids=False)
+            return
+        kinds = self._endpoint_kinds(rows)
         for number, values in rows:
             rel = _REL_TYPES[values["type"]]
             src, dst = values["source_id"], values["target_id"]
-            trouble = _relationship_problem(rel, src, dst, values, kinds, rejected_ids)
+            trouble = _relationship_problem(rel, src, dst, values, kinds, self._rejected_ids)
             if trouble:
                 column, reason = trouble
-                reject(Problem(raw.file, number, column, reason))
+                self._reject(Problem(raw.file, number, column, reason), chunk)
                 continue
-            key = (src, rel.value, dst)
-            if key in seen_rels:
-                where = "{}, row {}".format(*seen_rels[key])
-                reject(Problem(raw.file, number, "", f"duplicate relationship, first at {where}"))
+            key = _rel_key(src, rel.value, dst)
+            first = self._rel_keys.get(key)
+            if first is not None:
+                where = f"{self._files[first >> 32]}, row {first & 0xFFFFFFFF}"
+                self._reject(Problem(raw.file, number, "",
+                                     f"duplicate relationship, first at {where}"), chunk)
                 continue
-            seen_rels[key] = (raw.file, number)
+            self._rel_keys[key] = (file << 32) | number
             props = {k: v for k, v in values.items() if k not in {"source_id", "type", "target_id"}}
             props["source"] = raw.file
             props["source_id"] = f"{src}|{rel.value}|{dst}"
             props[CONTENT_HASH] = content_hash(values)
-            plan.rels.append(RelRecord(rel, src, dst, props, raw.file, number))
-    place_activities(plan, existing_kinds, localities)
-    return plan
+            if rel == RelType.LOCATED_IN:
+                self._pending.pop(src, None)
+            self.rels += 1
+            self.on_rel(RelRecord(rel, src, dst, props, raw.file, number))
 
+    # ------------------------------------------------------------------ the end
 
-def _check_points(plan: LoadPlan, localities: Sequence[Mapping], reject,
-                  rejected_ids: set[str]) -> None:
-    """Refuse activities and organisations whose coordinates are far outside the
-    partnership's area (the localities' centres, this load's and the store's): see
-    ``loaders/coordinates.py``."""
-    here = {n.id: n.props for n in plan.nodes if n.kind == NodeKind.LOCALITY}
-    centres = centres_of([*(p for p in localities if p.get("id") not in here), *here.values()])
-    if not centres:
-        return
-    kept = []
-    for node in plan.nodes:
-        trouble = (point_problem(node.props, centres)
-                   if node.kind in (NodeKind.ACTIVITY, NodeKind.ORGANISATION) else None)
-        if trouble is None:
-            kept.append(node)
-            continue
-        reject(Problem(node.file, node.row, *trouble))
-        rejected_ids.add(node.id)
-    plan.nodes[:] = kept
-
-
-def place_activities(plan: LoadPlan, existing_kinds: Mapping[str, NodeKind],
-                     localities: Sequence[Mapping] = ()) -> None:
-    """``LOCATED_IN`` for each activity new to the store that this load gives no locality
-    and that does not serve the whole area: by a postcode in its ``venue`` (longest listed
-    prefix), else a locality's name in it (inferred, with evidence); see
-    ``loaders/placing.py``.  Those it cannot place go in ``plan.not_placed``.
-    """
-    here = {n.id: n.props for n in plan.nodes if n.kind == NodeKind.LOCALITY}
-    placer = Placer([*(p for p in localities if p.get("id") not in here), *here.values()])
-    if not placer.by_prefix and not placer.by_name:
-        return
-    located = {r.source_id for r in plan.rels if r.type == RelType.LOCATED_IN}
-    for node in list(plan.nodes):
-        if (node.kind != NodeKind.ACTIVITY or node.id in located or node.id in existing_kinds
-                or node.props.get("serves_whole_area")):
-            continue
-        venue = str(node.props.get("venue") or "")
-        found = postcode_in_text(venue)
-        placement = placer.place(postcode=found, texts=[venue])
-        if placement.locality is None:
-            plan.not_placed[node.id] = placement.reason
-            continue
-        props = placement.rel_props() or {"evidence": placement.evidence}
-        values = {"source_id": node.id, "type": RelType.LOCATED_IN.value,
-                  "target_id": placement.locality, **props}
-        plan.rels.append(RelRecord(RelType.LOCATED_IN, node.id, placement.locality, {
-            **props, "source": node.file,
-            "source_id": f"{node.id}|{RelType.LOCATED_IN.value}|{placement.locality}",
-            CONTENT_HASH: content_hash(values)}, node.file, node.row))
-
-
-class _RawRowIndex:
-    """(file, row) → that row's raw cells by column; a file is indexed only when asked."""
-
-    def __init__(self, tables: list[RawRows]):
-        self._tables = {t.file: t for t in tables}
-        self._rows: dict[str, dict[int, list[str]]] = {}
-
-    def _values(self, key: tuple[str, int]) -> list[str] | None:
-        file, number = key
-        table = self._tables.get(file)
-        if table is None:
-            return None
-        if file not in self._rows:
-            self._rows[file] = dict(table.rows)
-        return self._rows[file].get(number)
-
-    def __contains__(self, key: tuple[str, int]) -> bool:
-        return self._values(key) is not None
-
-    def __getitem__(self, key: tuple[str, int]) -> dict:
-        values = self._values(key)
-        if values is None:
-            raise KeyError(key)
-        return dict(zip(self._tables[key[0]].header, values, strict=False))  # ragged rows too
+    def finish(self) -> None:
+        """Place the new activities no ``LOCATED_IN`` row placed (see
+        ``loaders/placing.py``): by a postcode in its ``venue`` (longest listed prefix), else
+        a locality's name in it (inferred, with evidence); those it cannot place go in
+        :attr:`not_placed`."""
+        pending, self._pending = self._pending, {}
+        for node_id, (venue, file, number) in pending.items():
+            placement = self._placer.place(postcode=postcode_in_text(venue), texts=[venue])
+            if placement.locality is None:
+                self.not_placed[node_id] = placement.reason
+                continue
+            props = placement.rel_props() or {"evidence": placement.evidence}
+            values = {"source_id": node_id, "type": RelType.LOCATED_IN.value,
+                      "target_id": placement.locality, **props}
+            self.rels += 1
+            self.on_rel(RelRecord(RelType.LOCATED_IN, node_id, placement.locality, {
+                **props, "source": self._files[file],
+                "source_id": f"{node_id}|{RelType.LOCATED_IN.value}|{placement.locality}",
+                CONTENT_HASH: content_hash(values)}, self._files[file], number))
 
 
 def _relationship_problem(

@@ -14,16 +14,26 @@ online loader would write: same labels, types and properties (tests compare snap
 from __future__ import annotations
 
 import csv
+import io
 import os
+import shutil
 import subprocess
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, cast
 
 from pathways.errors import Neo4jRuntimeError
-from pathways.model import NodeKind, NodeRecord, RelRecord, RelType
+from pathways.model import (
+    CONTENT_HASH,
+    NODE_COLUMNS,
+    REL_PROPERTIES,
+    SESSIONS,
+    NodeKind,
+    NodeRecord,
+    RelRecord,
+    RelType,
+)
 
 BASE_LABEL = "Pathways"
 ID_SPACE = "Pathways"
@@ -41,28 +51,22 @@ class ImportFiles:
     rows: int = 0
 
 
-def _column_types(rows: list[dict]) -> dict[str, str]:
-    """Each property's importer type, from its values; a column holds one type."""
-    types: dict[str, str] = {}
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, bool):
-                kind = "boolean"
-            elif isinstance(value, int):
-                kind = "long"
-            elif isinstance(value, float):
-                kind = "double"
-            elif isinstance(value, list):
-                kind = "string[]"
-            else:
-                kind = "string"
-            seen = types.setdefault(key, kind)
-            if seen != kind:
-                raise Neo4jRuntimeError(
-                    f"property {key!r} holds both {seen} and {kind} values; the bulk importer"
-                    " needs one type per property (load these rows with `pathways load`)"
-                )
-    return types
+_TYPE_OF = {str: "string", bool: "boolean", int: "long", float: "double", list: "string[]"}
+
+
+def _kind_of(value: object) -> str:
+    kind = _TYPE_OF.get(type(value))
+    if kind is not None:
+        return kind
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, list | tuple):
+        return "string[]"
+    return "string"
 
 
 def _cell(value: object, kind: str) -> str:
@@ -78,20 +82,161 @@ def _cell(value: object, kind: str) -> str:
     return str(value)
 
 
-def _write(path: Path, fixed: list[str], rows: list[tuple[list[str], dict]]) -> bool:
-    """Write one importer CSV; return True when some value spans lines."""
-    types = _column_types([props for _, props in rows])
-    names = sorted(types)
-    multiline = False
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(fixed + [f"{name}:{types[name]}" for name in names])
-        for head, props in rows:
-            cells = [_cell(props.get(name), types[name]) for name in names]
-            if not multiline and any("\n" in c or "\r" in c for c in cells):
-                multiline = True
-            writer.writerow(head + cells)
-    return multiline
+class _ImportTable:
+    """One importer CSV written row by row: its columns are known as rows come, so the body
+    goes to a side file and the typed header is put in front of it at the end."""
+
+    def __init__(self, path: Path, fixed: list[str], expected: Iterable[str], label: str = ""):
+        self.path = path
+        self.label = label
+        self.fixed = fixed
+        self.columns: list[str] = []
+        self.index: dict[str, int] = {}
+        self.types: dict[str, str] = {}
+        self.rows = 0
+        self.widths_changed = False  # a column first seen after rows were written
+        self.multiline = False
+        for name in expected:
+            self._add(name)
+        self.body_path = path.with_name(path.name + ".body")
+        self.handle = self.body_path.open("w", encoding="utf-8", newline="")
+        self.writer = csv.writer(self.handle)
+
+    def _add(self, name: str) -> int:
+        self.index[name] = len(self.columns)
+        self.columns.append(name)
+        if self.rows:
+            self.widths_changed = True
+        return self.index[name]
+
+    def write(self, head: list[str], props: Mapping[str, object]) -> None:
+        cells = [""] * len(self.columns)
+        for name, value in props.items():
+            if value is None:
+                continue
+            kind = _TYPE_OF.get(type(value)) or _kind_of(value)
+            seen = self.types.get(name)
+            if seen != kind:
+                if seen is not None:
+                    raise Neo4jRuntimeError(
+                        f"property {name!r} holds both {seen} and {kind} values; the bulk"
+                        " importer needs one type per property (load these rows with"
+                        " `pathways load`)")
+                self.types[name] = kind
+            at = self.index.get(name)
+            if at is None:
+                at = self._add(name)
+                cells.append("")
+            if kind == "string":
+                text = value if type(value) is str else str(value)
+                if not self.multiline and ("\n" in text or "\r" in text):
+                    self.multiline = True
+                cells[at] = text
+            else:
+                cells[at] = _cell(value, kind)
+        self.writer.writerow(head + cells)
+        self.rows += 1
+
+    def finish(self) -> None:
+        """The header (each column typed by its values; a column without any: string), then
+        the body; rows written before a column appeared get its empty cell."""
+        self.handle.close()
+        header = self.fixed + [f"{name}:{self.types.get(name, 'string')}" for name in self.columns]
+        if not self.widths_changed:
+            line = io.StringIO()
+            csv.writer(line).writerow(header)
+            with self.path.open("wb") as out, self.body_path.open("rb") as body:
+                out.write(line.getvalue().encode("utf-8"))
+                out.flush()
+                _copy(body, out)
+        else:  # rare: a property no model column names, first seen late
+            width = len(header)
+            with (self.path.open("w", encoding="utf-8", newline="") as out,
+                  self.body_path.open(encoding="utf-8", newline="") as body):
+                writer = csv.writer(out)
+                writer.writerow(header)
+                for row in csv.reader(body):
+                    writer.writerow(row + [""] * (width - len(row)))
+        self.body_path.unlink()
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.body_path.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+
+def _copy(source, target) -> None:
+    """Append ``source``'s bytes to ``target`` in the kernel where it can (no Python copy)."""
+    size = os.fstat(source.fileno()).st_size
+    done = 0
+    try:
+        while done < size:
+            sent = os.sendfile(target.fileno(), source.fileno(), done, size - done)
+            if sent == 0:
+                break
+            done += sent
+    except OSError:  # no sendfile between these files here: copy through Python
+        source.seek(done)
+        shutil.copyfileobj(source, target)
+
+
+class ImportWriter:
+    """The importer's CSV files written as validated rows come (``node`` and ``rel``), so a
+    large Living Database is never held in memory; ``finish`` gives the :class:`ImportFiles`,
+    ``discard`` removes what was written (when a row turns out wrong)."""
+
+    def __init__(self, folder: Path, loaded_at: str):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.loaded_at = loaded_at
+        self._nodes: dict[NodeKind, _ImportTable] = {}
+        self._rels: dict[RelType, _ImportTable] = {}
+
+    def node(self, node: NodeRecord) -> None:
+        table = self._nodes.get(node.kind)
+        if table is None:
+            expected = [c.name for c in NODE_COLUMNS[node.kind] if c.name != "id"]
+            table = self._nodes[node.kind] = _ImportTable(
+                self.folder / f"nodes-{node.kind.value}.csv",
+                [f"id:ID({ID_SPACE})", ":LABEL"],  # "id" is the key and the property, as online
+                [*expected, *_PROVENANCE, SESSIONS, "loaded_at"], f"{BASE_LABEL};{node.kind.label}")
+        props = dict(node.props)
+        props.pop("id", None)
+        props["loaded_at"] = self.loaded_at
+        table.write([node.id, table.label], props)
+
+    def rel(self, rel: RelRecord) -> None:
+        table = self._rels.get(rel.type)
+        if table is None:
+            table = self._rels[rel.type] = _ImportTable(
+                self.folder / f"relationships-{rel.type.value}.csv",
+                [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE"],
+                [*sorted(REL_PROPERTIES[rel.type]), *_PROVENANCE, "inferred", "evidence",
+                 "loaded_at"])
+        props = dict(rel.props)
+        props["loaded_at"] = self.loaded_at
+        table.write([rel.source_id, rel.target_id, rel.type.value], props)
+
+    def finish(self) -> ImportFiles:
+        files = ImportFiles(self.folder)
+        for kind, table in self._nodes.items():
+            table.finish()
+            files.nodes[kind] = table.path
+            files.rows += table.rows
+            files.multiline |= table.multiline
+        for rel_type, table in self._rels.items():
+            table.finish()
+            files.relationships[rel_type] = table.path
+            files.rows += table.rows
+            files.multiline |= table.multiline
+        return files
+
+    def discard(self) -> None:
+        for table in [*self._nodes.values(), *self._rels.values()]:
+            table.discard()
+
+
+_PROVENANCE = ("source", "source_id", CONTENT_HASH)
 
 
 class ValidatedRows(Protocol):
@@ -107,31 +252,24 @@ class ValidatedRows(Protocol):
     def rels(self) -> Sequence[RelRecord]: ...
 
 
-def write_import_files(plan: ValidatedRows, folder: Path, loaded_at: str) -> ImportFiles:
-    """The plan's nodes and relationships as the importer's CSV files, ``loaded_at`` on each."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = ImportFiles(folder, rows=len(plan.nodes) + len(plan.rels))
-    by_kind: dict[NodeKind, list] = defaultdict(list)
-    for node in plan.nodes:
-        props = {k: v for k, v in node.props.items() if k != "id"}
-        props["loaded_at"] = loaded_at
-        by_kind[node.kind].append(([node.id, f"{BASE_LABEL};{node.kind.label}"], props))
-    for kind, rows in by_kind.items():
-        path = folder / f"nodes-{kind.value}.csv"
-        # "id" is both the importer's key and the node's id property, as online.
-        files.multiline |= _write(path, [f"id:ID({ID_SPACE})", ":LABEL"], rows)
-        files.nodes[kind] = path
-    by_type: dict[RelType, list] = defaultdict(list)
-    for rel in plan.rels:
-        props = dict(rel.props)
-        props["loaded_at"] = loaded_at
-        by_type[rel.type].append(([rel.source_id, rel.target_id, rel.type.value], props))
-    for rel_type, rows in by_type.items():
-        path = folder / f"relationships-{rel_type.value}.csv"
-        fixed = [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE"]
-        files.multiline |= _write(path, fixed, rows)
-        files.relationships[rel_type] = path
-    return files
+def write_import_files(plan: ValidatedRows | ImportFiles, folder: Path,
+                       loaded_at: str) -> ImportFiles:
+    """The plan's nodes and relationships as the importer's CSV files, ``loaded_at`` on each.
+
+    Files already written in the validation pass (:func:`prepare_import`) are used as they
+    are."""
+    if isinstance(plan, ImportFiles):
+        return plan
+    writer = ImportWriter(folder, loaded_at)
+    try:
+        for node in plan.nodes:
+            writer.node(node)
+        for rel in plan.rels:
+            writer.rel(rel)
+        return writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
 
 
 def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,
