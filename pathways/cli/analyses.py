@@ -134,13 +134,20 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
               help="Most organisations in a consortium.")
 @click.option("--between", nargs=2, default=None, metavar="ORG ORG",
               help="Also show the shortest chain of relationships between two organisations.")
-@output_options(["table", "json", "csv", "html"],
-                format_help="html: a one-page printable summary of the best suggestion.",
+@click.option("--with-contacts", is_flag=True,
+              help="Add each member's named contact in their work role (phone, e-mail): "
+                   "personal data of professionals, for whoever may see it.")
+@output_options(["table", "json", "csv", "html", "xlsx"],
+                format_help="html: a one-page printable summary of the best suggestion; xlsx: "
+                            "the brief as a workbook, one sheet per part (needs -o FILE).",
                 output_help=None)
 @pass_ctx
 def consortia(ctx: Context, needs, localities, opportunity_file, free_only, access, age_min,
-              age_max, max_size, between, fmt, output):
-    """Which organisations could respond together to a commissioning opportunity."""
+              age_max, max_size, between, with_contacts, fmt, output):
+    """Which organisations could respond together to a commissioning opportunity.
+
+    Each suggestion says which method found it and the evidence for every cell it covers
+    (the members' activities and the services offering them)."""
     from pathways.analysis import consortia as analysis
     from pathways.reports import render_consortia as fmt_report
 
@@ -153,23 +160,34 @@ def consortia(ctx: Context, needs, localities, opportunity_file, free_only, acce
     if between:
         between = tuple(named(store, NodeKind.ORGANISATION, org, "--between") for org in between)
 
-    def read():  # the report and the chain from one version of the graph
+    if fmt == "xlsx" and output is None:
+        raise PathwaysError("--format xlsx writes a workbook: give a file with -o, e.g. "
+                            "-o brief.xlsx")
+
+    def read():  # the report, chain and contacts from one version of the graph
         found = analysis.consortia(store, opp, max_size=max_size)
         if between:
             found["chain"] = analysis.chain_between(analysis.cached_snapshot(store), *between)
-        return found
+        return found, analysis.report_contacts(store, found) if with_contacts else None
 
-    report = store.consistent(read)
+    report, contacts = store.consistent(read)
+    if fmt == "xlsx":
+        from pathways.reports.consortium_workbook import workbook_bytes
+
+        output.write_bytes(workbook_bytes(report, contacts))
+        click.echo(f"wrote {output}", err=True)
+        return
     if fmt == "json":
-        text = json.dumps(fmt_report.public_json(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(fmt_report.public_json(report, contacts), indent=2,
+                          ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        text = fmt_report.as_csv(report)
+        text = fmt_report.as_csv(report, contacts)
     elif fmt == "html":
         if not report["suggestions"]:
             raise PathwaysError("no organisation covers any cell of this opportunity")
-        text = fmt_report.as_html_summary(report, 0)
+        text = fmt_report.as_html_summary(report, 0, contacts)
     else:
-        text = fmt_report.as_text(report)
+        text = fmt_report.as_text(report, contacts)
         if between:
             chain = report["chain"]
             text += ("\nChain: " + " ".join(

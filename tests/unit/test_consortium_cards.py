@@ -4,6 +4,7 @@ ties one by one, and their named contacts (kept out of the report)."""
 
 from __future__ import annotations
 
+import io
 import json
 from itertools import combinations
 
@@ -219,3 +220,96 @@ def test_contacts_are_the_people_who_work_for_the_organisation():
     assert [(p["name"], p["role"], p["job_title"]) for p in found["people"]] == [
         ("Lee Lead", "partnership lead", "Lead"), ("Vol Unteer", "volunteer", "")]
     assert found["people"][0]["email"] == "lee@example.org"
+
+
+# ------------------------------------------------------------------ the command line, exports
+
+from openpyxl import load_workbook  # noqa: E402
+
+from pathways.reports.consortium_workbook import SHEETS, workbook_bytes  # noqa: E402
+from tests.unit.test_consortia import DEMO_ARGS, run  # noqa: E402
+
+
+@pytest.fixture
+def demo_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATHWAYS_STORE", "embedded")
+    assert run("demo").exit_code == 0
+    return tmp_path
+
+
+def people_of_demo() -> list[dict]:
+    import csv
+    with (demo_data_dir() / "people.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_cli_json_csv_and_table_carry_strategy_and_evidence_and_no_contacts(demo_home):
+    report = json.loads(run("consortia", *DEMO_ARGS, "--format", "json").stdout)
+    top = report["suggestions"][0]
+    assert top["strategy"].startswith("Widest cover") and top["evidence"]
+    assert "contacts" not in report
+    table = run("consortia", *DEMO_ARGS).stdout
+    assert "found by: Widest cover" in table
+    e = top["evidence"][0]
+    assert e["activity_name"] in table and e["service_name"] in table
+    csv_text = run("consortia", *DEMO_ARGS, "--format", "csv").stdout
+    assert "strategy,evidence" in csv_text.splitlines()[0] and e["activity_name"] in csv_text
+    emails = [p["email"] for p in people_of_demo() if p["email"]]
+    for text in (table, csv_text, json.dumps(report)):
+        assert not any(m in text for m in emails)
+
+
+def test_cli_with_contacts_names_each_members_contact(demo_home):
+    plain = json.loads(run("consortia", *DEMO_ARGS, "--format", "json").stdout)
+    report = json.loads(run("consortia", *DEMO_ARGS, "--format", "json", "--with-contacts").stdout)
+    members = {m["id"] for s in report["suggestions"] for m in s["members"]}
+    assert set(report["contacts"]) == members
+    assert {k: v for k, v in report.items() if k != "contacts"} == plain
+    lead = next(p for c in report["contacts"].values() for p in c["people"])
+    assert lead["email"] in run("consortia", *DEMO_ARGS, "--with-contacts").stdout
+    assert lead["email"] in run("consortia", *DEMO_ARGS, "--with-contacts", "--format", "csv").stdout
+
+
+def test_cli_xlsx_has_one_sheet_per_part_and_contacts_only_when_asked(demo_home):
+    plain, full = demo_home / "brief.xlsx", demo_home / "full.xlsx"
+    result = run("consortia", *DEMO_ARGS, "--format", "xlsx", "-o", plain)
+    assert result.exit_code == 0, result.output
+    assert run("consortia", *DEMO_ARGS, "--format", "xlsx", "-o", full, "--with-contacts").exit_code == 0
+    assert load_workbook(plain).sheetnames == list(SHEETS[:4])
+    book = load_workbook(full)
+    assert book.sheetnames == list(SHEETS)
+    report = json.loads(run("consortia", *DEMO_ARGS, "--format", "json").stdout)
+    evidence = [[c.value for c in row] for row in book["Cells & evidence"].iter_rows(min_row=2)]
+    top = report["suggestions"][0]
+    listed = {(r[4], r[5], r[6]) for r in evidence if r[0] == 1 and r[3] == "covered"}
+    assert listed == {(e["member_name"], e["service_name"], e["activity_name"]) for e in top["evidence"]}
+    assert len([r for r in evidence if r[0] == 1 and r[3] == "not covered"]) == len(top["uncovered"])
+    suggestions = [[c.value for c in row] for row in book["Suggestions"].iter_rows(min_row=2)]
+    assert [r[2] for r in suggestions] == [s["strategy"] for s in report["suggestions"]]
+    ties = [[c.value for c in row] for row in book["Ties"].iter_rows(min_row=2)]
+    assert len(ties) == sum(s["existing_ties"] for s in report["suggestions"])
+    contacts = " ".join(str(c.value) for row in book["Contacts"].iter_rows() for c in row)
+    assert any(p["email"] in contacts for p in people_of_demo())
+    assert not any(p["email"] in str(c.value) for p in people_of_demo()
+                   for ws in load_workbook(plain) for row in ws.iter_rows() for c in row)
+
+
+def test_cli_xlsx_without_a_file_is_refused_in_plain_words(demo_home):
+    result = run("consortia", *DEMO_ARGS, "--format", "xlsx")
+    assert result.exit_code == 1 and "give a file with -o" in str(result.exception)
+
+
+def test_workbook_shows_a_formula_leading_name_as_text():
+    data = world(act("a", "n1", "l1"), act("b", "n1", "l2"), rels=[("a", "PARTNERS_WITH", "b")])
+    data["organisations"][0]["name"] = '=HYPERLINK("http://evil.example","x")'
+    data["activities"][0]["name"] = "+1-2"
+    report = suggest(snapshot(data), Opportunity(("n1",), ("l1", "l2")))
+    book = load_workbook(io.BytesIO(workbook_bytes(report)))
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    risky = [c for c in cells if "HYPERLINK" in c.value or "+1-2" in c.value]
+    assert {ws.title for ws in book for row in ws.iter_rows() for c in row if c in risky} >= \
+        {"Suggestions", "Cells & evidence", "Ties"}
+    for c in risky:
+        assert c.data_type == "s" and not c.value.startswith(("=", "+", "-", "@"))
+        assert c.value.lstrip("'").startswith(("=HYPERLINK", "+1-2")) or "HYPERLINK" in c.value
