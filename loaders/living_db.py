@@ -324,8 +324,10 @@ def _unpack(packed: int) -> tuple[int, int, NodeKind, bool]:
 
 
 def _rel_key(src: str, rel: str, dst: str) -> int:
-    digest = hashlib.blake2b(f"{src}\x00{rel}\x00{dst}".encode(), digest_size=16).digest()
-    return int.from_bytes(digest, "big")
+    """128 bits standing for a relationship's (source, type, target): two of Python's keyed
+    string-tuple hashes (SipHash of each string, seeded per process), so two different
+    relationships share a key with odds of about n\u00b2 / 2\u00b9\u00b2\u2078."""
+    return (hash((src, rel, dst)) << 64) | (hash((dst, src, rel)) & 0xFFFFFFFFFFFFFFFF)
 
 
 class _ChunkRows:
@@ -486,12 +488,15 @@ class StreamCheck:
         (not for an id whose row here was rejected)."""
         kinds: dict[str, NodeKind] = {}
         ask: set[str] = set()
+        ids, rejected, kind_of = self._ids, self._rejected_ids, _KINDS
         for _number, values in rows:
             for node_id in (values["source_id"], values["target_id"]):
-                packed = self._ids.get(node_id)
+                if node_id in kinds:
+                    continue
+                packed = ids.get(node_id)
                 if packed is not None and packed & 1:
-                    kinds[node_id] = _KINDS[(packed >> 1) & 0xF]
-                elif node_id not in self._rejected_ids and len(node_id) <= MAX_ID_LENGTH:
+                    kinds[node_id] = kind_of[(packed >> 1) & 0xF]
+                elif node_id not in rejected and len(node_id) <= MAX_ID_LENGTH:
                     ask.add(node_id)
         if ask:
             kinds.update(self.lookup(ask))
@@ -518,7 +523,8 @@ class StreamCheck:
                 column, reason = trouble
                 self._reject(Problem(raw.file, number, column, reason), chunk)
                 continue
-            key = _rel_key(src, rel.value, dst)
+            type_name = values["type"]  # the type's own spelling (parse_table)
+            key = _rel_key(src, type_name, dst)
             first = self._rel_keys.get(key)
             if first is not None:
                 where = f"{self._files[first >> 32]}, row {first & 0xFFFFFFFF}"
@@ -528,7 +534,7 @@ class StreamCheck:
             self._rel_keys[key] = (file << 32) | number
             props = {k: v for k, v in values.items() if k not in {"source_id", "type", "target_id"}}
             props["source"] = raw.file
-            props["source_id"] = f"{src}|{rel.value}|{dst}"
+            props["source_id"] = f"{src}|{type_name}|{dst}"
             props[CONTENT_HASH] = content_hash(values)
             if rel == RelType.LOCATED_IN:
                 self._pending.pop(src, None)

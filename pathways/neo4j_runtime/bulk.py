@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, cast
 
-from pathways.errors import Neo4jRuntimeError
+from pathways.errors import InputError, Neo4jRuntimeError
 from pathways.model import (
     CONTENT_HASH,
     NODE_COLUMNS,
@@ -270,6 +270,39 @@ def write_import_files(plan: ValidatedRows | ImportFiles, folder: Path,
     except BaseException:
         writer.discard()
         raise
+
+
+def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str) -> ImportFiles:
+    """Check Living Database files as a first load into an empty store, writing the
+    importer's files in the same pass (each valid row as soon as it is known valid).
+
+    Raises :class:`~pathways.errors.InputError` (file, row, column, reason) when any row is
+    wrong; then nothing is left in ``folder``.  Memory holds ids and relationship digests,
+    not rows (see :mod:`loaders.living_stream`).
+    """
+    from loaders.living_stream import check_paths
+
+    writers: list[ImportWriter] = []
+
+    def sink():
+        for old in writers:  # a file must be read whole after all: start again
+            old.discard()
+        writers[:] = [ImportWriter(folder, loaded_at)]
+        return writers[0].node, writers[0].rel
+
+    try:
+        checked = check_paths(paths, _nothing_stored, sink=sink, keep_rejected=False)
+        if checked.problems:
+            raise InputError(checked.problems)
+        return writers[0].finish()
+    except BaseException:
+        for writer in writers:
+            writer.discard()
+        raise
+
+
+def _nothing_stored(_ids: object) -> dict:
+    return {}
 
 
 def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,

@@ -1,0 +1,133 @@
+"""Peak memory and time of each way into a store, on one generated Living Database.
+
+Each route runs in a fresh child process, so its peak RSS is its own:
+
+* ``plan``      reading every file and keeping the load plan (what `pathways load` holds
+                before it writes; the route that took 7.7 GiB at a million nodes);
+* ``validate``  `pathways validate --fresh`: the streaming check, holding ids and digests;
+* ``files``     the streaming check writing neo4j-admin's files in the same pass;
+* ``embedded``  `pathways load` into an empty embedded store (plan, write, save);
+* ``import``    the whole offline import: the streaming check writing the files, then
+                neo4j-admin; and bare neo4j-admin again on the same files, for the ratio.
+
+    .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
+
+Prints one line per route; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ROUTES = ("plan", "validate", "files", "embedded", "import")
+
+
+def child(route: str, folder: Path, work: Path) -> dict:
+    """One route, in this process; returns its figures."""
+    began = time.perf_counter()
+    out: dict = {"route": route}
+    if route == "plan":
+        from pathways.loading import plan_for_store
+        from pathways.store.embedded import EmbeddedStore
+
+        plan = plan_for_store(EmbeddedStore(None), [folder])
+        out.update(nodes=len(plan.nodes), rels=len(plan.rels), problems=len(plan.problems))
+    elif route == "validate":
+        from loaders.living_stream import check_paths
+
+        checked = check_paths([folder], lambda ids: {}, keep_rejected=False)
+        out.update(nodes=checked.nodes, rels=checked.rels, problems=len(checked.problems))
+    elif route == "files":
+        from pathways.neo4j_runtime import bulk
+
+        files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
+        out.update(rows=files.rows)
+    elif route == "embedded":
+        from pathways.loading import load_paths
+        from pathways.store.embedded import EmbeddedStore
+
+        store = EmbeddedStore(work / "home" / "graph.json")
+        result = load_paths(store, [folder])
+        out.update(summary=str(result.summary))
+    elif route == "import":
+        from pathways import neo4j_runtime as rt
+        from pathways.neo4j_runtime import bulk
+
+        java, libs = rt.java_executable(), rt.ensure_jars()
+        classpath = f"{libs}/*"
+        files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
+        prepared = time.perf_counter() - began
+        home = work / "neo4j"
+        home.mkdir(parents=True)
+        rt._write_config(home, rt.free_port(), "1g", "512m", None)
+        admin_began = time.perf_counter()
+        bulk.run_import(java, rt.JVM_FLAGS, classpath, home, files)
+        admin = time.perf_counter() - admin_began
+        bare_home = work / "neo4j-bare"
+        bare_home.mkdir(parents=True)
+        rt._write_config(bare_home, rt.free_port(), "1g", "512m", None)
+        bare_began = time.perf_counter()
+        bulk.run_import(java, rt.JVM_FLAGS, classpath, bare_home, files)
+        bare = time.perf_counter() - bare_began
+        out.update(rows=files.rows, check_and_write_s=round(prepared, 1),
+                   neo4j_admin_s=round(admin, 1), bare_neo4j_admin_s=round(bare, 1),
+                   whole_import_s=round(prepared + admin, 1),
+                   ratio_to_bare=round((prepared + admin) / bare, 2))
+        began = time.perf_counter() - (prepared + admin)  # wall: check + write + one import
+    out["seconds"] = round(time.perf_counter() - began, 1)
+    return out
+
+
+def run(route: str, folder: Path) -> dict:
+    """``route`` in a child process: its figures and its peak RSS."""
+    with tempfile.TemporaryDirectory(prefix=f"stream-{route}-") as work:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", route, str(folder), work],
+            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(HERE.parent)))
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child yet
+    if done.returncode != 0:
+        return {"route": route, "failed": done.stderr[-800:]}
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["peak_rss_mib"] = figures.pop("self_peak_kib") // 1024
+    figures["largest_child_so_far_mib"] = peak // 1024
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("nodes", nargs="?", type=int, default=100_000)
+    parser.add_argument("--routes", default="plan,validate,files,embedded,import")
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="an existing generated Living Database (else one is generated)")
+    parser.add_argument("--child", nargs=3, metavar=("ROUTE", "FOLDER", "WORK"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        route, folder, work = args.child
+        figures = child(route, Path(folder), Path(work))
+        figures["self_peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps(figures))
+        return
+    with tempfile.TemporaryDirectory(prefix="stream-data-") as tmp:
+        folder = args.folder
+        if folder is None:
+            from generate import generate, write
+
+            folder = Path(tmp) / "living-db"
+            write(generate(args.nodes), folder)
+        for route in args.routes.split(","):
+            print(json.dumps(run(route.strip(), folder)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

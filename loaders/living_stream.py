@@ -1,0 +1,313 @@
+"""Streaming validation of a Living Database: table by table, chunk by chunk.
+
+:func:`loaders.living_db.plan_load` checks every row and keeps every valid record (a load
+plan); a national directory (a million nodes, 4.6 million relationships) made that 7.7 GiB.
+Here the rows are read from CSV files in chunks (:func:`open_sources`) and checked by a
+:class:`StreamCheck` that hands each valid record to a sink as soon as it is known valid
+(``on_node``, ``on_rel``: an importer file, a counter, or a list for a plan) and keeps only
+what later rows are checked against:
+
+* each node id with where it was first seen, its kind and whether it was accepted (packed
+  in one integer), for duplicate ids and for relationships pointing at nodes;
+* a 128-bit digest of each relationship's (source, type, target) with where it was seen,
+  for duplicate relationships;
+* the activities still to be placed in a locality (id, venue, where), until the
+  relationships say they have one;
+* the problems, and (for ``--allow-partial`` reports) the raw values of rejected rows.
+
+The problems are the ones ``plan_load`` finds, file, row, column and reason (``plan_load``
+is this check with a list as its sink).  One difference in order only: the localities of
+the load are read first (they are small), so the far-away check of an activity or an
+organisation needs no second pass.  A CSV file that turns out unreadable in the middle
+(a quote never closed, a cell too long) is refused whole, as before: the check starts again
+with that file read the old way (:class:`FileRefused`), so nothing of it is half-checked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from loaders.boundaries import read_boundaries
+from loaders.files import RawRows, _looks_utf16, files_of, read_csv_file, read_workbook
+from loaders.limits import MAX_CELL_CHARS, SUSPICIOUS, too_large
+from loaders.living_db import Lookup, StreamCheck
+from pathways.errors import Problem
+from pathways.model import (
+    KIND_OF_TABLE,
+    RELATIONSHIPS_TABLE,
+    NodeRecord,
+    RelRecord,
+)
+
+#: CSV files at least this large are read in chunks; smaller ones whole, as before.
+STREAM_FROM_BYTES = 4 * 1_048_576
+#: rows handed to the check at a time
+CHUNK_ROWS = 20_000
+
+# bytes a CSV may hold without any character validation must look at (printable ASCII,
+# tab and line breaks): a block of only these is checked by a byte translation
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+class FileRefused(Exception):
+    """A streamed CSV file turned out unreadable part-way: read it whole and start again."""
+
+    def __init__(self, label: str):
+        super().__init__(label)
+        self.label = label
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class TableSource(Protocol):
+    """One table of the input: its name, its file label, and its rows in chunks."""
+
+    @property
+    def table(self) -> str: ...
+
+    @property
+    def file(self) -> str: ...
+
+    def chunks(self) -> Iterator[RawRows]: ...
+
+
+@dataclass
+class _WholeTable:
+    raw: RawRows
+
+    @property
+    def table(self) -> str:
+        return self.raw.table
+
+    @property
+    def file(self) -> str:
+        return self.raw.file
+
+    def chunks(self) -> Iterator[RawRows]:
+        yield self.raw
+
+
+@dataclass
+class _StreamedCsv:
+    """A large CSV file, checked for its encoding first, then read a chunk at a time."""
+
+    path: Path
+    table: str
+    file: str
+    chunk_rows: int = CHUNK_ROWS
+
+    def chunks(self) -> Iterator[RawRows]:
+        suspicious = _scan(self.path)
+        if suspicious is None:  # not plain UTF-8, or empty: the whole-file reader says why
+            yield from _whole_csv(self.path, self.file)
+            return
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            number = 0
+            header: list[str] = []
+            rows: list[tuple[int, list[str]]] = []
+            previous = csv.field_size_limit(MAX_CELL_CHARS)
+            try:
+                for number, values in enumerate(reader, start=1):
+                    if number == 1:
+                        header = [h.strip() for h in values]
+                    elif values and (values[0].strip() or any(v.strip() for v in values)):
+                        rows.append((number, values))
+                        if len(rows) >= self.chunk_rows:
+                            csv.field_size_limit(previous)
+                            yield RawRows(self.table, self.file, header, rows,
+                                          check_chars=suspicious)
+                            previous = csv.field_size_limit(MAX_CELL_CHARS)
+                            rows = []
+            except csv.Error:
+                raise FileRefused(self.file) from None
+            finally:
+                csv.field_size_limit(previous)
+        if rows or number == 1:
+            yield RawRows(self.table, self.file, header, rows, check_chars=suspicious)
+
+
+def _scan(path: Path) -> bool | None:
+    """Whether the file holds characters validation must look at (see
+    :data:`loaders.limits.SUSPICIOUS`), or ``None`` when it is not plain UTF-8 text with
+    something in it (UTF-16, another encoding, blank): such files are read whole."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    suspicious = False
+    blank = True
+    with path.open("rb") as handle:
+        first = True
+        while block := handle.read(1 << 22):
+            if first and _looks_utf16(block):
+                return None
+            first = False
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError:
+                return None
+            if blank and block.strip():
+                blank = False
+            if not suspicious:
+                if block.isascii():
+                    suspicious = bool(block.translate(None, _PLAIN_ASCII))
+                else:
+                    suspicious = SUSPICIOUS.search(text) is not None
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    return None if blank else suspicious
+
+
+def _whole_csv(path: Path, label: str) -> Iterator[RawRows]:
+    tables, problems = read_csv_file(path, label)
+    if problems:
+        raise _ReadProblems(problems)
+    yield from tables
+
+
+class _ReadProblems(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+@dataclass
+class Sources:
+    """The tables of some Living Database files, in the order given; ``problems`` are the
+    files' own (missing, unreadable, unknown names), filled in as the tables are read."""
+
+    localities: list[RawRows]
+    tables: list[TableSource]
+    problems: list[Problem] = field(default_factory=list)
+    #: XLSX sheets, read whole (update-request workbooks are checked against them)
+    workbook_tables: list[RawRows] = field(default_factory=list)
+
+    def chunks(self, relationships: bool) -> Iterator[RawRows]:
+        """Every chunk of the node tables (or of the relationship tables), in order."""
+        for source in self.tables:
+            if (source.table == RELATIONSHIPS_TABLE) != relationships:
+                continue
+            try:
+                yield from source.chunks()
+            except _ReadProblems as refused:
+                self.problems.extend(refused.problems)
+
+
+def open_sources(paths: Sequence[Path | str], whole: Collection[str] = (),
+                 chunk_rows: int = CHUNK_ROWS) -> Sources:
+    """CSV files, folders of them, or XLSX workbooks, ready to be read table by table.
+
+    CSV files of :data:`STREAM_FROM_BYTES` or more are read a chunk at a time, except
+    locality files and the files named in ``whole``; the rest as
+    :func:`loaders.files.read_sources` reads them.
+    """
+    files, problems = files_of(paths, (".csv", ".xlsx"))
+    sources = Sources([], [], problems)
+    for file, label in files:
+        suffix = file.suffix.lower()
+        found: list[RawRows] = []
+        if suffix == ".xlsx":
+            found, trouble = read_workbook(file, label)
+            sources.problems.extend(trouble)
+            sources.workbook_tables.extend(found)
+        elif suffix == ".csv":
+            table = file.stem.strip().lower()
+            if table not in KIND_OF_TABLE and table != RELATIONSHIPS_TABLE:
+                found, trouble = read_csv_file(file, label)  # says the name is unknown
+                sources.problems.extend(trouble)
+            elif (table == "localities" or label in whole
+                  or _size(file) < STREAM_FROM_BYTES or _too_large(file)):
+                found, trouble = read_csv_file(file, label)
+                sources.problems.extend(trouble)
+            else:
+                sources.tables.append(_StreamedCsv(file, table, label, chunk_rows))
+                continue
+        else:
+            sources.problems.append(Problem(label, 0, "", "not a .csv or .xlsx file"))
+        for raw in found:
+            if raw.table == "localities":
+                read_boundaries(raw, file.parent)
+                sources.localities.append(raw)
+            sources.tables.append(_WholeTable(raw))
+    return sources
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _too_large(path: Path) -> bool:
+    return too_large(_size(path), "csv", "CSV files") is not None
+
+
+def sources_of(tables: list[RawRows]) -> Sources:
+    """Tables already read (as :func:`loaders.files.read_sources` gives them)."""
+    return Sources([t for t in tables if t.table == "localities"],
+                   [_WholeTable(t) for t in tables])
+
+
+def check_sources(sources: Sources, check: StreamCheck) -> StreamCheck:
+    """Run ``check`` over every chunk of ``sources``: node tables, then relationships."""
+    for raw in sources.chunks(relationships=False):
+        check.add_nodes(raw)
+    for raw in sources.chunks(relationships=True):
+        check.add_rels(raw)
+    check.finish()
+    check.problems[:0] = sources.problems
+    return check
+
+
+@dataclass
+class Checked:
+    """What :func:`check_paths` found: problems, rejected rows, unplaced activities, counts."""
+
+    problems: list[Problem]
+    rejected: dict[tuple[str, int], dict]
+    not_placed: dict[str, str]
+    nodes: int
+    rels: int
+    sources: Sources
+
+
+def check_paths(paths: Sequence[Path | str], lookup: Lookup,
+                store_localities: Sequence[Mapping] = (), *,
+                sink: Callable[[], tuple[Callable[[NodeRecord], None],
+                                         Callable[[RelRecord], None]]] | None = None,
+                keep_rejected: bool = True, chunk_rows: int = CHUNK_ROWS) -> Checked:
+    """Read and check Living Database files in one streaming pass.
+
+    ``sink()`` gives fresh ``(on_node, on_rel)`` callbacks for the valid records (called
+    again, after its previous records are to be forgotten, if a file must be re-read whole:
+    see :class:`FileRefused`).
+    """
+    whole: set[str] = set()
+    while True:
+        on_node, on_rel = sink() if sink is not None else (_ignore, _ignore)
+        sources = open_sources(paths, whole, chunk_rows)
+        check = StreamCheck(lookup, store_localities, sources.localities, on_node, on_rel,
+                            keep_rejected)
+        try:
+            check_sources(sources, check)
+        except FileRefused as refused:
+            whole.add(refused.label)
+            continue
+        if not check.problems and not check.nodes and not check.rels:
+            files = ", ".join(sorted({t.file for t in sources.tables})) or ", ".join(
+                map(str, paths))
+            reason = "nothing to load: the files have a header but no rows"
+            check.problems.append(Problem(files, 0, "", reason))
+        return Checked(check.problems, check.rejected, check.not_placed, check.nodes,
+                       check.rels, sources)
+
+
+def _ignore(_record: object) -> None:
+    return None
