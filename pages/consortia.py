@@ -11,6 +11,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from pages._access import Role, allowed
 from pages._components import (
     PAGE_ALERT,
     alert,
@@ -30,6 +31,7 @@ from pages._components import (
     page_alert,
     table,
 )
+from pages._consortium_card import consortium_card
 from pages._funders import funders_section
 from pages._network import (
     legend,
@@ -41,12 +43,15 @@ from pages._network import (
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.consortia import (
     ConsortiumReport,
+    MemberContacts,
     Opportunity,
     consortia,
     consortium_network,
+    report_contacts,
 )
 from pathways.analysis.snapshot import cached_analysis
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
+from pathways.reports.consortium_workbook import workbook_bytes
 from pathways.reports.network_views import network_elements
 from pathways.reports.render_consortia import as_csv, as_html_summary
 from pathways.webstore import get_store
@@ -115,8 +120,12 @@ def _layout(query: dict):
             html.Div(id="co-suggestions", className="cards"),
             choices("Show on the graph", "co-choice", [], 0),
             html.Div([button("Download suggestions (CSV)", "co-csv-button"),
-                      button("Printable summary", "co-print-button"),
+                      button("Printable brief (HTML)", "co-print-button"),
+                      button("Brief workbook (XLSX)", "co-xlsx-button"),
                       dcc.Download(id="co-download")], className="button-row"),
+            hint("The printable brief and the workbook are for the suggestion chosen below "
+                 "(the workbook has every suggestion); contacts are in them only for link "
+                 "workers and above."),
         ], className="results"),
         html.Section([
             html.H2("The chosen consortium"),
@@ -147,6 +156,14 @@ def _report(store, query: dict) -> ConsortiumReport:
                       tuple(query["access"]))
     return cached_analysis(store, ("consortia page", opp, query["size"]),
                            lambda _graph: consortia(store, opp, max_size=query["size"]))
+
+
+def _report_and_contacts(store, query: dict) -> tuple[ConsortiumReport,
+                                                      dict[str, MemberContacts] | None]:
+    """The report and, only when this request's role may see contact details (link workers
+    and above; checked here, on the server), its members' contacts."""
+    report = _report(store, query)
+    return report, report_contacts(store, report) if allowed(Role.LINK_WORKER) else None
 
 
 def _checked(query) -> dict | None:
@@ -194,20 +211,14 @@ def suggest(needs, places, access, free, size):
     query = {"needs": needs, "places": places, "access": _ids(access),
              "free": "free" in _ids(free), "size": size}
     store = get_store()
-    report = store.consistent(lambda: _report(store, query))
+    report, contacts = store.consistent(lambda: _report_and_contacts(store, query))
     names = report["names"]
     cells = [{"id": f"{c['need']}|{c['locality']}", "need": names[c["need"]],
               "locality": names[c["locality"]],
               "organisations": ", ".join(o["name"] for o in c["organisations"]) or "nobody covers this",
               "count": len(c["organisations"])} for c in report["cells"]]
-    cards = []
-    for rank, s in enumerate(report["suggestions"], 1):
-        cards.append(html.Article([
-            html.H3(f"{rank}. " + ", ".join(m["name"] for m in s["members"])),
-            html.Ul([html.Li(r) for r in s["reasons"]]),
-            html.P("Uncovered: " + "; ".join(f"{names[n]} in {names[p]}" for n, p in s["uncovered"]))
-            if s["uncovered"] else html.P("Covers every cell."),
-        ], className="card"))
+    cards = [consortium_card(report, rank, s, contacts)
+             for rank, s in enumerate(report["suggestions"], 1)]
     options = [{"label": f"Suggestion {i + 1}", "value": i} for i in range(len(report["suggestions"]))]
     summary = html.P(f"{len(report['uncoverable'])} of {len(report['cells'])} cells no organisation "
                      f"covers; {len(report['overlaps'])} cells covered by more than one.",
@@ -263,19 +274,23 @@ node_details_callback("co-graph", "co-node", _drawn_network,
     Output("co-download", "data"),
     Input("co-csv-button", "n_clicks"),
     Input("co-print-button", "n_clicks"),
+    Input("co-xlsx-button", "n_clicks"),
     State("co-query", "data"),
     State("co-choice", "value"),
     prevent_initial_call=True,
 )
-def download(_csv, _print, query, index):
+def download(_csv, _print, _xlsx, query, index):
     query = _checked(query)
     if query is None:
         return no_update
     store = get_store()
-    report = store.consistent(lambda: _report(store, query))
+    report, contacts = store.consistent(lambda: _report_and_contacts(store, query))
     if not report["suggestions"]:
         return no_update
     if dash.ctx.triggered_id == "co-print-button":
         index = _choice(report, index)
-        return html_download(as_html_summary(report, index), f"consortium-{index + 1}.html")
+        return html_download(as_html_summary(report, index, contacts),
+                             f"consortium-{index + 1}.html")
+    if dash.ctx.triggered_id == "co-xlsx-button":
+        return dcc.send_bytes(workbook_bytes(report, contacts), "consortium-brief.xlsx")
     return csv_text_download(as_csv(report), "consortia.csv")

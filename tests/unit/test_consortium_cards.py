@@ -135,7 +135,7 @@ def test_strategies_are_known_and_a_left_out_member_is_not_in_the_group(seed):
         widest = [s for s in report["suggestions"] if s["strategies"][0]["kind"] == WIDEST]
         assert len(widest) == bool(report["suggestions"])
         for s in report["suggestions"]:
-            assert s["strategies"] and s["strategy"] == s["strategies"][0]["text"] or \
+            assert (s["strategies"] and s["strategy"] == s["strategies"][0]["text"]) or \
                 s["strategy"].startswith(s["strategies"][0]["text"] + " (also found by: ")
             for x in s["strategies"]:
                 assert x["kind"] in STRATEGIES
