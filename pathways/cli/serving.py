@@ -44,9 +44,18 @@ SIGN_IN_WORDS = {
 @click.option("--port", default=8050, show_default=True, type=int)
 @click.option("--debug", is_flag=True,
               help="Reload on code changes and show the debugger (only with a loopback --host).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Serve with this many worker processes (gunicorn), which share one copy of "
+                   "the data read before they start, for many users at once. Without it: one "
+                   "process (Flask's own server).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="With --workers: requests each worker handles at once.")
 @pass_ctx
-def serve(ctx: Context, host, port, debug):
+def serve(ctx: Context, host, port, debug, workers, threads):
     """Run the web app."""
+    if debug and workers:
+        raise click.UsageError("--debug runs one process that reloads on code changes; it "
+                               "cannot be used with --workers.")
     if debug and not is_loopback(host):
         raise click.UsageError(
             f"--debug starts the Werkzeug debugger, which lets anyone who can open the page "
@@ -61,6 +70,14 @@ def serve(ctx: Context, host, port, debug):
             f"organisation's single sign-on proxy (PATHWAYS_TRUSTED_HEADERS=1, see the "
             f"README), then serve on {host}.")
     store = ctx.store()  # fail early, and say which store, before the server starts
+    if workers:
+        from pathways.cli.workers import serve_with_workers
+
+        click.echo(f"Thriving Pathways on http://{host}:{port}/ ({workers} worker processes,"
+                   f" {threads} threads each; reading the data first)", err=True)
+        click.echo(SIGN_IN_WORDS[sign_in], err=True)
+        serve_with_workers(store, ctx.settings, WEB_APP, host, port, workers, threads)
+        return
     from pathways import webstore
     from pathways.analysis.warm import Warmer
 

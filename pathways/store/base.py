@@ -291,6 +291,10 @@ class GraphStore(ABC):
     def close(self) -> None:  # noqa: B027 (a default, not abstract: most stores hold nothing)
         """Release connections; the default has none."""
 
+    def reopen(self) -> None:  # noqa: B027 (a default, not abstract: most stores hold nothing)
+        """Connect again after :meth:`close` (each web worker process forked by
+        ``pathways serve --workers`` opens its own connections); the default has none."""
+
     def __enter__(self) -> Self:
         return self
 

@@ -1,27 +1,42 @@
 """The Neo4j store: the official driver, read transactions for reads, batched writes.
 
-Constraints are created before the first write.  A load is one write transaction that runs
-``UNWIND $rows`` batches of :data:`BATCH_SIZE` rows and bumps the graph version, so it is
-all-or-nothing, readers see the graph before or after it (never between), and it is never
-a round trip per row.  Every query is a named constant in :mod:`queries`.
+Constraints are created before the first write.  Writes are ``UNWIND $rows`` batches of
+:data:`BATCH_SIZE` rows, never a round trip per row.  Every query is a named constant in
+:mod:`queries`.
 
-Readers see the graph before or after a load, never between: Neo4j applies a commit's
-changes one by one, and a reader running meanwhile could see some of them, so a load marks
-the graph node as committing (in a transaction of its own) while it commits, and every read
-transaction checks that mark and the version before and after its query, waiting while a
-load commits and running again if one committed meanwhile (:func:`_between_commits`).
+A load of up to :data:`COMMIT_ROWS` rows is one write transaction that also bumps the graph
+version.  Neo4j applies a commit's changes one by one, and a reader running meanwhile could
+see some of them, so the load marks the graph node as committing (in a transaction of its
+own) while it commits, and every read transaction checks that mark and the version before
+and after its query, waiting while a load commits and running again if one committed
+meanwhile (:func:`_between_commits`).
+
+A bigger load commits every :data:`COMMIT_ROWS` rows (fewer if the server's transaction
+memory is smaller), so its size is not bounded by the server's heap and it does not spend
+half its time in one huge commit.  It is still never half-visible: before its first batch
+it saves a journal (what it will change, as it was: ids of what it creates, the properties
+of what it changes) and marks the graph node ``loading``, in one transaction; readers wait
+while that mark is set; publishing bumps the version and clears mark and journal in one
+transaction.  A batched load that fails is rolled back from its journal at once; one whose
+process died is rolled back by the next load, reset or undo that takes the load lock, and
+readers meanwhile are told a load was interrupted (:meth:`Neo4jStore._write_batched`).
+Chosen over staged labels because a load also changes existing nodes and links new
+relationships to them, which no label can hide from the traversals the app runs.
+
+Relationships store their provenance (``source``) and ``content_hash``, not what can be
+derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
+is in the load history (:mod:`queries.graph`).
 
 One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysMeta`` node
 (owner, host, pid, expiry on the server's clock), renewed by a heartbeat thread while the
 load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
-write transaction checks that it still holds the lease just before committing.
+write transactions check that it still holds the lease just before committing.
 
 Memory: Neo4j holds a transaction's changes in memory until it commits (about 4 KB per row,
-:data:`TX_BYTES_PER_ROW`), so a load's size is bounded by the server's transaction memory
-(``dbms.memory.transaction.total.max``, 70 % of its heap by default).  A load that cannot fit
-is refused before anything is written, saying how much heap it needs; the local server's
-heap grows to half the machine's memory (:func:`pathways.neo4j_runtime.default_heap`), and a
-first load of any size can be bulk-imported (``pathways neo4j start --import``).
+:data:`TX_BYTES_PER_ROW`), so a transaction is bounded by the server's transaction memory
+(``dbms.memory.transaction.total.max``, 70 % of its heap by default); loads commit in
+batches that fit it.  Only a server that cannot hold :data:`MIN_COMMIT_ROWS` rows in one
+transaction refuses a big load, before anything is written, saying how much heap it needs.
 
 Neo4j errors while writing (out of memory after all, an id too long for its index...) become
 :class:`~pathways.errors.StoreUnavailableError` in plain words, never retried: nothing was
@@ -32,6 +47,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import gzip
 import json
 import math
 import os
@@ -44,6 +61,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import neo4j
 import networkx as nx
+import orjson
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
@@ -75,6 +93,13 @@ BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5
 # refused before writing only when even half of that would not fit.
 TX_BYTES_PER_ROW = 4_300
 TX_BYTES_PER_ROW_AT_LEAST = TX_BYTES_PER_ROW // 2
+# A load of more rows than this commits batch by batch (see _write_batched): one huge
+# transaction spent half its time in the final commit and 14-17 s in GC at 100k, and its
+# size was bounded by the server's heap.  Smaller where the server's transaction memory is.
+COMMIT_ROWS = 50_000
+# Below this many rows per transaction a batched load would crawl (a round trip per few
+# rows): such a server is told to take more memory instead.
+MIN_COMMIT_ROWS = 2_000
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
 # Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
@@ -104,8 +129,10 @@ class _WriteRefused(StoreUnavailableError):
 
 
 def _heap_for(rows: int) -> str:
-    """A heap that holds a load of ``rows`` in one transaction, with room to spare."""
-    return f"{max(2, math.ceil(rows * TX_BYTES_PER_ROW / 0.7 / 2**30) + 1)}g"
+    """A heap that holds a load of ``rows`` (one transaction of at most :data:`COMMIT_ROWS`
+    of them: bigger loads commit in batches), with room to spare."""
+    per_commit = min(rows, COMMIT_ROWS)
+    return f"{max(2, math.ceil(per_commit * TX_BYTES_PER_ROW / 0.7 / 2**30) + 1)}g"
 
 
 def _memory_advice(rows: int, on_local_server: bool) -> str:
@@ -158,13 +185,48 @@ def parse_bytes(text: str) -> int:
     return int(float(number) * _UNITS[unit])
 
 
-def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bool]:
-    """``fn(tx, *args)``, and whether no load was committing before or while it ran."""
+def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bool, bool]:
+    """``fn(tx, *args)``, whether no load was committing before or while it ran, and whether
+    a batch-by-batch load is unpublished (its batches must not be seen)."""
     before = q.graph_state(tx)
-    if before[1]:
-        return None, False
+    if before[1] or before[2] is not None:
+        return None, False, before[2] is not None
     result = fn(tx, *args)
-    return result, q.graph_state(tx) == before
+    after = q.graph_state(tx)
+    return result, after == before, after[2] is not None
+
+
+def _strip_derived(source: str, rel: str, target: str, props: dict) -> dict:
+    """A relationship's properties as stored: without its derived "from|TYPE|to"
+    ``source_id`` (given back on reading) or a load time of its own (see queries.graph)."""
+    if "loaded_at" not in props and "source_id" not in props:
+        return props
+    derived = f"{source}|{rel}|{target}"
+    return {k: v for k, v in props.items()
+            if k != "loaded_at" and not (k == "source_id" and v == derived)}
+
+
+def _pack(image: Image) -> bytes:
+    """An image as compressed JSON, for a batched load's journal (orjson writes the enums
+    as their values)."""
+    data = {"nodes": [[n, None, None] if s is None else [n, s[0], s[1]]
+                      for n, s in image.nodes.items()],
+            "rels": [[u, k, v, props] for (u, k, v), props in image.rels.items()]}
+    return gzip.compress(orjson.dumps(data), compresslevel=1)
+
+
+def _unpack(raw: bytes) -> Image:
+    data = orjson.loads(gzip.decompress(raw))
+    return Image({n: None if kind is None else (NodeKind(kind), props)
+                  for n, kind, props in data["nodes"]},
+                 {(u, RelType(k), v): props for u, k, v, props in data["rels"]})
+
+
+def _interrupted_message(holder: dict) -> str:
+    return ("a load into this Neo4j database was interrupted part-way"
+            f" ({holder.get('what') or 'a load'}, pid {holder.get('pid')} on host"
+            f" {holder.get('host')}); its changes are held back from readers until the next"
+            " load rolls them back: run the load again (the same files complete it)")
 
 
 def _lock_owner() -> tuple[str, str, int]:
@@ -230,6 +292,11 @@ class Neo4jStore(GraphStore):
     def close(self) -> None:
         self.driver.close()
 
+    def reopen(self) -> None:
+        """A new connection pool after :meth:`close`: connections cannot be shared across a
+        fork, so each web worker process opens its own (``pathways serve --workers``)."""
+        self.driver = Neo4jStore(self.settings).driver
+
     def _read(self, fn, *args):
         """One read transaction that sees the graph before or after any load, never between.
 
@@ -239,18 +306,33 @@ class Neo4jStore(GraphStore):
         while True:
             try:
                 with self.driver.session(database=self.settings.database) as session:
-                    result, clean = session.execute_read(_between_commits, fn, args)
+                    result, clean, loading = session.execute_read(_between_commits, fn, args)
             except DriverError as exc:
                 raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
             except Neo4jError as exc:
                 raise StoreUnavailableError(f"Neo4j could not answer: {_server_says(exc)}") from exc
             if clean:
                 return result
+            if loading:
+                self._raise_if_interrupted()
             if time.monotonic() > deadline:
                 raise StoreBusyError(
                     f"a load has been committing to Neo4j for over {COMMIT_WAIT_SECONDS:.0f} s;"
                     " try again when it finishes")
             time.sleep(0.05)
+
+    def _raise_if_interrupted(self) -> None:
+        """Readers are held off while a batched load is unpublished; if that load died (its
+        lock is stale or gone), say so at once rather than wait."""
+        try:
+            with self.driver.session(database=self.settings.database) as session:
+                holder = session.execute_read(q.interrupted_by)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
+        if holder is None:
+            return
+        if holder.get("owner") != holder["loading"] or _stale(holder):
+            raise StoreBusyError(_interrupted_message(holder))
 
     def _write(self, fn, *args):
         """A small write (constraints, versions, the lock), retried by the driver if transient."""
@@ -370,8 +452,9 @@ class Neo4jStore(GraphStore):
             old = rel_hashes.get((rel.source_id, rel.type.value, rel.target_id), _ABSENT)
             if old != rel.props[CONTENT_HASH]:
                 by_type[rel.type, old is _ABSENT].append(
-                    {"source": rel.source_id, "target": rel.target_id, "props": rel.props}
-                )
+                    {"source": rel.source_id, "target": rel.target_id,
+                     "props": _strip_derived(rel.source_id, rel.type.value, rel.target_id,
+                                             rel.props)})
         if progress:
             progress(len(nodes) + len(rels) - sum(map(len, by_kind.values()))
                      - sum(map(len, by_type.values())))
@@ -392,10 +475,124 @@ class Neo4jStore(GraphStore):
         if by_kind or by_type:
             rows = sum(map(len, by_kind.values())) + sum(map(len, by_type.values()))
             budget = self.transaction_budget()
-            if budget is not None and rows * TX_BYTES_PER_ROW_AT_LEAST > budget:
-                raise too_big(rows, budget, self._on_local_server)
-            self._write_once(work, rows)
+            if rows <= COMMIT_ROWS and (budget is None
+                                        or rows * TX_BYTES_PER_ROW_AT_LEAST <= budget):
+                self._write_once(work, rows)  # one transaction: readers wait only for its commit
+                return summary
+            per_commit = COMMIT_ROWS if budget is None else min(
+                COMMIT_ROWS, budget // TX_BYTES_PER_ROW)
+            if per_commit < MIN_COMMIT_ROWS:
+                raise too_big(rows, budget or 0, self._on_local_server)
+            steps: list[tuple[int, object]] = []
+            for (kind, new), node_rows in by_kind.items():
+                for chunk in _chunks(node_rows):
+                    steps.append((len(chunk), functools.partial(
+                        q.upsert_nodes, kind=kind, rows=list(chunk), loaded_at=stamp, new=new)))
+            for (rel_type, new), rel_rows in by_type.items():
+                for chunk in _chunks(rel_rows):
+                    steps.append((len(chunk), functools.partial(
+                        q.upsert_relationships, rel=rel_type, rows=list(chunk),
+                        loaded_at=stamp, new=new)))
+            self._write_batched(steps, per_commit, self._journal(by_kind, by_type), progress)
         return summary
+
+    def _journal(self, by_kind: dict, by_type: dict) -> Image:
+        """What a batched load will change, as it is now: ``None`` for what it creates (a
+        relationship with a new end goes with that node), the current properties of what
+        it changes.  Its rollback restores exactly this."""
+        new_nodes = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
+        changed_nodes = [row["id"] for (_, new), rows in by_kind.items() if not new
+                         for row in rows]
+        changed_rels: list[RelKey] = []
+        new_rels: list[RelKey] = []
+        for (rel_type, new), rows in by_type.items():
+            for row in rows:
+                key = (row["source"], rel_type, row["target"])
+                if not new:
+                    changed_rels.append(key)
+                elif row["source"] not in new_nodes and row["target"] not in new_nodes:
+                    new_rels.append(key)
+        image = (self.image(changed_nodes, changed_rels) if changed_nodes or changed_rels
+                 else Image({}, {}))
+        image.nodes.update(dict.fromkeys(new_nodes))
+        image.rels.update(dict.fromkeys(new_rels))
+        return image
+
+    def _write_batched(self, steps: list[tuple[int, object]], per_commit: int, journal: Image,
+                       progress: Progress | None) -> None:
+        """Commit ``steps`` (``(rows, fn(tx))``) about ``per_commit`` rows a transaction,
+        unseen by readers until published; a failure rolls back what was committed.
+
+        The journal (``journal``, saved before the first batch) and the graph node's
+        ``loading`` mark are written in one transaction; readers wait while the mark is set
+        (:meth:`_read`), so they see the graph before or after the load, never between.
+        Publishing bumps the version and clears mark and journal in one transaction.  If
+        this process dies meanwhile, the next holder of the load lock rolls the batches back
+        from the journal (:meth:`_recover_interrupted`) and readers are told so meanwhile.
+        """
+        token = self._lock_token
+        assert token is not None, "writes run inside load_lock()"
+        self._write(q.begin_batched_load, token, _pack(journal))
+        try:
+            group: list = []
+            size = 0
+            for rows, step in steps:
+                if group and size + rows > per_commit:
+                    self._commit_batch(group, size, progress)
+                    group, size = [], 0
+                group.append((rows, step))
+                size += rows
+            if group:
+                self._commit_batch(group, size, progress)
+            if not self._write(q.publish_batched_load, token):
+                raise StoreBusyError("this load lost its hold on the Neo4j database's load"
+                                     " lock before publishing; nothing was written — load again")
+        except BaseException:
+            self._roll_back_after_failure(token)
+            raise
+
+    def _commit_batch(self, group: list, rows: int, progress: Progress | None) -> None:
+        try:
+            with (self.driver.session(database=self.settings.database) as session,
+                  session.begin_transaction() as tx):
+                for count, step in group:
+                    step(tx)
+                    if progress:
+                        progress(count)
+                self._check_still_locked(tx)
+                tx.commit()
+        except DriverError as exc:
+            raise StoreUnavailableError(
+                f"lost the connection to Neo4j during a load ({exc}); what it had written is"
+                " rolled back, or held back from readers until the next load does") from exc
+        except Neo4jError as exc:
+            raise write_refused(exc, rows, self._on_local_server) from exc
+
+    def _roll_back_after_failure(self, token: str) -> None:
+        """Roll back a failed batched load now; if even that fails (the server went away),
+        the journal stays and the next load rolls it back.  The load's own error is the one
+        the user sees, so this one is only kept in the journal's state."""
+        with contextlib.suppress(StoreUnavailableError, DriverError, Neo4jError):
+            self._roll_back(token)
+
+    def _roll_back(self, owner: str) -> bool:
+        """Restore a batched load's journal batch by batch (each step is idempotent, so a
+        rollback cut short is simply run again), then clear its mark.  False: no journal."""
+        found = self._write(q.load_journal)
+        if found is None or found[0] != owner:
+            return False
+        steps = self._restore_steps(_unpack(found[1]))
+        for start in range(0, len(steps), 5):
+            group = steps[start : start + 5]
+            self._write(lambda tx, group=group: [step(tx) for step in group])
+        self._write(q.publish_batched_load, owner)
+        return True
+
+    def _recover_interrupted(self) -> None:
+        """Under a newly taken load lock: roll back a batched load that died unpublished."""
+        found = self._write(q.load_journal)
+        if found is not None and found[0] != self._lock_token:
+            self._roll_back(found[0])
 
     def reset(self) -> None:
         """Delete every node (in batches), holding the load lock: never during a load.
@@ -461,6 +658,20 @@ class Neo4jStore(GraphStore):
     def restore(self, image: Image) -> None:
         """One transaction, as a load is (and under the load lock, readers waiting while it
         commits)."""
+        steps = self._restore_steps(image)
+
+        def work(tx: neo4j.Transaction) -> None:
+            for step in steps:
+                step(tx)
+
+        with self.load_lock("an undo"):
+            self._write_once(work, len(image.nodes) + len(image.rels))
+
+    @staticmethod
+    def _restore_steps(image: Image) -> list:
+        """Steps ``fn(tx)`` of at most :data:`BATCH_SIZE` rows that make the graph hold
+        ``image``: nodes first, then relationships dropped and put back, then the nodes it
+        gives as ``None`` deleted (with their relationships).  Each is idempotent."""
         keep: dict[NodeKind, list[dict]] = defaultdict(list)
         for node_id, state in image.nodes.items():
             if state is not None:
@@ -472,24 +683,22 @@ class Neo4jStore(GraphStore):
         for (source, rel, target), props in image.rels.items():
             if props is None and (source in gone or target in gone):
                 continue  # deleting its node deletes it (DETACH DELETE)
-            row = {"source": source, "target": target, "props": props or {}}
+            stored = None if props is None else _strip_derived(source, rel.value, target, props)
+            row = {"source": source, "target": target, "props": stored or {}}
             (drop if props is None else put)[rel].append(row)
-
-        def work(tx: neo4j.Transaction) -> None:
-            for kind, rows in keep.items():
-                for chunk in _chunks(rows):
-                    qh.restore_nodes(tx, kind, list(chunk))
-            for rel, rows in drop.items():
-                for chunk in _chunks(rows):
-                    qh.delete_relationships(tx, rel, list(chunk))
-            for rel, rows in put.items():
-                for chunk in _chunks(rows):
-                    qh.restore_relationships(tx, rel, list(chunk))
-            for chunk in _chunks(gone_nodes):
-                qh.delete_nodes(tx, list(chunk))
-
-        with self.load_lock("an undo"):
-            self._write_once(work, len(image.nodes) + len(image.rels))
+        steps: list = []
+        for kind, rows in keep.items():
+            steps += [functools.partial(qh.restore_nodes, kind=kind, rows=list(chunk))
+                      for chunk in _chunks(rows)]
+        for rel, rows in drop.items():
+            steps += [functools.partial(qh.delete_relationships, rel=rel, rows=list(chunk))
+                      for chunk in _chunks(rows)]
+        for rel, rows in put.items():
+            steps += [functools.partial(qh.restore_relationships, rel=rel, rows=list(chunk))
+                      for chunk in _chunks(rows)]
+        steps += [functools.partial(qh.delete_nodes, ids=list(chunk))
+                  for chunk in _chunks(gone_nodes)]
+        return steps
 
     def history_records(self) -> list[dict]:
         return [json.loads(text) for text in self._read(qh.list_loads)]
@@ -541,6 +750,7 @@ class Neo4jStore(GraphStore):
                                 name="pathways-load-lock", daemon=True)
         beat.start()
         try:
+            self._recover_interrupted()
             yield
         finally:
             stop.set()
