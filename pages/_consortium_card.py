@@ -20,7 +20,7 @@ from dash import html
 
 from pages._components import aria, hint
 from pages._referral import CONTACTS_HIDDEN
-from pathways.analysis.consortia import ConsortiumReport, MemberContacts, Suggestion, ties_network
+from pathways.analysis.consortia import MemberContacts, Suggestion, Suggestions, ties_network
 from pathways.reports.network_views import network_elements, stylesheet, web_link
 from pathways.reports.render_consortia import evidence_by_cell
 
@@ -28,7 +28,7 @@ TIES_LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 TIES_GRAPH = "co-ties-graph"  # + the suggestion's rank
 
 
-def evidence_section(report: ConsortiumReport, s: Suggestion, rank: int) -> html.Details:
+def evidence_section(report: Suggestions, s: Suggestion, rank: int) -> html.Details:
     """Each covered cell with the members' activities there and the services offering them
     (a disclosure: open it with Enter or Space)."""
     found = evidence_by_cell(report, s)
@@ -96,7 +96,7 @@ def contacts_section(s: Suggestion, contacts: Mapping[str, MemberContacts] | Non
                     className="card-part contacts")
 
 
-def consortium_card(report: ConsortiumReport, rank: int, s: Suggestion,
+def consortium_card(report: Suggestions, rank: int, s: Suggestion,
                     contacts: Mapping[str, MemberContacts] | None) -> html.Article:
     names = report["names"]
     return html.Article([

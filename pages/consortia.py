@@ -42,11 +42,11 @@ from pages._network import (
 )
 from pages._state import QueryReader, state_id, state_update, url_state
 from pathways.analysis.consortia import (
-    ConsortiumReport,
     MemberContacts,
     Opportunity,
-    consortia,
+    Suggestions,
     consortium_network,
+    consortium_suggestions,
     report_contacts,
 )
 from pathways.analysis.snapshot import cached_analysis
@@ -149,16 +149,19 @@ def _ids(value) -> list[str]:
     return list(ids(value)) if isinstance(value, list) else []
 
 
-def _report(store, query: dict) -> ConsortiumReport:
-    """The consortium report for a query, recomputed on the server (cached per data version:
-    the graph and the print and download buttons ask for the same report)."""
+def _report(store, query: dict) -> Suggestions:
+    """The consortium suggestions for a query, recomputed on the server (cached per data
+    version: the graph and the print and download buttons ask for the same report).  The
+    page does not show the natural groupings, so they are not computed (at 100k nodes they
+    are most of a first call)."""
     opp = Opportunity(tuple(query["needs"]), tuple(query["places"]), query["free"],
                       tuple(query["access"]))
     return cached_analysis(store, ("consortia page", opp, query["size"]),
-                           lambda _graph: consortia(store, opp, max_size=query["size"]))
+                           lambda _graph: consortium_suggestions(store, opp,
+                                                                 max_size=query["size"]))
 
 
-def _report_and_contacts(store, query: dict) -> tuple[ConsortiumReport,
+def _report_and_contacts(store, query: dict) -> tuple[Suggestions,
                                                       dict[str, MemberContacts] | None]:
     """The report and, only when this request's role may see contact details (link workers
     and above; checked here, on the server), its members' contacts."""
@@ -179,7 +182,7 @@ def _checked(query) -> dict | None:
     return checked if checked["needs"] and checked["places"] else None
 
 
-def _choice(report: ConsortiumReport, index) -> int:
+def _choice(report: Suggestions, index) -> int:
     ok = isinstance(index, int) and not isinstance(index, bool)
     return index if ok and 0 <= index < len(report["suggestions"]) else 0
 

@@ -604,6 +604,14 @@ def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4,
     return store.consistent(read)
 
 
+def consortium_suggestions(store: GraphStore, opp: Opportunity, max_size: int = 4,
+                           alternatives: int = 3) -> Suggestions:
+    """The report without the landscape, for readers that do not show it (the Consortia
+    page): the same cells and suggestions as :func:`consortia`, without computing the
+    communities (Louvain), the slow part of a first call at scale."""
+    return store.consistent(lambda: suggest(cached_snapshot(store), opp, max_size, alternatives))
+
+
 def consortium_network(store: GraphStore, report: ConsortiumReport | Suggestions,
                        index: int) -> ConsortiumNetwork:
     """Nodes and edges to draw one suggestion: its members, their services and the

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from tabulate import tabulate
 
-from pathways.analysis.consortia import ConsortiumReport, MemberContacts, Suggestion
+from pathways.analysis.consortia import ConsortiumReport, MemberContacts, Suggestion, Suggestions
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
@@ -21,7 +21,7 @@ def public_json(report: ConsortiumReport,
     return found if contacts is None else {**found, "contacts": dict(contacts)}
 
 
-def evidence_by_cell(report: ConsortiumReport, s: Suggestion) -> list[tuple[str, list[str]]]:
+def evidence_by_cell(report: Suggestions, s: Suggestion) -> list[tuple[str, list[str]]]:
     """Each covered cell in words, with its evidence: "activity (member's service)"."""
     found: dict[tuple[str, str], list[str]] = {}
     for e in s["evidence"]:
@@ -41,7 +41,7 @@ def contact_line(c: MemberContacts) -> str:
     return f"no named contact; the organisation: {reach or 'no details recorded'}"
 
 
-def _cell_name(report: ConsortiumReport, cell) -> str:
+def _cell_name(report: Suggestions, cell) -> str:
     need, place = cell
     return f"{report['names'][need]} in {report['names'][place]}"
 
@@ -84,7 +84,7 @@ CSV_COLUMNS = ["suggestion", "member_id", "member", "cells", "covered_by_consort
 CONTACT_COLUMNS = ["contact", "contact_role", "contact_phone", "contact_email"]
 
 
-def as_csv(report: ConsortiumReport,
+def as_csv(report: Suggestions,
            contacts: Mapping[str, MemberContacts] | None = None) -> str:
     """One row per suggestion and member: rank, member, the cells it brings, ties, reasons,
     the method that found the suggestion and the member's evidence ("need in locality:
@@ -117,7 +117,7 @@ def as_csv(report: ConsortiumReport,
     return to_csv(rows, CSV_COLUMNS + (CONTACT_COLUMNS if contacts is not None else []))
 
 
-def as_html_summary(report: ConsortiumReport, index: int = 0,
+def as_html_summary(report: Suggestions, index: int = 0,
                     contacts: Mapping[str, MemberContacts] | None = None) -> str:
     """One printable page for one suggestion (inline CSS, no scripts).
 
