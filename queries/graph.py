@@ -120,10 +120,17 @@ def upsert_nodes(
     tx.run(queries[NodeKind(kind)], rows=rows, loaded_at=loaded_at).consume()
 
 
+# A relationship keeps its provenance (``source``: which file or feed wrote it) and its
+# ``content_hash``, but not what can be derived: its "from|TYPE|to" ``source_id`` (given back
+# on reading, see :data:`REL_PROPS`) and a load time per relationship (the load history
+# records when each load wrote which relationships).  The store strips them before sending.
 _WRITE_RELATIONSHIPS = """
 {verb} (a)-[r:{rel_type}]->(b)
-SET r = row.props, r.loaded_at = $loaded_at
+SET r = row.props
 """
+# A relationship's properties as read: its derived ``source_id`` put back (a graph loaded
+# before relationships stopped storing it has its own, the same).
+REL_PROPS = "r{.*, source_id: coalesce(r.source_id, a.id + '|' + type(r) + '|' + b.id)}"
 _ROW_ENDS = "\nUNWIND $rows AS row" + _BOTH_ENDS.format(source="row.source", target="row.target")
 CREATE_RELATIONSHIPS = {
     rel: _ROW_ENDS + _WRITE_RELATIONSHIPS.format(verb="CREATE", rel_type=rel.value)
@@ -262,7 +269,11 @@ OPTIONAL MATCH (m:PathwaysMeta {key: 'graph'})
 OPTIONAL MATCH (l:PathwaysMeta {key: 'load_lock'})
 RETURN coalesce(m.version, 0) AS version,
        coalesce(m.committing IS NOT NULL AND m.committing = l.owner
-                AND l.expires > timestamp(), false) AS committing
+                AND l.expires > timestamp(), false) AS committing,
+       m.loading AS loading,
+       CASE WHEN m.loading IS NULL THEN null
+            ELSE {owner: l.owner, host: l.host, pid: l.pid, what: l.what, started: l.started,
+                  expires_in_ms: l.expires - timestamp()} END AS holder
 """
 ANNOUNCE_COMMIT = """
 MERGE (m:PathwaysMeta {key: 'graph'})
@@ -275,10 +286,59 @@ REMOVE m.committing
 """
 
 
-def graph_state(tx: ManagedTransaction) -> tuple[int, bool]:
-    """(version, whether a load is committing right now)."""
+def graph_state(tx: ManagedTransaction) -> tuple[int, bool, str | None]:
+    """(version, whether a load is committing right now, the token of a load that commits
+    batch by batch and has not published yet)."""
     record = tx.run(GRAPH_STATE).single(strict=True)
-    return record["version"], record["committing"]
+    return record["version"], record["committing"], record["loading"]
+
+
+def interrupted_by(tx: ManagedTransaction) -> dict | None:
+    """The lock's holder while a batch-by-batch load is unpublished (None: no such load)."""
+    record = tx.run(GRAPH_STATE).single(strict=True)
+    return None if record["loading"] is None else {**record["holder"],
+                                                    "loading": record["loading"]}
+
+
+# ---- a load committed batch by batch (see pathways.store.neo4j) ----------------------------
+# Before its first batch commits, the load saves a journal (what it will change, as it was)
+# and marks the graph node ``loading``: readers wait while it is set, so they never see some
+# batches and not others.  Publishing bumps the version, clears the mark and drops the
+# journal in one transaction; a load that fails or dies is rolled back from its journal.
+BEGIN_BATCHED_LOAD = """
+MERGE (m:PathwaysMeta {key: 'graph'})
+SET m.loading = $owner
+MERGE (j:PathwaysMeta {key: 'load_journal'})
+SET j.owner = $owner, j.image = $image, j.started = timestamp()
+"""
+LOAD_JOURNAL = """
+MATCH (j:PathwaysMeta {key: 'load_journal'})
+RETURN j.owner AS owner, j.image AS image
+"""
+PUBLISH_BATCHED_LOAD = """
+MATCH (m:PathwaysMeta {key: 'graph'})
+WHERE m.loading = $owner
+SET m.version = coalesce(m.version, 0) + 1
+REMOVE m.loading
+WITH m
+OPTIONAL MATCH (j:PathwaysMeta {key: 'load_journal'})
+DELETE j
+RETURN count(m) AS published
+"""
+
+
+def begin_batched_load(tx: ManagedTransaction, owner: str, image: bytes) -> None:
+    tx.run(BEGIN_BATCHED_LOAD, owner=owner, image=image).consume()
+
+
+def load_journal(tx: ManagedTransaction) -> tuple[str, bytes] | None:
+    record = tx.run(LOAD_JOURNAL).single()
+    return None if record is None or record["owner"] is None else (record["owner"],
+                                                                     bytes(record["image"]))
+
+
+def publish_batched_load(tx: ManagedTransaction, owner: str) -> bool:
+    return tx.run(PUBLISH_BATCHED_LOAD, owner=owner).single(strict=True)["published"] == 1
 
 
 def announce_commit(tx: ManagedTransaction, owner: str) -> None:
@@ -309,7 +369,7 @@ UNWIND $ids AS wanted
 MATCH (a:Pathways {id: wanted})
 USING INDEX SEEK a:Pathways(id)
 MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows
+RETURN collect([a.id, type(r), b.id, """ + REL_PROPS + """]) AS rows
 """
 
 
@@ -366,7 +426,7 @@ UNWIND $ids AS wanted
 MATCH (a:Pathways {id: wanted})
 USING INDEX SEEK a:Pathways(id)
 MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows
+RETURN collect([a.id, type(r), b.id, """ + REL_PROPS + """]) AS rows
 """
 
 

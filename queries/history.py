@@ -74,7 +74,8 @@ UNWIND $ids AS wanted
 MATCH (b:Pathways {id: wanted})
 USING INDEX SEEK b:Pathways(id)
 MATCH (a:Pathways)-[r]->(b)
-RETURN collect([a.id, type(r), b.id, properties(r)]) AS rows
+RETURN collect([a.id, type(r), b.id, r{.*, source_id: coalesce(r.source_id, a.id + '|' + type(r)
+                                                              + '|' + b.id)}]) AS rows
 """
 
 

@@ -57,7 +57,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import neo4j
 import networkx as nx
@@ -78,6 +78,7 @@ from pathways.store.base import (
     PathwayFilter,
     Progress,
     RelKey,
+    T,
     WriteSummary,
     now_iso,
     summarise,
@@ -191,6 +192,8 @@ def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bo
     before = q.graph_state(tx)
     if before[1] or before[2] is not None:
         return None, False, before[2] is not None
+    if fn is None:  # the version alone: the state read is the check (one query, not three)
+        return before[0], True, False
     result = fn(tx, *args)
     after = q.graph_state(tx)
     return result, after == before, after[2] is not None
@@ -285,6 +288,7 @@ class Neo4jStore(GraphStore):
         self._heartbeat_failure: str | None = None
         self._budget: int | None = None
         self._budget_read = False
+        self._pinned = threading.local()  # the read transaction consistent() holds, per thread
 
     def describe(self) -> str:
         return f"neo4j store ({self.settings.uri}, database {self.settings.database!r})"
@@ -301,7 +305,11 @@ class Neo4jStore(GraphStore):
         """One read transaction that sees the graph before or after any load, never between.
 
         It waits while a load is committing (Neo4j lets readers see a commit half applied),
-        and runs again if one committed while it ran."""
+        and runs again if one committed while it ran.  Inside :meth:`consistent` it runs in
+        the read transaction that holds (checked once, around all of them)."""
+        pinned = getattr(self._pinned, "tx", None)
+        if pinned is not None:
+            return q.graph_version(pinned) if fn is None else fn(pinned, *args)
         deadline = time.monotonic() + COMMIT_WAIT_SECONDS
         while True:
             try:
@@ -769,7 +777,30 @@ class Neo4jStore(GraphStore):
                 self._heartbeat_failure = str(exc)
 
     def version(self) -> object:
-        return self._read(q.graph_version)
+        return self._read(None)
+
+    def consistent(self, fn: Callable[[], T], attempts: int = 5) -> T:
+        """Run ``fn`` (several reads) in one read transaction, so that all of it sees one
+        version of the graph: the load checks (:func:`_between_commits`) run once around all
+        of its reads instead of around each, and a cluster serves it from one reader.  Runs
+        again if a load committed meanwhile, at most ``attempts`` times."""
+        if getattr(self._pinned, "tx", None) is not None:
+            return fn()  # already inside one
+        runs = 0
+
+        def run(tx: neo4j.ManagedTransaction) -> T:
+            nonlocal runs
+            runs += 1
+            if runs > attempts:
+                raise StoreBusyError(
+                    "the data kept changing while it was read (loads are running); try again")
+            self._pinned.tx = tx
+            try:
+                return fn()
+            finally:
+                self._pinned.tx = None
+
+        return self._read(run)
 
     def snapshot(self) -> Snapshot:
         with gc_paused():
