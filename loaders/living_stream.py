@@ -301,7 +301,7 @@ def check_paths(paths: Sequence[Path | str], lookup: Lookup,
             whole.add(refused.label)
             continue
         if not check.problems and not check.nodes and not check.rels:
-            files = ", ".join(sorted({t.file for t in sources.tables})) or ", ".join(
+            files = ", ".join(dict.fromkeys(t.file for t in sources.tables)) or ", ".join(
                 map(str, paths))
             reason = "nothing to load: the files have a header but no rows"
             check.problems.append(Problem(files, 0, "", reason))

@@ -21,13 +21,14 @@ from loaders.feeds import (
     vetoed_links,
 )
 from loaders.files import read_sources
-from loaders.living_db import LoadPlan, plan_load
+from loaders.living_db import LoadPlan
+from loaders.living_stream import check_paths
 from loaders.quality import QualityReport
 from loaders.update_scope import ids_concerned, refuse_out_of_scope, request_organisation, tables_of
 from pathways.errors import InputError, Problem
 from pathways.gcpause import gc_paused
 from pathways.history import recording
-from pathways.model import MAX_ID_LENGTH, NodeKind, RelType
+from pathways.model import NodeKind, RelType
 from pathways.spreadsheet import CSV_ENCODING, excel_safe
 from pathways.store.base import GraphStore, Progress, WriteSummary, now_iso
 
@@ -168,21 +169,21 @@ def plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
 
 
 def _plan_for_store(store: GraphStore, paths: Iterable[Path | str]) -> LoadPlan:
-    tables, read_problems = read_sources(paths)
-    ids: set[str] = set()
-    for table in tables:
-        for column in ("id", "source_id", "target_id"):
-            if column in table.header:
-                index = table.header.index(column)
-                ids.update(v[index].strip() for _, v in table.rows if index < len(v))
-    # an id too long to be stored cannot be in the store: do not send it to be looked up
-    ids = {i for i in ids if i and len(i) <= MAX_ID_LENGTH}
-    plan = plan_load(tables, store.existing_kinds(ids), store.list_nodes(NodeKind.LOCALITY))
-    plan.problems = read_problems + plan.problems + _update_request_scope(store, paths, tables, plan)
-    if not plan.problems and not plan.nodes and not plan.rels:
-        files = ", ".join(t.file for t in tables) or ", ".join(map(str, paths))
-        reason = "nothing to load: the files have a header but no rows"
-        plan.problems = [Problem(files, 0, "", reason)]
+    # Large CSV files are read a chunk at a time (loaders/living_stream.py): the plan holds
+    # the valid records, not the files' rows as well.
+    plan = LoadPlan()
+
+    def sink():
+        plan.nodes.clear()  # again: a file turned out unreadable, so it is refused whole
+        plan.rels.clear()
+        return plan.nodes.append, plan.rels.append
+
+    paths = list(paths)
+    checked = check_paths(paths, store.existing_kinds, store.list_nodes(NodeKind.LOCALITY),
+                          sink=sink)
+    plan.rejected, plan.not_placed = checked.rejected, checked.not_placed
+    plan.problems = checked.problems + _update_request_scope(
+        store, paths, checked.sources.workbook_tables, plan)
     return plan
 
 
