@@ -25,6 +25,7 @@ workers start and read by every worker at every request.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import importlib
 import sys
@@ -47,6 +48,7 @@ from pathways.store.base import GraphStore
 CHECK_SECONDS = 5.0  # how often the master looks for a new data version (a stat, or one query)
 THREADS = 4          # requests a worker handles at once (the database's answers overlap)
 TIMEOUT = 120        # seconds a worker may go silent before gunicorn replaces it
+KEEPALIVE = 20       # seconds an idle connection stays open for the browser's next request
 
 
 def bind_address(host: str, port: int) -> str:
@@ -70,12 +72,16 @@ class SharedData:
         self.version: object = None
 
     def changed(self) -> bool:
-        """True when the data version differs from the one last warmed."""
+        """True when the data version (or the date: the Gaps page's review ages count from
+        today) differs from the one last warmed."""
         self._connect()
         try:
-            return self.store.version() != self.version
+            return self._now() != self.version
         finally:
             self._disconnect()
+
+    def _now(self) -> tuple[object, dt.date]:
+        return self.store.version(), dt.date.today()
 
     def warm(self) -> float | None:
         """Read and compute the current version's data here, then freeze it for the workers
@@ -84,7 +90,7 @@ class SharedData:
         self._connect()
         gc.unfreeze()  # the previous version's objects can be freed again
         try:
-            version = self.store.version()
+            version = self._now()
             if version == self.version:
                 return None
             began = time.monotonic()
@@ -199,6 +205,9 @@ def serve_with_workers(store: GraphStore, settings: Settings, web_app: str, host
         "threads": threads,
         "preload_app": True,
         "timeout": TIMEOUT,
+        # Idle connections are kept this long: at gunicorn's 2 s a busy server closed some
+        # just as the browser sent its next click on them (measured: connection resets).
+        "keepalive": KEEPALIVE,
         "control_socket_disable": True,  # a thread in the master would make forking unsafe
         "errorlog": "-",
         "loglevel": "info",

@@ -10,6 +10,7 @@ requests to both workers.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -97,6 +98,12 @@ class Site:
             os.killpg(self.server.pid, signal.SIGTERM)
             self.server.wait(timeout=60)
 
+    def problems(self) -> str:
+        """The server's output, from its first error on (for a failing assertion)."""
+        text = self.output.read_text()
+        at = text.find("Traceback")
+        return text[at - 300 if at > 300 else 0:][:6000]
+
     def log_lines(self) -> list[tuple[int, str, str, int]]:
         """(worker pid, method, path, status) of every request answered so far."""
         if not self.access_log.exists():
@@ -148,7 +155,7 @@ def signed_in(site: Site, name: str) -> requests.Session:
                           data={"name": name, "password": PASSWORD, "next": "/",
                                 "csrf_token": token[1]})
     assert answer.status_code == 302, answer.text[:500]
-    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"]
+    session.headers["X-CSRFToken"] = session.cookies["_csrf_token"] or ""
     return session
 
 
@@ -156,14 +163,16 @@ def callback_body(session: requests.Session, site: Site, output: str, values: di
     """The request dash-renderer sends for the callback that writes ``output``; every input
     and state takes its value from ``values`` ("id.property"), missing ones None."""
     deps = session.get(f"{site.base}/_dash-dependencies", timeout=30).json()
-    dep = next(d for d in deps if output in d["output"].split("..."))
+    dep = next(d for d in deps if output in d["output"].strip(".").split("..."))
 
     def values_of(items):
         return [{**item, "value": values.get(f"{item['id']}.{item['property']}")}
                 for item in items]
 
     parts = [p.rsplit(".", 1) for p in dep["output"].strip(".").split("...")]
-    outputs = [{"id": i, "property": p} for i, p in parts]
+    # an id written as JSON (the pages' address-state stores) is sent as the object itself
+    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": p}
+               for i, p in parts]
     return {"output": dep["output"],
             "outputs": outputs if dep["output"].startswith("..") else outputs[0],
             "inputs": values_of(dep["inputs"]), "state": values_of(dep.get("state", [])),
@@ -211,7 +220,7 @@ def pathways_question(store, version: str) -> tuple[str, list[str]]:
     raise AssertionError("no link worker reaches three activities in the generated graph")
 
 
-FORM = {"pw-needs.value": [], "pw-locality.value": None, "pw-free.value": [],
+FORM: dict[str, object] = {"pw-needs.value": [], "pw-locality.value": None, "pw-free.value": [],
         "pw-access.value": [], "pw-hops.value": 4}
 
 
@@ -225,7 +234,7 @@ def test_two_workers_answer_alike_and_both_see_a_new_load_at_once(site, versions
 
     answers, pids = until_both_workers(lin, site, body)
     assert len(pids) == 2, f"only workers {pids} answered"
-    assert {status for status, _ in answers} == {200}
+    assert {status for status, _ in answers} == {200}, site.problems()
     assert len({text for _, text in answers}) == 1  # the same answer from both workers
     text = answers[0][1]
     assert all(name in text for name in names) and "v2 " not in text
@@ -235,7 +244,7 @@ def test_two_workers_answer_alike_and_both_see_a_new_load_at_once(site, versions
     assert new_worker == worker and len(new_names) == len(names)
     answers, pids = until_both_workers(lin, site, body)
     assert len(pids) == 2, f"only workers {pids} answered after the load"
-    assert {status for status, _ in answers} == {200}
+    assert {status for status, _ in answers} == {200}, site.problems()
     for _, text in answers:
         assert all(name in text for name in new_names) and "v1 " not in text
     assert site.server is not None and site.server.poll() is None  # the same server throughout
@@ -270,7 +279,7 @@ def test_sessions_csrf_and_share_links_work_on_every_worker(site):
     opened = visitor.get(f"{site.base}{address[0]}", allow_redirects=False, timeout=30)
     assert opened.status_code == 302 and opened.headers["Location"].startswith("/?worker=")
     assert visitor.get(f"{site.base}{opened.headers['Location']}", timeout=30).status_code == 200
-    visitor.headers["X-CSRFToken"] = visitor.cookies["_csrf_token"]
+    visitor.headers["X-CSRFToken"] = visitor.cookies["_csrf_token"] or ""
     answers, pids = until_both_workers(visitor, site, body)
     assert len(pids) == 2 and {status for status, _ in answers} == {200}
     assert all(name in answers[0][1] for name in names)
