@@ -1,6 +1,8 @@
 """The Thriving Pathways web app (Dash, multi-page).
 
-Run with ``pathways serve`` or ``python app.py``; for production, ``gunicorn app:server``.
+Run with ``pathways serve`` or ``python app.py``; for production, ``pathways serve --workers
+N`` (gunicorn worker processes sharing one warmed copy of the data: pathways/cli/workers.py)
+or plain ``gunicorn app:server`` (each worker reads the data for itself).
 Pages live in ``pages/``: each registers itself and holds its own callbacks; the pieces they
 share (alerts, fields, the results table, the empty state) are in ``pages/_components.py``.
 Pages call the analysis layer through :mod:`pathways.webstore`, never Cypher.
