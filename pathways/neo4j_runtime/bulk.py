@@ -1,14 +1,15 @@
 """Bulk import: a first load of a large Living Database with Neo4j's offline importer.
 
-The online loader (``pathways load --store neo4j``) writes through Bolt in one transaction;
-on a 2-core machine Neo4j itself takes it at about 20-25k rows/s, so a national directory
-(a million nodes, five million relationships) would take minutes.  ``neo4j-admin database
-import full`` builds the store files directly, an order of magnitude faster, but only into
-an empty database of a stopped server.  So this is offered where the project owns the
-server: ``pathways neo4j start --import PATH`` validates PATH exactly as ``pathways load``
-does (nothing is imported if any row is wrong), writes the importer's CSV files, imports,
-then starts the server and creates the usual constraints.  The graph is the same one the
-online loader would write: same labels, types and properties (tests compare snapshots).
+The online loader (``pathways load --store neo4j``) writes through Bolt; ``neo4j-admin
+database import full`` builds the store files directly, but only into an empty database of
+a stopped server.  So this is offered where the project owns the server: ``pathways load
+--import PATH`` (and ``pathways neo4j start --import PATH``) checks PATH exactly as
+``pathways load`` does (nothing is imported if any row is wrong), imports, then starts the
+server and creates the usual constraints.  :func:`prepare_import` writes the importer's CSV
+files in the validation pass itself (:class:`ImportWriter`, fed row by row by the streaming
+check of :mod:`loaders.living_stream`), so no load plan is held and no second Python pass
+is made.  The graph is the one the online loader would write: same labels, types and
+properties (tests compare snapshots).
 """
 
 from __future__ import annotations
