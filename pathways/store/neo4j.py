@@ -487,22 +487,30 @@ class Neo4jStore(GraphStore):
                                         or rows * TX_BYTES_PER_ROW_AT_LEAST <= budget):
                 self._write_once(work, rows)  # one transaction: readers wait only for its commit
                 return summary
-            per_commit = COMMIT_ROWS if budget is None else min(
-                COMMIT_ROWS, budget // TX_BYTES_PER_ROW)
+            per_commit = self._rows_per_commit()
             if per_commit < MIN_COMMIT_ROWS:
                 raise too_big(rows, budget or 0, self._on_local_server)
+            size = min(BATCH_SIZE, per_commit)
             steps: list[tuple[int, object]] = []
             for (kind, new), node_rows in by_kind.items():
-                for chunk in _chunks(node_rows):
+                for chunk in _chunks(node_rows, size):
                     steps.append((len(chunk), functools.partial(
                         q.upsert_nodes, kind=kind, rows=list(chunk), loaded_at=stamp, new=new)))
             for (rel_type, new), rel_rows in by_type.items():
-                for chunk in _chunks(rel_rows):
+                for chunk in _chunks(rel_rows, size):
                     steps.append((len(chunk), functools.partial(
                         q.upsert_relationships, rel=rel_type, rows=list(chunk),
                         loaded_at=stamp, new=new)))
             self._write_batched(steps, per_commit, self._journal(by_kind, by_type), progress)
         return summary
+
+    def _rows_per_commit(self) -> int:
+        """Rows per transaction of a batched load: :data:`COMMIT_ROWS`, or what half the
+        server's transaction memory holds at :data:`TX_BYTES_PER_ROW` (a 10k batch of
+        relationships once took 5.2 KB a row)."""
+        budget = self.transaction_budget()
+        return COMMIT_ROWS if budget is None else min(COMMIT_ROWS,
+                                                      budget // (2 * TX_BYTES_PER_ROW))
 
     def _journal(self, by_kind: dict, by_type: dict) -> Image:
         """What a batched load will change, as it is now: ``None`` for what it creates (a
@@ -589,9 +597,12 @@ class Neo4jStore(GraphStore):
         found = self._write(q.load_journal)
         if found is None or found[0] != owner:
             return False
-        steps = self._restore_steps(_unpack(found[1]))
-        for start in range(0, len(steps), 5):
-            group = steps[start : start + 5]
+        per_commit = max(self._rows_per_commit(), 1)
+        size = min(BATCH_SIZE, per_commit)
+        steps = self._restore_steps(_unpack(found[1]), size)
+        per = max(1, per_commit // size)
+        for start in range(0, len(steps), per):
+            group = steps[start : start + per]
             self._write(lambda tx, group=group: [step(tx) for step in group])
         self._write(q.publish_batched_load, owner)
         return True
@@ -676,7 +687,7 @@ class Neo4jStore(GraphStore):
             self._write_once(work, len(image.nodes) + len(image.rels))
 
     @staticmethod
-    def _restore_steps(image: Image) -> list:
+    def _restore_steps(image: Image, size: int = BATCH_SIZE) -> list:
         """Steps ``fn(tx)`` of at most :data:`BATCH_SIZE` rows that make the graph hold
         ``image``: nodes first, then relationships dropped and put back, then the nodes it
         gives as ``None`` deleted (with their relationships).  Each is idempotent."""
@@ -697,15 +708,15 @@ class Neo4jStore(GraphStore):
         steps: list = []
         for kind, rows in keep.items():
             steps += [functools.partial(qh.restore_nodes, kind=kind, rows=list(chunk))
-                      for chunk in _chunks(rows)]
+                      for chunk in _chunks(rows, size)]
         for rel, rows in drop.items():
             steps += [functools.partial(qh.delete_relationships, rel=rel, rows=list(chunk))
-                      for chunk in _chunks(rows)]
+                      for chunk in _chunks(rows, size)]
         for rel, rows in put.items():
             steps += [functools.partial(qh.restore_relationships, rel=rel, rows=list(chunk))
-                      for chunk in _chunks(rows)]
+                      for chunk in _chunks(rows, size)]
         steps += [functools.partial(qh.delete_nodes, ids=list(chunk))
-                  for chunk in _chunks(gone_nodes)]
+                  for chunk in _chunks(gone_nodes, size)]
         return steps
 
     def history_records(self) -> list[dict]:
