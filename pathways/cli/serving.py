@@ -80,10 +80,12 @@ def serve(ctx: Context, host, port, debug, workers, threads):
         return
     from pathways import webstore
     from pathways.analysis.warm import Warmer
+    from pathways.cli.dash_setup import first_request
 
     webstore.set_store(store)  # the app reads this store: no settings passed through os.environ
     app = web_app()
     importlib.import_module("pages._access").configure(ctx.settings)  # sign-in reads these
+    first_request(app)  # Dash's first-request setup, before requests can arrive together
     # The Gaps page's report is computed as soon as the data changes, not on the first visit.
     Warmer(webstore.get_store).start()
     click.echo(f"Thriving Pathways on http://{host}:{port}/", err=True)

@@ -41,6 +41,7 @@ from pathways.analysis.consortia import communities
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.snapshot import cached_analysis, cached_snapshot, link_workers
 from pathways.analysis.warm import Warmer
+from pathways.cli.dash_setup import first_request
 from pathways.config import Settings
 from pathways.errors import PathwaysError
 from pathways.store.base import GraphStore
@@ -176,6 +177,7 @@ class PathwaysServer(BaseApplication):
         app = getattr(importlib.import_module(module), name)
         importlib.import_module("pages._access").configure(self.settings)
         server_secret(self.settings.secret_file)  # made here, not by two workers at once
+        first_request(app)
         seconds = self.shared.warm()
         click.echo(f"Read the data in {seconds or 0:.1f} s; the workers will share it.", err=True)
         return app.server
