@@ -94,11 +94,14 @@ def paths(ctx: Context, worker, needs, locality, postcode, free_only, access, ag
 @pass_ctx
 def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     """Where the network fails people: coverage, unreached provision, single points of
-    failure, thin options and data gaps."""
+    failure, thin options and data gaps; and the step to action: who could provide each red
+    cell, the routes that would close the amber cells, a second route around each top single
+    point of failure."""
     import datetime as dt
 
     from pathways.analysis.commission import red_cells
     from pathways.analysis.gaps import GapQuery, gap_report
+    from pathways.analysis.recommend import RecommendQuery, protection, recommend
     from pathways.reports import render_gaps as fmt_report
 
     store = ctx.store()
@@ -106,18 +109,24 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
                      named_all(store, NodeKind.NEED, needs, "--need"), max_hops,
                      as_of.date() if as_of else dt.date.today())
     report = gap_report(store, query)
-    # Red cells (nothing provided): who provides the need nearby or elsewhere (issue 19).
+    # From each diagnosis to an action (issue 19): red cells (nothing provided): who provides
+    # the need nearby or elsewhere; amber cells: the new referral agreements that would close
+    # them; single points of failure: a second route around each.
     commissions = red_cells(store, report["coverage"])
+    found = recommend(store, RecommendQuery(query.localities, query.needs, max_hops))
+    kept = protection(store, max_hops)
     if fmt == "json":
         data = {**fmt_report.public_json(report), "commission": [
-            {**c, "consortia_page": fmt_report.consortia_link(c)} for c in commissions]}
+            {**c, "consortia_page": fmt_report.consortia_link(c)} for c in commissions],
+            "recommendations": {k: v for k, v in found.items() if k != "names"},
+            "protection": kept}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        text = fmt_report.as_csv(report, commissions)
+        text = fmt_report.as_csv(report, commissions, found, kept)
     elif fmt == "html":
-        text = fmt_report.as_html(report)
+        text = fmt_report.as_html(report, commissions, found, kept)
     else:
-        text = fmt_report.as_text(report, commissions)
+        text = fmt_report.as_text(report, commissions, found, kept)
     write_output(text, fmt, output)
 
 

@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from pathways.analysis.commission import Elsewhere
 from pathways.analysis.gaps import GAP_KINDS, CoverageCell, GapReport
+from pathways.analysis.recommend import Protection, Recommendations
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
@@ -31,6 +32,18 @@ LEAD_NOTES = {
     "data_gaps": "Per organisation, services and activities missing a contact route, a schedule, "
                  "accessibility information, a location, a need they address, or a review in the "
                  "last 12 months. Next step: ask that organisation.",
+    "commission": "Red cells (nothing provided): the organisations that already provide the need "
+                  "in a neighbouring locality or elsewhere, nearest first, and the Consortia "
+                  "page's address with the opportunity chosen (add it to the app's address). "
+                  "Next step: commission it, from them.",
+    "recommendations": "Amber cells (provision exists, no local link worker reaches it): the "
+                       "fewest new referral agreements that would make the most of them "
+                       "reachable, in order; each says which cells it closes and how many new "
+                       "link worker–activity options it opens. Next step: agree the routes, "
+                       "after simulating them on the Gaps page.",
+    "protection": "For each of the top single points of failure: the one new referral agreement "
+                  "that would keep the most of the options it carries if it stopped. Next step: "
+                  "agree that second route.",
 }
 
 
@@ -107,28 +120,98 @@ def consortia_link(found: Elsewhere) -> str:
                                              for v in vs]))
 
 
-def as_text(report: GapReport, commissions: list[Elsewhere] | None = None) -> str:
+COMMISSION_TITLE = "Nothing provided: who provides it nearby or elsewhere (to commission it)"
+COMMISSION_HEADER = ["need", "locality", "neighbouring localities", "providers in them",
+                     "providers elsewhere (nearest first)", "Consortia page"]
+RECOMMEND_TITLE = "Provided but not reached: routes that would close these (new referral agreements)"
+RECOMMEND_HEADER = ["rank", "new agreement: from", "to", "cells it closes", "new options",
+                    "cells closed so far"]
+PROTECT_TITLE = "Single points of failure: a second route around each"
+PROTECT_HEADER = ["single point of failure", "options it cuts", "new agreement: from", "to",
+                  "options kept"]
+
+
+def _recommend_rows(found: Recommendations) -> list[list]:
+    return [[s["rank"], s["source"]["name"], s["target"]["name"],
+             f"+{len(s['cells'])}: " + ", ".join(s["cell_names"]), f"+{s['options']}",
+             s["cells_so_far"]] for s in found["recommendations"]]
+
+
+def _recommend_summary(found: Recommendations) -> str:
+    amber = len(found["amber"])
+    if not amber:
+        return "No amber cells: wherever provision exists, a local link worker reaches it."
+    if not found["recommendations"]:
+        return (f"{amber} amber cell{'s' if amber != 1 else ''}; no single new referral "
+                "agreement would make one of them reachable.")
+    return (f"{amber} amber cell{'s' if amber != 1 else ''}; these "
+            f"{len(found['recommendations'])} agreements would make {found['closed']} of them "
+            f"reachable. Method: {found['method']} {found['guarantee']}")
+
+
+def _protect_rows(found: Protection) -> list[list]:
+    return [[r["name"], r["pairs_lost"],
+             r["source"]["name"] if r["source"] else "(no single agreement keeps any)",
+             r["target"]["name"] if r["target"] else "", r["kept"]]
+            for r in found["remedies"]]
+
+
+def as_text(report: GapReport, commissions: list[Elsewhere] | None = None,
+            recommendations: Recommendations | None = None,
+            protection: Protection | None = None) -> str:
+    """The report as plain-text tables; with ``commissions`` (red cells),
+    ``recommendations`` (amber cells) and ``protection`` (single points of failure), the step
+    from each diagnosis to an action."""
     parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
     for title, header, rows in _sections(report):
         parts.append(f"\n{title}\n{'=' * len(title)}")
         parts.append(tabulate(rows, headers=header) if rows else "(none)")
     if commissions is not None:
-        title = "Nothing provided: who provides it nearby or elsewhere (to commission it)"
-        parts.append(f"\n{title}\n{'=' * len(title)}")
-        parts.append(tabulate(_commission_rows(commissions), headers=[
-            "need", "locality", "neighbouring localities", "providers in them",
-            "providers elsewhere (nearest first)", "Consortia page"]) if commissions else "(none)")
+        parts.append(f"\n{COMMISSION_TITLE}\n{'=' * len(COMMISSION_TITLE)}")
+        parts.append(tabulate(_commission_rows(commissions), headers=COMMISSION_HEADER)
+                     if commissions else "(none)")
+    if recommendations is not None:
+        parts.append(f"\n{RECOMMEND_TITLE}\n{'=' * len(RECOMMEND_TITLE)}")
+        parts.append(_recommend_summary(recommendations))
+        if recommendations["recommendations"]:
+            parts.append(tabulate(_recommend_rows(recommendations), headers=RECOMMEND_HEADER))
+    if protection is not None:
+        parts.append(f"\n{PROTECT_TITLE}\n{'=' * len(PROTECT_TITLE)}")
+        parts.append(tabulate(_protect_rows(protection), headers=PROTECT_HEADER)
+                     if protection["remedies"] else "(none)")
+        parts.append(f"Method: {protection['method']}")
     return "\n".join(parts) + "\n"
 
 
-def as_csv(report: GapReport, commissions: list[Elsewhere] | None = None) -> str:
+def as_csv(report: GapReport, commissions: list[Elsewhere] | None = None,
+           recommendations: Recommendations | None = None,
+           protection: Protection | None = None) -> str:
     """One long table: section, id, name, measure, value — opens in Excel, filters well.
 
     With ``commissions`` (red cells, :func:`pathways.analysis.commission.red_cells`), section
     ``commission`` has per red cell its neighbouring localities, the providers there, the
-    providers elsewhere and the Consortia page's address."""
+    providers elsewhere and the Consortia page's address.  With ``recommendations``, section
+    ``recommendation`` has per new agreement (id: its rank) its ends, the cells it closes and
+    the options it adds; with ``protection``, section ``remedy`` has per single point of
+    failure the new agreement that keeps the most of its options."""
     rows: list[dict[str, object]] = []
     names = report["names"]
+    for step in recommendations["recommendations"] if recommendations else []:
+        agreement = {"section": "recommendation", "id": step["rank"],
+                     "name": f"{step['source']['name']} → {step['target']['name']}"}
+        for what, value in (("from", step["source"]["name"]), ("to", step["target"]["name"]),
+                            ("cells_added", len(step["cells"])),
+                            ("cells", "; ".join(step["cell_names"])),
+                            ("options_added", step["options"]),
+                            ("cells_so_far", step["cells_so_far"])):
+            rows.append({**agreement, "measure": what, "value": value})
+    for remedy in protection["remedies"] if protection else []:
+        node = {"section": "remedy", "id": remedy["id"], "name": remedy["name"]}
+        for what, value in (("pairs_lost", remedy["pairs_lost"]),
+                            ("route_from", remedy["source"]["name"] if remedy["source"] else ""),
+                            ("route_to", remedy["target"]["name"] if remedy["target"] else ""),
+                            ("kept", remedy["kept"])):
+            rows.append({**node, "measure": what, "value": value})
     for red in commissions or []:
         cell = {"section": "commission", "id": f"{red['need']}@{red['locality']}",
                 "name": f"{red['need_name']} in {red['locality_name']}"}
@@ -173,10 +256,15 @@ def _heat_colour(existing: int, reachable: int) -> str:
     return "#cfe8f3" if share < 0.5 else "#7fbfdf"
 
 
-def as_html(report: GapReport) -> str:
+def as_html(report: GapReport, commissions: list[Elsewhere] | None = None,
+            recommendations: Recommendations | None = None,
+            protection: Protection | None = None) -> str:
     """A single HTML file with inline styles and no scripts: safe to e-mail.
 
-    Rendered from ``templates/gap_report.html`` (Jinja2, every value escaped).
+    Rendered from ``templates/gap_report.html`` (Jinja2, every value escaped).  With
+    ``commissions``, ``recommendations`` and ``protection`` it has a "From gaps to action"
+    part: who could provide each red cell, the routes that would close the amber cells, and a
+    second route around each top single point of failure.
     """
     names = report["names"]
     needs, places, cells = coverage_grid(report)
@@ -192,6 +280,18 @@ def as_html(report: GapReport) -> str:
     sections = [{"title": title, "note": LEAD_NOTES[notes[title]] if title in notes else "",
                  "header": header, "rows": rows}
                 for title, header, rows in list(_sections(report))[1:]]
+    actions = []
+    if commissions is not None:
+        actions.append({"title": COMMISSION_TITLE, "note": LEAD_NOTES["commission"], "summary": "",
+                        "header": COMMISSION_HEADER, "rows": _commission_rows(commissions)})
+    if recommendations is not None:
+        actions.append({"title": RECOMMEND_TITLE, "note": LEAD_NOTES["recommendations"],
+                        "summary": _recommend_summary(recommendations),
+                        "header": RECOMMEND_HEADER, "rows": _recommend_rows(recommendations)})
+    if protection is not None:
+        actions.append({"title": PROTECT_TITLE, "note": LEAD_NOTES["protection"],
+                        "summary": f"Method: {protection['method']}",
+                        "header": PROTECT_HEADER, "rows": _protect_rows(protection)})
     return render("gap_report.html", max_hops=report["max_hops"], as_of=report["as_of"],
                   notes=LEAD_NOTES, coverage={"places": [names[p] for p in places], "rows": rows},
-                  sections=sections)
+                  sections=sections, actions=actions)
