@@ -19,7 +19,7 @@ from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
 
 T = TypeVar("T")
-TypedAdjacency = dict[str, dict[RelType, list[str]]]  # node -> relationship type -> nodes
+Neighbours = dict[str, list[str]]  # node -> nodes (one relationship type, one direction)
 
 
 class NetworkNode(TypedDict):
@@ -36,39 +36,71 @@ def name_of(graph: Snapshot, node: str) -> str:
 
 
 @per_snapshot
-def typed_adjacency(graph: Snapshot) -> tuple[TypedAdjacency, TypedAdjacency]:
-    """``(out, into)``: ``out[node][rel]`` lists the targets, ``into[node][rel]`` the sources,
-    each in the order of ``graph.succ`` / ``graph.pred`` (so answers do not change).
+def typed_adjacency(graph: Snapshot) -> dict[RelType, tuple[Neighbours, Neighbours]]:
+    """``{rel: (out, into)}``: ``out[node]`` lists the nodes ``node`` points to by a ``rel``
+    relationship, ``into[node]`` those pointing to it, each in the order of ``graph.succ`` /
+    ``graph.pred`` (so answers do not change).  Nodes without one are absent.
 
     At 100k nodes the analyses ask for neighbours a million times, and networkx's views cost
     ~15 µs a call; this reads networkx's own dicts (node → neighbour → key → data) once.
+    Keyed by type first, so a hot loop takes one type's dict once (:func:`rel_out`,
+    :func:`rel_in`) and then pays one dict look-up per node.
     """
-    out: TypedAdjacency = {}
-    into: TypedAdjacency = {}
+    built: dict[RelType, tuple[Neighbours, Neighbours]] = {rel: ({}, {}) for rel in RelType}
     # networkx's own dicts (not in its type stubs)
-    for table, adjacency in ((out, graph._succ), (into, graph._pred)):  # type: ignore[attr-defined]
+    for side, adjacency in ((0, graph._succ), (1, graph._pred)):  # type: ignore[attr-defined]
+        tables = {rel: pair[side] for rel, pair in built.items()}
         for node, neighbours in adjacency.items():
-            by_type: dict[RelType, list[str]] = {}
             for other, keys in neighbours.items():
                 for key in keys:
-                    by_type.setdefault(key, []).append(other)
-            table[node] = by_type
-    return out, into
+                    table = tables[key]
+                    found = table.get(node)
+                    if found is None:
+                        table[node] = [other]
+                    else:
+                        found.append(other)
+    return built
+
+
+def rel_out(graph: Snapshot, rel: RelType) -> Neighbours:
+    """``{node: [nodes it points to by a rel relationship]}`` (shared: do not modify it)."""
+    return typed_adjacency(graph)[rel][0]
+
+
+def rel_in(graph: Snapshot, rel: RelType) -> Neighbours:
+    """``{node: [nodes pointing to it by a rel relationship]}`` (shared: do not modify it)."""
+    return typed_adjacency(graph)[rel][1]
+
+
+_NONE: list[str] = []
 
 
 def targets(graph: Snapshot, node: str, rel: RelType) -> list[str]:
     """Nodes ``node`` points to by a ``rel`` relationship (shared: do not modify it)."""
-    return typed_adjacency(graph)[0][node].get(rel, [])
+    return typed_adjacency(graph)[rel][0].get(node, _NONE)
 
 
 def sources(graph: Snapshot, node: str, rel: RelType) -> list[str]:
     """Nodes that point to ``node`` by a ``rel`` relationship (shared: do not modify it)."""
-    return typed_adjacency(graph)[1][node].get(rel, [])
+    return typed_adjacency(graph)[rel][1].get(node, _NONE)
+
+
+@per_snapshot
+def by_kind(graph: Snapshot) -> dict[NodeKind, list[str]]:
+    """Each kind's nodes sorted by name, then id, sorted once per snapshot."""
+    found: dict[NodeKind, list[str]] = {kind: [] for kind in NodeKind}
+    for node, attrs in graph._node.items():  # type: ignore[attr-defined]
+        kind = attrs.get("kind")
+        if kind is not None:
+            found[kind].append(node)
+    for nodes in found.values():
+        nodes.sort(key=lambda n: (name_of(graph, n), n))
+    return found
 
 
 def of_kind(graph: Snapshot, kind: NodeKind) -> list[str]:
-    return sorted((n for n, k in graph.nodes(data="kind") if k == kind),
-                  key=lambda n: (name_of(graph, n), n))
+    """The nodes of one kind, sorted by name, then id (a new list: callers may change it)."""
+    return list(by_kind(graph)[kind])
 
 
 def link_workers(graph: Snapshot) -> list[str]:
@@ -80,8 +112,16 @@ def link_workers(graph: Snapshot) -> list[str]:
 
 def providers(graph: Snapshot, activity: str) -> list[str]:
     """Organisations that provide a service offering the activity (sorted ids)."""
-    return sorted({o for s in sources(graph, activity, RelType.OFFERS)
-                   for o in sources(graph, s, RelType.PROVIDES)})
+    return list(providers_of(graph).get(activity, ()))
+
+
+@per_snapshot
+def providers_of(graph: Snapshot) -> dict[str, tuple[str, ...]]:
+    """``{node: organisations providing a service that offers it (sorted ids)}`` for every
+    node offered by a service, built once per snapshot (shared: do not modify it)."""
+    offered_by, provided_by = rel_in(graph, RelType.OFFERS), rel_in(graph, RelType.PROVIDES)
+    return {node: tuple(sorted({o for s in services for o in provided_by.get(s, _NONE)}))
+            for node, services in offered_by.items()}
 
 
 def check_ids(graph: Snapshot, ids: Iterable[str], kind: NodeKind, what: str) -> None:
