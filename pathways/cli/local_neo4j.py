@@ -36,7 +36,9 @@ def _node_count(info) -> int:
 def start(ctx: Context, port, import_paths, fresh):
     """Start the local Neo4j on 127.0.0.1, or recover the last one's database after a crash.
 
-    Memory: the heap grows up to $PATHWAYS_NEO4J_HEAP (default: half the machine's memory).
+    Memory: the heap grows up to $PATHWAYS_NEO4J_HEAP (default: half the machine's memory,
+    at least 1g).  Loads of any size fit: a load of more than 50,000 rows commits in batches
+    sized from the server's transaction memory, unseen by readers until it is complete.
     """
     from pathways import neo4j_runtime as rt
 

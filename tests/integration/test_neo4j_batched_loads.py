@@ -76,7 +76,7 @@ def test_a_load_bigger_than_one_commit_lands_whole(neo4j_store, small_commits, t
     data = versions()
     commits: list[int] = []
     original = neo4j_store._commit_batch
-    neo4j_store._commit_batch = lambda group, rows, progress: (  # type: ignore[method-assign]
+    neo4j_store._commit_batch = lambda group, rows, progress: (
         commits.append(rows), original(group, rows, progress))
     for version in ("v1", "v2"):
         load_data(neo4j_store, data[version])
@@ -101,13 +101,13 @@ def test_a_load_that_fails_mid_way_is_rolled_back_whole(neo4j_store, small_commi
         commits += 1
         original(group, rows, progress)
 
-    neo4j_store._commit_batch = failing  # type: ignore[method-assign]
+    neo4j_store._commit_batch = failing
     with pytest.raises(StoreUnavailableError, match="as a test"):
         load_data(neo4j_store, data["v2"])
     assert commits == 3
     assert described(neo4j_store.snapshot()) == before  # every v1 name, no v2 node
     assert neo4j_store.version() != version  # caches keyed by version are not trusted
-    neo4j_store._commit_batch = original  # type: ignore[method-assign]
+    neo4j_store._commit_batch = original
     load_data(neo4j_store, data["v2"])
     assert described(neo4j_store.snapshot()) == expected_graph(tmp_path, data["v2"])
 
