@@ -1,0 +1,164 @@
+"""Pathways on Neo4j at 100k next to their bounds, through bolt:// and neo4j:// (routing).
+
+Issue 18 item 2 (Neo4j half): p95 of the full :func:`pathways_from` call < 20 ms at 100k.
+A throwaway server gets the synthetic graph by bulk import (the quickest way to 100k), then
+each of ``--workers`` link workers is asked once (no answer from the cache), interleaved:
+
+- the full call as the CLI and app make it (``pathways_from``: checks, query, best path per
+  activity, sorted rows), with no filter and with one need;
+- the store's query alone (``pathway_candidates``: one read transaction, the records);
+- the server's own time for that query (the driver's ``result_available_after`` +
+  ``result_consumed_after``), and the naive bound the issue names: variable-length
+  ``DISTINCT`` activity ids within the same hops, no paths, no filter.
+
+The same figures through ``neo4j://`` (item 7) show what routing costs on one server, and
+through a store that checks every read on its own (:class:`ChecksPerRead`, the code before
+``Neo4jStore.consistent`` held one read transaction for all of a call's reads).
+Answers are checked against the embedded store on the same rows (``--no-check`` skips it).
+
+    .venv/bin/python benchmarks/neo4j_pathways.py --nodes 100000 [--workers 300] [--heap 4g]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from generate import generate, write
+from pathways import neo4j_runtime as rt
+from pathways.analysis.pathways import Pathways, pathways_from
+from pathways.config import Neo4jSettings
+from pathways.loading import plan_for_store
+from pathways.model import COMMON_NEEDS, PATHWAY_RELS, NodeKind
+from pathways.store.base import GraphStore, PathwayFilter
+from pathways.store.embedded import EmbeddedStore
+from pathways.store.neo4j import Neo4jStore
+from queries import graph as q
+
+TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
+NAIVE = {hops: f"""
+MATCH (w:Person {{id: $worker_id}})-[:{TYPES}*1..{hops}]->(a:Activity)
+RETURN DISTINCT a.id AS id
+""" for hops in range(1, 7)}
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def server_ms(store: Neo4jStore, query: str, **params) -> float:
+    """The server's time for one query (planning cached), as its summary reports it."""
+    with store.driver.session(database=store.settings.database) as session:
+        summary = session.execute_read(lambda tx: tx.run(query, **params).consume())
+    return ((summary.result_available_after or 0) + (summary.result_consumed_after or 0)) / 1000
+
+
+class ChecksPerRead(Neo4jStore):
+    """The store as it was before issue 18: every read in its own transaction with the load
+    checks around it, and the version read as a query of its own (for the comparison)."""
+
+    def consistent(self, fn, attempts=5):
+        return GraphStore.consistent(self, fn, attempts)
+
+    def version(self):
+        return self._read(q.graph_version)
+
+
+def measure(stores: dict[str, Neo4jStore], picks: list[str], hops: int, rng: random.Random,
+            expected: dict[str, Pathways] | None) -> list[tuple[str, str, float, float]]:
+    """Each worker asked of every store in turn (the order rotating), so a busy machine
+    slows all alike."""
+    from queries.pathways import PATHWAYS_FROM_LINK_WORKER
+
+    first = next(iter(stores.values()))
+    for worker in rng.sample(picks, min(30, len(picks))):  # plans compiled, page cache warm
+        for store in stores.values():
+            store.pathway_candidates(worker, hops, PathwayFilter())
+        server_ms(first, NAIVE[hops], worker_id=worker)
+    samples: dict[tuple[str, str], list[float]] = {}
+
+    def add(label: str, what: str, seconds: float) -> None:
+        samples.setdefault((label, what), []).append(seconds)
+
+    labels = list(stores)
+    for turn, worker in enumerate(picks):
+        need = PathwayFilter(needs=(rng.choice(COMMON_NEEDS),))
+        for label in labels[turn % len(labels):] + labels[:turn % len(labels)]:
+            store = stores[label]
+            began = time.perf_counter()
+            answer = pathways_from(store, worker, PathwayFilter(), hops)
+            add(label, "pathways_from, no filter (full call)", time.perf_counter() - began)
+            began = time.perf_counter()
+            pathways_from(store, worker, need, hops)
+            add(label, "pathways_from, one need (full call)", time.perf_counter() - began)
+            began = time.perf_counter()
+            store.pathway_candidates(worker, hops, PathwayFilter())
+            add(label, "the store's query alone (one read transaction)",
+                time.perf_counter() - began)
+            if expected is not None and answer != expected[worker]:
+                raise SystemExit(f"{label}: a different answer from the embedded store for {worker}")
+        params: dict[str, object] = {"worker_id": worker, "needs": [], "locality": None,
+                                     "free_only": False, "access": [], "age": None,
+                                     "times": [], "self_referral_only": False}
+        add("server", "server time of the pathway query",
+            server_ms(first, PATHWAYS_FROM_LINK_WORKER[hops], **params) / 1000)
+        add("server", "server time, naive var-length DISTINCT ids",
+            server_ms(first, NAIVE[hops], worker_id=worker) / 1000)
+    return [(label, what, pct(s, 0.5), pct(s, 0.95)) for (label, what), s in samples.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=300)
+    parser.add_argument("--hops", type=int, default=4)
+    parser.add_argument("--heap", default="4g")
+    parser.add_argument("--pagecache", default="1g")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-check", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "synthetic"
+        write(generate(args.nodes), folder)
+        plan = plan_for_store(EmbeddedStore(None), [folder])
+        expected = None
+        embedded = EmbeddedStore(None)
+        embedded.write(plan.nodes, plan.rels)
+        workers = [p["id"] for p in embedded.list_nodes(NodeKind.PERSON, "link_worker")]
+        picks = rng.sample(workers, min(args.workers, len(workers)))
+        if not args.no_check:
+            expected = {w: pathways_from(embedded, w, PathwayFilter(), args.hops) for w in picks}
+        del embedded
+        began = time.perf_counter()
+        info = rt.start_server(home=Path(tmp) / "neo4j", heap=args.heap,
+                               pagecache=args.pagecache, import_plan=plan)
+        del plan
+        print(f"bulk import + start: {time.perf_counter() - began:.1f} s", flush=True)
+        rows = []
+        try:
+            bolt = Neo4jSettings(info.uri, info.user, info.password, "neo4j")
+            routed = Neo4jSettings(info.uri.replace("bolt://", "neo4j://", 1), info.user,
+                                   info.password, "neo4j")
+            stores = {"bolt://": Neo4jStore(bolt), "neo4j://": Neo4jStore(routed),
+                      "bolt://, checks per read (before)": ChecksPerRead(bolt)}
+            rows = measure(stores, picks, args.hops, rng, expected)
+            for store in stores.values():
+                store.close()
+        finally:
+            rt.stop_server(info)
+    print(f"\n{args.nodes:,} nodes, {len(picks)} link workers each asked once per row,"
+          f" max hops {args.hops}, heap {args.heap}, page cache {args.pagecache}"
+          + ("" if args.no_check else "; answers equal to the embedded store's"))
+    print("| store | what | p50 | p95 |\n|---|---|---|---|")
+    for label, what, p50, p95 in rows:
+        print(f"| {label} | {what} | {p50:.1f} ms | {p95:.1f} ms |")
+
+
+if __name__ == "__main__":
+    main()
