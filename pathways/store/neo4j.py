@@ -563,8 +563,14 @@ class Neo4jStore(GraphStore):
             if not self._write(q.publish_batched_load, token):
                 raise StoreBusyError("this load lost its hold on the Neo4j database's load"
                                      " lock before publishing; nothing was written — load again")
-        except BaseException:
-            self._roll_back_after_failure(token)
+        except BaseException as exc:
+            try:
+                self._roll_back(token)
+            except Exception as failure:  # the load's own error is raised below
+                # e.g. the server went away, or Ctrl-C left the connection half-read: the
+                # journal stays, readers are held off, and the next load rolls it back.
+                exc.add_note(f"Rolling back the batches already committed failed too"
+                             f" ({failure}); the next load rolls them back.")
             raise
 
     def _commit_batch(self, group: list, rows: int, progress: Progress | None) -> None:
@@ -583,13 +589,6 @@ class Neo4jStore(GraphStore):
                 " rolled back, or held back from readers until the next load does") from exc
         except Neo4jError as exc:
             raise write_refused(exc, rows, self._on_local_server) from exc
-
-    def _roll_back_after_failure(self, token: str) -> None:
-        """Roll back a failed batched load now; if even that fails (the server went away),
-        the journal stays and the next load rolls it back.  The load's own error is the one
-        the user sees, so this one is only kept in the journal's state."""
-        with contextlib.suppress(StoreUnavailableError, DriverError, Neo4jError):
-            self._roll_back(token)
 
     def _roll_back(self, owner: str) -> bool:
         """Restore a batched load's journal batch by batch (each step is idempotent, so a

@@ -1,0 +1,193 @@
+"""Benchmark: the Neo4j loader next to the bare ``UNWIND`` of the same rows, same run.
+
+Issue 18 item 3: the loader (``store.write``: hashes looked up, rows grouped, batches
+committed under a load marker and a journal) against the server's ceiling: the same nodes
+and relationships, with the same properties the loader stores, written by plain ``UNWIND
+$rows CREATE`` statements of 10k rows, committed every :data:`COMMIT_ROWS` rows, from one
+session, and from two sessions at once (nodes split by kind, relationships by type).  Also the
+old way for comparison: one transaction, every relationship with its "from|TYPE|to" id and
+load time.  Runs are interleaved (loader, bare, ... per repeat) and medians printed.
+
+Prints figures; asserts nothing.  Writes a section to RESULTS.md with ``--results``.
+
+    PATHWAYS_NEO4J_HEAP=4g .venv/bin/python benchmarks/load_ceiling.py --sizes 10k,100k
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from _common import neo4j_store, timed  # noqa: E402
+from generate import generate  # noqa: E402
+from loaders.living_db import plan_load  # noqa: E402
+from pathways.store import neo4j as neo  # noqa: E402
+from queries import graph as q  # noqa: E402
+from tests.conftest import tables_from  # noqa: E402
+
+BATCH = neo.BATCH_SIZE
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    return int(float(text[:-1]) * {"k": 1_000, "m": 1_000_000}[text[-1]]) if text[-1] in "km" \
+        else int(text)
+
+
+def bare_rows(plan, old: bool) -> tuple[dict, dict]:
+    """The plan's rows as the loader sends them (``old``: with the derived properties)."""
+    stamp = "2026-11-30T00:00:00+00:00"
+    nodes: dict = defaultdict(list)
+    for node in plan.nodes:
+        nodes[node.kind].append(node.props)
+    rels: dict = defaultdict(list)
+    for rel in plan.rels:
+        props = (dict(rel.props, loaded_at=stamp) if old else
+                 neo._strip_derived(rel.source_id, rel.type.value, rel.target_id, rel.props))
+        rels[rel.type].append({"source": rel.source_id, "target": rel.target_id, "props": props})
+    return nodes, rels
+
+
+def bare_steps(nodes: dict, rels: dict) -> tuple[list, list]:
+    stamp = "2026-11-30T00:00:00+00:00"
+    node_steps = [(kind, [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)])
+                  for kind, rows in nodes.items()]
+    rel_steps = [(rel, [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)])
+                 for rel, rows in rels.items()]
+    node_calls = [lambda tx, k=kind, c=chunk: tx.run(q.CREATE_NODES[k], rows=c,
+                                                     loaded_at=stamp).consume()
+                  for kind, chunks in node_steps for chunk in chunks]
+    rel_calls = [lambda tx, r=rel, c=chunk: tx.run(q.CREATE_RELATIONSHIPS[r], rows=c,
+                                                   loaded_at=stamp).consume()
+                 for rel, chunks in rel_steps for chunk in chunks]
+    return node_calls, rel_calls
+
+
+def run_calls(store, calls: list, per_commit: int) -> None:
+    """The calls in one session, a commit every ``per_commit`` rows (``BATCH`` per call)."""
+    with store.driver.session(database=store.settings.database) as session:
+        per = max(1, per_commit // BATCH)
+        for start in range(0, len(calls), per):
+            with session.begin_transaction() as tx:
+                for call in calls[start:start + per]:
+                    call(tx)
+                tx.commit()
+
+
+def bare(store, plan, sessions: int, per_commit: int, old: bool = False) -> float:
+    node_calls, rel_calls = bare_steps(*bare_rows(plan, old))
+    began = time.perf_counter()
+    for calls in (node_calls, rel_calls):  # relationships need their nodes
+        if sessions == 1:
+            run_calls(store, calls, per_commit)
+            continue
+        parts = [calls[i::sessions] for i in range(sessions)]
+        errors: list[BaseException] = []
+
+        def work(part, errors=errors):
+            try:
+                run_calls(store, part, per_commit)
+            except BaseException as exc:  # reported below: a deadlock makes this row void
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(part,)) for part in parts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    return time.perf_counter() - began
+
+
+def contenders_for(store, plan) -> dict:
+    return {
+        "loader (`store.write`, batched commits, load marker + journal)":
+            lambda: timed(store.write, plan.nodes, plan.rels)[0],
+        "bare UNWIND CREATE, same rows, 1 session, same commits":
+            lambda: bare(store, plan, 1, neo.COMMIT_ROWS),
+        "bare UNWIND CREATE, same rows, 2 sessions, same commits":
+            lambda: bare(store, plan, 2, neo.COMMIT_ROWS),
+        "bare UNWIND CREATE, old properties (id + load time per relationship),"
+        " 1 transaction": lambda: bare(store, plan, 1, 10**9, old=True),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10k,100k")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--results", action="store_true", help="write a section to RESULTS.md")
+    parser.add_argument("--few-at-scale", action="store_true",
+                        help="beyond the first size, only the loader and the bare UNWIND")
+    args = parser.parse_args()
+    lines = []
+    with neo4j_store() as store:
+        budget = store.transaction_budget()
+        print(f"transaction memory allowed: {budget and budget / 2**20:.0f} MiB;"
+              f" loader commits every {neo.COMMIT_ROWS:,} rows")
+        for label in args.sizes.split(","):
+            plan = plan_load(tables_from(generate(parse_size(label), seed=7)), {})
+            rows = len(plan.nodes) + len(plan.rels)
+            runs: dict[str, list[float]] = defaultdict(list)
+            contenders = contenders_for(store, plan)
+            if label != args.sizes.split(",")[0] and args.few_at_scale:
+                contenders = dict(list(contenders.items())[:2])
+            warm = plan_load(tables_from(generate(1_000, seed=1)), {})
+            for run in contenders_for(store, warm).values():  # plans cached, JIT warm
+                store.reset()
+                run()
+            for _ in range(args.repeat):
+                for name, run in contenders.items():
+                    store.reset()
+                    try:
+                        runs[name].append(run())
+                    except Exception as exc:  # a failed contender is a figure too
+                        print(f"{label} {name}: failed: {exc}")
+            store.reset()
+            loader = statistics.median(runs[next(iter(contenders))])
+            for name, times in runs.items():
+                seconds = statistics.median(times)
+                line = (f"| {label} | {rows:,} | {name} | {seconds:.1f} s | "
+                        f"{rows / seconds:,.0f} | {loader and seconds / loader:.0%} |")
+                print(line)
+                lines.append(line)
+    if args.results:
+        write_section(lines, args)
+
+
+def write_section(lines: list[str], args) -> None:
+    path = HERE / "RESULTS.md"
+    start, end = "<!-- load_ceiling -->", "<!-- /load_ceiling -->"
+    heap = os.environ.get("PATHWAYS_NEO4J_HEAP", "default")
+    section = "\n".join([
+        start, "## Neo4j loads next to the server's ceiling (issue 18 item 3)", "",
+        (f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores"
+        f" (shared with other sessions: load average {os.getloadavg()[0]:.1f} at the end),"
+        f" heap {heap}, {args.repeat} interleaved runs, medians.  `benchmarks/load_ceiling.py`."
+        " The last column is the loader's time over the contender's: the loader's share of"
+        " that contender's speed (goal >= 90 % of the bare UNWIND)."), "",
+        "| size | rows | what | time | rows/s | loader's speed vs this |",
+        "|---|---|---|---|---|---|", *lines, end])
+    text = path.read_text()
+    if start in text:
+        text = text[:text.index(start)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
