@@ -1,4 +1,4 @@
-"""Issue 7's targets, checked against a benchmark run's figures (nothing asserted).
+"""Issues 7 and 18's targets, checked against a benchmark run's figures (nothing asserted).
 
 scale.py appends this section to RESULTS.md; it can also be re-run on a saved file:
 
@@ -23,25 +23,25 @@ WHEN_MISSED = {
         " transactions per relationship type on machines with more cores (at the cost of"
         " all-or-nothing), or neo4j-admin incremental import for Enterprise users."
     ),
-    "neo4j bulk import (offline), 1m": (
-        "The figure is the whole of `--import` after validation: Python writing the"
-        " importer's CSV files (~40 s at 1m) plus neo4j-admin with its JVM start (~75 s)."
-        " Next: write the importer's files during validation in one pass, and give"
-        " neo4j-admin more memory and threads on a bigger machine."
+    "neo4j bulk import (offline) >= 100k rows/s": (
+        "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"
+        " files in one pass, then neo4j-admin with its JVM start; bare neo4j-admin on the same"
+        " files takes 30-34k rows/s on 2 cores (issue 18), so 100k rows/s is above what the"
+        " importer itself does here. Next: more cores and memory for neo4j-admin."
     ),
     "batched >= 100x naive": (
         "Creating one node per transaction is ~350 rows/s here; the batched loader would need"
         " 35k rows/s, above what the server takes on 2 cores (see the row above)."
     ),
-    "gap report < 10 s at 100k (neo4j)": (
+    "gap report < 5 s at 100k (neo4j)": (
         "The report is computed in Python on a whole-graph snapshot, and reading 564k rows"
         " through the Python driver takes ~8 s of it (cached per data version afterwards)."
-        " Next: compute reachability per link worker in Cypher and fetch only the counts,"
-        " or keep the snapshot and apply changes by version."
+        " Next: read only what the report needs, and keep the snapshot and apply changes by"
+        " version (issue 18 item 5)."
     ),
-    "gap report < 10 s at 100k (embedded)": (
-        "Close to the line; run-to-run variation on a shared 2-core machine is ~20%."
-        " Next: dominators for all link workers in one pass over a shared DAG."
+    "gap report < 5 s at 100k (embedded)": (
+        "Figures from a shared 2-core machine vary by 2-3x with its load (see the load"
+        " average of the run); the report's own CPU time is in its section."
     ),
 }
 
@@ -61,6 +61,25 @@ def rows_from_markdown(text: str) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+# Figures other scripts measure (their own sections of RESULTS.md): named here so the table
+# says where each target's figure is, instead of leaving it out.
+ELSEWHERE = [
+    ("any CLI command at 100k < 1 s end to end (embedded)", "18.1", "100k",
+     "< 1 s", "section 'Opening the embedded store' (benchmarks/cli_commands.py)"),
+    ("embedded pathways <= 3x plain networkx BFS", "18.2", "100k",
+     "BFS p50 0.30 / p95 0.49 ms (issue 18)", "section 'Pathways near the bound' (benchmarks/pathways_bound.py)"),
+    ("Neo4j pathways p95 < 20 ms, full call", "18.2", "100k",
+     "naive var-length DISTINCT 11 / 23 ms (issue 18)",
+     "section 'Neo4j pathways at 100k' (benchmarks/neo4j_pathways.py)"),
+    ("online load >= 90 % of bare UNWIND of the same rows", "18.3", "100k",
+     "bare UNWIND, same run", "benchmarks/load_ceiling.py"),
+    ("validation <= 2 GiB peak for 1M nodes, either route", "18.4", "1m",
+     "7.7 GiB before (issue 18)", "benchmarks/stream_validate.py"),
+    ("50 concurrent users, errors 0, p95 per interaction", "18.6", "100k",
+     "-", "section 'Stress' / benchmarks/many_users.py"),
+]
+
+
 def section(rows: list[tuple[str, str, str, str]]) -> list[str]:
     value = {(size, store, measure.split(" (")[0]): text for size, store, measure, text in rows}
 
@@ -68,40 +87,76 @@ def section(rows: list[tuple[str, str, str, str]]) -> list[str]:
         text = value.get((size, store, measure))
         return None if text is None else _number(pattern, text)
 
+    def ratio(top, bottom):
+        return None if top is None or not bottom else top / bottom
+
+    bulk_100k = get("100k", "neo4j", "load, bulk import", r"([\d.]+) rows/s")
+    online_100k = get("100k", "neo4j", "load, batched", r"([\d.]+) rows/s")
+    # (target, issue item, size, measured, bound or side-by-side figure, met?, format)
     checks = [
-        ("neo4j batched load >= 100k rows/s", "100k",
-         get("100k", "neo4j", "load, batched", r"([\d.]+) rows/s"), lambda v: v >= 100_000, "{:,.0f} rows/s"),
-        ("neo4j bulk import (offline), 1m", "1m",
-         get("1m", "neo4j", "load, bulk import", r"([\d.]+) rows/s"), lambda v: v >= 100_000, "{:,.0f} rows/s"),
-        ("batched >= 100x naive", "100k",
-         get("100k", "neo4j", "load, naive", r"batched is ([\d.]+)x"), lambda v: v >= 100, "{:.0f}x"),
-        ("pathways p95 < 50 ms (neo4j)", "100k",
-         get("100k", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"), lambda v: v < 50, "{:.1f} ms"),
-        ("pathways p95 < 50 ms (neo4j)", "1m",
-         get("1m", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"), lambda v: v < 50, "{:.1f} ms"),
-        ("pathways p95 < 20 ms (embedded)", "100k",
-         get("100k", "embedded", "pathways latency", r"p95 ([\d.]+) ms"), lambda v: v < 20, "{:.1f} ms"),
-        ("gap report < 10 s at 100k (embedded)", "100k",
-         get("100k", "embedded", "gap report", r"([\d.]+) s"), lambda v: v < 10, "{:.1f} s"),
-        ("gap report < 10 s at 100k (neo4j)", "100k",
-         get("100k", "neo4j", "gap report", r"([\d.]+) s"), lambda v: v < 10, "{:.1f} s"),
-        ("app callback p95 < 300 ms at 10k (embedded)", "10k",
-         get("10k", "embedded", "app: pathways callback", r"p95 ([\d.]+) ms"), lambda v: v < 300, "{:.1f} ms"),
-        ("app callback p95 < 300 ms at 10k (neo4j)", "10k",
-         get("10k", "neo4j", "app: pathways callback", r"p95 ([\d.]+) ms"), lambda v: v < 300, "{:.1f} ms"),
-        ("elements per view <= 1,500", "10k",
-         get("10k", "embedded", "app: elements per view", r"max ([\d.]+)"), lambda v: v <= 1500, "{:.0f}"),
+        ("neo4j batched load >= 100k rows/s", "7", "100k", online_100k,
+         "bare UNWIND ~26k rows/s on 2 cores", lambda v: v >= 100_000, "{:,.0f} rows/s"),
+        ("batched >= 100x naive", "7", "100k",
+         get("100k", "neo4j", "load, naive", r"batched is ([\d.]+)x"),
+         "naive ~350-400 rows/s", lambda v: v >= 100, "{:.0f}x"),
+        ("offline import vs online loader (correction: ~1-1.5x, not 10x)", "18.8", "100k",
+         ratio(bulk_100k, online_100k), "-", None, "{:.1f}x"),
+        ("whole --import <= 1.3x bare neo4j-admin, same files", "18.4", "100k",
+         ratio(get("100k", "neo4j", "load, bulk import", r"^([\d.]+) s"),
+               get("100k", "neo4j", "of which neo4j-admin", r"^([\d.]+) s")),
+         "neo4j-admin alone", lambda v: v <= 1.3, "{:.2f}x"),
+        ("whole --import <= 1.3x bare neo4j-admin, same files", "18.4", "1m",
+         ratio(get("1m", "neo4j", "load, bulk import", r"^([\d.]+) s"),
+               get("1m", "neo4j", "of which neo4j-admin", r"^([\d.]+) s")),
+         "neo4j-admin alone", lambda v: v <= 1.3, "{:.2f}x"),
+        ("neo4j bulk import (offline) >= 100k rows/s", "7", "1m",
+         get("1m", "neo4j", "load, bulk import", r"([\d.]+) rows/s"),
+         "bare neo4j-admin 30-34k rows/s (issue 18)", lambda v: v >= 100_000, "{:,.0f} rows/s"),
+        ("pathways p95 < 20 ms (neo4j)", "18.2", "100k",
+         get("100k", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"),
+         "naive var-length 23 ms p95", lambda v: v < 20, "{:.1f} ms"),
+        ("pathways p95 < 50 ms (neo4j)", "7", "1m",
+         get("1m", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"), "-", lambda v: v < 50, "{:.1f} ms"),
+        ("pathways p95 < 20 ms (embedded)", "7", "100k",
+         get("100k", "embedded", "pathways latency", r"p95 ([\d.]+) ms"),
+         "plain BFS 0.49 ms p95", lambda v: v < 20, "{:.1f} ms"),
+        ("pathways p95 < 50 ms (embedded)", "7", "1m",
+         get("1m", "embedded", "pathways latency", r"p95 ([\d.]+) ms"), "-", lambda v: v < 50, "{:.1f} ms"),
+        ("gap report < 5 s at 100k (embedded)", "18.5", "100k",
+         get("100k", "embedded", "gap report", r"([\d.]+) s"), "-", lambda v: v < 5, "{:.1f} s"),
+        ("gap report < 5 s at 100k (neo4j)", "18.5", "100k",
+         get("100k", "neo4j", "gap report", r"([\d.]+) s"), "-", lambda v: v < 5, "{:.1f} s"),
+        ("consortium first call < 5 s at 100k (embedded)", "18.5", "100k",
+         get("100k", "embedded", "consortium suggestion", r"([\d.]+) s"), "-", lambda v: v < 5, "{:.1f} s"),
+        ("consortium first call < 5 s at 100k (neo4j)", "18.5", "100k",
+         get("100k", "neo4j", "consortium suggestion", r"([\d.]+) s"), "-", lambda v: v < 5, "{:.1f} s"),
+        ("app callback p95 < 300 ms at 10k (embedded)", "7", "10k",
+         get("10k", "embedded", "app: pathways callback", r"p95 ([\d.]+) ms"), "-", lambda v: v < 300, "{:.1f} ms"),
+        ("app callback p95 < 300 ms at 10k (neo4j)", "7", "10k",
+         get("10k", "neo4j", "app: pathways callback", r"p95 ([\d.]+) ms"), "-", lambda v: v < 300, "{:.1f} ms"),
+        ("elements per view <= 1,500", "7", "10k",
+         get("10k", "embedded", "app: elements per view", r"max ([\d.]+)"), "-", lambda v: v <= 1500, "{:.0f}"),
+        ("make bench SIZES=1m completes, embedded route", "18.8", "1m",
+         get("1m", "embedded", "pathways latency", r"p95 ([\d.]+) ms"), "-", lambda v: True, "yes"),
+        ("make bench SIZES=1m completes, Neo4j route", "18.8", "1m",
+         get("1m", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"), "-", lambda v: True, "yes"),
     ]
-    lines = ["", HEADING, "", "| target | size | measured | met |", "|---|---|---|---|"]
+    lines = ["", HEADING, "",
+             ("Each figure of this run next to its target (the issue that set it) and the bound or"
+              " side-by-side figure the issue measured on this machine."), "",
+             "| target | issue | size | measured | bound / side by side | met |",
+             "|---|---|---|---|---|---|"]
     missed = []
-    for name, size, measured, ok, fmt in checks:
+    for name, issue, size, measured, bound, ok, fmt in checks:
         if measured is None:
-            lines.append(f"| {name} | {size} | not measured in this run | - |")
+            lines.append(f"| {name} | {issue} | {size} | not measured in this run | {bound} | - |")
             continue
-        met = ok(measured)
-        lines.append(f"| {name} | {size} | {fmt.format(measured)} | {'yes' if met else 'no'} |")
-        if not met and name in WHEN_MISSED:
+        met = "-" if ok is None else ("yes" if ok(measured) else "no")
+        lines.append(f"| {name} | {issue} | {size} | {fmt.format(measured)} | {bound} | {met} |")
+        if met == "no" and name in WHEN_MISSED:
             missed.append(name)
+    for name, issue, size, bound, where in ELSEWHERE:
+        lines.append(f"| {name} | {issue} | {size} | in {where} | {bound} | see there |")
     if missed:
         lines += ["", "Where a target is not met, why, and the next step:", ""]
         lines += [f"- **{name}**: {WHEN_MISSED[name]}" for name in dict.fromkeys(missed)]
