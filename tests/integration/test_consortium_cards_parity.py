@@ -11,7 +11,7 @@ import random
 import pytest
 from openpyxl import load_workbook
 
-from pathways.analysis.consortia import Opportunity, consortia, report_contacts
+from pathways.analysis.consortia import ConsortiumReport, Opportunity, consortia, report_contacts
 from pathways.loading import load_paths
 from pathways.reports.consortium_workbook import workbook_bytes
 from tests.conftest import first_difference, load_data
@@ -53,7 +53,7 @@ def cells(data: bytes) -> dict[str, list[list[object]]]:
     return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book}
 
 
-def check(both, opp: Opportunity, max_size: int = 4) -> dict:
+def check(both, opp: Opportunity, max_size: int = 4) -> ConsortiumReport:
     embedded, neo4j = both
     left, right = consortia(embedded, opp, max_size=max_size), consortia(neo4j, opp, max_size=max_size)
     assert left == right, first_difference(left, right)
