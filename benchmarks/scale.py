@@ -160,12 +160,32 @@ def embedded_child(folder: Path, home: Path, label: str, size: int) -> None:
     print(json.dumps(RESULTS))
 
 
+def memory_cap() -> int:
+    """Bytes the embedded route's process may take: PATHWAYS_BENCH_MAX_GB, else 90 % of the
+    memory available now, so a route too big for a shared machine fails alone (MemoryError)
+    instead of waking the kernel's OOM killer among other people's processes."""
+    if os.environ.get("PATHWAYS_BENCH_MAX_GB"):
+        return int(float(os.environ["PATHWAYS_BENCH_MAX_GB"]) * 2**30)
+    available = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemAvailable"))
+    return int(available * 1024 * 0.9)
+
+
 def embedded_in_child(folder: Path, home: Path, label: str, size: int) -> None:
+    cap = memory_cap()
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
     done = subprocess.run([sys.executable, __file__, EMBEDDED_CHILD, str(folder), str(home),
-                           label, str(size)], capture_output=True, text=True, cwd=HERE)
+                           label, str(size)], capture_output=True, text=True, cwd=HERE,
+                          preexec_fn=limit)
     if done.returncode != 0:
+        why = " ".join(done.stderr.split())[-300:]
+        if "MemoryError" in done.stderr:
+            why = f"did not fit the {cap / 2**30:.1f} GiB free on the machine (MemoryError)"
         record(label, "embedded", "load (pathways load: read, validate, write, save)",
-               "failed: " + " ".join(done.stderr.split())[-300:])
+               "failed: " + why)
         return
     for row in json.loads(done.stdout.strip().splitlines()[-1]):
         record(*row)
@@ -267,17 +287,16 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
     if size >= 1_000_000:
         # A million: each route on its own, holding no plan here (the streaming check
         # writes the importer's files; the embedded route runs in a process of its own).
+        if neo is not None or bulk_only:
+            info = bulk_import(label, folder, rows, heap="6g", pagecache="4g")
+            try:
+                with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as big:
+                    bench_queries("neo4j", label, size, big, rng)
+                jvm_rss(label, info.pid)
+            finally:
+                rt_stop(info)
         if with_embedded:
             embedded_in_child(folder, home, label, size)
-        if neo is None and not bulk_only:
-            return
-        info = bulk_import(label, folder, rows, heap="6g", pagecache="4g")
-        try:
-            with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as big:
-                bench_queries("neo4j", label, size, big, rng)
-            jvm_rss(label, info.pid)
-        finally:
-            rt_stop(info)
         return
     if with_embedded:
         embedded = EmbeddedStore(home / "graph.json")
