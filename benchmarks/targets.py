@@ -142,7 +142,7 @@ def section(rows: list[tuple[str, str, str, str]]) -> list[str]:
          get("1m", "neo4j", "pathways latency", r"p95 ([\d.]+) ms"), "-", lambda v: True, "yes"),
     ]
     lines = ["", HEADING, "",
-             ("Each figure of this run next to its target (the issue that set it) and the bound or"
+             ("Each figure next to its target (the issue that set it) and the bound or"
               " side-by-side figure the issue measured on this machine."), "",
              "| target | issue | size | measured | bound / side by side | met |",
              "|---|---|---|---|---|---|"]
