@@ -164,14 +164,21 @@ def main() -> None:
                         f"{rows / seconds:,.0f} | {loader and seconds / loader:.0%} |")
                 print(line)
                 lines.append(line)
-    if args.results:
-        write_section(lines, args)
+            if args.results:  # after each size: a run cut short keeps what it measured
+                write_section(lines, args)
 
 
 def write_section(lines: list[str], args) -> None:
     path = HERE / "RESULTS.md"
     start, end = "<!-- load_ceiling -->", "<!-- /load_ceiling -->"
     heap = os.environ.get("PATHWAYS_NEO4J_HEAP", "default")
+    text = path.read_text()
+    measured = {line.split("|")[1] for line in lines}
+    if start in text:  # rows of sizes this run did not measure stay (and say when they ran)
+        kept = [line for line in text[text.index(start):text.index(end)].splitlines()
+                if line.startswith("| ") and not line.startswith("| size")
+                and line.split("|")[1] not in measured]
+        lines = kept + lines
     section = "\n".join([
         start, "## Neo4j loads next to the server's ceiling (issue 18 item 3)", "",
         (f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores"
@@ -181,7 +188,6 @@ def write_section(lines: list[str], args) -> None:
         " that contender's speed (goal >= 90 % of the bare UNWIND)."), "",
         "| size | rows | what | time | rows/s | loader's speed vs this |",
         "|---|---|---|---|---|---|", *lines, end])
-    text = path.read_text()
     if start in text:
         text = text[:text.index(start)] + section + text[text.index(end) + len(end):]
     else:
