@@ -60,7 +60,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import neo4j
-import networkx as nx
 import orjson
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
@@ -68,7 +67,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
-from pathways.graphs import Snapshot
+from pathways.graphs import Snapshot, build_snapshot
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.processes import alive
 from pathways.store.base import (
@@ -815,13 +814,7 @@ class Neo4jStore(GraphStore):
     def snapshot(self) -> Snapshot:
         with gc_paused():
             nodes, rels = self._read(q.snapshot)
-            graph: Snapshot = nx.MultiDiGraph()
-            graph.add_nodes_from((node_id, {"kind": kind, "props": props})
-                                 for node_id, kind, props in nodes)
-            # (u, v, key, data) tuples: networkx takes them, its stubs do not say so
-            graph.add_edges_from((source, target, rel, {"props": props})  # type: ignore[misc]
-                                 for source, rel, target, props in rels)
-        return graph
+            return build_snapshot(nodes, rels)
 
     # ---- reading -----------------------------------------------------------------------
     def stats(self) -> dict:
