@@ -44,7 +44,7 @@ from pathways.analysis.gaps import (
     UnreachedActivity,
     thin_options,
 )
-from pathways.analysis.snapshot import link_workers, name_of, targets
+from pathways.analysis.snapshot import name_of, targets
 from pathways.graphs import (
     Adjacency,
     Snapshot,
@@ -54,7 +54,7 @@ from pathways.graphs import (
     pathway_adjacency,
     per_snapshot,
 )
-from pathways.model import NodeKind, RelType
+from pathways.model import NodeKind, PersonRole, RelType
 
 Edge = tuple[str, str]  # (from id, to id) of a new REFERS_TO
 
@@ -143,7 +143,10 @@ def _losses(graph: Snapshot, out: Adjacency, into: Adjacency, worker: str,
 
 @per_snapshot
 def _workers(graph: Snapshot) -> list[str]:
-    return link_workers(graph)
+    """The link workers, in no particular order (every use here is order-free)."""
+    nodes = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
+    return [n for n, a in nodes.items() if a["kind"] == NodeKind.PERSON
+            and a["props"].get("role") == PersonRole.LINK_WORKER.value]
 
 
 @per_snapshot
@@ -156,7 +159,12 @@ def _nearest(graph: Snapshot) -> dict[str, int]:
 class _Search:
     """One depth-first search of the undirected referral network (REFERS_TO, PROVIDES, OFFERS
     joined regardless of direction): discovery order, the last discovery in each node's
-    subtree, low points, tree parents and children, and each node's tree root."""
+    subtree, low points, tree parents and children, and each node's tree root.
+
+    Leaves (one relationship, to a node with others: most activities, offered by one service)
+    are left out of the search and kept aside (``leaf``: its one neighbour; ``leaves``: a
+    node's leaves): a leaf is never an articulation point, and alone in its piece when its
+    neighbour goes.  The search then walks a quarter of the nodes at 100k."""
 
     disc: dict[str, int]
     last: dict[str, int]
@@ -165,23 +173,43 @@ class _Search:
     children: dict[str, list[str]]
     child_disc: dict[str, list[int]]
     root: dict[str, str]
+    leaf: dict[str, str]
+    leaves: dict[str, list[str]]
 
 
 @per_snapshot
 def _search(graph: Snapshot) -> _Search:
     out, into = pathway_adjacency(graph)
-    near: dict[str, set[str]] = defaultdict(set)
+    empty: list = []
+
+    def edges_of(node: str) -> int:
+        return len(out.get(node, empty)) + len(into.get(node, empty))
+
+    leaf: dict[str, str] = {}
+    leaves: dict[str, list[str]] = {}
+    for table in (out, into):
+        for node, pairs in table.items():
+            if len(pairs) == 1 and edges_of(node) == 1:
+                other = pairs[0][0]
+                if other != node and edges_of(other) > 1:
+                    leaf[node] = other
+                    leaves.setdefault(other, []).append(node)
+    # Each core node's core neighbours either way (a pair joined twice is met twice: harmless,
+    # since a tree edge is never taken twice and a second look at the parent is skipped).
+    near: dict[str, list[str]] = {}
     for table in (out, into):
         for u, pairs in table.items():
-            mine = near[u]
-            for v, _key in pairs:
-                if v != u:
-                    mine.add(v)
+            if u in leaf:
+                continue
+            mine = near.get(u)
+            if mine is None:
+                mine = near[u] = []
+            mine.extend(v for v, _key in pairs if v not in leaf)
     disc: dict[str, int] = {}
     low: dict[str, int] = {}
     last: dict[str, int] = {}
     parent: dict[str, str | None] = {}
-    children: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = {}
     root_of: dict[str, str] = {}
     clock = 0
     for root in near:
@@ -194,41 +222,47 @@ def _search(graph: Snapshot) -> _Search:
         stack = [(root, iter(near[root]))]
         while stack:
             node, pending = stack[-1]
+            up = parent[node]
             for other in pending:
-                if other not in disc:
+                seen = disc.get(other)
+                if seen is None:
                     disc[other] = low[other] = clock
                     clock += 1
                     parent[other] = node
                     root_of[other] = root
-                    children[node].append(other)
+                    children.setdefault(node, []).append(other)
                     stack.append((other, iter(near[other])))
                     break
-                if other != parent[node] and disc[other] < low[node]:
-                    low[node] = disc[other]
+                if other != up and seen < low[node]:
+                    low[node] = seen
             else:
                 stack.pop()
                 last[node] = clock - 1
-                if stack:
-                    up = stack[-1][0]
-                    if low[node] < low[up]:
-                        low[up] = low[node]
+                if up is not None and low[node] < low[up]:
+                    low[up] = low[node]
     child_disc = {n: [disc[c] for c in kids] for n, kids in children.items()}
-    return _Search(disc, last, low, parent, dict(children), child_disc, root_of)
+    return _Search(disc, last, low, parent, children, child_disc, root_of, leaf, leaves)
 
 
 def _still_articulation(search: _Search, node: str, edges: Sequence[Edge]) -> bool:
     """Is ``node`` an articulation point of the undirected referral network with ``edges``?
 
     Removing ``node`` from the real network leaves pieces: each child subtree whose low point
-    does not climb above it, and the rest of its tree ("up"); other trees are pieces of their
-    own.  ``node`` is an articulation point iff its neighbours (old and new) lie in at least two
-    pieces once the new edges not at ``node`` have joined the pieces they connect."""
-    disc, root = search.disc, search.root
+    does not climb above it, and the rest of its tree ("up"), each of its leaves; other trees
+    are pieces of their own.  ``node`` is an articulation point iff its neighbours (old and
+    new) lie in at least two pieces once the new edges not at ``node`` have joined the pieces
+    they connect."""
+    disc, root, leaf = search.disc, search.root, search.leaf
+    core = search.leaf.get(node)  # a leaf's pieces are those of its neighbour's network
 
     def piece(other: str) -> Hashable:
+        if other in leaf:
+            if leaf[other] == node:
+                return ("leaf", other)
+            other = leaf[other]
         if other not in disc:
             return ("alone", other)
-        if node not in disc or root[other] != root[node]:
+        if core is not None or node not in disc or root[other] != root[node]:
             return ("tree", root[other])
         if disc[node] < disc[other] <= search.last[node]:
             kids = search.children[node]
@@ -238,12 +272,15 @@ def _still_articulation(search: _Search, node: str, edges: Sequence[Edge]) -> bo
         return ("up",)
 
     around: set[Hashable] = set()
-    if node in disc:
+    if core is not None:
+        around.add(piece(core))
+    elif node in disc:
         kids = search.children.get(node, [])
         is_root = search.parent[node] is None
         around.update(("below", c) for c in kids if is_root or search.low[c] >= disc[node])
         if not is_root:
             around.add(("up",))
+        around.update(("leaf", n) for n in search.leaves.get(node, ()))
     joined: dict[Hashable, Hashable] = {}
 
     def find(x: Hashable) -> Hashable:
