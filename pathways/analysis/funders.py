@@ -120,8 +120,18 @@ def compute_funders(graph: Snapshot, query: FunderQuery) -> FundingLandscape:
 
     workers = link_workers(graph)
     reach = {w: set(reachable(graph, w, query.max_hops)) for w in workers}
-    covering = {p: [w for w in sources(graph, p, RelType.COVERS) if w in reach]
+    covering = {p: {w for w in sources(graph, p, RelType.COVERS) if w in reach}
                 for p in localities}
+    # Who reaches each node, once (not a check of every worker's reach per funder and cell).
+    reached_by: dict[str, set[str]] = {}
+    for worker, nodes in reach.items():
+        for node in nodes:
+            found = reached_by.get(node)
+            if found is None:
+                reached_by[node] = {worker}
+            else:
+                found.add(worker)
+    nobody: set[str] = set()
     funded_anywhere: set[tuple[str, str]] = set()
     rows: list[FunderReach] = []
     for funder in of_kind(graph, NodeKind.FUNDER):
@@ -134,14 +144,15 @@ def compute_funders(graph: Snapshot, query: FunderQuery) -> FundingLandscape:
         services |= {s for o in orgs for s in targets(graph, o, RelType.PROVIDES)}
         activities = {n for n in direct if kind(n) == NodeKind.ACTIVITY}
         activities |= {a for s in services for a in targets(graph, s, RelType.OFFERS)}
-        reaching = {w for w in workers if reach[w] & activities}
-        options = sum(len(reach[w] & activities) for w in reaching)
+        reaching = set[str]().union(*(reached_by.get(a, nobody) for a in activities))
+        # (worker, activity) pairs reachable: per worker, or the same pairs per activity
+        options = sum(len(reached_by.get(a, nobody)) for a in activities)
         cells: set[tuple[str, str]] = set()
         reached: set[tuple[str, str]] = set()
         for activity in activities:
             for need, place in cells_of(activity):
                 cells.add((need, place))
-                if any(activity in reach[w] for w in covering[place]):
+                if not covering[place].isdisjoint(reached_by.get(activity, nobody)):
                     reached.add((need, place))
         funded_anywhere |= cells
         rows.append({
