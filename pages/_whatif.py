@@ -47,6 +47,7 @@ from pathways.reports.render_recommend import remedy_text, step_text
 from pathways.webstore import get_store
 
 MAX_PICKS = 20
+SIMULATION = "wi-simulated"  # the dcc.Store saying what is being simulated (see simulation_edges)
 LIST_LIMIT = 2000  # possible ends of an own agreement listed as choices; more: a text box
 # A simulation must not pass for the real network: a dashed frame (text #1b1b1b on #e8f1f8: 15:1).
 BANNER_STYLE = {"background": "#e8f1f8", "border": "2px dashed #0b3d5c", "color": "#1b1b1b",
@@ -90,6 +91,10 @@ def panel() -> html.Section:
         html.P(METHOD, id="wi-method", className="hint"),
         html.H3("Single points of failure, and a second route for each"),
         html.Ul(id="wi-remedies"),
+        # What is being simulated, as chosen (ticked ranks, own ends, hop limit), or None: the
+        # cell details read it to describe the simulated network; the server recomputes the
+        # agreements from it (chosen_edges) every time, never trusting it.
+        dcc.Store(id=SIMULATION),
     ], className="results", id="wi-panel")
 
 
@@ -107,6 +112,7 @@ def _hops(hops) -> int:
     Output("wi-summary", "children"),
     Output("wi-remedies", "children"),
     Output("wi-banner", "children", allow_duplicate=True),
+    Output(SIMULATION, "data", allow_duplicate=True),
     Input("gp-hops", "value"),
     prevent_initial_call="initial_duplicate",
 )
@@ -114,7 +120,7 @@ def fill(hops):
     """The recommendations and remedies for the page's hop limit (a new limit redraws the real
     network: any simulation is gone)."""
     if hops_or_none(hops) is None:
-        return no_update, no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update, no_update
     store = get_store()
     found, kept = store.consistent(
         lambda: (recommend(store, RecommendQuery(max_hops=hops)), protection(store, hops)))
@@ -128,7 +134,7 @@ def fill(hops):
         f"{amber} amber cells; no new referral agreement would make one of them reachable.")
     remedies = [html.Li(remedy_text(r)) for r in kept["remedies"]] or [
         html.Li("No single points of failure.")]
-    return options, [], summary, remedies, None
+    return options, [], summary, remedies, None, None
 
 
 # How the Gaps page draws its heatmap and rows: given by pages/gaps.py (register_views), so
@@ -176,6 +182,17 @@ def chosen_edges(store, hops: int, picks, own_from, own_to) -> list[tuple[str, s
     return edges
 
 
+def simulation_edges(store, simulation) -> list[tuple[str, str]] | None:
+    """The agreements being simulated, recomputed from what the page's store says was chosen
+    (:func:`chosen_edges`: only the server's own recommendations and real nodes), or None when
+    the page shows the real network."""
+    if not isinstance(simulation, dict):
+        return None
+    hops = hops_or_none(simulation.get("hops")) or DEFAULT_MAX_HOPS
+    return chosen_edges(store, hops, simulation.get("picks"), simulation.get("from"),
+                        simulation.get("to"))
+
+
 def _text(value) -> str:
     """A chosen id or a typed name as the browser sent it (anything else counts as none)."""
     return value.strip() if isinstance(value, str) else ""
@@ -188,6 +205,7 @@ def _text(value) -> str:
     Output("wi-banner", "children"),
     Output("gp-message", "children", allow_duplicate=True),
     Output(PAGE_ALERT, "children", allow_duplicate=True),
+    Output(SIMULATION, "data"),
     Input("wi-simulate", "n_clicks"),
     Input("wi-back", "n_clicks"),
     State("wi-picks", "value"),
@@ -203,7 +221,7 @@ def run(_simulate, _back, picks, own_from, own_to, hops):
     query = GapQuery(max_hops=hops)
     if ctx.triggered_id == "wi-back":
         real = store.consistent(lambda: gap_report(store, query))
-        return (*_views(real), hint("Showing the real network."), _summary(real), None)
+        return (*_views(real), hint("Showing the real network."), _summary(real), None, None)
     try:
         def read():
             edges = chosen_edges(store, hops, picks, own_from, own_to)
@@ -213,7 +231,7 @@ def run(_simulate, _back, picks, own_from, own_to, hops):
 
         named, before, after = store.consistent(read)
     except PathwaysError as exc:
-        return no_update, no_update, no_update, alert(error_text(exc)), no_update, None
+        return no_update, no_update, no_update, alert(error_text(exc)), no_update, None, no_update
     amber = [sum(1 for c in r["coverage"] if c["existing"] and not c["reachable"])
              for r in (before, after)]
     banner = html.Div([
@@ -227,7 +245,9 @@ def run(_simulate, _back, picks, own_from, own_to, hops):
     return (*_views(after), hint(f"Simulated {len(named)} new agreement"
                                  f"{'s' if len(named) != 1 else ''}: see the banner above the "
                                  "heatmap."),
-            html.Div([banner, _summary(after)]), None)
+            html.Div([banner, _summary(after)]), None,
+            {"picks": list(ids(picks)[:MAX_PICKS]), "from": _text(own_from), "to": _text(own_to),
+             "hops": hops})
 
 
 def _summary(report: GapReport) -> html.P:

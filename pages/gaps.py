@@ -23,6 +23,7 @@ from pages._components import (
     aria,
     button,
     drawn,
+    error_text,
     guarded,
     hint,
     hops_input,
@@ -44,8 +45,10 @@ from pages._network import (
 )
 from pages._state import QueryReader, state_id, state_update, url_state
 from pages._update_request import request_download
+from pages._whatif import SIMULATION, simulation_edges
 from pages._whatif import panel as whatif_panel
 from pages._whatif import register_views as register_whatif_views
+from pathways.analysis.commission import red_cells
 from pathways.analysis.gaps import (
     GAP_KINDS,
     CoverageCell,
@@ -55,6 +58,14 @@ from pathways.analysis.gaps import (
     gap_report,
     referral_network,
 )
+from pathways.analysis.recommend import (
+    RecommendQuery,
+    protection,
+    recommend,
+    simulate,
+    simulated_cell_routes,
+)
+from pathways.errors import PathwaysError
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS
 from pathways.reports.network_views import (
     network_elements,
@@ -297,10 +308,15 @@ def _highlight(store, selection, hops: int) -> dict | None:
     (plus ``rows`` for a coverage cell), or None when the selection names nothing in it.
 
     The browser only says which cell or row it picked (``{"cell": [need, locality]}`` or
-    ``{"table": ..., "id": ...}``); ids, names and routes all come from the server."""
+    ``{"table": ..., "id": ...}``) and, during a simulation, what was chosen to simulate
+    (``"simulation"``, see pages/_whatif.py); ids, names, routes and the simulated agreements
+    all come from the server.  A simulation's cell is described on the simulated network,
+    its label starting "Simulated: not saved"."""
     if not isinstance(selection, dict):
         return None
-    report = gap_report(store, GapQuery(max_hops=hops))
+    edges = simulation_edges(store, selection.get("simulation"))
+    query = GapQuery(max_hops=hops)
+    report = gap_report(store, query) if edges is None else simulate(store, edges, query)
     names = report["names"]
     cell = selection.get("cell")
     if cell is not None:
@@ -309,9 +325,14 @@ def _highlight(store, selection, hops: int) -> dict | None:
         need, place = cell
         if not any(c["need"] == need and c["locality"] == place for c in report["coverage"]):
             return None
-        rows = cell_routes(store, need, place, hops)
+        if edges is None:
+            rows, label = cell_routes(store, need, place, hops), ""
+        else:
+            rows = simulated_cell_routes(store, edges, need, place, hops)
+            label = SIMULATED_LABEL
         return {"ids": sorted({i for r in rows for i in (r["route"] or [r["id"]])}),
-                "label": f"{names[need]} in {names[place]}: {len(rows)} activities", "rows": rows}
+                "label": f"{label}{names[need]} in {names[place]}: {_count(len(rows))}",
+                "rows": rows, "simulated": edges is not None}
     grid, row_id = selection.get("table"), selection.get("id")
     if grid not in _TABLES or not isinstance(row_id, str):
         return None
@@ -319,7 +340,15 @@ def _highlight(store, selection, hops: int) -> dict | None:
     row = next((r for r in rows_of(report) if r["id"] == row_id), None)
     if row is None:
         return None
-    return {"ids": members(row), "label": f"Highlighted: {row['name']}"}
+    return {"ids": members(row), "label": ("" if edges is None else SIMULATED_LABEL)
+            + f"Highlighted: {row['name']}"}
+
+
+SIMULATED_LABEL = "Simulated: not saved. "
+
+
+def _count(n: int) -> str:
+    return f"{n} activity" if n == 1 else f"{n} activities"
 
 
 _GRIDS = ("gp-coverage", *_TABLES)
@@ -330,16 +359,39 @@ _GRIDS = ("gp-coverage", *_TABLES)
     Output("gp-cell", "children"),
     Input("gp-heatmap", "clickData"),
     *(Input(grid, "selectedRows") for grid in _GRIDS),
+    Input(SIMULATION, "data"),
+    State("gp-highlight", "data"),
     State("gp-hops", "value"),
     prevent_initial_call=True,
 )
-def choose_highlight(click, *selections_and_hops):
-    """Remember which cell or row was picked (ids only); the details come from the server."""
-    *selections, hops = selections_and_hops
+def choose_highlight(click, *selections_and_state):
+    """Remember which cell or row was picked (ids only); the details come from the server.
+
+    During a simulation the pick carries what is simulated, and its details describe the
+    simulated network; starting or leaving a simulation redraws the open cell's details."""
+    *selections, simulation, current, hops = selections_and_state
     picked = dict(zip(_GRIDS, (selected_id(s) for s in selections), strict=True))
-    trigger = ctx.triggered_id
+    # A simulation starting or ending comes first when a redrawn table fires at the same time.
+    trigger = SIMULATION if f"{SIMULATION}.data" in ctx.triggered_prop_ids else ctx.triggered_id
     store = get_store()
-    if trigger == "gp-heatmap":
+    simulated: dict[str, Any] = {"simulation": simulation} if isinstance(simulation, dict) else {}
+    # Each pick remembers every table's selection as it was ("seen"): a table redrawn with new
+    # rows (a simulation, or the way back) reports its unchanged selection again, which is not
+    # a new pick and must not replace a heatmap cell clicked since.
+    # Such a repeat redraws the current pick for the network shown now, like a simulation
+    # starting or ending: whichever of the two requests Dash keeps, the details are right.
+    seen = current.get("seen") if isinstance(current, dict) else None
+    if trigger in _GRIDS and isinstance(seen, dict) and seen.get(trigger) == picked[trigger]:
+        trigger = SIMULATION
+    simulated["seen"] = picked
+    if trigger == SIMULATION:
+        cell = current.get("cell") if isinstance(current, dict) else None
+        simulated["seen"] = seen
+        if cell is None:  # nothing open, or a table row: highlight it on the network shown now
+            return ({**{k: v for k, v in current.items() if k != "simulation"}, **simulated}
+                    if isinstance(current, dict) else no_update), no_update
+        selection: dict[str, Any] = {"cell": cell}
+    elif trigger == "gp-heatmap":
         cell = _clicked_cell(_report(store, _hops(hops)), click)
         if cell is None:
             return no_update, hint("That cell is not in the report.")
@@ -354,15 +406,23 @@ def choose_highlight(click, *selections_and_hops):
         selection = {"cell": [row["need"], row["locality"]]}
     elif trigger in _TABLES:
         row_id = picked[trigger]
-        return ({"table": trigger, "id": row_id} if row_id is not None else None), no_update
+        return ({"table": trigger, "id": row_id, **simulated} if row_id is not None
+                else None), no_update
     else:
         return no_update, no_update
-    found = store.consistent(lambda: _highlight(store, selection, _hops(hops)))
+    selection.update(simulated)
+    try:
+        found = store.consistent(lambda: _highlight(store, selection, _hops(hops)))
+    except PathwaysError as exc:  # a simulation that no longer holds (the data changed)
+        return None, alert(error_text(exc))
     if found is None:
         return None, hint("That cell is not in the report.")
     rows = found["rows"]
     details = html.Div([
         html.H3(found["label"]),
+        html.P("Routes on the network with the simulated agreements (nothing is saved; "
+               "“Back to the real network” shows it as it is)." if found["simulated"] else "",
+               className="simulated-note"),
         html.P("No activity addresses this need here." if not rows else
                "Each activity with the shortest route from a link worker covering the locality:"),
         html.Ul([html.Li(f"{r['name']} ({r['provider']}): {r['route_names']}") for r in rows],
@@ -408,8 +468,18 @@ node_details_callback("gp-graph", "gp-node", referral_network)
     prevent_initial_call=True,
 )
 def download(_clicks, hops):
-    report = _report(get_store(), _hops(hops))
-    return html_download(as_html(report), f"gap-report-{dt.date.today()}.html")
+    """The gap report as one HTML file, with the step from each gap to an action: who could
+    provide the red cells, routes that would close the amber ones, a second route around each
+    top single point of failure (for the page's hop limit; the real network, never a
+    simulation)."""
+    store, hops = get_store(), _hops(hops)
+
+    def read():
+        report = gap_report(store, GapQuery(max_hops=hops))
+        return (report, red_cells(store, report["coverage"]),
+                recommend(store, RecommendQuery(max_hops=hops)), protection(store, hops))
+
+    return html_download(as_html(*store.consistent(read)), f"gap-report-{dt.date.today()}.html")
 
 
 # The "What would close these gaps?" panel draws simulations with the page's own heatmap.
