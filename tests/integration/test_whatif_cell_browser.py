@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -10,6 +12,8 @@ from selenium.webdriver.common.keys import Keys
 from pathways.analysis.gaps import GapQuery, cell_routes, gap_report
 from pathways.analysis.recommend import recommend, simulate, simulated_cell_routes
 from pathways.reports.render_gaps import coverage_grid
+from tests.integration.a11y import horizontal_overflow
+from tests.integration.test_accessibility import PHONE, set_size
 from tests.integration.test_gaps_parity import described
 from tests.integration.test_user_tasks import (
     focused_row,
@@ -21,6 +25,7 @@ from tests.integration.test_user_tasks import (
 )
 
 pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("PATHWAYS_TEST_SCREENSHOTS")  # a folder: save what the page looked like
 
 
 def row_index(report, need: str, place: str) -> int:
@@ -125,6 +130,17 @@ def test_cell_details_follow_the_simulation_and_come_back(dash_duo, demo_app_eac
     settle(dash_duo)
     assert dash_duo.find_element("#gp-cell h3").text.startswith("Simulated: not saved")
     assert listed(dash_duo) == expected(simulated)
+    # on a phone the simulated details wrap: no sideways scroll
+    size = dash_duo.driver.get_window_size()
+    set_size(dash_duo.driver, PHONE)
+    try:
+        dash_duo.driver.execute_script(
+            "document.getElementById('gp-cell').scrollIntoView({block: 'start'})")
+        if SHOTS:
+            dash_duo.driver.save_screenshot(f"{SHOTS}/gaps-simulated-cell-390.png")
+        assert horizontal_overflow(dash_duo.driver) == 0
+    finally:
+        dash_duo.driver.set_window_size(size["width"], size["height"])
 
     # Back to the real network: the details are the real ones again.
     tab_to(dash_duo, "#wi-back", limit=200)
