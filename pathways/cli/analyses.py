@@ -89,10 +89,14 @@ def paths(ctx: Context, worker, needs, locality, postcode, free_only, access, ag
               show_default=True)
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge 'not reviewed for 12 months' as of this date [today].")
+@click.option("--actions/--no-actions", default=True, show_default=True,
+              help="Add the step to action (providers for red cells, new routes for amber "
+                   "cells, second routes around failure points); at 100k nodes it takes tens "
+                   "of seconds on its first run after a load.")
 @output_options(["table", "json", "csv", "html"],
                 output_help="Write to a file (the HTML report is one self-contained file).")
 @pass_ctx
-def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
+def gaps(ctx: Context, localities, needs, max_hops, as_of, actions, fmt, output):
     """Where the network fails people: coverage, unreached provision, single points of
     failure, thin options and data gaps; and the step to action: who could provide each red
     cell, the routes that would close the amber cells, a second route around each top single
@@ -112,14 +116,17 @@ def gaps(ctx: Context, localities, needs, max_hops, as_of, fmt, output):
     # From each diagnosis to an action (issue 19): red cells (nothing provided): who provides
     # the need nearby or elsewhere; amber cells: the new referral agreements that would close
     # them; single points of failure: a second route around each.
-    commissions = red_cells(store, report["coverage"])
-    found = recommend(store, RecommendQuery(query.localities, query.needs, max_hops))
-    kept = protection(store, max_hops)
+    commissions = red_cells(store, report["coverage"]) if actions else None
+    found = (recommend(store, RecommendQuery(query.localities, query.needs, max_hops))
+             if actions else None)
+    kept = protection(store, max_hops) if actions else None
     if fmt == "json":
-        data = {**fmt_report.public_json(report), "commission": [
-            {**c, "consortia_page": fmt_report.consortia_link(c)} for c in commissions],
-            "recommendations": {k: v for k, v in found.items() if k != "names"},
-            "protection": kept}
+        data = dict(fmt_report.public_json(report))
+        if actions:
+            data |= {"commission": [{**c, "consortia_page": fmt_report.consortia_link(c)}
+                                    for c in commissions or []],
+                     "recommendations": {k: v for k, v in (found or {}).items() if k != "names"},
+                     "protection": kept}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         text = fmt_report.as_csv(report, commissions, found, kept)
