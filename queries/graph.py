@@ -47,6 +47,19 @@ def kinds_of_ids(tx: ManagedTransaction, ids: list[str]) -> dict[str, NodeKind]:
     return {r["id"]: NodeKind(r["kind"]) for r in tx.run(KINDS_OF_IDS, ids=ids)}
 
 
+# Whether the graph has any node: a first load into an empty graph skips the hash lookups
+# (at 10k they were a third of the loader's lead over the bare UNWIND of the same rows).
+HAS_NODES = """
+OPTIONAL MATCH (n:Pathways)
+WITH n LIMIT 1
+RETURN n IS NOT NULL AS found
+"""
+
+
+def has_nodes(tx: ManagedTransaction) -> bool:
+    return tx.run(HAS_NODES).single(strict=True)["found"]
+
+
 # Hashes come back as one list per query: a record per row costs far more in the driver.
 NODE_HASHES = """
 UNWIND $ids AS wanted

@@ -437,12 +437,14 @@ class Neo4jStore(GraphStore):
         progress: Progress | None,
     ) -> WriteSummary:
         node_hashes: dict[str, str] = {}
-        for chunk in _chunks([n.id for n in nodes]):
-            node_hashes.update(self._read(q.node_hashes, list(chunk)))
         rel_hashes: dict[tuple, str] = {}
-        sources = list(dict.fromkeys(r.source_id for r in rels))
-        for chunk in _chunks(sources):
-            rel_hashes.update(self._read(q.relationship_hashes, list(chunk)))
+        # an empty graph (this load holds the lock, so it stays empty) has no hashes to read
+        if self._read(q.has_nodes):
+            for chunk in _chunks([n.id for n in nodes]):
+                node_hashes.update(self._read(q.node_hashes, list(chunk)))
+            sources = list(dict.fromkeys(r.source_id for r in rels))
+            for chunk in _chunks(sources):
+                rel_hashes.update(self._read(q.relationship_hashes, list(chunk)))
         summary = summarise(nodes, rels, node_hashes, rel_hashes)
 
         # Unchanged rows are not sent at all: reloading the same data writes nothing.  Rows
