@@ -46,7 +46,7 @@ def clocked(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 def bench(label: str, store, folders: dict[str, Path]) -> None:
     for name, folder in folders.items():
         store.reset()
-        load_seconds, _, _ = clocked(lambda f=folder: load_paths(store, [f]))
+        load_seconds, _, _ = clocked(functools.partial(load_paths, store, [folder]))
         head = f"{label:9} {name:10}"
         with gc_paused():  # as cached_snapshot reads it
             snap_wall, snap_cpu, graph = clocked(store.snapshot)
