@@ -187,32 +187,17 @@ def load(ctx: Context, paths, fmt, allow_partial, report, remove_missing, full, 
 
 
 def _bulk_import(ctx: Context, paths: list[Path]) -> None:
-    """``load --import``: check and write the importer's files in one pass (nothing is
-    imported, and no server started, if any row is wrong), then neo4j-admin and the server."""
-    import shutil
-    import tempfile
-
+    """``load --import``: as ``neo4j start --import`` (check and write the importer's files in
+    one pass; nothing imported, and no server started, if any row is wrong)."""
     from pathways import neo4j_runtime as rt
-    from pathways.config import pathways_home
-    from pathways.neo4j_runtime import bulk
-    from pathways.store.base import now_iso
+    from pathways.cli.local_neo4j import start_with_import
 
     config = ctx.settings
     if rt.running_state(config) or rt.recoverable_state(config):
         raise click.ClickException(
             "--import needs a new local Neo4j, and one already exists: load into it with"
             " `pathways load --store neo4j`, or delete it first with `pathways neo4j stop`")
-    home = pathways_home()
-    home.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700: rows hold contacts
-    try:
-        click.echo("Checking every row and writing the importer's files...", err=True)
-        files = bulk.prepare_import(paths, staging, now_iso())
-        click.echo(f"{files.rows:,} rows are valid; importing with neo4j-admin, then starting"
-                   " Neo4j...", err=True)
-        info = rt.start_server(import_plan=files, config=config)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    info = start_with_import(config, None, paths)
     info.save(rt.state_file(config))
     click.echo(f"Imported {info.imported_rows:,} rows in {info.import_seconds:.1f}s. Neo4j"
                f" {info.version} is running at {info.uri} (pid {info.pid}); `--store neo4j`"

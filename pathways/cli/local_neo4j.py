@@ -9,7 +9,6 @@ import click
 
 from pathways.cli.context import Context, pass_ctx
 from pathways.config import Neo4jSettings
-from pathways.errors import InputError
 
 
 @click.group()
@@ -68,19 +67,11 @@ def start(ctx: Context, port, import_paths, fresh):
                    f" {_node_count(info):,} nodes. Neo4j {info.version} is running at {info.uri}"
                    f" (pid {info.pid}).")
         return
-    plan = None
     if import_paths:
-        from pathways.loading import plan_for_store
-        from pathways.store.embedded import EmbeddedStore
-
-        click.echo("Checking every row before the import...", err=True)
-        plan = plan_for_store(EmbeddedStore(None), import_paths)  # an empty store: all new
-        if plan.problems:
-            raise InputError(plan.problems)
-        click.echo(f"{len(plan.nodes):,} nodes and {len(plan.rels):,} relationships are valid;"
-                   " importing with neo4j-admin...", err=True)
-    click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
-    info = rt.start_server(port=port, import_plan=plan, config=config)
+        info = start_with_import(config, port, import_paths)
+    else:
+        click.echo("Starting Neo4j (the first time downloads its jars with Maven)...", err=True)
+        info = rt.start_server(port=port, config=config)
     info.save(rt.state_file(config))
     click.echo(f"Neo4j {info.version} is running at {info.uri} (pid {info.pid}),"
                f" started in {info.started_seconds:.1f}s.")
@@ -152,3 +143,30 @@ def status(ctx: Context):
     else:
         click.echo("Not running. Start it with `pathways neo4j start`.")
     sys.exit(3)
+
+
+def start_with_import(config, port, import_paths):
+    """Start a new local Neo4j with ``import_paths`` bulk-imported (``neo4j start --import``
+    and ``load --import``): every row checked and neo4j-admin's files written in one pass (the
+    streaming check: only ids and relationship digests held; nothing imported if a row is
+    wrong).  The files hold contact details, so they wait in a private folder under
+    PATHWAYS_HOME and are removed afterwards."""
+    import shutil
+    import tempfile
+
+    from pathways import neo4j_runtime as rt
+    from pathways.config import pathways_home
+    from pathways.neo4j_runtime import bulk
+    from pathways.store.base import now_iso
+
+    home = pathways_home()
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
+    try:
+        click.echo("Checking every row and writing the importer's files...", err=True)
+        files = bulk.prepare_import(import_paths, staging, now_iso())
+        click.echo(f"{files.rows:,} rows are valid; importing with neo4j-admin, then starting"
+                   " Neo4j (the first time downloads its jars with Maven)...", err=True)
+        return rt.start_server(port=port, import_plan=files, config=config)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -18,8 +18,13 @@ from tests.integration.test_gaps_parity import described
 
 pytestmark = pytest.mark.neo4j
 
+# Both commands take the same route (pathways.cli.local_neo4j.start_with_import).
+COMMANDS = pytest.mark.parametrize("command", [["load", "--import"], ["neo4j", "start", "--import"]],
+                                   ids=["load", "neo4j-start"])
 
-def test_load_import_refuses_a_bad_row_and_starts_no_server(tmp_path, monkeypatch):
+
+@COMMANDS
+def test_load_import_refuses_a_bad_row_and_starts_no_server(tmp_path, monkeypatch, command):
     from pathways import neo4j_runtime as rt
     from pathways.cli import cli
 
@@ -30,7 +35,7 @@ def test_load_import_refuses_a_bad_row_and_starts_no_server(tmp_path, monkeypatc
         "relationships": [["source_id", "type", "target_id"],
                           ["lw", "REFERS_TO", "svc"], ["lw", "REFERS_TO", "nowhere"]],
     })
-    result = CliRunner().invoke(cli, ["load", "--import", str(folder)])
+    result = CliRunner().invoke(cli, [*command, str(folder)])
     assert result.exit_code != 0
     message = str(result.exception) + result.output
     assert "relationships.csv, row 3, column 'target_id'" in message and "nowhere" in message
@@ -39,7 +44,9 @@ def test_load_import_refuses_a_bad_row_and_starts_no_server(tmp_path, monkeypatc
     assert [p.name for p in (tmp_path / "home").iterdir() if p.name.startswith("import-")] == []
 
 
-def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypatch, demo_dir):
+@COMMANDS
+def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypatch, demo_dir,
+                                                             command):
     from pathways import neo4j_runtime as rt
     from pathways.cli import cli
     from pathways.errors import Neo4jRuntimeError
@@ -52,7 +59,7 @@ def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypat
         _neo4j_unavailable(str(exc))
     monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PATHWAYS_NEO4J_HEAP", "512m")
-    result = CliRunner().invoke(cli, ["load", "--import", str(demo_dir)])
+    result = CliRunner().invoke(cli, [*command, str(demo_dir)])
     info = rt.running_state()
     try:
         assert result.exit_code == 0, str(result.exception) + result.output
@@ -66,8 +73,10 @@ def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypat
         assert len(nodes) == len(want_nodes) > 100
         assert nodes == want_nodes
         assert edges == want_edges
-        again = CliRunner().invoke(cli, ["load", "--import", str(demo_dir)])
-        assert again.exit_code != 0 and "already exists" in str(again.exception) + again.output
+        again = CliRunner().invoke(cli, [*command, str(demo_dir)])
+        assert again.exit_code != 0
+        assert "already" in str(again.exception) + again.output
+        assert [p.name for p in (tmp_path / "home").iterdir() if p.name.startswith("import-")] == []
     finally:
         if info is not None:
             rt.stop_server(info, remove_home=True)
