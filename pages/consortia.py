@@ -123,7 +123,7 @@ def _layout(query: dict):
                       button("Printable brief (HTML)", "co-print-button"),
                       button("Brief workbook (XLSX)", "co-xlsx-button"),
                       dcc.Download(id="co-download")], className="button-row"),
-            hint("The printable brief and the workbook are for the suggestion chosen below "
+            hint("The printable brief is for the suggestion chosen under \"Show on the graph\" "
                  "(the workbook has every suggestion); contacts are in them only for link "
                  "workers and above."),
         ], className="results"),
