@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
@@ -586,7 +586,17 @@ def _cell_routes(store: GraphStore, graph: Snapshot, need: str, locality: str,
     check_ids(graph, (need,), NodeKind.NEED, "need")
     report = gap_report(store, GapQuery(max_hops=max_hops))
     cell = next(c for c in report["coverage"] if c["need"] == need and c["locality"] == locality)
-    routes = [best_paths_to(graph, w, max_hops, cell["activities"]) for w in cell["link_workers"]]
+    return cell_route_rows(graph, cell, max_hops)
+
+
+def cell_route_rows(graph: Snapshot, cell: Mapping, max_hops: int,
+                    routes_on: Snapshot | None = None) -> list[CellRoute]:
+    """A coverage cell's activities, each with its providers and the shortest route to it from
+    the cell's link workers (by :func:`_route_order`), found on ``routes_on`` (a simulated
+    graph, with the same nodes) or ``graph``."""
+    routes = [best_paths_to(routes_on if routes_on is not None else graph, w, max_hops,
+                            cell["activities"])
+              for w in cell["link_workers"]]
     rows: list[CellRoute] = []
     for activity in cell["activities"]:
         options = [p[activity] for p in routes if activity in p]

@@ -45,7 +45,7 @@ from pathways.analysis.gaps import (
     CoverageCell,
     GapQuery,
     GapReport,
-    _route_order,
+    cell_route_rows,
     coverage,
     gap_report,
     single_points_of_failure,
@@ -58,14 +58,12 @@ from pathways.analysis.snapshot import (
     link_workers,
     name_of,
     of_kind,
-    providers,
 )
 from pathways.analysis.whatif import simulated_report
 from pathways.errors import PathwaysError, UnknownIdError
 from pathways.graphs import (
     Snapshot,
     activities_in,
-    best_paths_to,
     pathway_adjacency,
     per_snapshot,
 )
@@ -536,19 +534,6 @@ def simulated_cell_routes(store: GraphStore, edges: Iterable[Sequence[str]], nee
         report = simulate(store, checked, GapQuery(max_hops=max_hops))
         cell = next(c for c in report["coverage"]
                     if c["need"] == need and c["locality"] == locality)
-        sim = simulated_graph(store, checked)
-        routes = [best_paths_to(sim, w, max_hops, cell["activities"])
-                  for w in cell["link_workers"]]
-        rows: list[CellRoute] = []
-        for activity in cell["activities"]:
-            options = [p[activity] for p in routes if activity in p]
-            best = min(options, key=_route_order) if options else None
-            rows.append({
-                "id": activity, "name": name_of(graph, activity),
-                "provider": "; ".join(name_of(graph, o) for o in providers(graph, activity)),
-                "route": [i for _, i in best] if best else None,
-                "route_names": " → ".join(n for n, _ in best) if best else "no route",
-            })
-        return rows
+        return cell_route_rows(graph, cell, max_hops, routes_on=simulated_graph(store, checked))
 
     return cached_per_version(store, ("simulated cell", checked, need, locality, max_hops), build)
