@@ -13,7 +13,10 @@ each of ``--workers`` link workers is asked once (no answer from the cache), int
 
 The same figures through ``neo4j://`` (item 7) show what routing costs on one server, and
 through a store that checks every read on its own (:class:`ChecksPerRead`, the code before
-``Neo4jStore.consistent`` held one read transaction for all of a call's reads).
+``Neo4jStore.consistent`` held one read transaction for all of a call's reads), and through a
+store whose query returns every path step as a map, one record per path (:class:`PathsAsMaps`,
+the code before paths came back as ids with each node's name and kind once per answer).
+``--quick`` measures only bolt:// now and paths as maps.
 Answers are checked against the embedded store on the same rows (``--no-check`` skips it).
 
     .venv/bin/python benchmarks/neo4j_pathways.py --nodes 100000 [--workers 300] [--heap 4g]
@@ -37,6 +40,7 @@ from pathways.store.base import GraphStore, PathwayFilter
 from pathways.store.embedded import EmbeddedStore
 from pathways.store.neo4j import Neo4jStore
 from queries import graph as q
+from queries.pathways import PATHWAYS_FROM_LINK_WORKER
 
 TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 NAIVE = {hops: f"""
@@ -54,7 +58,7 @@ def server_ms(store: Neo4jStore, query: str, **params) -> float:
     """The server's time for one query (planning cached), as its summary reports it."""
     with store.driver.session(database=store.settings.database) as session:
         summary = session.execute_read(lambda tx: tx.run(query, **params).consume())
-    return ((summary.result_available_after or 0) + (summary.result_consumed_after or 0)) / 1000
+    return (summary.result_available_after or 0) + (summary.result_consumed_after or 0)
 
 
 class ChecksPerRead(Neo4jStore):
@@ -68,12 +72,35 @@ class ChecksPerRead(Neo4jStore):
         return self._read(q.graph_version)
 
 
+# The pathway query as it was before paths came back as ids: one record per path, each step
+# a map of id, name and kind (for the before/after comparison).
+PATHS_AS_MAPS = {
+    hops: query.split("WITH collect(nodes(p)) AS paths")[0]
+    + "RETURN [n IN nodes(p) | {id: n.id, name: n.name,"
+      " kind: [l IN labels(n) WHERE l <> 'Pathways'][0]}] AS path\n"
+    for hops, query in PATHWAYS_FROM_LINK_WORKER.items()
+}
+
+
+class PathsAsMaps(Neo4jStore):
+    """The store before issue 18's ids-only paths: every path step decoded as a map."""
+
+    def pathway_candidates(self, worker_id, max_hops, where):
+        def read(tx):
+            result = tx.run(PATHS_AS_MAPS[int(max_hops)], worker_id=worker_id,
+                            needs=list(where.needs), locality=where.locality,
+                            free_only=where.free_only, access=list(where.access), age=where.age,
+                            times=[{"day": t.day, "start": t.start, "end": t.end}
+                                   for t in where.times],
+                            self_referral_only=where.self_referral_only)
+            return [record["path"] for record in result]
+        return self._read(read)
+
+
 def measure(stores: dict[str, Neo4jStore], picks: list[str], hops: int, rng: random.Random,
             expected: dict[str, Pathways] | None) -> list[tuple[str, str, float, float]]:
     """Each worker asked of every store in turn (the order rotating), so a busy machine
     slows all alike."""
-    from queries.pathways import PATHWAYS_FROM_LINK_WORKER
-
     first = next(iter(stores.values()))
     for worker in rng.sample(picks, min(30, len(picks))):  # plans compiled, page cache warm
         for store in stores.values():
@@ -121,6 +148,8 @@ def main() -> None:
     parser.add_argument("--pagecache", default="1g")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="bolt:// now and paths as maps (before) only")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,8 +174,11 @@ def main() -> None:
             bolt = Neo4jSettings(info.uri, info.user, info.password, "neo4j")
             routed = Neo4jSettings(info.uri.replace("bolt://", "neo4j://", 1), info.user,
                                    info.password, "neo4j")
-            stores = {"bolt://": Neo4jStore(bolt), "neo4j://": Neo4jStore(routed),
-                      "bolt://, checks per read (before)": ChecksPerRead(bolt)}
+            stores: dict[str, Neo4jStore] = {"bolt://": Neo4jStore(bolt)}
+            if not args.quick:
+                stores["neo4j://"] = Neo4jStore(routed)
+                stores["bolt://, checks per read (before)"] = ChecksPerRead(bolt)
+            stores["bolt://, paths as maps (before)"] = PathsAsMaps(bolt)
             rows = measure(stores, picks, args.hops, rng, expected)
             for store in stores.values():
                 store.close()

@@ -25,6 +25,9 @@ _PATHWAY_TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 # "HH:MM" strings, and $times holds the person's slots as {day, start, end} maps.
 # Quantifier bounds cannot be parameters, so there is one query per hop limit, 1 to
 # MAX_MAX_HOPS: the number comes from this range, never from input.
+# One record per call: each path as its nodes' ids, and each node on any path once with its
+# name and kind: most of a call's time at 100k was the driver decoding every path step as a
+# map of three strings, one record per path (issue 18 item 2, benchmarks/neo4j_pathways.py).
 _PATHWAYS_FROM_LINK_WORKER = """
 MATCH (w:Person {{id: $worker_id}})
 MATCH p = ALL SHORTEST (w)-[:{types}]->{{1,{max_hops}}}(a:Activity)
@@ -44,8 +47,11 @@ WHERE ($free_only = false OR a.free = true)
                    WHERE r.self_referral = true }}
        OR EXISTS {{ MATCH (a)<-[:OFFERS]-(:Service)<-[:PROVIDES]-(:Organisation)<-[r:REFERS_TO]-()
                    WHERE r.self_referral = true }})
-RETURN [n IN nodes(p) | {{id: n.id, name: n.name,
-                          kind: [l IN labels(n) WHERE l <> 'Pathways'][0]}}] AS path
+WITH collect(nodes(p)) AS paths
+RETURN [path IN paths | [n IN path | n.id]] AS paths,
+       COLLECT {{ UNWIND paths AS path UNWIND path AS n
+                 RETURN DISTINCT [n.id, n.name, [l IN labels(n) WHERE l <> 'Pathways'][0]] }}
+         AS nodes
 """
 assert WHOLE_AREA in _PATHWAYS_FROM_LINK_WORKER  # one rule, one property name
 PATHWAYS_FROM_LINK_WORKER = {
@@ -77,4 +83,7 @@ def pathways_from_link_worker(
         times=[{"day": t.day, "start": t.start, "end": t.end} for t in times],
         self_referral_only=self_referral_only,
     )
-    return [record["path"] for record in result]
+    record = result.single(strict=True)
+    about = {node_id: (name, kind) for node_id, name, kind in record["nodes"]}
+    return [[{"id": node_id, "name": about[node_id][0], "kind": about[node_id][1]}
+             for node_id in path] for path in record["paths"]]
