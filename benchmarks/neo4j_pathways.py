@@ -133,6 +133,8 @@ def measure(stores: dict[str, Neo4jStore], picks: list[str], hops: int, rng: ran
                                      "times": [], "self_referral_only": False}
         add("server", "server time of the pathway query",
             server_ms(first, PATHWAYS_FROM_LINK_WORKER[hops], **params) / 1000)
+        add("server", "server time of the pathway query, paths as maps (before)",
+            server_ms(first, PATHS_AS_MAPS[hops], **params) / 1000)
         add("server", "server time, naive var-length DISTINCT ids",
             server_ms(first, NAIVE[hops], worker_id=worker) / 1000)
     return [(label, what, pct(s, 0.5), pct(s, 0.95)) for (label, what), s in samples.items()]
