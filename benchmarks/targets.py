@@ -36,10 +36,12 @@ WHEN_MISSED = {
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
-        " (54 ms before, same run). The server reports under 1 ms for the query; the rest is"
-        " the query's records (every shortest path, each node a map) sent and decoded. Next:"
-        " paths as ids with the distinct nodes' names once per answer; see section 'Neo4j"
-        " pathways at 100k'."
+        " (54 ms before, same run); 31 ms (35 ms before, same run) once paths came back as ids"
+        " with each node's name once, on a machine never quiet. The server spends 4-5 ms p50,"
+        " 9-15 ms p95 on the query; an empty read transaction costs 7 ms p50 here, and a call"
+        " makes two (the cache's version, then the reads). Next: read the data version inside"
+        " the call's own transaction, and fold the link worker and filter checks into the"
+        " pathway query; see section 'Neo4j pathways at 100k'."
     ),
     "batched >= 100x naive": (
         "Creating one node per transaction is ~350 rows/s here; the batched loader would need"
