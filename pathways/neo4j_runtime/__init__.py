@@ -236,10 +236,12 @@ def machine_memory_mb() -> int:
 def default_heap(memory_mb: int | None = None) -> str:
     """The local server's maximum heap: half the machine's memory, between 1g and 31g.
 
-    A load is one transaction, and Neo4j holds a transaction's changes in the heap until
-    it commits: about 4 KB per row written (measured on the synthetic 100k graph: 564k
-    rows), and the server refuses a transaction beyond 70 % of the heap.  The heap starts
-    at 512 MB and grows only while a load needs it (see :data:`HEAP_FLAGS`).
+    Neo4j holds a transaction's changes in the heap until it commits: about 4 KB per row
+    written (measured on the synthetic 100k graph: 564k rows), and the server refuses a
+    transaction beyond 70 % of the heap.  A load of up to 50,000 rows is one transaction;
+    a bigger one commits in batches sized from the server's transaction memory, so a larger
+    heap means fewer, larger batches rather than loads that fit at all.  The heap starts at
+    512 MB and grows only while a load needs it (see :data:`HEAP_FLAGS`).
 
     >>> default_heap(24 * 1024), default_heap(1024), default_heap(256 * 1024)
     ('12288m', '1024m', '31744m')

@@ -65,7 +65,8 @@ OTHER = {
 
 # ---- item 5: a 100k load on the default local server ------------------------------------
 def test_a_100k_node_load_completes_on_the_default_local_server(neo4j_store):
-    """The README's 100k example: one all-or-nothing transaction, within the server's memory."""
+    """The README's 100k example on the default local server: every node and relationship
+    lands (committed in batches under a load marker, see test_neo4j_batched_loads.py)."""
     tables = generate(100_000, seed=7)
     plan = plan_load(tables_from(tables), {})
     assert not plan.problems
