@@ -140,10 +140,14 @@ def test_share_commands_list_and_revoke(home):
 
 
 class _App:
-    """Stands in for the Dash app so serve's checks run without starting a server."""
+    """Stands in for the Dash app so serve's checks run without starting a server (its Flask
+    server answers the request serve makes to ready Dash before real requests arrive)."""
 
     def __init__(self):
+        import flask
+
         self.ran: dict = {}
+        self.server = flask.Flask("stand-in")
 
     def run(self, **options):
         self.ran = options

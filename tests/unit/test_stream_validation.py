@@ -81,10 +81,16 @@ def test_streamed_check_finds_the_problems_the_load_finds_on_the_bad_input_corpu
     paths = case.build(tmp_path / "input")
     try:
         kind = detect(paths, None)
-    except InputError:
-        kind = "refused before its format is known"
-    if kind != "living-db":
-        pytest.skip(f"not a Living Database: {kind}")
+        refusal = None
+    except InputError as exc:
+        kind, refusal = "refused before its format is known", exc
+    if kind != "living-db":  # a feed, or no data file at all: `pathways validate` refuses it
+        checked = CliRunner().invoke(cli, ["validate", "--fresh", *map(str, paths)])
+        assert checked.exit_code == 1, checked.output
+        said = str(checked.exception) + checked.output
+        if refusal is not None:  # about the same files the load names
+            assert all(Path(str(p.file)).name in said for p in refusal.problems), (refusal, said)
+        return
     try:
         whole = whole_file_plan(demo_store, paths)
     except InputError as exc:  # refused before any row is read (a file given twice)
