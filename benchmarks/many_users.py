@@ -43,7 +43,6 @@ import platform
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ import requests
 from generate import generate, write
 from pathways.accounts import Accounts
 from pathways.model import COMMON_ACCESS_TAGS
+from stress import alert_in, free_port
 
 HERE = Path(__file__).resolve().parent
 PATHWAYS = Path(sys.executable).with_name("pathways")
@@ -135,12 +135,6 @@ class Run:
 
 
 # ---- the app ---------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_app(env: dict, workers: int, threads: int, port: int, log: Path) -> subprocess.Popen:
     with log.open("w") as handle:
         server = subprocess.Popen(
@@ -209,18 +203,6 @@ def body(dep: dict, values: dict, changed: str) -> dict:
             "outputs": outputs if dep["output"].startswith("..") else outputs[0],
             "inputs": values_of(dep["inputs"]), "state": values_of(dep.get("state", [])),
             "changedPropIds": [changed]}
-
-
-def alert_in(payload) -> bool:
-    """Whether the answer shows an error alert (a component with role="alert")."""
-    if isinstance(payload, dict):
-        props = payload.get("props")
-        if isinstance(props, dict) and props.get("role") == "alert":
-            return True
-        return any(alert_in(v) for v in payload.values())
-    if isinstance(payload, list):
-        return any(alert_in(v) for v in payload)
-    return False
 
 
 def post(session: requests.Session, base: str, name: str, request: dict, run: Run) -> None:
