@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
 
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.analysis.pathways import pathways_from
@@ -20,7 +19,7 @@ from pathways.loading import load_paths, plan_for_store
 from pathways.model import NodeKind
 from pathways.store import PathwayFilter
 from pathways.store.embedded import EmbeddedStore
-from tests.conftest import _neo4j_unavailable, write_folder
+from tests.conftest import _neo4j_unavailable
 from tests.integration.test_gaps_parity import described
 
 pytestmark = pytest.mark.neo4j
@@ -98,23 +97,3 @@ def test_constraints_exist_after_bulk_import(imported):
     names = set(records[0]["names"])
     assert "pathways_id_unique" in names
     assert {f"{kind.label.lower()}_id_unique" for kind in NodeKind} <= names
-
-
-def test_cli_refuses_an_import_with_a_bad_row_and_starts_nothing(tmp_path, monkeypatch):
-    from pathways import neo4j_runtime as rt
-    from pathways.cli import cli
-
-    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
-    folder = write_folder(tmp_path / "bad", {
-        "people": [["id", "name", "role"], ["lw", "Lee Walker", "link_worker"]],
-        "services": [["id", "name"], ["svc", "Arts on Prescription"]],
-        "relationships": [["source_id", "type", "target_id"],
-                          ["lw", "REFERS_TO", "svc"], ["lw", "REFERS_TO", "nowhere"]],
-    })
-    result = CliRunner().invoke(cli, ["neo4j", "start", "--import", str(folder)])
-    assert result.exit_code != 0
-    message = str(result.exception) + result.output
-    assert "relationships.csv" in message and "row 3" in message and "target_id" in message
-    assert "nowhere" in message
-    assert rt.running_state() is None
-    assert not (tmp_path / "home" / "neo4j").exists() or not any((tmp_path / "home" / "neo4j").iterdir())
