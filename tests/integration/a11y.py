@@ -8,6 +8,7 @@ not a re-implementation.  Only what a person would be stopped by fails a test: `
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -53,3 +54,21 @@ def horizontal_overflow(driver) -> int:
     return int(driver.execute_script(
         "const d = document.documentElement; return Math.max(0, d.scrollWidth - d.clientWidth)"
     ))
+
+
+def overflowing(driver) -> list[str]:
+    """The first few elements reaching past the window's right edge, for a failure message."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('body *')).filter(e => "
+        "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+        ".slice(0, 5).map(e => e.id || e.className || e.tagName)")
+
+
+def settled_overflow(driver, timeout: float = 10) -> int:
+    """``horizontal_overflow`` once the page has had up to ``timeout`` seconds to reflow after
+    a change of width (Plotly and Cytoscape redraw for the new width on a debounced resize
+    event, so the first measurement after a resize can still see the wide layout)."""
+    deadline = time.monotonic() + timeout
+    while horizontal_overflow(driver) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return horizontal_overflow(driver)

@@ -6,7 +6,6 @@ covering the opportunity."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -15,7 +14,7 @@ from pathways.analysis.commission import providers_elsewhere
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.reports.render_gaps import coverage_grid
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("PATHWAYS_TEST_SCREENSHOTS")  # a folder: save what the page looked like
@@ -59,13 +58,7 @@ def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app_each_stor
     size = dash_duo.driver.get_window_size()
     dash_duo.driver.set_window_size(390, 844)
     try:
-        deadline = time.monotonic() + 10  # the heatmap redraws for the new width
-        while horizontal_overflow(dash_duo.driver) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert horizontal_overflow(dash_duo.driver) == 0, dash_duo.driver.execute_script(
-            "return Array.from(document.querySelectorAll('body *')).filter(e => "
-            "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
-            ".slice(0, 5).map(e => e.id || e.className || e.tagName)")
+        assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
         if SHOTS:
             dash_duo.driver.save_screenshot(f"{SHOTS}/gaps-red-cell-390.png")
     finally:

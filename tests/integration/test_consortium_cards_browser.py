@@ -8,7 +8,6 @@ who to contact.  Axe clean, and no sideways scroll at 390 px."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from selenium.webdriver.common.keys import Keys
@@ -17,7 +16,7 @@ from pathways.analysis.commission import providers_elsewhere
 from pathways.analysis.consortia import Opportunity, consortia, report_contacts
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.reports.render_consortia import evidence_by_cell
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 from tests.integration.test_user_tasks import (
     _severe,
     arrow_to_row,
@@ -47,13 +46,7 @@ def _no_sideways_scroll(dash_duo, shot: str) -> None:
     size = dash_duo.driver.get_window_size()
     dash_duo.driver.set_window_size(390, 844)
     try:
-        deadline = time.monotonic() + 10
-        while horizontal_overflow(dash_duo.driver) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert horizontal_overflow(dash_duo.driver) == 0, dash_duo.driver.execute_script(
-            "return Array.from(document.querySelectorAll('body *')).filter(e => "
-            "e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
-            ".slice(0, 5).map(e => e.id || e.className || e.tagName)")
+        assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
         if SHOTS:
             dash_duo.driver.execute_script(
                 "document.getElementById('co-card-1').scrollIntoView({block: 'start'})")
@@ -148,10 +141,7 @@ def test_a_team_card_draws_its_ties_and_lists_them_for_keyboards(dash_duo, demo_
     size = dash_duo.driver.get_window_size()
     dash_duo.driver.set_window_size(390, 844)
     try:
-        deadline = time.monotonic() + 10
-        while horizontal_overflow(dash_duo.driver) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert horizontal_overflow(dash_duo.driver) == 0
+        assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     finally:
         dash_duo.driver.set_window_size(size["width"], size["height"])
     if SHOTS:

@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 from pathways.analysis.gaps import GapQuery, cell_routes, gap_report
 from pathways.analysis.recommend import recommend, simulate, simulated_cell_routes
 from pathways.reports.render_gaps import coverage_grid
-from tests.integration.a11y import horizontal_overflow
+from tests.integration.a11y import overflowing, settled_overflow
 from tests.integration.test_accessibility import PHONE, set_size
 from tests.integration.test_gaps_parity import described
 from tests.integration.test_user_tasks import (
@@ -138,7 +138,7 @@ def test_cell_details_follow_the_simulation_and_come_back(dash_duo, demo_app_eac
             "document.getElementById('gp-cell').scrollIntoView({block: 'start'})")
         if SHOTS:
             dash_duo.driver.save_screenshot(f"{SHOTS}/gaps-simulated-cell-390.png")
-        assert horizontal_overflow(dash_duo.driver) == 0
+        assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     finally:
         dash_duo.driver.set_window_size(size["width"], size["height"])
 
