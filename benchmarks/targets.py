@@ -181,8 +181,13 @@ def section(rows: list[tuple[str, str, str, str]]) -> list[str]:
 def main() -> None:
     path = Path(sys.argv[1])
     text = path.read_text(encoding="utf-8")
-    head = text.split("\n" + HEADING)[0].rstrip("\n")
-    path.write_text(head + "\n" + "\n".join(section(rows_from_markdown(head))) + "\n", encoding="utf-8")
+    head, _, rest = text.partition("\n" + HEADING)
+    head = head.rstrip("\n")
+    # keep every section after this one (other scripts' own sections follow it)
+    _, heading, tail = rest.partition("\n## ")
+    tail = ("\n" + heading.lstrip("\n") + tail) if heading else ""
+    path.write_text(head + "\n" + "\n".join(section(rows_from_markdown(head))) + "\n" + tail,
+                    encoding="utf-8")
     print(f"updated {path}")
 
 
