@@ -15,7 +15,11 @@ is served in one of three modes, chosen from the settings at that request:
 - **local** (no accounts, no proxy): whoever opens the app is an admin, as before accounts
   existed; ``pathways serve`` then binds to this machine only, and requests from any other
   address are refused (so ``gunicorn --bind 0.0.0.0`` without accounts opens nothing).  State-changing requests from
-  another site's page (a cross-site ``Origin``) are refused.
+  another site's page (a cross-site ``Origin``) are refused.  So are requests that came
+  through a proxy (they carry ``Forwarded``, ``X-Forwarded-*``, ``X-Real-IP`` or ``Via``: a
+  reverse proxy on this machine makes everyone's requests loopback ones) and requests for
+  a host name other than this computer's (``localhost``, a loopback address, its own name:
+  a web page whose name was pointed at 127.0.0.1, "DNS rebinding", gets nothing).
 - **accounts** (``pathways users add`` made at least one): every page and callback needs a
   signed-in user, or a share link for that one page (:mod:`pathways.share_links`).  Sessions
   are Flask's signed cookies, signed with the server's secret (``$PATHWAYS_HOME/server-secret``,
@@ -38,9 +42,11 @@ import-time ``secret_key``, while this app's secret lives under ``PATHWAYS_HOME`
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from enum import IntEnum
@@ -48,6 +54,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, g, has_request_context, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pathways.accounts import ROLE_NAMES, Accounts, server_secret, sign_in_mode
 from pathways.config import Settings
@@ -207,6 +214,58 @@ def _from_this_computer() -> bool:
         return False
 
 
+# Set by reverse proxies (and only by them): RFC 7239, the de facto X-Forwarded-* family
+# (werkzeug's ProxyFix reads five of them), nginx's X-Real-IP, and HTTP's own Via.
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+                 "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Real-IP", "Via")
+
+
+def _through_a_proxy() -> bool:
+    """True when the request names a proxy it came through."""
+    return any(name in request.headers for name in PROXY_HEADERS)
+
+
+@functools.cache
+def _own_name() -> str:
+    return socket.gethostname().lower()
+
+
+def _for_this_computer() -> bool:
+    """True when the request asks for this computer by a name only it answers to
+    (``localhost``, ``*.localhost``, a loopback or unspecified address, its own host name)."""
+    host = (request.host or "").lower()
+    name = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost") or name == _own_name():
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+class ClientAddress:
+    """WSGI middleware: with ``PATHWAYS_TRUSTED_PROXIES`` = N > 0, the request's address
+    (``request.remote_addr``, which the sign-in limit counts per) is the client's, as the Nth
+    proxy from the app wrote it in ``X-Forwarded-For`` (werkzeug's :class:`ProxyFix`, which
+    ignores what any proxy further out, or the client itself, put there); with 0 the header
+    is ignored and the address is the connection's.  The setting is read at each request."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self._fixed: dict[int, ProxyFix] = {}
+
+    def __call__(self, environ, start_response):
+        proxies = settings().trusted_proxies
+        if proxies <= 0:
+            return self.wsgi_app(environ, start_response)
+        fixed = self._fixed.get(proxies)
+        if fixed is None:
+            fixed = self._fixed[proxies] = ProxyFix(self.wsgi_app, x_for=proxies, x_proto=0,
+                                                    x_host=0, x_port=0, x_prefix=0)
+        return fixed(environ, start_response)
+
+
 def _cross_site() -> bool:
     """True when a state-changing request came from another site's page."""
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
@@ -291,6 +350,16 @@ def _gate() -> Response | None:
     if unsafe and _cross_site():
         return refusal("Refused: this request came from another web site's page.", 403)
     if how == "local":
+        if _through_a_proxy():  # a proxy on this machine makes every request loopback
+            return refusal("This app has no accounts, so it answers only people using the "
+                           "computer it runs on, and this request came through a proxy (it "
+                           "could be from anyone). Whoever runs it can add accounts with "
+                           "`pathways users add`, or use the organisation's single sign-on "
+                           "(PATHWAYS_TRUSTED_HEADERS).", 403)
+        if not _for_this_computer():  # e.g. another site's name pointed at 127.0.0.1
+            return refusal("This app has no accounts, so it answers only the computer it runs "
+                           "on, opened by that computer's own name (such as localhost). "
+                           "Whoever runs it can add accounts with `pathways users add`.", 403)
         if not _from_this_computer():  # e.g. gunicorn --bind 0.0.0.0 without accounts
             return refusal("This app has no accounts, so it answers only the computer it runs "
                            "on (everyone using it is an admin). Whoever runs it can add "
@@ -345,6 +414,7 @@ def _csrf_cookie(response: Response) -> Response:
 
 def install(server: Flask) -> None:
     """Put the sign-in layer in front of every page and callback of ``server``."""
+    server.wsgi_app = ClientAddress(server.wsgi_app)  # type: ignore[method-assign]
     server.session_interface = _Sessions()
     server.before_request(_gate)
     server.after_request(_csrf_cookie)

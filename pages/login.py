@@ -6,7 +6,12 @@ know it): ``GET /login`` shows it, ``POST /login`` checks the name and password
 (``pages/_access.py``).  Failed sign-ins are counted per account name and per address
 (:class:`pathways.accounts.LoginThrottle`: 5 within 15 minutes locks that name or address for
 the rest of the 15 minutes, and then even the right password is refused, with the time to
-try again).  ``POST /logout`` ends the session.  ``GET /s/TOKEN`` opens a share link
+try again).  The count is kept in ``$PATHWAYS_HOME/sign-in-failures.sqlite3``, shared by all
+the app's worker processes and kept across restarts; each attempt is counted before its
+password is checked (and uncounted if it was right), so simultaneous guesses count too.
+The address is the connection's, or the client's from ``X-Forwarded-For`` when
+``PATHWAYS_TRUSTED_PROXIES`` says how many proxies added it (``pages/_access.py``).
+``POST /logout`` ends the session.  ``GET /s/TOKEN`` opens a share link
 (:mod:`pathways.share_links`) as a viewer and goes to its page.
 
 Dash imports page modules that register a page; this one registers routes on the Flask
@@ -31,7 +36,7 @@ from pages._access import (
 from pathways.accounts import Accounts, LoginThrottle
 from pathways.errors import PathwaysError
 
-THROTTLE = LoginThrottle(limit=5, window=15 * 60)
+THROTTLE = LoginThrottle(limit=5, window=15 * 60, path=lambda: settings().throttle_file)
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -121,7 +126,7 @@ def sign_in_page():
     name = (request.form.get("name") or "").strip()
     password = request.form.get("password") or ""
     keys = [f"account:{name.lower()}", f"address:{request.remote_addr}"]
-    wait = THROTTLE.wait(keys)
+    wait, ticket = THROTTLE.begin(keys)  # counted as a failure until it proves right
     if wait > 0:
         return _page("Sign in", 429, name=name, next_path=next_path, problem=(
             f"Too many failed sign-ins for this account or from this computer. Try again "
@@ -129,10 +134,11 @@ def sign_in_page():
     accounts = Accounts(settings().accounts_file)
     account = accounts.verify(name, password) if name and password else None
     if account is None:
-        THROTTLE.failed(keys)
         return _page("Sign in", 401, name=name, next_path=next_path, problem=(
             "That account name and password do not match. Check them and try again."))
-    THROTTLE.succeeded(keys[:1])  # the address's count stays: one good account must not reset it
+    # this attempt uncounted, and the account's failures forgotten; the address's stay (one
+    # good account must not reset the count of someone trying many names)
+    THROTTLE.succeeded(keys[:1], ticket=ticket)
     session.clear()  # a new session (and CSRF token) for the signed-in user
     session["user"] = account.name
     csrf_token()

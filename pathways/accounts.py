@@ -14,19 +14,22 @@ password, only its hash.
 This module knows roles by name only (``viewer``, ``link-worker``, ``editor``, ``admin``);
 what each may do is decided in the web layer (``pages/_access.py``).  It also keeps the
 server's secret (:func:`server_secret`), which signs sign-in cookies and share links, and the
-sign-in throttle (:class:`LoginThrottle`), which is plain bookkeeping with no web framework.
+sign-in throttle (:class:`LoginThrottle`), which is plain bookkeeping with no web framework,
+kept in one file that every worker process of the app shares.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import secrets
+import sqlite3
+import threading
 import time
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,8 +217,16 @@ class LoginThrottle:
     ``window`` seconds the key is locked until the oldest of them is ``window`` old; while
     any key of a request is locked, even the right password is refused.
 
-    Kept in the server process's memory (each gunicorn worker counts apart, and a restart
-    forgets): enough to turn password guessing from thousands a minute into a handful an hour.
+    The failures are kept in a small SQLite file (``path``; the app's is
+    ``$PATHWAYS_HOME/sign-in-failures.sqlite3``, 0600), so every worker process of the app
+    counts into one record and a restart forgets nothing: five guesses are five, however
+    many workers they reach.  Each check is one write transaction (``BEGIN IMMEDIATE``: the
+    other processes wait for it), and :meth:`begin` checks and counts an attempt in that one
+    transaction, so requests arriving at the same moment cannot all slip under the limit.
+    ``path`` may be a function giving the file at each call (the app's ``PATHWAYS_HOME``
+    as of that request); without one the record is held in this process's memory (scripts,
+    examples).  SQLite (the standard library's) rather than a lock file and JSON: it gives
+    the one-at-a-time transactions across processes, and survives a crash mid-write.
 
     >>> t = LoginThrottle(limit=2, window=60)
     >>> t.failed(["account:ann"], now=0); t.wait(["account:ann"], now=1)
@@ -226,38 +237,126 @@ class LoginThrottle:
     0.0
     """
 
-    def __init__(self, limit: int = 5, window: float = 15 * 60):
+    def __init__(self, limit: int = 5, window: float = 15 * 60,
+                 path: Path | Callable[[], Path] | None = None):
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self._path = path
+        self._memory: sqlite3.Connection | None = None
+        self._memory_lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the record (other processes wait for it to end)."""
+        if self._path is None:
+            with self._memory_lock:
+                if self._memory is None:
+                    self._memory = sqlite3.connect(":memory:", isolation_level=None,
+                                                   check_same_thread=False)
+                    _throttle_tables(self._memory)
+                with _write(self._memory):
+                    yield self._memory
+            return
+        path = Path(self._path() if callable(self._path) else self._path)
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise PathwaysError(f"the record of failed sign-ins {path} cannot be opened: "
+                                f"{exc}") from exc
+        try:
+            # WAL: readers never wait for a writer; the setting stays with the file (when
+            # another process is setting it at this moment, that one does it)
+            with contextlib.suppress(sqlite3.OperationalError):
+                connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            with _write(connection):
+                _throttle_tables(connection)
+                yield connection
+        except sqlite3.Error as exc:
+            raise PathwaysError(f"the record of failed sign-ins {path} cannot be used: "
+                                f"{exc}") from exc
+        finally:
+            connection.close()
+
+    def _wait(self, connection: sqlite3.Connection, keys: list[str], now: float) -> float:
+        times: dict[str, list[float]] = {}
+        marks = ",".join("?" * len(keys))
+        for key, at in connection.execute(
+                f"SELECT key, at FROM failures WHERE at > ? AND key IN ({marks}) ORDER BY at",
+                [now - self.window, *keys]):
+            times.setdefault(key, []).append(at)
+        longest = 0.0
+        for recent in times.values():
+            if len(recent) >= self.limit:
+                longest = max(longest, float(recent[-self.limit] + self.window - now))
+        return longest
+
+    def _count(self, connection: sqlite3.Connection, keys: list[str], now: float,
+               attempt: str | None) -> None:
+        connection.execute("DELETE FROM failures WHERE at <= ?", (now - self.window,))
+        connection.executemany("INSERT INTO failures (key, at, attempt) VALUES (?, ?, ?)",
+                               [(key, now, attempt) for key in keys])
 
     def wait(self, keys: Iterable[str], now: float | None = None) -> float:
         """Seconds until every key may try again (0 when none is locked)."""
         now = time.time() if now is None else now
-        longest = 0.0
-        for key in keys:
-            times = self._recent(key, now)
-            if len(times) >= self.limit:
-                longest = max(longest, float(times[-self.limit] + self.window - now))
-        return longest
+        keys = list(keys)
+        if not keys:
+            return 0.0
+        with self._transaction() as connection:
+            return self._wait(connection, keys, now)
+
+    def begin(self, keys: Iterable[str], now: float | None = None) -> tuple[float, str | None]:
+        """Check and count one sign-in attempt in one transaction: ``(seconds, None)`` when a
+        key is locked (nothing counted), else ``(0.0, ticket)``, the attempt counted as a
+        failure until :meth:`succeeded` is given its ticket."""
+        now = time.time() if now is None else now
+        keys = list(keys)
+        with self._transaction() as connection:
+            wait = self._wait(connection, keys, now) if keys else 0.0
+            if wait > 0:
+                return wait, None
+            ticket = secrets.token_hex(8)
+            self._count(connection, keys, now, ticket)
+            return 0.0, ticket
 
     def failed(self, keys: Iterable[str], now: float | None = None) -> None:
         now = time.time() if now is None else now
-        for key in keys:
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
+        with self._transaction() as connection:
+            self._count(connection, list(keys), now, None)
 
     def reset(self) -> None:
-        """Forget every failure (a restart does the same)."""
-        self._failures.clear()
+        """Forget every failure."""
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM failures")
 
-    def succeeded(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    def succeeded(self, keys: Iterable[str], ticket: str | None = None) -> None:
+        """Forget the failures of ``keys``, and the attempt ``ticket`` (from :meth:`begin`)."""
+        keys = list(keys)
+        with self._transaction() as connection:
+            connection.executemany("DELETE FROM failures WHERE key = ?", [(k,) for k in keys])
+            if ticket is not None:
+                connection.execute("DELETE FROM failures WHERE attempt = ?", (ticket,))
+
+
+def _throttle_tables(connection: sqlite3.Connection) -> None:
+    connection.execute("CREATE TABLE IF NOT EXISTS failures "
+                       "(key TEXT NOT NULL, at REAL NOT NULL, attempt TEXT)")
+    connection.execute("CREATE INDEX IF NOT EXISTS failures_by_key ON failures (key, at)")
+    connection.execute("CREATE INDEX IF NOT EXISTS failures_by_time ON failures (at)")
+    connection.execute("CREATE INDEX IF NOT EXISTS failures_by_attempt ON failures (attempt)")
+
+
+@contextlib.contextmanager
+def _write(connection: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

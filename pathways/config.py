@@ -23,6 +23,9 @@ variable                      meaning                                 default
                               role headers instead of accounts        behind that proxy)
 ``PATHWAYS_USER_HEADER``      the proxy's header naming the user      ``X-Forwarded-User``
 ``PATHWAYS_ROLE_HEADER``      the proxy's header naming the role      ``X-Forwarded-Role``
+``PATHWAYS_TRUSTED_PROXIES``  how many reverse proxies in front of    ``0`` (the address the
+                              the app add ``X-Forwarded-For``: the    connection came from)
+                              client's address is taken from it
 ============================  ======================================  =========================
 
 Every variable is read in one place, :meth:`Settings.from_env`, into one frozen
@@ -97,6 +100,7 @@ class Settings:
     trusted_headers: bool = False
     user_header: str = "X-Forwarded-User"
     role_header: str = "X-Forwarded-Role"
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: str | None) -> Settings:
@@ -132,6 +136,7 @@ class Settings:
             trusted_headers=_flag(read("PATHWAYS_TRUSTED_HEADERS")),
             user_header=read("PATHWAYS_USER_HEADER") or "X-Forwarded-User",
             role_header=read("PATHWAYS_ROLE_HEADER") or "X-Forwarded-Role",
+            trusted_proxies=_proxies(read("PATHWAYS_TRUSTED_PROXIES")),
         )
         # the CLI's options: text settings only (store, neo4j_*)
         chosen: dict[str, Any] = {k: v for k, v in given.items() if v}
@@ -153,6 +158,11 @@ class Settings:
     def secret_file(self) -> Path:
         """The server's secret that signs sign-in cookies and share links (made once, 0600)."""
         return self.home / "server-secret"
+
+    @property
+    def throttle_file(self) -> Path:
+        """Recent failed sign-ins, shared by every worker process (SQLite, 0600)."""
+        return self.home / "sign-in-failures.sqlite3"
 
     @property
     def share_links_file(self) -> Path:
@@ -217,6 +227,24 @@ def _minutes(value: str | None) -> int:
         raise PathwaysError(f"PATHWAYS_IDLE_MINUTES must be a whole number of minutes, at "
                             f"least 1 (it is {value!r})")
     return minutes
+
+
+def _proxies(value: str | None) -> int:
+    """``PATHWAYS_TRUSTED_PROXIES``: a whole number, 0 or more (default 0).
+
+    >>> _proxies(None), _proxies("1")
+    (0, 1)
+    """
+    if value is None:
+        return 0
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise PathwaysError(f"PATHWAYS_TRUSTED_PROXIES must be the number of reverse proxies in "
+                            f"front of the app: 0, 1 or more (it is {value!r})")
+    return count
 
 
 def _user_data_dir() -> Path:
