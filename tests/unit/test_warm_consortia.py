@@ -1,0 +1,48 @@
+"""The Warmer also prepares what a consortium report starts from (the tie graph's Louvain
+communities, the slow part of a first ``consortia`` call at 100k), so the first report after
+a load does not compute them, and the next data version gets its own."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from pathways.analysis.consortia import Opportunity, consortia
+from pathways.analysis.snapshot import cached_snapshot, of_kind
+from pathways.analysis.warm import Warmer
+from pathways.loading import load_paths
+from pathways.model import NodeKind
+from tests.conftest import load_data
+
+
+@pytest.fixture
+def demo_store(embedded_store, demo_dir):
+    load_paths(embedded_store, [demo_dir])
+    return embedded_store
+
+
+def test_the_warmer_computes_the_communities_a_consortium_report_shows(demo_store, monkeypatch):
+    calls: list[int] = []
+    real = nx.community.louvain_communities
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nx.community, "louvain_communities", counted)
+    assert Warmer(lambda: demo_store).warm_once() is True
+    assert len(calls) == 1
+    graph = cached_snapshot(demo_store)
+    opp = Opportunity(needs=tuple(of_kind(graph, NodeKind.NEED)[:2]),
+                      localities=tuple(of_kind(graph, NodeKind.LOCALITY)[:2]))
+    report = consortia(demo_store, opp)
+    assert len(calls) == 1  # the report found the warmed communities
+    members = {m["id"] for group in report["landscape"] for m in group["members"]}
+    assert members == set(of_kind(graph, NodeKind.ORGANISATION))
+    load_data(demo_store, {"organisations": [{"id": "org-warm-new", "name": "New group",
+                                                "kind": "voluntary_community"}]})
+    assert Warmer(lambda: demo_store).warm_once() is True
+    assert len(calls) == 2
+    after = consortia(demo_store, opp)
+    assert len(calls) == 2
+    assert "org-warm-new" in {m["id"] for g in after["landscape"] for m in g["members"]}
