@@ -328,6 +328,12 @@ class LoginThrottle:
         with self._transaction() as connection:
             self._count(connection, list(keys), now, None)
 
+    def prepare(self) -> None:
+        """Make the record's file (and its tables) now: ``pathways serve --workers`` does,
+        before its workers start, so they never race to set it up."""
+        with self._transaction():
+            pass
+
     def reset(self) -> None:
         """Forget every failure."""
         with self._transaction() as connection:

@@ -20,7 +20,10 @@ closes its database connections before forking: each worker opens its own
 (:meth:`GraphStore.reopen`), since a connection shared across processes would mix their
 messages.  Sessions, CSRF tokens and share links work whichever worker a request reaches: they
 are signed with the server's secret under ``PATHWAYS_HOME``, made once here before the
-workers start and read by every worker at every request.
+workers start and read by every worker at every request.  Failed sign-ins are counted in one
+SQLite file there too (:class:`pathways.accounts.LoginThrottle`), made here before the
+workers start: five wrong passwords lock an account or address whichever workers they reach,
+and a restart does not unlock it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import click
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from pathways.accounts import server_secret
+from pathways.accounts import LoginThrottle, server_secret
 from pathways.analysis.consortia import communities
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.snapshot import cached_analysis, cached_snapshot, link_workers
@@ -177,6 +180,7 @@ class PathwaysServer(BaseApplication):
         app = getattr(importlib.import_module(module), name)
         importlib.import_module("pages._access").configure(self.settings)
         server_secret(self.settings.secret_file)  # made here, not by two workers at once
+        LoginThrottle(path=self.settings.throttle_file).prepare()  # the failed sign-ins' record
         first_request(app)
         seconds = self.shared.warm()
         click.echo(f"Read the data in {seconds or 0:.1f} s; the workers will share it.", err=True)
