@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import multiprocessing
+import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol
 
@@ -311,3 +314,149 @@ def check_paths(paths: Sequence[Path | str], lookup: Lookup,
 
 def _ignore(_record: object) -> None:
     return None
+
+
+# --------------------------------------------------------------------------- in workers
+
+#: relationship rows of a first load are checked in this many forked processes
+CHECK_WORKERS = 2
+
+
+class WorkerSink(Protocol):
+    """Where a worker's valid relationships go; ``close`` says (picklably) what it wrote."""
+
+    def rel(self, record: RelRecord) -> None: ...
+
+    def close(self) -> object: ...
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked here (Linux: fork is safe and cheap)."""
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def check_first_load_in_workers(
+    paths: Sequence[Path | str],
+    on_node: Callable[[NodeRecord], None],
+    on_rel: Callable[[RelRecord], None],
+    worker_sink: Callable[[int], WorkerSink],
+    *, before_fork: Callable[[], None] = lambda: None,
+    workers: int = CHECK_WORKERS, chunk_rows: int | None = None,
+) -> tuple[Checked, list[object]] | None:
+    """The check of a first load into an empty store, its relationship rows checked in
+    ``workers`` forked processes: a fast path for files that are all valid.
+
+    The node tables are checked here (their records to ``on_node``), then each relationship
+    chunk is split between the workers by its rows' (source, target), so every copy of a
+    relationship meets the same worker and duplicates are found as in one process; each
+    worker has the node ids (forked after the node tables) and hands its valid rows to its
+    own ``worker_sink(i)``.  Activities no ``LOCATED_IN`` row placed are placed here at the
+    end (to ``on_rel``).  Returns the :class:`Checked` (no problems) and what each worker's
+    sink ``close()`` gave, or ``None`` when any row or file is wrong (or a worker failed):
+    the caller then discards what was written and runs :func:`check_paths`, whose report
+    (every problem, in order, with where each duplicate was first seen) is the one users get.
+    """
+    sources = open_sources(paths, (), chunk_rows or CHUNK_ROWS)
+    check = StreamCheck(_nothing_stored, (), sources.localities, on_node, on_rel,
+                        keep_rejected=False)
+    try:
+        for raw in sources.chunks(relationships=False):
+            check.add_nodes(raw)
+            if check.problems:
+                return None
+    except FileRefused:
+        return None
+    if sources.problems or check.problems:
+        return None
+    before_fork()
+    context = multiprocessing.get_context("fork")
+    pipes: list[Connection] = []
+    processes = []
+    for index in range(workers):
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_check_rels, daemon=True,
+                                  args=(theirs, list(pipes), check, worker_sink, index))
+        process.start()
+        theirs.close()
+        pipes.append(mine)
+        processes.append(process)
+    wrong = False
+    try:
+        for raw in sources.chunks(relationships=True):
+            if raw.problems or sources.problems:
+                wrong = True
+                break
+            for pipe, part in zip(pipes, _split(raw, workers), strict=True):
+                pipe.send(part)
+    except (FileRefused, OSError):  # OSError: a worker failed and closed its pipe
+        wrong = True
+    finally:
+        results = []
+        for pipe in pipes:
+            try:
+                pipe.send(None)
+                results.append(pipe.recv())
+            except (EOFError, OSError):  # the worker died: the serial check decides
+                results.append(None)
+            pipe.close()
+        for process in processes:
+            process.join()
+    if wrong or sources.problems or any(r is None or r[0] != "done" for r in results):
+        return None
+    parts = []
+    for _done, problems, rels, placed, part in results:
+        if problems:
+            return None
+        check.rels += rels
+        for activity in placed:
+            check._pending.pop(activity, None)  # a worker's row placed it
+        parts.append(part)
+    check.finish()
+    if check.problems or not (check.nodes or check.rels):
+        return None
+    return Checked([], {}, check.not_placed, check.nodes, check.rels, sources), parts
+
+
+def _nothing_stored(_ids: object) -> dict:
+    return {}
+
+
+def _split(raw: RawRows, parts: int) -> list[RawRows]:
+    """A relationship chunk's rows in ``parts`` shares by their (source, target) ids, as
+    validation reads them (stripped); a chunk without those columns goes whole to the
+    first (its header problem is found there)."""
+    try:
+        source, target = raw.header.index("source_id"), raw.header.index("target_id")
+    except ValueError:
+        return [raw, *(RawRows(raw.table, raw.file, raw.header, []) for _ in range(parts - 1))]
+    shares: list[list[tuple[int, list[str]]]] = [[] for _ in range(parts)]
+    for row in raw.rows:
+        values = row[1]
+        try:
+            key = hash((values[source].strip(), values[target].strip()))
+        except IndexError:  # a short row: refused wherever it goes
+            key = 0
+        shares[key % parts].append(row)
+    return [RawRows(raw.table, raw.file, raw.header, rows, check_chars=raw.check_chars)
+            for rows in shares]
+
+
+def _check_rels(pipe: Connection, others: list[Connection], check: StreamCheck,
+                worker_sink: Callable[[int], WorkerSink], index: int) -> None:
+    """A worker: check the relationship chunks sent until ``None``, then send what it found.
+    ``others`` are the parent's ends of earlier workers' pipes, closed here."""
+    for other in others:
+        other.close()
+    try:
+        sink = worker_sink(index)
+        check.on_rel = sink.rel
+        pending = list(check._pending)  # not placed by a row yet
+        check.rels = 0
+        while (raw := pipe.recv()) is not None:
+            check.add_rels(raw)
+        placed = [a for a in pending if a not in check._pending]
+        pipe.send(("done", len(check.problems), check.rels, placed, sink.close()))
+    except BaseException as exc:  # the serial check decides
+        pipe.send(("failed", repr(exc)))
+    finally:
+        pipe.close()

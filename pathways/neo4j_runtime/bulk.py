@@ -29,6 +29,7 @@ from pathways.model import (
     CONTENT_HASH,
     NODE_COLUMNS,
     REL_PROPERTIES,
+    RELATIONSHIPS_TABLE,
     SESSIONS,
     NodeKind,
     NodeRecord,
@@ -83,6 +84,46 @@ def _cell(value: object, kind: str) -> str:
     return str(value)
 
 
+@dataclass
+class _Part:
+    """A body written by one process: its columns, their types, its rows."""
+
+    columns: list[str]
+    types: dict[str, str]
+    rows: int
+    multiline: bool
+    widths_changed: bool
+    body_path: Path
+    #: (file, row) of its first row: the files list types in the order they first appear
+    first: tuple[str, int] = ("", 0)
+
+
+class _Mismatch(Exception):
+    """Bodies written apart cannot share one header (columns or a property's type differ)."""
+
+
+def _join(path: Path, fixed: list[str], parts: Sequence[_Part]) -> None:
+    """One importer CSV from bodies written by several processes: one typed header, then
+    each body (bodies of the same columns in the same order; else :class:`_Mismatch`)."""
+    columns = parts[0].columns
+    types: dict[str, str] = {}
+    for part in parts:
+        if part.columns != columns or part.widths_changed:
+            raise _Mismatch(path.name)
+        for name, kind in part.types.items():
+            if types.setdefault(name, kind) != kind:
+                raise _Mismatch(name)
+    line = io.StringIO()
+    csv.writer(line).writerow(fixed + [f"{name}:{types.get(name, 'string')}" for name in columns])
+    with path.open("wb") as out:
+        out.write(line.getvalue().encode("utf-8"))
+        out.flush()
+        for part in parts:
+            with part.body_path.open("rb") as body:
+                _copy(body, out)
+            part.body_path.unlink()
+
+
 class _ImportTable:
     """One importer CSV written row by row: its columns are known as rows come, so the body
     goes to a side file and the typed header is put in front of it at the end."""
@@ -95,6 +136,7 @@ class _ImportTable:
         self.index: dict[str, int] = {}
         self.types: dict[str, str] = {}
         self.rows = 0
+        self.first = ("", 0)  # (file, row) of the first row, when rows come from a check
         self.widths_changed = False  # a column first seen after rows were written
         self.multiline = False
         for name in expected:
@@ -137,6 +179,12 @@ class _ImportTable:
                 cells[at] = _cell(value, kind)
         self.writer.writerow(head + cells)
         self.rows += 1
+
+    def close(self) -> _Part:
+        """Stop writing; what :func:`_join` needs to put this body behind a header."""
+        self.handle.close()
+        return _Part(list(self.columns), dict(self.types), self.rows, self.multiline,
+                     self.widths_changed, self.body_path, self.first)
 
     def finish(self) -> None:
         """The header (each column typed by its values; a column without any: string), then
@@ -211,25 +259,58 @@ class ImportWriter:
         if table is None:
             table = self._rels[rel.type] = _ImportTable(
                 self.folder / f"relationships-{rel.type.value}.csv",
-                [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE"],
+                _REL_FIXED,
                 [*sorted(REL_PROPERTIES[rel.type]), *_PROVENANCE, "inferred", "evidence",
                  "loaded_at"])
+            table.first = (rel.file, rel.row)
         props = dict(rel.props)
         props["loaded_at"] = self.loaded_at
         table.write([rel.source_id, rel.target_id, rel.type.value], props)
 
-    def finish(self) -> ImportFiles:
+    def finish_nodes(self) -> None:
+        """Write the node files now (their rows are all in): before forking workers, so no
+        buffered row is copied into them."""
+        for table in self._nodes.values():
+            if not table.handle.closed:
+                table.finish()
+
+    def close(self) -> dict[RelType, _Part]:
+        """A worker's end (relationships only): what it wrote, for the parent to join."""
+        return {rel_type: table.close() for rel_type, table in self._rels.items()}
+
+    def finish(self, parts: Sequence[Mapping[RelType, _Part]] = (),
+               rel_files: Sequence[str] = ()) -> ImportFiles:
+        """The finished files; ``parts`` are workers' relationship bodies (see
+        :meth:`close`), joined behind one header per type with this writer's own rows, the
+        types in the order their rows first appear in ``rel_files`` (as in one process)."""
         files = ImportFiles(self.folder)
         for kind, table in self._nodes.items():
-            table.finish()
+            if not table.handle.closed:
+                table.finish()
             files.nodes[kind] = table.path
             files.rows += table.rows
             files.multiline |= table.multiline
-        for rel_type, table in self._rels.items():
-            table.finish()
-            files.relationships[rel_type] = table.path
-            files.rows += table.rows
-            files.multiline |= table.multiline
+        rank = {name: at for at, name in enumerate(rel_files)}
+
+        def first_seen(rel_type: RelType) -> tuple[int, int]:
+            firsts = [*(p[rel_type].first for p in parts if rel_type in p),
+                      *([self._rels[rel_type].first] if rel_type in self._rels else [])]
+            return min((rank.get(file, len(rank)), row) for file, row in firsts)
+
+        rel_types = dict.fromkeys([*self._rels, *(t for part in parts for t in part)])
+        for rel_type in sorted(rel_types, key=first_seen) if parts else rel_types:
+            own = self._rels.get(rel_type)
+            pieces = [part[rel_type] for part in parts if rel_type in part]
+            path = self.folder / f"relationships-{rel_type.value}.csv"
+            if not pieces and own is not None:
+                own.finish()
+                pieces = [_Part([], {}, own.rows, own.multiline, False, path)]
+            else:
+                pieces = [*([own.close()] if own is not None else []), *pieces]
+                _join(path, _REL_FIXED, pieces)
+            files.relationships[rel_type] = path
+            files.rows += sum(piece.rows for piece in pieces)
+            files.multiline |= any(piece.multiline for piece in pieces)
         return files
 
     def discard(self) -> None:
@@ -238,6 +319,7 @@ class ImportWriter:
 
 
 _PROVENANCE = ("source", "source_id", CONTENT_HASH)
+_REL_FIXED = [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE"]
 
 
 class ValidatedRows(Protocol):
@@ -273,16 +355,27 @@ def write_import_files(plan: ValidatedRows | ImportFiles, folder: Path,
         raise
 
 
-def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str) -> ImportFiles:
+def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str,
+                   workers: int | None = None) -> ImportFiles:
     """Check Living Database files as a first load into an empty store, writing the
     importer's files in the same pass (each valid row as soon as it is known valid).
+
+    The relationship rows are checked in ``workers`` forked processes (default
+    :data:`loaders.living_stream.CHECK_WORKERS`; 1: in this one).  When any row is wrong
+    the check runs again in this process alone for the report (every problem in order),
+    so a bad load costs that second pass.
 
     Raises :class:`~pathways.errors.InputError` (file, row, column, reason) when any row is
     wrong; then nothing is left in ``folder``.  Memory holds ids and relationship digests,
     not rows (see :mod:`loaders.living_stream`).
     """
-    from loaders.living_stream import check_paths
+    from loaders.living_stream import CHECK_WORKERS, can_fork, check_paths
 
+    workers = CHECK_WORKERS if workers is None else workers
+    if workers > 1 and can_fork():
+        files = _prepare_in_workers(paths, folder, loaded_at, workers)
+        if files is not None:
+            return files
     writers: list[ImportWriter] = []
 
     def sink():
@@ -304,6 +397,40 @@ def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str) ->
 
 def _nothing_stored(_ids: object) -> dict:
     return {}
+
+
+def _prepare_in_workers(paths: Sequence[Path | str], folder: Path, loaded_at: str,
+                        workers: int) -> ImportFiles | None:
+    """:func:`prepare_import`'s fast path (see
+    :func:`loaders.living_stream.check_first_load_in_workers`): the importer's files, or
+    ``None`` with nothing left in ``folder`` when a row is wrong or the workers' bodies
+    cannot be joined (the check in one process then decides)."""
+    from loaders.living_stream import check_first_load_in_workers
+
+    main = ImportWriter(folder, loaded_at)
+    parts_folder = folder / "parts"
+    done = False
+    try:
+        found = check_first_load_in_workers(
+            paths, main.node, main.rel,
+            lambda index: ImportWriter(parts_folder / str(index), loaded_at),
+            before_fork=main.finish_nodes, workers=workers)
+        if found is None:
+            return None
+        checked, parts = found
+        rel_files = [t.file for t in checked.sources.tables if t.table == RELATIONSHIPS_TABLE]
+        try:
+            files = main.finish(cast("list[dict[RelType, _Part]]", parts), rel_files)
+        except _Mismatch:
+            return None
+        done = True
+        return files
+    finally:
+        shutil.rmtree(parts_folder, ignore_errors=True)
+        if not done:
+            main.discard()
+            for rel_type in RelType:  # joined before a later type failed to join
+                (folder / f"relationships-{rel_type.value}.csv").unlink(missing_ok=True)
 
 
 def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,

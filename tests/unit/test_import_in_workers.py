@@ -1,0 +1,156 @@
+"""``--import``'s check in worker processes (issue 18 item 4): the relationship rows of a
+first load are checked in forked workers (``loaders.living_stream.
+check_first_load_in_workers``), each writing its share of neo4j-admin's files.  What users
+see must not change: the same files (rows) as the check in one process, and for bad input
+the same refusal, every problem in order, nothing left behind.  Chunks are small here so
+that rows, duplicates and references cross chunk and worker boundaries.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import loaders.living_stream as stream
+from benchmarks.generate import generate, write
+from loaders.living_stream import check_first_load_in_workers
+from pathways.errors import InputError, Neo4jRuntimeError
+from pathways.loading import detect
+from pathways.neo4j_runtime.bulk import ImportWriter, prepare_import
+from tests.bad_input_cases import CASES
+
+NOW = "2026-11-30T20:00:00+00:00"
+LIVING_CASES = [c for c in CASES if not c.name.startswith(("json", "oruk", "hsds"))]
+
+pytestmark = pytest.mark.skipif(not stream.can_fork(), reason="workers are forked (Linux)")
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(stream, "STREAM_FROM_BYTES", 0)
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 7)
+
+
+def outcome(paths, folder: Path, workers: int):
+    """What ``prepare_import`` gives: the problems in order, or each file's rows."""
+    try:
+        files = prepare_import(paths, folder, NOW, workers=workers)
+    except InputError as refused:
+        left = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        return "refused", [(p.file, p.row, p.column, p.reason) for p in refused.problems], left
+    except Neo4jRuntimeError as refused:
+        return "refused", str(refused)
+    return "files", files.rows, {path.name: rows_of(path) for path in
+                                 [*files.nodes.values(), *files.relationships.values()]}
+
+
+def rows_of(path: Path) -> list[tuple]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        return [tuple(next(reader))] + sorted(tuple(row) for row in reader)
+
+
+@pytest.fixture
+def partnership(tmp_path) -> Path:
+    folder = tmp_path / "synthetic"
+    write(generate(400), folder)
+    return folder
+
+
+def test_workers_write_the_files_one_process_writes(partnership, tmp_path):
+    one = outcome([partnership], tmp_path / "one", workers=1)
+    two = outcome([partnership], tmp_path / "two", workers=2)
+    assert one[0] == "files" and one[1] > 2000
+    assert two == one
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(one[2])  # no parts
+
+
+def test_each_worker_checks_a_share_of_the_relationships(partnership, tmp_path):
+    written: dict[int, int] = {}
+
+    class Counting:
+        def __init__(self, index):
+            self.index, self.rows = index, 0
+
+        def rel(self, _record):
+            self.rows += 1
+
+        def close(self):
+            return self.index, self.rows
+
+    nodes = []
+    found = check_first_load_in_workers([partnership], nodes.append, lambda r: None, Counting,
+                                        workers=3)
+    assert found is not None
+    checked, parts = found
+    written.update(parts)
+    rels = sum(1 for _ in (partnership / "relationships.csv").open(encoding="utf-8")) - 1
+    assert len(nodes) == checked.nodes == 400
+    assert set(written) == {0, 1, 2} and all(n > rels / 6 for n in written.values())
+    assert sum(written.values()) <= checked.rels  # the rest: activities placed by venue
+
+
+def duplicate_of_an_early_row(folder: Path, type_spelling: str) -> tuple[int, int]:
+    path = folder / "relationships.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header, first = rows[0], rows[3]
+    copy = list(first)
+    copy[header.index("type")] = type_spelling
+    rows.append(copy)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return 4, len(rows)
+
+
+@pytest.mark.parametrize("spelling", ["same", "lower case"])
+def test_a_duplicate_far_apart_is_found_by_the_workers_and_reported_in_full(
+        partnership, tmp_path, spelling):
+    path = partnership / "relationships.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        early_type = list(csv.reader(handle))[3][1]
+    first, duplicate = duplicate_of_an_early_row(
+        partnership, early_type if spelling == "same" else early_type.lower().replace("_", " "))
+    # the workers see it (every copy of a relationship meets the same worker) ...
+    assert check_first_load_in_workers([partnership], lambda r: None, lambda r: None,
+                                       lambda i: ImportWriter(tmp_path / f"w{i}", NOW)) is None
+    # ... and the report is the one-process check's, with where it was first seen
+    two = outcome([partnership], tmp_path / "two", workers=2)
+    assert two == outcome([partnership], tmp_path / "one", workers=1)
+    assert two[1] == [("relationships.csv", duplicate, "",
+                       f"duplicate relationship, first at relationships.csv, row {first}")]
+    assert two[2] == []
+
+
+def test_a_worker_that_fails_leaves_the_decision_to_one_process(partnership, tmp_path):
+    class Broken:
+        def __init__(self, index):
+            self.index = index
+
+        def rel(self, _record):
+            if self.index == 1:
+                raise RuntimeError("disk full")
+
+        def close(self):
+            return None
+
+    assert check_first_load_in_workers([partnership], lambda r: None, lambda r: None,
+                                       Broken) is None
+
+
+@pytest.mark.parametrize("case", LIVING_CASES, ids=[c.name for c in LIVING_CASES])
+def test_workers_refuse_the_bad_input_corpus_as_one_process_does(case, tmp_path, monkeypatch):
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    paths = case.build(tmp_path / "input")
+    try:
+        if detect(paths, None) != "living-db":
+            return
+    except InputError:
+        return
+    two = outcome(paths, tmp_path / "two", workers=2)
+    assert two == outcome(paths, tmp_path / "one", workers=1)
+    if two[0] == "refused" and len(two) == 3:  # (some cases are wrong only against the demo)
+        assert two[1] and two[2] == [], case.name
