@@ -2,187 +2,67 @@
 
 Constraints are created before the first write.  Writes are ``UNWIND $rows`` batches of
 :data:`BATCH_SIZE` rows, never a round trip per row.  Every query is a named constant in
-:mod:`queries`.
+:mod:`queries`.  The write side (loads in one transaction or batch by batch, their journal
+and rollback, an undo's restore) is :class:`pathways.store.neo4j_load.Neo4jLoads`, which
+:class:`Neo4jStore` inherits; its module says how a load is never half-visible.
 
-A load of up to :data:`COMMIT_ROWS` rows is one write transaction that also bumps the graph
-version.  Neo4j applies a commit's changes one by one, and a reader running meanwhile could
-see some of them, so the load marks the graph node as committing (in a transaction of its
-own) while it commits, and every read transaction checks that mark and the version before
-and after its query, waiting while a load commits and running again if one committed
-meanwhile (:func:`_between_commits`).
-
-A bigger load commits every :data:`COMMIT_ROWS` rows (fewer if the server's transaction
-memory is smaller), so its size is not bounded by the server's heap and it does not spend
-half its time in one huge commit.  It is still never half-visible: before its first batch
-it saves a journal (what it will change, as it was: ids of what it creates, the properties
-of what it changes) and marks the graph node ``loading``, in one transaction; readers wait
-while that mark is set; publishing bumps the version and clears mark and journal in one
-transaction.  A batched load that fails is rolled back from its journal at once; one whose
-process died is rolled back by the next load, reset or undo that takes the load lock, and
-readers meanwhile are told a load was interrupted (:meth:`Neo4jStore._write_batched`).
-Chosen over staged labels because a load also changes existing nodes and links new
-relationships to them, which no label can hide from the traversals the app runs.
-
-Relationships store their provenance (``source``) and ``content_hash``, not what can be
-derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
-is in the load history (:mod:`queries.graph`).
+Readers wait while a load commits: Neo4j applies a commit's changes one by one, and a
+reader running meanwhile could see some of them, so a load marks the graph node as
+committing (or, batch by batch, ``loading``) and every read transaction checks that mark
+and the version before and after its query, waiting while a load commits and running again
+if one committed meanwhile (:func:`_between_commits`).
 
 One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysMeta`` node
 (owner, host, pid, expiry on the server's clock), renewed by a heartbeat thread while the
 load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
 write transactions check that it still holds the lease just before committing.
-
-Memory: Neo4j holds a transaction's changes in memory until it commits (about 4 KB per row,
-:data:`TX_BYTES_PER_ROW`), so a transaction is bounded by the server's transaction memory
-(``dbms.memory.transaction.total.max``, 70 % of its heap by default); loads commit in
-batches that fit it.  Only a server that cannot hold :data:`MIN_COMMIT_ROWS` rows in one
-transaction refuses a big load, before anything is written, saying how much heap it needs.
-
-Neo4j errors while writing (out of memory after all, an id too long for its index...) become
-:class:`~pathways.errors.StoreUnavailableError` in plain words, never retried: nothing was
-written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import gzip
 import json
-import math
 import os
 import socket
 import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import neo4j
-import orjson
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
 from pathways.graphs import Snapshot, build_snapshot
-from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
+from pathways.model import NodeKind, RelType
 from pathways.processes import alive
-from pathways.store.base import (
-    GraphStore,
-    Image,
-    PathNode,
-    PathwayFilter,
-    Progress,
-    RelKey,
-    T,
-    WriteSummary,
-    now_iso,
-    summarise,
+from pathways.store.base import Image, PathNode, PathwayFilter, RelKey, T
+from pathways.store.neo4j_load import (  # noqa: F401  (importable from here, as before)
+    BATCH_SIZE,
+    COMMIT_ROWS,
+    MIN_COMMIT_ROWS,
+    TX_BYTES_PER_ROW,
+    TX_BYTES_PER_ROW_AT_LEAST,
+    Neo4jLoads,
+    _chunks,
+    _server_says,
+    _strip_derived,
+    is_memory_error,
+    parse_bytes,
+    too_big,
+    write_refused,
 )
 from queries import graph as q
 from queries import history as qh
 from queries import pathways as qp
 
-_ABSENT = object()
-BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5x)
-# Neo4j holds a transaction's changes in memory until it commits: 4.3 KB per row written at
-# the peak (commit included), measured on the synthetic 100k graph (564k rows).  Loads are
-# refused before writing only when even half of that would not fit.
-TX_BYTES_PER_ROW = 4_300
-TX_BYTES_PER_ROW_AT_LEAST = TX_BYTES_PER_ROW // 2
-# A load of more rows than this commits batch by batch (see _write_batched): one huge
-# transaction spent half its time in the final commit and 14-17 s in GC at 100k, and its
-# size was bounded by the server's heap.  Smaller where the server's transaction memory is.
-COMMIT_ROWS = 50_000
-# Below this many rows per transaction a batched load would crawl (a round trip per few
-# rows): such a server is told to take more memory instead.
-MIN_COMMIT_ROWS = 2_000
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
-# Neo4j's codes (and GQL statuses) for a transaction that ran out of memory.
-_MEMORY_CODES = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError")
-_MEMORY_GQL = ("51N72", "51N73")
 
-
-def _chunks(items: Sequence, size: int = BATCH_SIZE):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def is_memory_error(exc: Neo4jError) -> bool:
-    """Whether Neo4j refused a transaction for lack of memory (never worth a retry)."""
-    code = exc.code or ""
-    gql_status = getattr(exc, "gql_status", None)
-    return any(name in code for name in _MEMORY_CODES) or gql_status in _MEMORY_GQL
-
-
-def _server_says(exc: Neo4jError) -> str:
-    message = (exc.message or str(exc)).strip().splitlines()
-    return message[0][:300] if message else (exc.code or "unknown error")
-
-
-class _WriteRefused(StoreUnavailableError):
-    """Raised inside a transaction function, so the driver does not retry it."""
-
-
-def _heap_for(rows: int) -> str:
-    """A heap that holds a load of ``rows`` (one transaction of at most :data:`COMMIT_ROWS`
-    of them: bigger loads commit in batches), with room to spare."""
-    per_commit = min(rows, COMMIT_ROWS)
-    return f"{max(2, math.ceil(per_commit * TX_BYTES_PER_ROW / 0.7 / 2**30) + 1)}g"
-
-
-def _memory_advice(rows: int, on_local_server: bool) -> str:
-    if on_local_server:
-        return (f"give the local server more memory, keeping its data:"
-                f" `PATHWAYS_NEO4J_HEAP={_heap_for(rows)} pathways neo4j restart`; or, if this is"
-                " the first load, bulk-import it (`pathways neo4j stop`, then `pathways neo4j"
-                " start --import FOLDER`)")
-    return (f"raise the server's server.memory.heap.max_size (to about {_heap_for(rows)}) and"
-            " dbms.memory.transaction.total.max, or load a smaller set of files")
-
-
-def write_refused(exc: Neo4jError, rows: int, on_local_server: bool) -> StoreUnavailableError:
-    """A Neo4j error during a write, in words a data officer can act on."""
-    if is_memory_error(exc):
-        return _WriteRefused(
-            f"Neo4j ran out of memory for this load ({rows:,} rows in one transaction);"
-            f" nothing was written. To load it, {_memory_advice(rows, on_local_server)}."
-            f" (Neo4j said: {_server_says(exc)})")
-    return _WriteRefused(
-        f"Neo4j refused this load ({rows:,} rows); nothing was written."
-        f" Neo4j said: {_server_says(exc)}")
-
-
-def too_big(rows: int, budget: int, on_local_server: bool) -> StoreUnavailableError:
-    """A load that cannot fit the server's transaction memory, refused before writing."""
-    return _WriteRefused(
-        f"This load is too big for the Neo4j server's memory: {rows:,} rows in one"
-        f" transaction need about {_size(rows * TX_BYTES_PER_ROW)}, and it allows"
-        f" {_size(budget)}; nothing was written."
-        f" To load it, {_memory_advice(rows, on_local_server)}.")
-
-
-def _size(n: float) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
-
-
-_UNITS = {"": 1, "B": 1, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
-          "K": 2**10, "M": 2**20, "G": 2**30, "KB": 2**10, "MB": 2**20, "GB": 2**30}
-
-
-def parse_bytes(text: str) -> int:
-    """Neo4j's way of showing a size, in bytes.
-
-    >>> parse_bytes("716.80MiB"), parse_bytes("0B"), parse_bytes("1.00GiB"), parse_bytes("2048")
-    (751619276, 0, 1073741824, 2048)
-    """
-    number = text.strip().rstrip("BbIiKkMmGgTt")
-    unit = text.strip()[len(number):].upper()
-    return int(float(number) * _UNITS[unit])
 
 
 def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bool, bool]:
@@ -197,31 +77,6 @@ def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bo
     after = q.graph_state(tx)
     return result, after == before, after[2] is not None
 
-
-def _strip_derived(source: str, rel: str, target: str, props: dict) -> dict:
-    """A relationship's properties as stored: without its derived "from|TYPE|to"
-    ``source_id`` (given back on reading) or a load time of its own (see queries.graph)."""
-    if "loaded_at" not in props and "source_id" not in props:
-        return props
-    derived = f"{source}|{rel}|{target}"
-    return {k: v for k, v in props.items()
-            if k != "loaded_at" and not (k == "source_id" and v == derived)}
-
-
-def _pack(image: Image) -> bytes:
-    """An image as compressed JSON, for a batched load's journal (orjson writes the enums
-    as their values)."""
-    data = {"nodes": [[n, None, None] if s is None else [n, s[0], s[1]]
-                      for n, s in image.nodes.items()],
-            "rels": [[u, k, v, props] for (u, k, v), props in image.rels.items()]}
-    return gzip.compress(orjson.dumps(data), compresslevel=1)
-
-
-def _unpack(raw: bytes) -> Image:
-    data = orjson.loads(gzip.decompress(raw))
-    return Image({n: None if kind is None else (NodeKind(kind), props)
-                  for n, kind, props in data["nodes"]},
-                 {(u, RelType(k), v): props for u, k, v, props in data["rels"]})
 
 
 def _interrupted_message(holder: dict) -> str:
@@ -252,7 +107,7 @@ def _busy_message(holder: dict, where: str) -> str:
             " nothing was written — try again when it finishes")
 
 
-class Neo4jStore(GraphStore):
+class Neo4jStore(Neo4jLoads):
     name = "neo4j"
 
     def __init__(self, settings: Neo4jSettings):
@@ -351,57 +206,8 @@ class Neo4jStore(GraphStore):
         except Neo4jError as exc:
             raise write_refused(exc, 0, self._on_local_server) from exc
 
-    def _write_once(self, work, rows: int) -> None:
-        """Run ``work(tx)`` and bump the graph version in one transaction, committed only if
-        this load still holds the lock, with readers told to wait while it is applied.
-        Never retried (a load that ran out of memory would only run out again)."""
-        token = self._lock_token
-        assert token is not None, "writes run inside load_lock()"
-        try:
-            with (self.driver.session(database=self.settings.database) as session,
-                  session.begin_transaction() as tx):
-                work(tx)
-                self._check_still_locked(tx)
-                self._write(q.announce_commit, token)
-                try:
-                    q.bump_graph_version(tx)
-                    tx.commit()
-                finally:
-                    self._write(q.end_commit, token)
-        except DriverError as exc:
-            raise StoreUnavailableError(
-                f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
-                " Neo4j writes a load all or nothing, so check with `pathways stats`") from exc
-        except Neo4jError as exc:
-            raise write_refused(exc, rows, self._on_local_server) from exc
 
-    def _check_still_locked(self, tx: neo4j.Transaction) -> None:
-        if self._lock_token is None:
-            return
-        holder = q.lock_holder(tx)
-        if holder is None or holder["owner"] != self._lock_token:
-            failure = self._heartbeat_failure
-            why = f" (renewing it failed: {failure})" if failure else ""
-            raise StoreBusyError(
-                f"this load lost its hold on the Neo4j database's load lock{why}, so another"
-                " load may have started; nothing was written — load again")
 
-    def transaction_budget(self) -> int | None:
-        """The most memory one transaction may use on this server, in bytes (None: no limit,
-        or the server does not let this user see its settings)."""
-        if not self._budget_read:
-            self._budget_read = True
-            try:
-                records, _, _ = self.driver.execute_query(
-                    q.MEMORY_SETTINGS, database_=self.settings.database)
-            except ClientError:
-                pass  # e.g. no SHOW SETTINGS privilege: then only the server checks (no budget)
-            except DriverError as exc:
-                raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
-            else:
-                limits = [parse_bytes(r["value"]) for r in records if r["value"]]
-                self._budget = min((limit for limit in limits if limit > 0), default=None)
-        return self._budget
 
     def ensure_constraints(self) -> None:
         if not self._constraints_made:
@@ -421,197 +227,13 @@ class Neo4jStore(GraphStore):
             found.update(self._read(q.kinds_of_ids, list(chunk)))
         return found
 
-    def write(
-        self,
-        nodes: Sequence[NodeRecord],
-        rels: Sequence[RelRecord],
-        progress: Progress | None = None,
-    ) -> WriteSummary:
-        with self.load_lock("a write"):  # a no-op inside a load, which holds it already
-            return self._write_records(nodes, rels, progress)
 
-    def _write_records(
-        self,
-        nodes: Sequence[NodeRecord],
-        rels: Sequence[RelRecord],
-        progress: Progress | None,
-    ) -> WriteSummary:
-        node_hashes: dict[str, str] = {}
-        rel_hashes: dict[tuple, str] = {}
-        # an empty graph (this load holds the lock, so it stays empty) has no hashes to read
-        if self._read(q.has_nodes):
-            for chunk in _chunks([n.id for n in nodes]):
-                node_hashes.update(self._read(q.node_hashes, list(chunk)))
-            sources = list(dict.fromkeys(r.source_id for r in rels))
-            for chunk in _chunks(sources):
-                rel_hashes.update(self._read(q.relationship_hashes, list(chunk)))
-        summary = summarise(nodes, rels, node_hashes, rel_hashes)
 
-        # Unchanged rows are not sent at all: reloading the same data writes nothing.  Rows
-        # the store does not have yet are created, the others updated (see queries.graph).
-        by_kind: dict[tuple[NodeKind, bool], list[dict]] = defaultdict(list)
-        # "New" means absent from the store, not merely without a hash (written by something
-        # else): those are MERGEd like changed rows, never duplicated.
-        for node in nodes:
-            old = node_hashes.get(node.id, _ABSENT)
-            if old != node.props[CONTENT_HASH]:
-                by_kind[node.kind, old is _ABSENT].append(node.props)
-        by_type: dict[tuple[RelType, bool], list[dict]] = defaultdict(list)
-        for rel in rels:
-            old = rel_hashes.get((rel.source_id, rel.type.value, rel.target_id), _ABSENT)
-            if old != rel.props[CONTENT_HASH]:
-                by_type[rel.type, old is _ABSENT].append(
-                    {"source": rel.source_id, "target": rel.target_id,
-                     "props": _strip_derived(rel.source_id, rel.type.value, rel.target_id,
-                                             rel.props)})
-        if progress:
-            progress(len(nodes) + len(rels) - sum(map(len, by_kind.values()))
-                     - sum(map(len, by_type.values())))
-        stamp = now_iso()
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            for (kind, new), rows in by_kind.items():
-                for chunk in _chunks(rows):
-                    q.upsert_nodes(tx, kind, list(chunk), stamp, new=new)
-                    if progress:
-                        progress(len(chunk))
-            for (rel_type, new), rows in by_type.items():
-                for chunk in _chunks(rows):
-                    q.upsert_relationships(tx, rel_type, list(chunk), stamp, new=new)
-                    if progress:
-                        progress(len(chunk))
 
-        if by_kind or by_type:
-            rows = sum(map(len, by_kind.values())) + sum(map(len, by_type.values()))
-            budget = self.transaction_budget()
-            if rows <= COMMIT_ROWS and (budget is None
-                                        or rows * TX_BYTES_PER_ROW_AT_LEAST <= budget):
-                self._write_once(work, rows)  # one transaction: readers wait only for its commit
-                return summary
-            per_commit = self._rows_per_commit()
-            if per_commit < MIN_COMMIT_ROWS:
-                raise too_big(rows, budget or 0, self._on_local_server)
-            size = min(BATCH_SIZE, per_commit)
-            steps: list[tuple[int, object]] = []
-            for (kind, new), node_rows in by_kind.items():
-                for chunk in _chunks(node_rows, size):
-                    steps.append((len(chunk), functools.partial(
-                        q.upsert_nodes, kind=kind, rows=list(chunk), loaded_at=stamp, new=new)))
-            for (rel_type, new), rel_rows in by_type.items():
-                for chunk in _chunks(rel_rows, size):
-                    steps.append((len(chunk), functools.partial(
-                        q.upsert_relationships, rel=rel_type, rows=list(chunk),
-                        loaded_at=stamp, new=new)))
-            self._write_batched(steps, per_commit, self._journal(by_kind, by_type), progress)
-        return summary
 
-    def _rows_per_commit(self) -> int:
-        """Rows per transaction of a batched load: :data:`COMMIT_ROWS`, or what half the
-        server's transaction memory holds at :data:`TX_BYTES_PER_ROW` (a 10k batch of
-        relationships once took 5.2 KB a row)."""
-        budget = self.transaction_budget()
-        return COMMIT_ROWS if budget is None else min(COMMIT_ROWS,
-                                                      budget // (2 * TX_BYTES_PER_ROW))
 
-    def _journal(self, by_kind: dict, by_type: dict) -> Image:
-        """What a batched load will change, as it is now: ``None`` for what it creates (a
-        relationship with a new end goes with that node), the current properties of what
-        it changes.  Its rollback restores exactly this."""
-        new_nodes = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
-        changed_nodes = [row["id"] for (_, new), rows in by_kind.items() if not new
-                         for row in rows]
-        changed_rels: list[RelKey] = []
-        new_rels: list[RelKey] = []
-        for (rel_type, new), rows in by_type.items():
-            for row in rows:
-                key = (row["source"], rel_type, row["target"])
-                if not new:
-                    changed_rels.append(key)
-                elif row["source"] not in new_nodes and row["target"] not in new_nodes:
-                    new_rels.append(key)
-        image = (self.image(changed_nodes, changed_rels) if changed_nodes or changed_rels
-                 else Image({}, {}))
-        image.nodes.update(dict.fromkeys(new_nodes))
-        image.rels.update(dict.fromkeys(new_rels))
-        return image
 
-    def _write_batched(self, steps: list[tuple[int, object]], per_commit: int, journal: Image,
-                       progress: Progress | None) -> None:
-        """Commit ``steps`` (``(rows, fn(tx))``) about ``per_commit`` rows a transaction,
-        unseen by readers until published; a failure rolls back what was committed.
-
-        The journal (``journal``, saved before the first batch) and the graph node's
-        ``loading`` mark are written in one transaction; readers wait while the mark is set
-        (:meth:`_read`), so they see the graph before or after the load, never between.
-        Publishing bumps the version and clears mark and journal in one transaction.  If
-        this process dies meanwhile, the next holder of the load lock rolls the batches back
-        from the journal (:meth:`_recover_interrupted`) and readers are told so meanwhile.
-        """
-        token = self._lock_token
-        assert token is not None, "writes run inside load_lock()"
-        self._write(q.begin_batched_load, token, _pack(journal))
-        try:
-            group: list = []
-            size = 0
-            for rows, step in steps:
-                if group and size + rows > per_commit:
-                    self._commit_batch(group, size, progress)
-                    group, size = [], 0
-                group.append((rows, step))
-                size += rows
-            if group:
-                self._commit_batch(group, size, progress)
-            if not self._write(q.publish_batched_load, token):
-                raise StoreBusyError("this load lost its hold on the Neo4j database's load"
-                                     " lock before publishing; nothing was written — load again")
-        except BaseException as exc:
-            try:
-                self._roll_back(token)
-            except Exception as failure:  # the load's own error is raised below
-                # e.g. the server went away, or Ctrl-C left the connection half-read: the
-                # journal stays, readers are held off, and the next load rolls it back.
-                exc.add_note(f"Rolling back the batches already committed failed too"
-                             f" ({failure}); the next load rolls them back.")
-            raise
-
-    def _commit_batch(self, group: list, rows: int, progress: Progress | None) -> None:
-        try:
-            with (self.driver.session(database=self.settings.database) as session,
-                  session.begin_transaction() as tx):
-                for count, step in group:
-                    step(tx)
-                    if progress:
-                        progress(count)
-                self._check_still_locked(tx)
-                tx.commit()
-        except DriverError as exc:
-            raise StoreUnavailableError(
-                f"lost the connection to Neo4j during a load ({exc}); what it had written is"
-                " rolled back, or held back from readers until the next load does") from exc
-        except Neo4jError as exc:
-            raise write_refused(exc, rows, self._on_local_server) from exc
-
-    def _roll_back(self, owner: str) -> bool:
-        """Restore a batched load's journal batch by batch (each step is idempotent, so a
-        rollback cut short is simply run again), then clear its mark.  False: no journal."""
-        found = self._write(q.load_journal)
-        if found is None or found[0] != owner:
-            return False
-        per_commit = max(self._rows_per_commit(), 1)
-        size = min(BATCH_SIZE, per_commit)
-        steps = self._restore_steps(_unpack(found[1]), size)
-        per = max(1, per_commit // size)
-        for start in range(0, len(steps), per):
-            group = steps[start : start + per]
-            self._write(lambda tx, group=group: [step(tx) for step in group])
-        self._write(q.publish_batched_load, owner)
-        return True
-
-    def _recover_interrupted(self) -> None:
-        """Under a newly taken load lock: roll back a batched load that died unpublished."""
-        found = self._write(q.load_journal)
-        if found is not None and found[0] != self._lock_token:
-            self._roll_back(found[0])
 
     def reset(self) -> None:
         """Delete every node (in batches), holding the load lock: never during a load.
@@ -674,50 +296,7 @@ class Neo4jStore(GraphStore):
 
         return self._read(read)
 
-    def restore(self, image: Image) -> None:
-        """One transaction, as a load is (and under the load lock, readers waiting while it
-        commits)."""
-        steps = self._restore_steps(image)
 
-        def work(tx: neo4j.Transaction) -> None:
-            for step in steps:
-                step(tx)
-
-        with self.load_lock("an undo"):
-            self._write_once(work, len(image.nodes) + len(image.rels))
-
-    @staticmethod
-    def _restore_steps(image: Image, size: int = BATCH_SIZE) -> list:
-        """Steps ``fn(tx)`` of at most :data:`BATCH_SIZE` rows that make the graph hold
-        ``image``: nodes first, then relationships dropped and put back, then the nodes it
-        gives as ``None`` deleted (with their relationships).  Each is idempotent."""
-        keep: dict[NodeKind, list[dict]] = defaultdict(list)
-        for node_id, state in image.nodes.items():
-            if state is not None:
-                keep[state[0]].append({"id": node_id, "props": state[1]})
-        gone_nodes = [n for n, state in image.nodes.items() if state is None]
-        gone = set(gone_nodes)
-        put: dict[RelType, list[dict]] = defaultdict(list)
-        drop: dict[RelType, list[dict]] = defaultdict(list)
-        for (source, rel, target), props in image.rels.items():
-            if props is None and (source in gone or target in gone):
-                continue  # deleting its node deletes it (DETACH DELETE)
-            stored = None if props is None else _strip_derived(source, rel.value, target, props)
-            row = {"source": source, "target": target, "props": stored or {}}
-            (drop if props is None else put)[rel].append(row)
-        steps: list = []
-        for kind, rows in keep.items():
-            steps += [functools.partial(qh.restore_nodes, kind=kind, rows=list(chunk))
-                      for chunk in _chunks(rows, size)]
-        for rel, rows in drop.items():
-            steps += [functools.partial(qh.delete_relationships, rel=rel, rows=list(chunk))
-                      for chunk in _chunks(rows, size)]
-        for rel, rows in put.items():
-            steps += [functools.partial(qh.restore_relationships, rel=rel, rows=list(chunk))
-                      for chunk in _chunks(rows, size)]
-        steps += [functools.partial(qh.delete_nodes, ids=list(chunk))
-                  for chunk in _chunks(gone_nodes, size)]
-        return steps
 
     def history_records(self) -> list[dict]:
         return [json.loads(text) for text in self._read(qh.list_loads)]

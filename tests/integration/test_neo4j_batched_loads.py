@@ -1,6 +1,6 @@
 """Issue 18 item 3: Neo4j loads commit batch by batch, yet readers never see half a load.
 
-A load of more rows than :data:`pathways.store.neo4j.COMMIT_ROWS` commits in batches under a
+A load of more rows than :data:`pathways.store.neo4j_load.COMMIT_ROWS` commits in batches under a
 load marker and a journal; these tests make that limit small so a few hundred rows take
 several commits, then fail a load, kill one with SIGKILL mid-way, and read meanwhile.  Also:
 relationships no longer store what can be derived, and graphs loaded before that still read
@@ -23,6 +23,7 @@ from benchmarks.generate import generate
 from loaders.living_db import plan_load
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.store import neo4j as neo4j_module
+from pathways.store import neo4j_load
 from tests.conftest import load_data, tables_from
 from tests.integration.test_gaps_parity import described
 
@@ -51,8 +52,8 @@ def versions() -> dict[str, dict[str, list[dict]]]:
 
 @pytest.fixture
 def small_commits(monkeypatch):
-    monkeypatch.setattr(neo4j_module, "COMMIT_ROWS", SMALL_COMMIT)
-    monkeypatch.setattr(neo4j_module, "MIN_COMMIT_ROWS", 1)
+    monkeypatch.setattr(neo4j_load, "COMMIT_ROWS", SMALL_COMMIT)
+    monkeypatch.setattr(neo4j_load, "MIN_COMMIT_ROWS", 1)
 
 
 def raw_counts(store) -> tuple[int, int]:
@@ -115,11 +116,11 @@ def test_a_load_that_fails_mid_way_is_rolled_back_whole(neo4j_store, small_commi
 KILLED_LOAD = """
 import sys, time
 from pathways.config import Neo4jSettings
-from pathways.store import neo4j as m
+from pathways.store import neo4j as m, neo4j_load
 from tests.integration.test_neo4j_batched_loads import versions, SMALL_COMMIT
 from tests.conftest import load_data
 
-m.COMMIT_ROWS, m.MIN_COMMIT_ROWS = SMALL_COMMIT, 1
+neo4j_load.COMMIT_ROWS, neo4j_load.MIN_COMMIT_ROWS = SMALL_COMMIT, 1
 store = m.Neo4jStore(Neo4jSettings(*sys.argv[1:5]))
 original = store._commit_batch
 done = 0
