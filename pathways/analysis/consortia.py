@@ -31,6 +31,7 @@ from typing import Any, NotRequired, TypedDict
 
 import networkx as nx
 
+from pathways.analysis.louvain import louvain_communities
 from pathways.analysis.snapshot import (
     NetworkNode,
     cached_analysis,
@@ -541,12 +542,14 @@ def suggest(graph: Snapshot, opp: Opportunity, max_size: int = 4, alternatives: 
 
 
 def communities(graph: Snapshot) -> list[set[str]]:
-    """Natural groupings of organisations over their existing ties: networkx Louvain with a
-    fixed seed on a tie graph built in sorted order, so every store gets the same groups."""
+    """Natural groupings of organisations over their existing ties: networkx's Louvain with
+    a fixed seed on a tie graph built in sorted order, so every store gets the same groups.
+    Run by :func:`pathways.analysis.louvain.louvain_communities`, the same moves on lists:
+    the same groups as networkx's own (tested), 1.6 s instead of 4-5 s at 100k nodes."""
     ordered = tie_graph(graph)  # built in sorted order
     if ordered.number_of_edges() == 0:
         return [{o} for o in ordered.nodes]
-    return nx.community.louvain_communities(ordered, weight="weight", seed=0)
+    return louvain_communities(ordered, seed=0)
 
 
 def landscape(graph: Snapshot, opp: Opportunity | None = None,

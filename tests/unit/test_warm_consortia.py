@@ -4,9 +4,9 @@ a load does not compute them, and the next data version gets its own."""
 
 from __future__ import annotations
 
-import networkx as nx
 import pytest
 
+import pathways.analysis.consortia as consortia_module
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.snapshot import cached_snapshot, of_kind
 from pathways.analysis.warm import Warmer
@@ -23,13 +23,13 @@ def demo_store(embedded_store, demo_dir):
 
 def test_the_warmer_computes_the_communities_a_consortium_report_shows(demo_store, monkeypatch):
     calls: list[int] = []
-    real = nx.community.louvain_communities
+    real = consortia_module.louvain_communities
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(nx.community, "louvain_communities", counted)
+    monkeypatch.setattr(consortia_module, "louvain_communities", counted)
     assert Warmer(lambda: demo_store).warm_once() is True
     assert len(calls) == 1
     graph = cached_snapshot(demo_store)
