@@ -21,6 +21,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Protocol, cast
 
@@ -139,6 +140,7 @@ class _ImportTable:
         self.first = ("", 0)  # (file, row) of the first row, when rows come from a check
         self.widths_changed = False  # a column first seen after rows were written
         self.multiline = False
+        self._plans: dict[tuple, tuple] = {}
         for name in expected:
             self._add(name)
         self.body_path = path.with_name(path.name + ".body")
@@ -146,6 +148,7 @@ class _ImportTable:
         self.writer = csv.writer(self.handle)
 
     def _add(self, name: str) -> int:
+        self._plans.clear()  # they pick from the columns known when they were made
         self.index[name] = len(self.columns)
         self.columns.append(name)
         if self.rows:
@@ -153,6 +156,36 @@ class _ImportTable:
         return self.index[name]
 
     def write(self, head: list[str], props: Mapping[str, object]) -> None:
+        """One row.  Rows with the same properties of the same types (most of them) reuse
+        a plan made from the first such row: which value goes in which column, which need
+        turning into text; the first is written property by property, registering types."""
+        values = [*props.values(), ""]  # the last: for the columns this row has no value for
+        key = (*props, *map(type, values))
+        plan = self._plans.get(key)
+        if plan is None:
+            self._write_slowly(head, props)
+            self._plans[key] = self._plan(props)
+            return
+        pick, convert = plan
+        for at, kind in convert:
+            values[at] = _cell(values[at], kind)
+        cells = pick(values)
+        if not self.multiline and any("\n" in cell or "\r" in cell for cell in cells):
+            self.multiline = True
+        self.writer.writerow((*head, *cells))
+        self.rows += 1
+
+    def _plan(self, props: Mapping[str, object]):
+        """For rows like ``props``: a function picking each column's value, and which values
+        turn into text how (``None``: nothing, so the empty cell)."""
+        position = {name: at for at, name in enumerate(props) if props[name] is not None}
+        empty = len(props)
+        pick = itemgetter(*[position.get(name, empty) for name in self.columns], empty)
+        convert = [(at, self.types[name]) for name, at in position.items()
+                   if type(props[name]) is not str]
+        return (lambda values: pick(values)[:-1]), convert
+
+    def _write_slowly(self, head: list[str], props: Mapping[str, object]) -> None:
         cells = [""] * len(self.columns)
         for name, value in props.items():
             if value is None:

@@ -154,3 +154,33 @@ def test_workers_refuse_the_bad_input_corpus_as_one_process_does(case, tmp_path,
     assert two == outcome(paths, tmp_path / "one", workers=1)
     if two[0] == "refused" and len(two) == 3:  # (some cases are wrong only against the demo)
         assert two[1] and two[2] == [], case.name
+
+
+def test_rows_written_from_a_plan_are_the_rows_written_property_by_property(tmp_path):
+    from pathways.neo4j_runtime.bulk import _ImportTable
+
+    rows = [
+        {"name": "Open studio", "age_min": 16, "free": True, "tags": ["art", "calm"]},
+        {"name": "Walk", "age_min": 18, "free": False, "tags": ["outdoors"]},  # same plan
+        {"name": "Choir", "age_min": None, "free": True, "tags": []},  # None: an empty cell
+        {"name": "Line one\nline two", "age_min": 3, "free": True, "tags": ["x"]},  # multiline
+        {"free": False, "name": "Order differs", "latitude": 53.72},
+        {"name": "Late column", "age_min": 1, "free": True, "tags": ["y"], "extra": "new"},
+        {"name": "Walk again", "age_min": 20, "free": False, "tags": ["z"]},
+        {"name": "Walk twice", "age_min": 21, "free": True, "tags": ["q"]},  # a plan after it
+    ]
+    planned = _ImportTable(tmp_path / "planned.csv", ["id:ID"], ["name", "age_min", "free"])
+    slow = _ImportTable(tmp_path / "slow.csv", ["id:ID"], ["name", "age_min", "free"])
+    for number, props in enumerate(rows):
+        planned.write([f"n{number}"], props)
+        slow._write_slowly([f"n{number}"], props)
+    assert planned._plans, "no row was written from a plan"
+    planned.finish()
+    slow.finish()
+    assert (tmp_path / "planned.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+    assert planned.multiline and slow.multiline
+    with (tmp_path / "planned.csv").open(encoding="utf-8", newline="") as handle:
+        got = list(csv.DictReader(handle))
+    assert got[0]["tags:string[]"] == "art;calm" and got[0]["free:boolean"] == "true"
+    assert got[2]["age_min:long"] == "" and got[3]["name:string"] == "Line one\nline two"
+    assert got[5]["extra:string"] == "new" and got[6]["extra:string"] == ""
