@@ -12,6 +12,10 @@ Each route runs in a fresh child process, so its peak RSS is its own:
 
     .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
 
+``--before DIR`` (a copy of an earlier version of the source, e.g. ``git archive REV | tar
+-x -C DIR``) runs each route with that source too, alternating with this one, ``--rounds``
+times: old and new side by side in the same run.  Each line gives the load average.
+
 Prints one line per route; asserts nothing.
 """
 
@@ -87,18 +91,23 @@ def child(route: str, folder: Path, work: Path) -> dict:
     return out
 
 
-def run(route: str, folder: Path) -> dict:
-    """``route`` in a child process: its figures and its peak RSS."""
+def run(route: str, folder: Path, source: Path = HERE.parent) -> dict:
+    """``route`` in a child process (importing the project from ``source``): its figures
+    and its peak RSS."""
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"stream-{route}-") as work:
         done = subprocess.run(
             [sys.executable, __file__, "--child", route, str(folder), work],
-            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(HERE.parent)))
+            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(source)))
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child yet
     if done.returncode != 0:
         return {"route": route, "failed": done.stderr[-800:]}
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["peak_rss_mib"] = figures.pop("self_peak_kib") // 1024
     figures["largest_child_so_far_mib"] = peak // 1024
+    figures["load_average"] = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
+    if source != HERE.parent:
+        figures["source"] = str(source)
     return figures
 
 
@@ -109,6 +118,9 @@ def main() -> None:
     parser.add_argument("--routes", default="plan,validate,files,embedded,import")
     parser.add_argument("--folder", type=Path, default=None,
                         help="an existing generated Living Database (else one is generated)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="an earlier version's source tree, run alternately with this one")
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--child", nargs=3, metavar=("ROUTE", "FOLDER", "WORK"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,8 +137,11 @@ def main() -> None:
 
             folder = Path(tmp) / "living-db"
             write(generate(args.nodes), folder)
-        for route in args.routes.split(","):
-            print(json.dumps(run(route.strip(), folder)), flush=True)
+        for _round in range(args.rounds):
+            for route in args.routes.split(","):
+                if args.before is not None:
+                    print(json.dumps(run(route.strip(), folder, args.before)), flush=True)
+                print(json.dumps(run(route.strip(), folder)), flush=True)
 
 
 if __name__ == "__main__":
