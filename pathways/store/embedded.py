@@ -72,7 +72,7 @@ from pathways.store.base import (
     now_iso,
     summarise,
 )
-from pathways.store.graphfile import FORMAT_VERSION, parse_graph
+from pathways.store.graphfile import parse_graph, serialise
 
 T = TypeVar("T")
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -319,17 +319,7 @@ class EmbeddedStore(GraphStore):
         """
         if self.path is None:
             return None
-        payload = orjson.dumps({  # UTF-8; 5-10x faster than json at 100k nodes
-            "format": FORMAT_VERSION,
-            "nodes": [
-                {"id": n, "kind": a["kind"].value, "props": a["props"]}
-                for n, a in graph.nodes(data=True)
-            ],
-            "relationships": [
-                {"source": u, "type": k.value, "target": v, "props": a["props"]}
-                for u, v, k, a in graph.edges(keys=True, data=True)
-            ],
-        })
+        payload = serialise(graph)  # a line per chunk of records (see graphfile)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(self.path, payload, prefix=self._temp_prefix(), suffix=".tmp")
