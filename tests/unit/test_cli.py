@@ -278,7 +278,12 @@ def test_serve_allows_debug_on_loopback(host, monkeypatch):
 
     started = []
     monkeypatch.setattr(web.app, "run", lambda **kw: started.append(kw))
-    result = run("serve", "--host", host, "--debug")
+    try:
+        result = run("serve", "--host", host, "--debug")
+    finally:
+        import pages._access
+
+        pages._access.configure(None)  # serve pinned its settings; later tests read their own
     assert result.exit_code == 0, result.output
     assert started == [{"host": host, "port": 8050, "debug": True}]
 
