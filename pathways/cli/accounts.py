@@ -14,7 +14,7 @@ import sys
 import click
 from tabulate import tabulate
 
-from pathways.accounts import ROLE_NAMES, Accounts, check_password, server_secret
+from pathways.accounts import ROLE_NAMES, Accounts, LoginThrottle, check_password, server_secret
 from pathways.cli.context import Context, pass_ctx
 from pathways.errors import PathwaysError
 from pathways.share_links import ShareLinks
@@ -113,6 +113,24 @@ def remove(ctx: Context, name):
     if not accounts.configured():
         click.echo("That was the last account: the app is for this computer only again, and "
                    "whoever uses it is an admin.", err=True)
+
+
+@users.command("unlock")
+@click.argument("name", required=False)
+@click.option("--address", "addresses", multiple=True, metavar="IP",
+              help="Also forget the failed sign-ins from this address (repeatable).")
+@pass_ctx
+def unlock(ctx: Context, name, addresses):
+    """Forget the failed sign-ins of an account (and addresses), so it can sign in at once.
+
+    After 5 failed sign-ins in 15 minutes an account waits out the 15 minutes, in every worker
+    and across restarts; this lifts that wait for someone an admin has checked."""
+    if not name and not addresses:
+        raise PathwaysError("give an account name, an --address, or both")
+    keys = ([f"account:{name.lower()}"] if name else []) + [f"address:{a}" for a in addresses]
+    LoginThrottle(path=ctx.settings.throttle_file).succeeded(keys)
+    click.echo(f"Forgot the failed sign-ins of {', '.join(k.split(':', 1)[1] for k in keys)}.",
+               err=True)
 
 
 @click.group()
