@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Hashable, Sequence
+from typing import TypeVar
 
 import networkx as nx
 
 Adjacency = list[dict[int, int]]  # node -> {neighbour: weight}, in networkx's order
+N = TypeVar("N", bound=Hashable)
 
 
-def louvain_communities(graph: nx.Graph, seed: int = 0, threshold: float = 0.0000001,
-                        ) -> list[set[Hashable]]:
+def louvain_communities(graph: nx.Graph[N], seed: int = 0, threshold: float = 0.0000001,
+                        ) -> list[set[N]]:
     """``networkx.community.louvain_communities(graph, weight="weight", seed=seed)`` for an
     undirected graph whose ``weight`` attributes are integers (1 where missing).
 
@@ -126,8 +128,8 @@ def _one_level(adj: Adjacency, members: list[set[int]], m: float, rng: random.Ra
             degree = degrees[u]
             stot[here] -= degree
             remove_cost = -weights[here] / m + resolution * (stot[here] * degree) / twice_m2
-            for nbr_com, wt in weights.items():
-                gain = remove_cost + wt / m - resolution * (stot[nbr_com] * degree) / twice_m2
+            for nbr_com, total in weights.items():
+                gain = remove_cost + total / m - resolution * (stot[nbr_com] * degree) / twice_m2
                 if gain > best_mod:
                     best_mod = gain
                     best_com = nbr_com
