@@ -1,10 +1,11 @@
 """Benchmark: the Neo4j loader next to the bare ``UNWIND`` of the same rows, same run.
 
 Issue 18 item 3: the loader (``store.write``: hashes looked up, rows grouped, batches
-committed under a load marker and a journal) against the server's ceiling: the same nodes
+committed under a load marker and a journal, a big phase from two sessions; and from one)
+against the server's ceiling: the same nodes
 and relationships, with the same properties the loader stores, written by plain ``UNWIND
 $rows CREATE`` statements of 10k rows, committed every :data:`COMMIT_ROWS` rows, from one
-session, and from two sessions at once (nodes split by kind, relationships by type).  Also the
+session, and from two sessions at once (the 10k statements dealt out in turn).  Also the
 old way for comparison: one transaction, every relationship with its "from|TYPE|to" id and
 load time.  Runs are interleaved (loader, bare, ... per repeat) and medians printed.
 
@@ -32,11 +33,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from _common import neo4j_store, timed  # noqa: E402
 from generate import generate  # noqa: E402
 from loaders.living_db import plan_load  # noqa: E402
-from pathways.store import neo4j as neo  # noqa: E402
+from pathways.store import neo4j_load as load  # noqa: E402
 from queries import graph as q  # noqa: E402
 from tests.conftest import tables_from  # noqa: E402
 
-BATCH = neo.BATCH_SIZE
+BATCH = load.BATCH_SIZE
 
 
 def parse_size(text: str) -> int:
@@ -54,7 +55,7 @@ def bare_rows(plan, old: bool) -> tuple[dict, dict]:
     rels: dict = defaultdict(list)
     for rel in plan.rels:
         props = (dict(rel.props, loaded_at=stamp) if old else
-                 neo._strip_derived(rel.source_id, rel.type.value, rel.target_id, rel.props))
+                 load._strip_derived(rel.source_id, rel.type.value, rel.target_id, rel.props))
         rels[rel.type].append({"source": rel.source_id, "target": rel.target_id, "props": props})
     return nodes, rels
 
@@ -111,14 +112,25 @@ def bare(store, plan, sessions: int, per_commit: int, old: bool = False) -> floa
     return time.perf_counter() - began
 
 
+def loader(store, plan, sessions: int) -> float:
+    """``store.write`` committing a big phase from ``sessions`` sessions."""
+    was = load.SESSIONS
+    load.SESSIONS = sessions
+    try:
+        return timed(store.write, plan.nodes, plan.rels)[0]
+    finally:
+        load.SESSIONS = was
+
+
 def contenders_for(store, plan) -> dict:
     return {
-        "loader (`store.write`, batched commits, load marker + journal)":
-            lambda: timed(store.write, plan.nodes, plan.rels)[0],
-        "bare UNWIND CREATE, same rows, 1 session, same commits":
-            lambda: bare(store, plan, 1, neo.COMMIT_ROWS),
+        "loader (`store.write`, batched commits, load marker + journal), 2 sessions":
+            lambda: loader(store, plan, 2),
         "bare UNWIND CREATE, same rows, 2 sessions, same commits":
-            lambda: bare(store, plan, 2, neo.COMMIT_ROWS),
+            lambda: bare(store, plan, 2, load.COMMIT_ROWS),
+        "loader, 1 session": lambda: loader(store, plan, 1),
+        "bare UNWIND CREATE, same rows, 1 session, same commits":
+            lambda: bare(store, plan, 1, load.COMMIT_ROWS),
         "bare UNWIND CREATE, old properties (id + load time per relationship),"
         " 1 transaction": lambda: bare(store, plan, 1, 10**9, old=True),
     }
@@ -131,20 +143,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--results", action="store_true", help="write a section to RESULTS.md")
     parser.add_argument("--few-at-scale", action="store_true",
-                        help="beyond the first size, only the loader and the bare UNWIND")
+                        help="beyond the first size, only the loaders and the bare UNWINDs")
     args = parser.parse_args()
     lines = []
     with neo4j_store() as store:
         budget = store.transaction_budget()
         print(f"transaction memory allowed: {budget and budget / 2**20:.0f} MiB;"
-              f" loader commits every {neo.COMMIT_ROWS:,} rows")
+              f" loader commits every {load.COMMIT_ROWS:,} rows, from {load.SESSIONS} sessions"
+              f" for a phase of {load.PARALLEL_ROWS:,} rows or more")
         for label in args.sizes.split(","):
             plan = plan_load(tables_from(generate(parse_size(label), seed=7)), {})
             rows = len(plan.nodes) + len(plan.rels)
             runs: dict[str, list[float]] = defaultdict(list)
+            loads: dict[str, list[float]] = defaultdict(list)  # the machine's, per run
             contenders = contenders_for(store, plan)
             if label != args.sizes.split(",")[0] and args.few_at_scale:
-                contenders = dict(list(contenders.items())[:2])
+                contenders = dict(list(contenders.items())[:4])
             warm = plan_load(tables_from(generate(1_000, seed=1)), {})
             for run in contenders_for(store, warm).values():  # plans cached, JIT warm
                 store.reset()
@@ -156,14 +170,21 @@ def main() -> None:
                         runs[name].append(run())
                     except Exception as exc:  # a failed contender is a figure too
                         print(f"{label} {name}: failed: {exc}")
+                        continue
+                    loads[name].append(os.getloadavg()[0])
+                    print(f"  {label} {name}: {runs[name][-1]:.1f} s"
+                          f" (load average {loads[name][-1]:.1f})", flush=True)
             store.reset()
-            loader = statistics.median(runs[next(iter(contenders))])
+            two, one = (statistics.median(runs[name]) if runs[name] else 0.0
+                        for name in list(contenders)[:3:2])
             for name, times in runs.items():
                 seconds = statistics.median(times)
                 line = (f"| {label} | {rows:,} | {name} | {seconds:.1f} s | "
-                        f"{rows / seconds:,.0f} | {loader and seconds / loader:.0%} |")
+                        f"{rows / seconds:,.0f} | {statistics.median(loads[name]):.1f} | "
+                        f"{two and seconds / two:.0%} | {one and seconds / one:.0%} |")
                 print(line)
                 lines.append(line)
+            print(f"transactions run again after a deadlock: {store.load_retries}")
             if args.results:  # after each size: a run cut short keeps what it measured
                 write_section(lines, args)
 
@@ -184,10 +205,13 @@ def write_section(lines: list[str], args) -> None:
         (f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores"
         f" (shared with other sessions: load average {os.getloadavg()[0]:.1f} at the end),"
         f" heap {heap}, {args.repeat} interleaved runs, medians.  `benchmarks/load_ceiling.py`."
-        " The last column is the loader's time over the contender's: the loader's share of"
-        " that contender's speed (goal >= 90 % of the bare UNWIND)."), "",
-        "| size | rows | what | time | rows/s | loader's speed vs this |",
-        "|---|---|---|---|---|---|", *lines, end])
+        " The last two columns are the loader's time (committing from two sessions, then from"
+        " one) over the contender's: the loader's share of that contender's speed (goal >= 90 %"
+        " of the bare UNWIND).  Load average: the machine's 1-minute figure after each run"
+        " (2 cores: above 2 the runs queued for CPU), median."), "",
+        ("| size | rows | what | time | rows/s | load avg | 2-session loader vs this |"
+         " 1-session loader vs this |"),
+        "|---|---|---|---|---|---|---|---|", *lines, end])
     if start in text:
         text = text[:text.index(start)] + section + text[text.index(end) + len(end):]
     else:
