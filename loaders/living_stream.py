@@ -26,6 +26,7 @@ with that file read the old way (:class:`FileRefused`), so nothing of it is half
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import multiprocessing
 import sys
@@ -45,6 +46,7 @@ from pathways.model import (
     RELATIONSHIPS_TABLE,
     NodeRecord,
     RelRecord,
+    RelType,
 )
 
 #: CSV files at least this large are read in chunks; smaller ones whole, as before.
@@ -318,12 +320,14 @@ def _ignore(_record: object) -> None:
 
 # --------------------------------------------------------------------------- in workers
 
-#: relationship rows of a first load are checked in this many forked processes
+#: the rows of a first load are checked in this many forked processes
 CHECK_WORKERS = 2
 
 
 class WorkerSink(Protocol):
-    """Where a worker's valid relationships go; ``close`` says (picklably) what it wrote."""
+    """Where a worker's valid records go; ``close`` says (picklably) what it wrote."""
+
+    def node(self, record: NodeRecord) -> None: ...
 
     def rel(self, record: RelRecord) -> None: ...
 
@@ -337,79 +341,96 @@ def can_fork() -> bool:
 
 def check_first_load_in_workers(
     paths: Sequence[Path | str],
-    on_node: Callable[[NodeRecord], None],
     on_rel: Callable[[RelRecord], None],
     worker_sink: Callable[[int], WorkerSink],
-    *, before_fork: Callable[[], None] = lambda: None,
-    workers: int = CHECK_WORKERS, chunk_rows: int | None = None,
+    *, workers: int = CHECK_WORKERS, chunk_rows: int | None = None,
 ) -> tuple[Checked, list[object]] | None:
-    """The check of a first load into an empty store, its relationship rows checked in
-    ``workers`` forked processes: a fast path for files that are all valid.
+    """The check of a first load into an empty store, in ``workers`` forked processes: a
+    fast path for files that are all valid.
 
-    The node tables are checked here (their records to ``on_node``), then each relationship
-    chunk is split between the workers by its rows' (source, target), so every copy of a
-    relationship meets the same worker and duplicates are found as in one process; each
-    worker has the node ids (forked after the node tables) and hands its valid rows to its
-    own ``worker_sink(i)``.  Activities no ``LOCATED_IN`` row placed are placed here at the
-    end (to ``on_rel``).  Returns the :class:`Checked` (no problems) and what each worker's
-    sink ``close()`` gave, or ``None`` when any row or file is wrong (or a worker failed):
-    the caller then discards what was written and runs :func:`check_paths`, whose report
-    (every problem, in order, with where each duplicate was first seen) is the one users get.
+    This process reads the files and splits each chunk between the workers: node rows by
+    their id, relationship rows by their (source, target), so every copy of an id or of a
+    relationship meets the same worker and duplicates are found as in one process.  After
+    the node tables the workers swap the ids they accepted, so each checks its relationship
+    rows against every node.  Each worker hands its valid rows to its own
+    ``worker_sink(i)``; activities no ``LOCATED_IN`` row placed are placed here at the end
+    (to ``on_rel``).  Returns the :class:`Checked` (no problems) and what each worker's sink
+    ``close()`` gave, or ``None`` when any row or file is wrong (or a worker failed): the
+    caller then discards what was written and runs :func:`check_paths`, whose report (every
+    problem, in order, with where each duplicate was first seen) is the one users get.
     """
     sources = open_sources(paths, (), chunk_rows or CHUNK_ROWS)
-    check = StreamCheck(_nothing_stored, (), sources.localities, on_node, on_rel,
+    if sources.problems:
+        return None
+    check = StreamCheck(_nothing_stored, (), sources.localities, _no_record, on_rel,
                         keep_rejected=False)
-    try:
-        for raw in sources.chunks(relationships=False):
-            check.add_nodes(raw)
-            if check.problems:
-                return None
-    except FileRefused:
-        return None
-    if sources.problems or check.problems:
-        return None
-    before_fork()
     context = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     processes = []
     for index in range(workers):
         mine, theirs = context.Pipe()
-        process = context.Process(target=_check_rels, daemon=True,
+        process = context.Process(target=_worker, daemon=True,
                                   args=(theirs, list(pipes), check, worker_sink, index))
         process.start()
         theirs.close()
         pipes.append(mine)
         processes.append(process)
-    wrong = False
     try:
-        for raw in sources.chunks(relationships=True):
-            if raw.problems or sources.problems:
-                wrong = True
-                break
-            for pipe, part in zip(pipes, _split(raw, workers), strict=True):
-                pipe.send(part)
-    except (FileRefused, OSError):  # OSError: a worker failed and closed its pipe
-        wrong = True
+        return _share_out(sources, check, pipes)
+    except (FileRefused, OSError, EOFError):  # OSError, EOFError: a worker failed
+        return None
     finally:
-        results = []
         for pipe in pipes:
-            try:
-                pipe.send(None)
-                results.append(pipe.recv())
-            except (EOFError, OSError):  # the worker died: the serial check decides
-                results.append(None)
+            with contextlib.suppress(OSError):
+                pipe.send(_STOP)
             pipe.close()
         for process in processes:
             process.join()
-    if wrong or sources.problems or any(r is None or r[0] != "done" for r in results):
+
+
+_STOP = "stop"
+
+
+def _share_out(sources: Sources, check: StreamCheck,
+               pipes: list[Connection]) -> tuple[Checked, list[object]] | None:
+    for raw in sources.chunks(relationships=False):
+        if raw.problems or sources.problems:
+            return None
+        check._file(raw.file)  # the workers number the files in this order too
+        for pipe, part in zip(pipes, _split(raw, len(pipes), ("id",)), strict=True):
+            pipe.send(part)
+    ids: list[list[tuple[str, int]]] = []
+    for pipe in pipes:
+        pipe.send(None)
+        answer = pipe.recv()
+        if answer[0] != "nodes" or answer[1]:
+            return None
+        _nodes, _problems, nodes, accepted, pending = answer
+        check.nodes += nodes
+        ids.append(accepted)
+        check._pending.update(pending)  # placed at the end unless a row places them
+    for at, pipe in enumerate(pipes):  # each worker gets the others' ids
+        pipe.send([entry for other, found in enumerate(ids) if other != at for entry in found])
+    del ids
+    for raw in sources.chunks(relationships=True):
+        if raw.problems or sources.problems:
+            return None
+        check._file(raw.file)
+        for pipe, part in zip(pipes, _split(raw, len(pipes), ("source_id", "target_id")),
+                              strict=True):
+            pipe.send(part)
+    if sources.problems:
         return None
     parts = []
-    for _done, problems, rels, placed, part in results:
-        if problems:
+    for pipe in pipes:
+        pipe.send(None)
+        answer = pipe.recv()
+        if answer[0] != "rels" or answer[1]:
             return None
+        _rels, _problems, rels, placed, part = answer
         check.rels += rels
         for activity in placed:
-            check._pending.pop(activity, None)  # a worker's row placed it
+            check._pending.pop(activity, None)
         parts.append(part)
     check.finish()
     if check.problems or not (check.nodes or check.rels):
@@ -421,19 +442,23 @@ def _nothing_stored(_ids: object) -> dict:
     return {}
 
 
-def _split(raw: RawRows, parts: int) -> list[RawRows]:
-    """A relationship chunk's rows in ``parts`` shares by their (source, target) ids, as
-    validation reads them (stripped); a chunk without those columns goes whole to the
-    first (its header problem is found there)."""
+def _no_record(_record: object) -> None:
+    raise AssertionError("records are written by the workers")
+
+
+def _split(raw: RawRows, parts: int, by: tuple[str, ...]) -> list[RawRows]:
+    """A chunk's rows in ``parts`` shares by the values of the columns ``by`` as validation
+    reads them (stripped); a chunk without those columns goes whole to the first (its
+    header problem is found there)."""
     try:
-        source, target = raw.header.index("source_id"), raw.header.index("target_id")
+        columns = [raw.header.index(name) for name in by]
     except ValueError:
         return [raw, *(RawRows(raw.table, raw.file, raw.header, []) for _ in range(parts - 1))]
     shares: list[list[tuple[int, list[str]]]] = [[] for _ in range(parts)]
     for row in raw.rows:
         values = row[1]
         try:
-            key = hash((values[source].strip(), values[target].strip()))
+            key = hash(tuple(values[at].strip() for at in columns))
         except IndexError:  # a short row: refused wherever it goes
             key = 0
         shares[key % parts].append(row)
@@ -441,22 +466,43 @@ def _split(raw: RawRows, parts: int) -> list[RawRows]:
             for rows in shares]
 
 
-def _check_rels(pipe: Connection, others: list[Connection], check: StreamCheck,
-                worker_sink: Callable[[int], WorkerSink], index: int) -> None:
-    """A worker: check the relationship chunks sent until ``None``, then send what it found.
-    ``others`` are the parent's ends of earlier workers' pipes, closed here."""
+def _worker(pipe: Connection, others: list[Connection], check: StreamCheck,
+            worker_sink: Callable[[int], WorkerSink], index: int) -> None:
+    """A worker: check the node chunks sent until ``None``, answer with the ids accepted;
+    take the other workers' ids; check the relationship chunks sent until ``None``, answer
+    with what it wrote.  ``others`` are the parent's ends of earlier workers' pipes."""
     for other in others:
         other.close()
     try:
         sink = worker_sink(index)
-        check.on_rel = sink.rel
-        pending = list(check._pending)  # not placed by a row yet
-        check.rels = 0
+        placed: list[str] = []
+
+        def on_rel(record: RelRecord) -> None:
+            if record.type is RelType.LOCATED_IN:
+                placed.append(record.source_id)
+            sink.rel(record)
+
+        check.on_node, check.on_rel = sink.node, on_rel
         while (raw := pipe.recv()) is not None:
+            if raw == _STOP:
+                return
+            check.add_nodes(raw)
+        pending, check._pending = check._pending, {}
+        pipe.send(("nodes", len(check.problems), check.nodes, list(check._ids.items()),
+                   pending))
+        del pending
+        others_ids = pipe.recv()
+        if others_ids == _STOP:
+            return
+        check._ids.update(others_ids)
+        del others_ids
+        while (raw := pipe.recv()) is not None:
+            if raw == _STOP:
+                return
             check.add_rels(raw)
-        placed = [a for a in pending if a not in check._pending]
-        pipe.send(("done", len(check.problems), check.rels, placed, sink.close()))
-    except BaseException as exc:  # the serial check decides
-        pipe.send(("failed", repr(exc)))
+        pipe.send(("rels", len(check.problems), check.rels, placed, sink.close()))
+    except BaseException as exc:  # the check in one process decides
+        with contextlib.suppress(OSError):
+            pipe.send(("failed", repr(exc)))
     finally:
         pipe.close()

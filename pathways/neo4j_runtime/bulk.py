@@ -23,14 +23,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from pathways.errors import InputError, Neo4jRuntimeError
 from pathways.model import (
     CONTENT_HASH,
     NODE_COLUMNS,
     REL_PROPERTIES,
-    RELATIONSHIPS_TABLE,
     SESSIONS,
     NodeKind,
     NodeRecord,
@@ -280,8 +279,9 @@ class ImportWriter:
             expected = [c.name for c in NODE_COLUMNS[node.kind] if c.name != "id"]
             table = self._nodes[node.kind] = _ImportTable(
                 self.folder / f"nodes-{node.kind.value}.csv",
-                [f"id:ID({ID_SPACE})", ":LABEL"],  # "id" is the key and the property, as online
+                _NODE_FIXED,  # "id" is the key and the property, as online
                 [*expected, *_PROVENANCE, SESSIONS, "loaded_at"], f"{BASE_LABEL};{node.kind.label}")
+            table.first = (node.file, node.row)
         props = dict(node.props)
         props.pop("id", None)
         props["loaded_at"] = self.loaded_at
@@ -300,50 +300,44 @@ class ImportWriter:
         props["loaded_at"] = self.loaded_at
         table.write([rel.source_id, rel.target_id, rel.type.value], props)
 
-    def finish_nodes(self) -> None:
-        """Write the node files now (their rows are all in): before forking workers, so no
-        buffered row is copied into them."""
-        for table in self._nodes.values():
-            if not table.handle.closed:
-                table.finish()
+    def close(self) -> dict[NodeKind | RelType, _Part]:
+        """A worker's end: what it wrote, for the parent to join (:meth:`finish`)."""
+        parts: dict[NodeKind | RelType, _Part] = {k: t.close() for k, t in self._nodes.items()}
+        parts.update((t, table.close()) for t, table in self._rels.items())
+        return parts
 
-    def close(self) -> dict[RelType, _Part]:
-        """A worker's end (relationships only): what it wrote, for the parent to join."""
-        return {rel_type: table.close() for rel_type, table in self._rels.items()}
-
-    def finish(self, parts: Sequence[Mapping[RelType, _Part]] = (),
-               rel_files: Sequence[str] = ()) -> ImportFiles:
-        """The finished files; ``parts`` are workers' relationship bodies (see
-        :meth:`close`), joined behind one header per type with this writer's own rows, the
-        types in the order their rows first appear in ``rel_files`` (as in one process)."""
+    def finish(self, parts: Sequence[Mapping[NodeKind | RelType, _Part]] = (),
+               file_order: Sequence[str] = ()) -> ImportFiles:
+        """The finished files; ``parts`` are workers' bodies (see :meth:`close`), joined
+        behind one header per kind or type with this writer's own rows after them, in the
+        order their rows first appear in the files of ``file_order`` (as in one process)."""
         files = ImportFiles(self.folder)
-        for kind, table in self._nodes.items():
-            if not table.handle.closed:
-                table.finish()
-            files.nodes[kind] = table.path
-            files.rows += table.rows
-            files.multiline |= table.multiline
-        rank = {name: at for at, name in enumerate(rel_files)}
+        rank = {name: at for at, name in enumerate(file_order)}
+        groups: list[tuple[Mapping[Any, _ImportTable], dict[Any, Path], list[str], str, type]] = [
+            (self._nodes, files.nodes, _NODE_FIXED, "nodes", NodeKind),
+            (self._rels, files.relationships, _REL_FIXED, "relationships", RelType)]
+        for own_tables, found, fixed, prefix, key_type in groups:
 
-        def first_seen(rel_type: RelType) -> tuple[int, int]:
-            firsts = [*(p[rel_type].first for p in parts if rel_type in p),
-                      *([self._rels[rel_type].first] if rel_type in self._rels else [])]
-            return min((rank.get(file, len(rank)), row) for file, row in firsts)
+            def first_seen(key, own_tables=own_tables) -> tuple[int, int]:
+                firsts = [(rank.get(p[key].first[0], len(rank)), p[key].first[1])
+                          for p in parts if key in p]
+                return min([*firsts, *([(len(rank) + 1, 0)] if key in own_tables else [])])
 
-        rel_types = dict.fromkeys([*self._rels, *(t for part in parts for t in part)])
-        for rel_type in sorted(rel_types, key=first_seen) if parts else rel_types:
-            own = self._rels.get(rel_type)
-            pieces = [part[rel_type] for part in parts if rel_type in part]
-            path = self.folder / f"relationships-{rel_type.value}.csv"
-            if not pieces and own is not None:
-                own.finish()
-                pieces = [_Part([], {}, own.rows, own.multiline, False, path)]
-            else:
-                pieces = [*([own.close()] if own is not None else []), *pieces]
-                _join(path, _REL_FIXED, pieces)
-            files.relationships[rel_type] = path
-            files.rows += sum(piece.rows for piece in pieces)
-            files.multiline |= any(piece.multiline for piece in pieces)
+            keys = dict.fromkeys([*own_tables, *(k for part in parts for k in part
+                                                 if isinstance(k, key_type))])
+            for key in sorted(keys, key=first_seen) if parts else keys:
+                own = own_tables.get(key)
+                pieces = [part[key] for part in parts if key in part]
+                path = self.folder / f"{prefix}-{key.value}.csv"
+                if not pieces and own is not None:
+                    own.finish()
+                    pieces = [_Part([], {}, own.rows, own.multiline, False, path)]
+                else:
+                    pieces = [*pieces, *([own.close()] if own is not None else [])]
+                    _join(path, fixed, pieces)
+                found[key] = path
+                files.rows += sum(piece.rows for piece in pieces)
+                files.multiline |= any(piece.multiline for piece in pieces)
         return files
 
     def discard(self) -> None:
@@ -352,6 +346,7 @@ class ImportWriter:
 
 
 _PROVENANCE = ("source", "source_id", CONTENT_HASH)
+_NODE_FIXED = [f"id:ID({ID_SPACE})", ":LABEL"]
 _REL_FIXED = [f":START_ID({ID_SPACE})", f":END_ID({ID_SPACE})", ":TYPE"]
 
 
@@ -445,15 +440,14 @@ def _prepare_in_workers(paths: Sequence[Path | str], folder: Path, loaded_at: st
     done = False
     try:
         found = check_first_load_in_workers(
-            paths, main.node, main.rel,
-            lambda index: ImportWriter(parts_folder / str(index), loaded_at),
-            before_fork=main.finish_nodes, workers=workers)
+            paths, main.rel, lambda index: ImportWriter(parts_folder / str(index), loaded_at),
+            workers=workers)
         if found is None:
             return None
         checked, parts = found
-        rel_files = [t.file for t in checked.sources.tables if t.table == RELATIONSHIPS_TABLE]
         try:
-            files = main.finish(cast("list[dict[RelType, _Part]]", parts), rel_files)
+            files = main.finish(cast("list[dict[NodeKind | RelType, _Part]]", parts),
+                                [t.file for t in checked.sources.tables])
         except _Mismatch:
             return None
         done = True
@@ -462,8 +456,9 @@ def _prepare_in_workers(paths: Sequence[Path | str], folder: Path, loaded_at: st
         shutil.rmtree(parts_folder, ignore_errors=True)
         if not done:
             main.discard()
-            for rel_type in RelType:  # joined before a later type failed to join
-                (folder / f"relationships-{rel_type.value}.csv").unlink(missing_ok=True)
+            for name in [*(f"nodes-{k.value}" for k in NodeKind),  # joined before another
+                         *(f"relationships-{t.value}" for t in RelType)]:  # failed to join
+                (folder / f"{name}.csv").unlink(missing_ok=True)
 
 
 def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,

@@ -42,8 +42,8 @@ def outcome(paths, folder: Path, workers: int):
         return "refused", [(p.file, p.row, p.column, p.reason) for p in refused.problems], left
     except Neo4jRuntimeError as refused:
         return "refused", str(refused)
-    return "files", files.rows, {path.name: rows_of(path) for path in
-                                 [*files.nodes.values(), *files.relationships.values()]}
+    return "files", files.rows, [(path.name, rows_of(path)) for path in  # in order too
+                                 [*files.nodes.values(), *files.relationships.values()]]
 
 
 def rows_of(path: Path) -> list[tuple]:
@@ -64,32 +64,50 @@ def test_workers_write_the_files_one_process_writes(partnership, tmp_path):
     two = outcome([partnership], tmp_path / "two", workers=2)
     assert one[0] == "files" and one[1] > 2000
     assert two == one
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(one[2])  # no parts
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
+        name for name, _rows in one[2])  # no parts left
 
 
-def test_each_worker_checks_a_share_of_the_relationships(partnership, tmp_path):
-    written: dict[int, int] = {}
-
+def test_each_worker_checks_a_share_of_the_nodes_and_relationships(partnership, tmp_path):
     class Counting:
         def __init__(self, index):
-            self.index, self.rows = index, 0
+            self.index, self.nodes, self.rels = index, 0, 0
+
+        def node(self, _record):
+            self.nodes += 1
 
         def rel(self, _record):
-            self.rows += 1
+            self.rels += 1
 
         def close(self):
-            return self.index, self.rows
+            return self.index, self.nodes, self.rels
 
-    nodes = []
-    found = check_first_load_in_workers([partnership], nodes.append, lambda r: None, Counting,
-                                        workers=3)
+    placed = []
+    found = check_first_load_in_workers([partnership], placed.append, Counting, workers=3)
     assert found is not None
     checked, parts = found
-    written.update(parts)
     rels = sum(1 for _ in (partnership / "relationships.csv").open(encoding="utf-8")) - 1
-    assert len(nodes) == checked.nodes == 400
-    assert set(written) == {0, 1, 2} and all(n > rels / 6 for n in written.values())
-    assert sum(written.values()) <= checked.rels  # the rest: activities placed by venue
+    assert sorted(index for index, _n, _r in parts) == [0, 1, 2]
+    assert sum(n for _i, n, _r in parts) == checked.nodes == 400
+    assert all(n > 400 / 6 and r > rels / 6 for _i, n, r in parts)
+    assert sum(r for _i, _n, r in parts) + len(placed) == checked.rels >= rels
+
+
+def test_a_duplicate_id_in_two_files_is_found_by_the_workers(partnership, tmp_path):
+    with (partnership / "people.csv").open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with (partnership / "services.csv").open(encoding="utf-8", newline="") as handle:
+        service_header = next(csv.reader(handle))
+    clash = rows[-1][header.index("id")]
+    with (partnership / "services.csv").open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow([clash if c == "id" else "A service" if c == "name" else ""
+                                     for c in service_header])
+    assert check_first_load_in_workers([partnership], lambda r: None,
+                                       lambda i: ImportWriter(tmp_path / f"w{i}", NOW)) is None
+    two = outcome([partnership], tmp_path / "two", workers=2)
+    assert two == outcome([partnership], tmp_path / "one", workers=1)
+    assert [(file, column) for file, _row, column, _reason in two[1]] == [("services.csv", "id")]
+    assert f"duplicate id {clash!r}, first at people.csv, row {len(rows) + 1}" in two[1][0][3]
 
 
 def duplicate_of_an_early_row(folder: Path, type_spelling: str) -> tuple[int, int]:
@@ -114,7 +132,7 @@ def test_a_duplicate_far_apart_is_found_by_the_workers_and_reported_in_full(
     first, duplicate = duplicate_of_an_early_row(
         partnership, early_type if spelling == "same" else early_type.lower().replace("_", " "))
     # the workers see it (every copy of a relationship meets the same worker) ...
-    assert check_first_load_in_workers([partnership], lambda r: None, lambda r: None,
+    assert check_first_load_in_workers([partnership], lambda r: None,
                                        lambda i: ImportWriter(tmp_path / f"w{i}", NOW)) is None
     # ... and the report is the one-process check's, with where it was first seen
     two = outcome([partnership], tmp_path / "two", workers=2)
@@ -129,6 +147,9 @@ def test_a_worker_that_fails_leaves_the_decision_to_one_process(partnership, tmp
         def __init__(self, index):
             self.index = index
 
+        def node(self, _record):
+            pass
+
         def rel(self, _record):
             if self.index == 1:
                 raise RuntimeError("disk full")
@@ -136,8 +157,7 @@ def test_a_worker_that_fails_leaves_the_decision_to_one_process(partnership, tmp
         def close(self):
             return None
 
-    assert check_first_load_in_workers([partnership], lambda r: None, lambda r: None,
-                                       Broken) is None
+    assert check_first_load_in_workers([partnership], lambda r: None, Broken) is None
 
 
 @pytest.mark.parametrize("case", LIVING_CASES, ids=[c.name for c in LIVING_CASES])
