@@ -54,7 +54,7 @@ def child(route: str, folder: Path, work: Path) -> dict:
         from pathways.neo4j_runtime import bulk
 
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
-        out.update(rows=files.rows)
+        out.update(rows=files.rows, workers_peak_mib=_workers_peak())
     elif route == "embedded":
         from pathways.loading import load_paths
         from pathways.store.embedded import EmbeddedStore
@@ -70,6 +70,7 @@ def child(route: str, folder: Path, work: Path) -> dict:
         classpath = f"{libs}/*"
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
         prepared = time.perf_counter() - began
+        out["workers_peak_mib"] = _workers_peak()
         home = work / "neo4j"
         home.mkdir(parents=True)
         rt._write_config(home, rt.free_port(), "1g", "512m", None)
@@ -89,6 +90,12 @@ def child(route: str, folder: Path, work: Path) -> dict:
         began = time.perf_counter() - (prepared + admin)  # wall: check + write + one import
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
+
+
+def _workers_peak() -> int:
+    """The largest peak RSS of this process's children so far (the check's workers, before
+    neo4j-admin runs), in MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 
 
 def run(route: str, folder: Path, source: Path = HERE.parent) -> dict:
