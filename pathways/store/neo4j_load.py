@@ -53,6 +53,7 @@ from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientErro
 
 from pathways.config import Neo4jSettings
 from pathways.errors import StoreBusyError, StoreUnavailableError
+from pathways.gcpause import gc_paused
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import (
     GraphStore,
@@ -291,7 +292,10 @@ class Neo4jLoads(GraphStore):
         rels: Sequence[RelRecord],
         progress: Progress | None = None,
     ) -> WriteSummary:
-        with self.load_lock("a write"):  # a no-op inside a load, which holds it already
+        # gc paused: the rows, journal and driver messages are millions of objects without
+        # cycles, which the collector re-scanned again and again (at 100k under load, building
+        # the rows took 6.4 s with it and 3.7 s without; the journal 4.4 s and 0.8 s)
+        with self.load_lock("a write"), gc_paused():  # the lock: a no-op inside a load
             return self._write_records(nodes, rels, progress)
 
     def _write_records(
