@@ -29,6 +29,7 @@ import codecs
 import contextlib
 import csv
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -320,8 +321,9 @@ def _ignore(_record: object) -> None:
 
 # --------------------------------------------------------------------------- in workers
 
-#: the rows of a first load are checked in this many forked processes
-CHECK_WORKERS = 2
+#: the rows of a first load are checked in this many forked processes: one a core, at most
+#: 4 (this process reads the files for all of them; measured on 2 cores only)
+CHECK_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 class WorkerSink(Protocol):
