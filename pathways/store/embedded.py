@@ -649,7 +649,7 @@ def _history_name(load_id: str) -> str:
     return f"{int(load_id):08d}"
 
 
-def _write_atomically(path: Path, payload: bytes, prefix: str | None = None,
+def _write_atomically(path: Path, payload: bytes | bytearray, prefix: str | None = None,
                       suffix: str = ".part") -> None:
     """Write ``payload`` to ``path`` all or nothing: a temporary file beside it (``prefix``,
     ``suffix``; a crash leaves only that, which the next open removes), fsynced, renamed over
