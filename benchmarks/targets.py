@@ -19,9 +19,11 @@ WHEN_MISSED = {
         "Neo4j itself is the limit on 2 cores: UNWIND CREATE of the same rows in one"
         " transaction with nothing else running measured ~26k rows/s, and the Python side"
         " is idle most of that time. The offline importer (`pathways neo4j start --import`)"
-        " is the route for first loads of a national directory. Next: parallel"
-        " transactions per relationship type on machines with more cores (at the cost of"
-        " all-or-nothing), or neo4j-admin incremental import for Enterprise users."
+        " is the route for first loads of a national directory. A big load already commits"
+        " batch by batch from two sessions, still all or nothing (load marker and journal;"
+        " see section 'Neo4j loads next to the server's ceiling'): two sessions only pay"
+        " while the server has a core to spare. Next: more sessions on machines with more"
+        " cores, or neo4j-admin incremental import for Enterprise users."
     ),
     "neo4j bulk import (offline) >= 100k rows/s": (
         "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"
@@ -37,25 +39,39 @@ WHEN_MISSED = {
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
         " (54 ms before, same run); 31 ms (35 ms before, same run) once paths came back as ids"
-        " with each node's name once, on a machine never quiet. The server spends 4-5 ms p50,"
-        " 9-15 ms p95 on the query; an empty read transaction costs 7 ms p50 here, and a call"
-        " makes two (the cache's version, then the reads). Next: read the data version inside"
-        " the call's own transaction, and fold the link worker and filter checks into the"
-        " pathway query; see section 'Neo4j pathways at 100k'."
+        " with each node's name once, on a machine never quiet. A call is now one read"
+        " transaction of two queries (was two transactions, 6-7 queries): 1.4-2.0x faster at"
+        " p95 in the same run, but only measured at load 23-28 on 2 cores, where no figure"
+        " says anything about 20 ms; the store's query alone, which is what a call now costs,"
+        " was 21-24 ms p95 on the quiet machine. Next, if a quiet re-run misses: the state"
+        " check before folded into the pathway query too (one query per call); see section"
+        " 'Neo4j pathways at 100k'."
     ),
     "batched >= 100x naive": (
         "Creating one node per transaction is ~350 rows/s here; the batched loader would need"
         " 35k rows/s, above what the server takes on 2 cores (see the row above)."
     ),
     "gap report < 5 s at 100k (neo4j)": (
-        "The report is computed in Python on a whole-graph snapshot, and reading 564k rows"
-        " through the Python driver takes ~8 s of it (cached per data version afterwards)."
-        " Next: read only what the report needs, and keep the snapshot and apply changes by"
-        " version (issue 18 item 5)."
+        "The report is computed in Python on a whole-graph snapshot read from the server"
+        " once per data version. Relationships now come back as values, not maps (the"
+        " server's read time cut by a third to a half, same snapshot), but the read is still"
+        " most of a first call, and the web server's Warmer computes it after each load so"
+        " pages do not wait. Next: keep the snapshot across versions and apply only what a"
+        " load changed (issue 18 item 5); see section 'Whole-graph analyses at 100k'."
     ),
     "gap report < 5 s at 100k (embedded)": (
         "Figures from a shared 2-core machine vary by 2-3x with its load (see the load"
-        " average of the run); the report's own CPU time is in its section."
+        " average of the run); the report's own CPU time (5-6 s under load 12-14) is in"
+        " section 'Whole-graph analyses at 100k'."
+    ),
+    "consortium first call < 5 s at 100k (embedded)": (
+        "The figure includes the landscape's Louvain groupings, now run on lists (4.4 -> 1.3 s"
+        " CPU at 100k, same groups) and computed by the Warmer after each load; wall times on"
+        " a shared 2-core machine are 3-5x CPU (see section 'Whole-graph analyses at 100k')."
+    ),
+    "consortium first call < 5 s at 100k (neo4j)": (
+        "As on the embedded store (the same analysis on the same snapshot): Louvain on lists"
+        " and warmed after each load; wall times on a shared machine are 3-5x CPU."
     ),
 }
 
