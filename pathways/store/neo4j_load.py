@@ -20,7 +20,10 @@ transaction.  A batched load that fails is rolled back from its journal at once;
 process died is rolled back by the next load, reset or undo that takes the load lock, and
 readers meanwhile are told a load was interrupted (:meth:`Neo4jStore._write_batched`).
 Chosen over staged labels because a load also changes existing nodes and links new
-relationships to them, which no label can hide from the traversals the app runs.
+relationships to them, which no label can hide from the traversals the app runs.  A big
+load's nodes, then (once they are all in) its relationships, are committed from
+:data:`SESSIONS` sessions at once; the journal does not depend on the order its batches land
+in, and a failure in either session stops both before the rollback.
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
 derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
