@@ -101,7 +101,10 @@ def parse_graph(raw: bytes, path: Path | str | None) -> Snapshot:
     when it is not one or is damaged."""
     with gc_paused():
         if raw.startswith(_HEAD + b"\n"):
-            graph = _read_lines(raw)
+            try:
+                graph = _read_lines(raw)
+            except (KeyError, TypeError, ValueError) as exc:  # JSON, but not a graph's
+                raise StoreUnavailableError(f"{path} is damaged ({exc!r})") from exc
             if graph is not None:
                 return graph
         return _read_whole(raw, path)
@@ -126,28 +129,30 @@ def _read_whole(raw: bytes, path: Path | str | None) -> Snapshot:
 
 def _read_lines(raw: bytes) -> Snapshot | None:
     """The graph of a file laid out in lines, a chunk at a time; None when the file does not
-    follow the layout exactly or anything in it is wrong (the whole-file reader then says
-    what, as for any file)."""
+    follow the layout exactly or is not JSON (the whole-file reader then says what, as for
+    any file).  Records that are JSON but not a graph's raise at once (at 1m, reading the
+    whole file again only to say so would need the memory this layout saves)."""
     builder = _Builder()
     lines = _Lines(raw, len(_HEAD) + 1)
-    try:
-        for add, closing in ((builder.add_nodes, _MIDDLE), (builder.add_rels, _TAIL)):
-            more = True
-            for line in lines:
-                if line == closing:
-                    break
-                if not more:  # the previous chunk had no comma: not the last after all
-                    return None
-                more = line.endswith(b",")
-                add(orjson.loads(b"[" + (line[:-1] if more else line) + b"]"))
-            else:
-                return None  # the file ended inside a list
-            if more:
-                return None  # a comma before the closing bracket
-        if raw[lines.at:].strip():
-            return None  # something after the document
-    except (KeyError, TypeError, ValueError):
-        return None
+    for add, closing in ((builder.add_nodes, _MIDDLE), (builder.add_rels, _TAIL)):
+        more = True
+        for line in lines:
+            if line == closing:
+                break
+            if not more:  # the previous chunk had no comma: not the last after all
+                return None
+            more = line.endswith(b",")
+            try:
+                records = orjson.loads(b"[" + (line[:-1] if more else line) + b"]")
+            except orjson.JSONDecodeError:
+                return None
+            add(records)
+        else:
+            return None  # the file ended inside a list
+        if more:
+            return None  # a comma before the closing bracket
+    if raw[lines.at:].strip():
+        return None  # something after the document
     return builder.graph
 
 

@@ -88,10 +88,11 @@ def test_a_cut_or_damaged_file_is_refused_whole():
     no_comma = b"\n".join([lines[0], lines[1].rstrip(b","), *lines[2:]])
     with pytest.raises(StoreUnavailableError, match=r"cannot read the embedded store g\.json"):
         parse_graph(no_comma, "g.json")
-    bad_kind = raw.replace(b'"kind":"Activity"', b'"kind":"Wizard"', 1)
-    if bad_kind != raw:
+    for bad in (raw.replace(b'"kind":"', b'"kind":"Wizard', 1),  # a node's kind
+                raw.replace(b'"type":"', b'"type":"NOT_', 1)):  # a relationship's type
+        assert bad != raw
         with pytest.raises(StoreUnavailableError, match=r"g\.json is damaged"):
-            parse_graph(bad_kind, "g.json")
+            parse_graph(bad, "g.json")
 
 
 def test_a_file_laid_out_differently_but_valid_still_opens():
