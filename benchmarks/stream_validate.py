@@ -71,12 +71,15 @@ def child(route: str, folder: Path, work: Path) -> dict:
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
         prepared = time.perf_counter() - began
         out["workers_peak_mib"] = _workers_peak()
+        out["check_cpu_s"] = round(_cpu_seconds(), 1)  # this process and its workers'
+        cpu_before_admin = _cpu_seconds()
         home = work / "neo4j"
         home.mkdir(parents=True)
         rt._write_config(home, rt.free_port(), "1g", "512m", None)
         admin_began = time.perf_counter()
         bulk.run_import(java, rt.JVM_FLAGS, classpath, home, files)
         admin = time.perf_counter() - admin_began
+        out["neo4j_admin_cpu_s"] = round(_cpu_seconds() - cpu_before_admin, 1)
         bare_home = work / "neo4j-bare"
         bare_home.mkdir(parents=True)
         rt._write_config(bare_home, rt.free_port(), "1g", "512m", None)
@@ -90,6 +93,13 @@ def child(route: str, folder: Path, work: Path) -> dict:
         began = time.perf_counter() - (prepared + admin)  # wall: check + write + one import
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished children so far."""
+    mine, theirs = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return mine.ru_utime + mine.ru_stime + theirs.ru_utime + theirs.ru_stime
 
 
 def _workers_peak() -> int:
