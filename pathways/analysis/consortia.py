@@ -43,6 +43,7 @@ from pathways.analysis.snapshot import (
     targets,
 )
 from pathways.errors import PathwaysError
+from pathways.gcpause import gc_paused
 from pathways.graphs import Snapshot, nearest_sources, per_snapshot
 from pathways.model import DEFAULT_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
@@ -607,9 +608,11 @@ def consortia(store: GraphStore, opp: Opportunity, max_size: int = 4,
     """The consortium report for a store (the snapshot is cached per store version)."""
     def read() -> ConsortiumReport:  # the snapshot and its communities from one version
         graph = cached_snapshot(store)
-        report = suggest(graph, opp, max_size, alternatives)
+        with gc_paused():  # see consortium_suggestions
+            report = suggest(graph, opp, max_size, alternatives)
         groups = cached_analysis(store, "communities", communities)  # the slow part at scale
-        return {**report, "landscape": landscape(graph, opp, groups)}
+        with gc_paused():
+            return {**report, "landscape": landscape(graph, opp, groups)}
 
     return store.consistent(read)
 
@@ -619,7 +622,15 @@ def consortium_suggestions(store: GraphStore, opp: Opportunity, max_size: int = 
     """The report without the landscape, for readers that do not show it (the Consortia
     page): the same cells and suggestions as :func:`consortia`, without computing the
     communities (Louvain), the slow part of a first call at scale."""
-    return store.consistent(lambda: suggest(cached_snapshot(store), opp, max_size, alternatives))
+    def read() -> Suggestions:
+        graph = cached_snapshot(store)
+        # Not cached per version (one per opportunity), so not run under cached_analysis's
+        # pause: without one, the collector re-scans the whole 100k graph's objects again and
+        # again while the suggestions are built (they hold no reference cycles).
+        with gc_paused():
+            return suggest(graph, opp, max_size, alternatives)
+
+    return store.consistent(read)
 
 
 def consortium_network(store: GraphStore, report: ConsortiumReport | Suggestions,
