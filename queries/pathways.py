@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from neo4j import ManagedTransaction
 
-from pathways.model import MAX_MAX_HOPS, PATHWAY_RELS, WHOLE_AREA, TimeSlot
+from pathways.model import MAX_MAX_HOPS, PATHWAY_RELS, WHOLE_AREA, NodeKind, TimeSlot
+from queries.graph import GRAPH_STATE
 
 _PATHWAY_TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 
@@ -28,6 +29,11 @@ _PATHWAY_TYPES = "|".join(rel.value for rel in PATHWAY_RELS)
 # One record per call: each path as its nodes' ids, and each node on any path once with its
 # name and kind: most of a call's time at 100k was the driver decoding every path step as a
 # map of three strings, one record per path (issue 18 item 2, benchmarks/neo4j_pathways.py).
+# The same record brings the nodes the analysis checks before answering (the link worker, the
+# filter's needs and locality, as GET_NODE reads them), so a call is one query, not one per id;
+# and, read last (in a subquery run once the rest of the row is made), the graph's state as
+# queries.graph.GRAPH_STATE reads it: the Neo4j store's check that no load committed while the
+# query read, without a round trip of its own.
 _PATHWAYS_FROM_LINK_WORKER = """
 MATCH (w:Person {{id: $worker_id}})
 MATCH p = ALL SHORTEST (w)-[:{types}]->{{1,{max_hops}}}(a:Activity)
@@ -48,14 +54,31 @@ WHERE ($free_only = false OR a.free = true)
        OR EXISTS {{ MATCH (a)<-[:OFFERS]-(:Service)<-[:PROVIDES]-(:Organisation)<-[r:REFERS_TO]-()
                    WHERE r.self_referral = true }})
 WITH collect(nodes(p)) AS paths
-RETURN [path IN paths | [n IN path | n.id]] AS paths,
-       COLLECT {{ UNWIND paths AS path UNWIND path AS n
-                 RETURN DISTINCT [n.id, n.name, [l IN labels(n) WHERE l <> 'Pathways'][0]] }}
-         AS nodes
+WITH [path IN paths | [n IN path | n.id]] AS paths,
+     COLLECT {{ UNWIND paths AS path UNWIND path AS n
+               RETURN DISTINCT [n.id, n.name, [l IN labels(n) WHERE l <> 'Pathways'][0]] }}
+       AS nodes,
+     COLLECT {{ UNWIND $checked AS wanted MATCH (c:Pathways {{id: wanted}})
+               RETURN [c.id, [l IN labels(c) WHERE l <> 'Pathways'][0], properties(c)] }}
+       AS checked
+CALL {{
+  WITH paths
+  {state}
+}}
+RETURN paths, nodes, checked, [version, committing, loading] AS state
 """
+# GRAPH_STATE's reads and its first three columns, word for word (checked below)
+_STATE = """OPTIONAL MATCH (m:PathwaysMeta {key: 'graph'})
+OPTIONAL MATCH (l:PathwaysMeta {key: 'load_lock'})
+RETURN coalesce(m.version, 0) AS version,
+       coalesce(m.committing IS NOT NULL AND m.committing = l.owner
+                AND l.expires > timestamp(), false) AS committing,
+       m.loading AS loading"""
+assert _STATE in GRAPH_STATE  # one rule for "a load is committing"
 assert WHOLE_AREA in _PATHWAYS_FROM_LINK_WORKER  # one rule, one property name
 PATHWAYS_FROM_LINK_WORKER = {
-    hops: _PATHWAYS_FROM_LINK_WORKER.format(types=_PATHWAY_TYPES, max_hops=hops)
+    hops: _PATHWAYS_FROM_LINK_WORKER.format(types=_PATHWAY_TYPES, max_hops=hops,
+                                            state=_STATE.replace("\n", "\n  "))
     for hops in range(1, MAX_MAX_HOPS + 1)
 }
 
@@ -71,7 +94,12 @@ def pathways_from_link_worker(
     age: int | None = None,
     times: Sequence[TimeSlot] = (),
     self_referral_only: bool = False,
-) -> list[list[dict]]:
+    checked: Sequence[str] = (),
+) -> tuple[list[list[dict]], dict[str, tuple[NodeKind, dict] | None], tuple]:
+    """The best-path candidates (every shortest path to each matching activity, each node
+    as ``{"id", "name", "kind"}``), ``{id: (kind, properties) or None}`` for the ``checked``
+    ids, and the graph's state read after all of that, as :func:`queries.graph.graph_state`
+    gives it."""
     result = tx.run(
         PATHWAYS_FROM_LINK_WORKER[int(max_hops)],
         worker_id=worker_id,
@@ -82,8 +110,13 @@ def pathways_from_link_worker(
         age=age,
         times=[{"day": t.day, "start": t.start, "end": t.end} for t in times],
         self_referral_only=self_referral_only,
+        checked=list(checked),
     )
     record = result.single(strict=True)
     about = {node_id: (name, kind) for node_id, name, kind in record["nodes"]}
-    return [[{"id": node_id, "name": about[node_id][0], "kind": about[node_id][1]}
-             for node_id in path] for path in record["paths"]]
+    found: dict[str, tuple[NodeKind, dict] | None] = dict.fromkeys(checked)
+    for node_id, kind, props in record["checked"]:
+        found[node_id] = (NodeKind(kind), props)
+    paths = [[{"id": node_id, "name": about[node_id][0], "kind": about[node_id][1]}
+              for node_id in path] for path in record["paths"]]
+    return paths, found, tuple(record["state"])

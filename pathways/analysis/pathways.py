@@ -19,6 +19,7 @@ Results are sorted by hops, then name, then id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
 
 from pathways.analysis.snapshot import cached_per_version
@@ -51,6 +52,9 @@ def path_key(path: Sequence[PathNode]) -> tuple:
     return tuple(node["name"] for node in path), tuple(node["id"] for node in path)
 
 
+_ROW_ORDER = itemgetter("hops", "name", "id")  # how results are sorted
+
+
 def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[ReachableActivity]:
     """One shortest path per activity, ties broken by names; sorted by hops then name."""
     best: dict[str, Sequence[PathNode]] = {}
@@ -64,11 +68,13 @@ def choose_paths(candidates: Iterable[Sequence[PathNode]]) -> list[ReachableActi
             "id": path[-1]["id"],
             "name": path[-1]["name"],
             "hops": len(path) - 1,
-            "path": list(path),  # each store makes fresh PathNodes per call
+            # each store makes fresh lists and PathNodes per call: no copy needed
+            "path": path if isinstance(path, list) else list(path),
         }
         for path in best.values()
     ]
-    return sorted(rows, key=lambda r: (r["hops"], r["name"], r["id"]))
+    rows.sort(key=_ROW_ORDER)
+    return rows
 
 
 def check_link_worker(store: GraphStore, worker_id: str) -> dict[str, Any]:
@@ -130,28 +136,31 @@ def pathways_from(
     if not 1 <= max_hops <= MAX_MAX_HOPS:
         raise PathwaysError(f"max hops must be between 1 and {MAX_MAX_HOPS}, not {max_hops}")
 
-    def read() -> tuple[dict[str, Any], list[list[PathNode]]]:  # one version of the graph
+    def read() -> tuple[dict[str, Any], list[list[PathNode]]]:
+        # The pathway query first: Neo4j's reads the link worker and the filter's ids with
+        # it, so the checks below cost no query of their own (one round trip, not 3-5).
+        candidates = store.pathway_candidates(worker_id, max_hops, where)
         worker = check_link_worker(store, worker_id)
         check_filter(store, where)
-        return worker, store.pathway_candidates(worker_id, max_hops, where)
+        return worker, candidates
 
-    def read_all() -> tuple[dict[str, Any], list[ReachableActivity]]:
+    def compute() -> Pathways:
         worker, candidates = read()
         chosen = choose_paths(candidates)
         if where.times:  # which rows matched only because their schedule is unknown
             details = store.activity_details([a["id"] for a in chosen])
             for row in chosen:
                 row["schedule_unknown"] = not sessions_of(details.get(row["id"], {}))
-        return worker, chosen
-
-    def compute() -> Pathways:
-        worker, chosen = store.consistent(read_all)
         return {
             "from": {"id": worker_id, "name": worker["name"]},
             "activities": chosen,
         }
 
-    return cached_per_version(store, ("pathways_from", worker_id, where, max_hops), compute)
+    # One read of one version of the graph: the version, the cache and, if need be, the
+    # reads and the computation (on Neo4j one read transaction, not one for the version and
+    # another for the reads).
+    return store.consistent(
+        lambda: cached_per_version(store, ("pathways_from", worker_id, where, max_hops), compute))
 
 
 def with_details(store: GraphStore, result: Mapping[str, Any]) -> list[dict[str, Any]]:

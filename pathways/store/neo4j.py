@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import neo4j
 from neo4j import GraphDatabase
@@ -65,17 +66,31 @@ COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: 
 
 
 
-def _between_commits(tx: neo4j.ManagedTransaction, fn, args) -> tuple[object, bool, bool]:
-    """``fn(tx, *args)``, whether no load was committing before or while it ran, and whether
-    a batch-by-batch load is unpublished (its batches must not be seen)."""
+def _between_commits(tx: neo4j.ManagedTransaction, fn, args,
+                     versioned: bool = False) -> tuple[object, bool, bool]:
+    """``fn(tx, *args)`` (``fn(tx, version, *args)`` if ``versioned``: the data version the
+    check before it read), whether no load was committing before or while it ran, and
+    whether a batch-by-batch load is unpublished (its batches must not be seen)."""
     before = q.graph_state(tx)
     if before[1] or before[2] is not None:
         return None, False, before[2] is not None
     if fn is None:  # the version alone: the state read is the check (one query, not three)
         return before[0], True, False
-    result = fn(tx, *args)
-    after = q.graph_state(tx)
+    result = fn(tx, before[0], *args) if versioned else fn(tx, *args)
+    if isinstance(result, _StateRead):  # fn's last query read the state after all its reads
+        read = result
+        result, after = read.result, read.state
+    else:
+        after = q.graph_state(tx)
     return result, after == before, after[2] is not None
+
+
+class _StateRead(NamedTuple):
+    """What :meth:`Neo4jStore.consistent`'s ``fn`` returned, and the graph's state that the
+    last of its queries read after everything else it read (the check after, for free)."""
+
+    result: object
+    state: tuple
 
 
 
@@ -155,20 +170,26 @@ class Neo4jStore(Neo4jLoads):
         fork, so each web worker process opens its own (``pathways serve --workers``)."""
         self.driver = Neo4jStore(self.settings).driver
 
-    def _read(self, fn, *args):
+    def _read(self, fn, *args, versioned: bool = False):
         """One read transaction that sees the graph before or after any load, never between.
 
         It waits while a load is committing (Neo4j lets readers see a commit half applied),
         and runs again if one committed while it ran.  Inside :meth:`consistent` it runs in
-        the read transaction that holds (checked once, around all of them)."""
+        the read transaction that holds (checked once, around all of them), and the version
+        is the one that check read (no query: a commit meanwhile makes the whole run again).
+        """
         pinned = getattr(self._pinned, "tx", None)
         if pinned is not None:
-            return q.graph_version(pinned) if fn is None else fn(pinned, *args)
+            if fn is None:
+                return self._pinned.version
+            self._pinned.state_after = None  # a read after the last state read
+            return fn(pinned, *args)
         deadline = time.monotonic() + COMMIT_WAIT_SECONDS
         while True:
             try:
                 with self.driver.session(database=self.settings.database) as session:
-                    result, clean, loading = session.execute_read(_between_commits, fn, args)
+                    result, clean, loading = session.execute_read(_between_commits, fn, args,
+                                                                  versioned)
             except DriverError as exc:
                 raise StoreUnavailableError(f"lost the connection to Neo4j: {exc}") from exc
             except Neo4jError as exc:
@@ -373,24 +394,34 @@ class Neo4jStore(Neo4jLoads):
         """Run ``fn`` (several reads) in one read transaction, so that all of it sees one
         version of the graph: the load checks (:func:`_between_commits`) run once around all
         of its reads instead of around each, and a cluster serves it from one reader.  Runs
-        again if a load committed meanwhile, at most ``attempts`` times."""
+        again if a load committed meanwhile, at most ``attempts`` times.
+
+        Inside it :meth:`version` is the version that check read, with no query of its own,
+        so a call cached per version (:func:`pathways.analysis.snapshot.cached_per_version`
+        inside ``fn``) is one transaction whether it finds its answer or computes it; and
+        when ``fn``'s last read is the pathway query, which reads the graph's state last, that
+        is the check after (a pathways call: two queries, one round trip each)."""
         if getattr(self._pinned, "tx", None) is not None:
             return fn()  # already inside one
         runs = 0
 
-        def run(tx: neo4j.ManagedTransaction) -> T:
+        def run(tx: neo4j.ManagedTransaction, version: int) -> T | _StateRead:
             nonlocal runs
             runs += 1
             if runs > attempts:
                 raise StoreBusyError(
                     "the data kept changing while it was read (loads are running); try again")
-            self._pinned.tx = tx
+            self._pinned.tx, self._pinned.version, self._pinned.nodes = tx, version, {}
+            self._pinned.state_after = None
             try:
-                return fn()
+                result = fn()
+                after = self._pinned.state_after
+                return result if after is None else _StateRead(result, after)
             finally:
-                self._pinned.tx = None
+                self._pinned.tx = self._pinned.version = self._pinned.nodes = None
+                self._pinned.state_after = None
 
-        return self._read(run)
+        return self._read(run, versioned=True)
 
     def snapshot(self) -> Snapshot:
         with gc_paused():
@@ -405,12 +436,20 @@ class Neo4jStore(Neo4jLoads):
         return self._read(q.list_nodes, kind, role)
 
     def get_node(self, node_id: str) -> tuple[NodeKind, dict] | None:
+        read = getattr(self._pinned, "nodes", None)  # by this transaction's pathway query
+        if read and node_id in read:
+            found = read[node_id]
+            return None if found is None else (found[0], dict(found[1]))
         return self._read(q.get_node, node_id)
 
     def pathway_candidates(
         self, worker_id: str, max_hops: int, where: PathwayFilter
     ) -> list[list[PathNode]]:
-        return self._read(
+        """The pathway query; it also reads the link worker and the filter's needs and
+        locality, and inside :meth:`consistent` keeps them for :meth:`get_node`, so the
+        analysis's checks of those ids cost no query of their own."""
+        checked = [worker_id, *where.needs] + ([where.locality] if where.locality else [])
+        paths, found, state_after = self._read(
             qp.pathways_from_link_worker,
             worker_id,
             max_hops,
@@ -421,7 +460,13 @@ class Neo4jStore(Neo4jLoads):
             where.age,
             where.times,
             where.self_referral_only,
+            checked,
         )
+        read = getattr(self._pinned, "nodes", None)
+        if read is not None:
+            read.update(found)
+            self._pinned.state_after = state_after  # read after all of the query's reads
+        return paths
 
     def activity_details(self, activity_ids: Sequence[str]) -> dict[str, dict]:
         return self._read(q.activity_details, list(activity_ids))
