@@ -40,12 +40,11 @@ WHEN_MISSED = {
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
         " (54 ms before, same run); 31 ms (35 ms before, same run) once paths came back as ids"
         " with each node's name once, on a machine never quiet. A call is now one read"
-        " transaction of two queries (was two transactions, 6-7 queries): 1.4-2.0x faster at"
-        " p95 in the same run, but only measured at load 23-28 on 2 cores, where no figure"
-        " says anything about 20 ms; the store's query alone, which is what a call now costs,"
-        " was 21-24 ms p95 on the quiet machine. Next, if a quiet re-run misses: the state"
-        " check before folded into the pathway query too (one query per call); see section"
-        " 'Neo4j pathways at 100k'."
+        " transaction of two queries (was two transactions, 6-7 queries): 21-24 ms p95, 6-8 ms"
+        " p50 at load 5-10 (28-30 ms, 10-11 ms before, same run). The server's own time is 8 ms"
+        " p95; the rest is round trips and the commit on a busy 2-core box. Next: the state"
+        " check before folded into the pathway query too (one query per call), then a re-run"
+        " on a quiet machine; see section 'Neo4j pathways at 100k'."
     ),
     "batched >= 100x naive": (
         "Creating one node per transaction is ~350 rows/s here; the batched loader would need"
