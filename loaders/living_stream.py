@@ -321,9 +321,17 @@ def _ignore(_record: object) -> None:
 
 # --------------------------------------------------------------------------- in workers
 
-#: the rows of a first load are checked in this many forked processes: one a core, at most
-#: 4 (this process reads the files for all of them; measured on 2 cores only)
-CHECK_WORKERS = max(1, min(4, os.cpu_count() or 1))
+#: at most this many forked processes check the rows of a first load
+CHECK_WORKERS = 4
+
+
+def check_workers() -> int:
+    """How many workers pay here: one per idle core (cores less the load average), at most
+    :data:`CHECK_WORKERS`; 1 means the check in one process.  Workers cost ~40 % more CPU
+    (rows sent to them, ids swapped), so on a busy machine they are slower, not faster
+    (measured on 2 cores at load 5-13: 21-38 s against 13-21 s in one process)."""
+    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(CHECK_WORKERS, int(idle + 0.5)))
 
 
 class WorkerSink(Protocol):
@@ -345,7 +353,7 @@ def check_first_load_in_workers(
     paths: Sequence[Path | str],
     on_rel: Callable[[RelRecord], None],
     worker_sink: Callable[[int], WorkerSink],
-    *, workers: int = CHECK_WORKERS, chunk_rows: int | None = None,
+    *, workers: int = 2, chunk_rows: int | None = None,
 ) -> tuple[Checked, list[object]] | None:
     """The check of a first load into an empty store, in ``workers`` forked processes: a
     fast path for files that are all valid.

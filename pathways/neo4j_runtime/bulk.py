@@ -388,8 +388,8 @@ def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str,
     """Check Living Database files as a first load into an empty store, writing the
     importer's files in the same pass (each valid row as soon as it is known valid).
 
-    The relationship rows are checked in ``workers`` forked processes (default
-    :data:`loaders.living_stream.CHECK_WORKERS`; 1: in this one).  When any row is wrong
+    The rows are checked in ``workers`` forked processes (default: one per idle core, see
+    :func:`loaders.living_stream.check_workers`; 1: in this one).  When any row is wrong
     the check runs again in this process alone for the report (every problem in order),
     so a bad load costs that second pass.
 
@@ -397,9 +397,9 @@ def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str,
     wrong; then nothing is left in ``folder``.  Memory holds ids and relationship digests,
     not rows (see :mod:`loaders.living_stream`).
     """
-    from loaders.living_stream import CHECK_WORKERS, can_fork, check_paths
+    from loaders.living_stream import can_fork, check_paths, check_workers
 
-    workers = CHECK_WORKERS if workers is None else workers
+    workers = check_workers() if workers is None else workers
     if workers > 1 and can_fork():
         files = _prepare_in_workers(paths, folder, loaded_at, workers)
         if files is not None:

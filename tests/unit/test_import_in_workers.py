@@ -204,3 +204,16 @@ def test_rows_written_from_a_plan_are_the_rows_written_property_by_property(tmp_
     assert got[0]["tags:string[]"] == "art;calm" and got[0]["free:boolean"] == "true"
     assert got[2]["age_min:long"] == "" and got[3]["name:string"] == "Line one\nline two"
     assert got[5]["extra:string"] == "new" and got[6]["extra:string"] == ""
+
+
+@pytest.mark.parametrize(("cores", "load", "workers"), [
+    (2, 0.1, 2),  # an idle 2-core box: both cores
+    (2, 1.2, 1),  # one core busy already: workers would only add their overhead
+    (2, 9.0, 1),  # a shared box
+    (16, 0.5, 4),  # many idle cores: at most CHECK_WORKERS
+    (1, 0.0, 1),
+])
+def test_workers_are_used_only_where_cores_are_idle(monkeypatch, cores, load, workers):
+    monkeypatch.setattr(stream.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(stream.os, "getloadavg", lambda: (load, load, load))
+    assert stream.check_workers() == workers
