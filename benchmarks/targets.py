@@ -31,10 +31,17 @@ WHEN_MISSED = {
         " rows/s (2026-11-30, machine quiet by then); the check and file writing is the"
         " slow part (738 s at 1m while the machine's load average was 20-42; see"
         " benchmarks/stream_validate.py's section for its figures on a quieter machine)."
-        " Next: profile the streaming check at 1m on an idle machine."
+        " Profiled at 100k: ~60 % of the check's CPU is the per-row check"
+        " (loaders/living_db.py), ~30 % writing the files (now from a plan). Next: that"
+        " per-row check; workers that read their own byte ranges of the files."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
-        "Same cause as the row above: the streaming check, not neo4j-admin, is the time."
+        "Same cause as the row above: the check, not neo4j-admin, is the time. At 100k on"
+        " this shared 2-core box (load 9-13): 1.54-1.58x in one process; with the check in"
+        " 2 worker processes 2.3-2.8x there (workers cost ~40 % more CPU and no core was"
+        " idle), so workers are used only for idle cores; ~1.2-1.3x estimated on an idle"
+        " 2-core box, not measured. Next: overlap the check with neo4j-admin's start-up"
+        " (half its wall, before its node stage); see 'The check in worker processes'."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
