@@ -363,7 +363,7 @@ LATER = "2099-01-01T00:00:00+00:00"
 def later_clock(monkeypatch):
     """Make the next load happen at LATER, so a refreshed ``loaded_at`` shows."""
     return lambda: [monkeypatch.setattr(f"pathways.store.{m}.now_iso", lambda: LATER)
-                    for m in ("embedded", "neo4j")]
+                    for m in ("embedded", "neo4j_load")]
 
 
 def snapshot(store) -> dict:
