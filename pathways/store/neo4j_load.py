@@ -21,9 +21,10 @@ process died is rolled back by the next load, reset or undo that takes the load 
 readers meanwhile are told a load was interrupted (:meth:`Neo4jStore._write_batched`).
 Chosen over staged labels because a load also changes existing nodes and links new
 relationships to them, which no label can hide from the traversals the app runs.  A big
-load's nodes, then (once they are all in) its relationships, are committed from
-:data:`SESSIONS` sessions at once; the journal does not depend on the order its batches land
-in, and a failure in either session stops both before the rollback.
+load's nodes, then (once they are all in) its relationships, can be committed from
+:data:`SESSIONS` sessions at once (one by default: two did not pay here); the journal does
+not depend on the order its batches land in, and a failure in either session stops both
+before the rollback.
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
 derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
@@ -85,9 +86,12 @@ COMMIT_ROWS = 50_000
 # rows): such a server is told to take more memory instead.
 MIN_COMMIT_ROWS = 2_000
 # A batched load's phase (its nodes; then its relationships) of at least this many rows is
-# committed from SESSIONS sessions at once: measured at 100k, the bare UNWIND of the same rows
-# went 1.8x faster from two sessions, and not faster at 10k (benchmarks/load_ceiling.py).
-SESSIONS = 2
+# committed from SESSIONS sessions at once.  One by default: at 100k the bare UNWIND of the same
+# rows went 1.3-1.8x faster from two sessions, but the loader did not (medians of 3 on a busy
+# 2-core machine: 65.8 s from two sessions, 60.3 s from one; benchmarks/load_ceiling.py, RESULTS
+# "Neo4j loads next to the server's ceiling"), likely because half its relationships land on a
+# few dense Need nodes.  Set 2 where a quiet run on more cores shows it pays; tests run both.
+SESSIONS = 1
 PARALLEL_ROWS = 100_000
 # Two sessions writing relationships to the same nodes can deadlock; Neo4j then rolls one
 # transaction back, and it is run again, at most this many times.
