@@ -63,6 +63,7 @@ def keep_open(ctx: Context) -> None:
                f" {time.perf_counter() - began:.1f} s", err=True)
     with _listening(where) as server, _serving_store(store, graph_path):
         threading.Thread(target=_keep_fresh, args=(store,), daemon=True).start()
+        threading.Thread(target=_keep_warm, args=(store, sys.stderr), daemon=True).start()
         click.echo(f"Keeping {graph_path} open for other pathways commands"
                    f" (listening on {where}); Ctrl-C stops", err=True)
         with contextlib.suppress(KeyboardInterrupt):
@@ -128,6 +129,27 @@ def _keep_fresh(store: GraphStore) -> None:
         time.sleep(REFRESH_SECONDS)
         with contextlib.suppress(PathwaysError, OSError):
             refresh()  # a save by another process is read now, not by the next command
+
+
+def _keep_warm(store: GraphStore, terminal) -> None:
+    """Compute what the web server's Warmer does (the default gap report, the consortium
+    groupings, the search index, the map) for each new version of the graph, in the
+    background, so the first ``pathways gaps`` or ``consortia`` after a load is answered from
+    memory too; each time, one line on keep-open's own terminal says so (``terminal``: never
+    the output of a command it is answering meanwhile)."""
+    from pathways.analysis.warm import Warmer  # here: the CLI's start-up stays light
+
+    warmer = Warmer(lambda: store)
+    while True:
+        began = time.perf_counter()
+        try:
+            if warmer.warm_once():
+                print(f"Prepared the gap report and consortium groupings for this version"
+                      f" in {time.perf_counter() - began:.1f} s", file=terminal, flush=True)
+        except PathwaysError as exc:  # the command that asks says it in full
+            print(f"Could not prepare the gap report in advance: {exc}", file=terminal,
+                  flush=True)
+        time.sleep(REFRESH_SECONDS)
 
 
 def serve_forever(server: socket.socket) -> None:

@@ -40,9 +40,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from pathways.accounts import LoginThrottle, server_secret
-from pathways.analysis.consortia import communities
 from pathways.analysis.pathways import pathways_from
-from pathways.analysis.snapshot import cached_analysis, cached_snapshot, link_workers
+from pathways.analysis.snapshot import cached_snapshot, link_workers
 from pathways.analysis.warm import Warmer
 from pathways.cli.dash_setup import first_request
 from pathways.config import Settings
@@ -98,12 +97,10 @@ class SharedData:
             if version == self.version:
                 return None
             began = time.monotonic()
-            self.warmer.warm_once()  # gaps, referral network, search index, map
+            self.warmer.warm_once()  # gaps, referral network, search index, map, communities
             store = self.store
-            store.consistent(lambda: (
-                cached_analysis(store, "communities", communities),  # the Consortia page's
-                [pathways_from(store, worker) for worker in  # the pathway indexes, once
-                 link_workers(cached_snapshot(store))[:1]]))
+            store.consistent(lambda: [pathways_from(store, worker) for worker in  # the
+                                      link_workers(cached_snapshot(store))[:1]])  # indexes, once
             self.version = version
             return time.monotonic() - began
         finally:

@@ -154,3 +154,37 @@ def test_a_killed_keep_open_costs_only_speed(env, home, tmp_path):
 def test_a_second_keep_open_is_refused(kept, env, home, tmp_path):
     second = run(["keep-open"], env, tmp_path)
     assert second.returncode == 1 and "already serving this store" in second.stderr
+
+
+def test_each_new_version_is_prepared_in_the_background(env, home):
+    """keep-open computes the gap report and consortium groupings for the graph it opened and
+    again after another process's load, and says so on its own terminal only."""
+    import queue
+    import threading
+
+    process = start(env, home)
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stderr is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],
+                     daemon=True).start()
+
+    def prepared(timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if line.startswith("Prepared the gap report"):
+                return line
+            assert "Could not prepare" not in line, line
+        raise AssertionError("keep-open never said it prepared this version")
+
+    try:
+        assert " s" in prepared()
+        load_data(EmbeddedStore(home / "graph.json"),
+                  {"activities": [{"id": "act-kept-warm-test", "name": "Warm test club"}]})
+        prepared()  # the new version, without any command asking
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
