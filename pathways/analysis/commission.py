@@ -28,14 +28,17 @@ import math
 from typing import TypedDict
 
 from pathways.analysis.snapshot import (
+    by_kind,
+    cached_analysis,
     cached_snapshot,
     check_ids,
-    name_of,
     of_kind,
-    sources,
-    targets,
+    providers_of,
+    rel_in,
+    rel_out,
 )
-from pathways.graphs import Snapshot
+from pathways.gcpause import gc_paused
+from pathways.graphs import Snapshot, node_names, per_snapshot
 from pathways.model import NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
 
@@ -94,22 +97,29 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+@per_snapshot
+def _locality_centres(graph: Snapshot) -> dict[str, tuple[float, float] | None]:
+    """``{locality id: its centre, or None}`` for every locality, once per snapshot."""
+    return {p: _centre(graph, p) for p in by_kind(graph)[NodeKind.LOCALITY]}
+
+
 def neighbours(graph: Snapshot, locality: str, radius_km: float = DEFAULT_RADIUS_KM,
                localities: list[str] | None = None) -> list[Neighbour]:
     """The localities neighbouring ``locality`` (see the module's docstring), nearest first.
     ``localities``: every locality id, when the caller already has them."""
-    coverers = set(sources(graph, locality, RelType.COVERS))
+    names, covered_by = node_names(graph), rel_in(graph, RelType.COVERS)
+    centres = _locality_centres(graph)
+    coverers = set(covered_by.get(locality, ()))
     here = _centre(graph, locality)
     found: list[Neighbour] = []
-    for other in of_kind(graph, NodeKind.LOCALITY) if localities is None else localities:
+    for other in by_kind(graph)[NodeKind.LOCALITY] if localities is None else localities:
         if other == locality:
             continue
-        shared = sorted({name_of(graph, c) for c in sources(graph, other, RelType.COVERS)
-                         if c in coverers})
-        there = _centre(graph, other)
+        shared = sorted({names[c] for c in covered_by.get(other, ()) if c in coverers})
+        there = centres[other] if other in centres else _centre(graph, other)
         km = round(distance_km(here, there), 1) if here and there else None
         if shared or (km is not None and km <= radius_km):
-            found.append({"id": other, "name": name_of(graph, other), "shared_by": shared,
+            found.append({"id": other, "name": names[other], "shared_by": shared,
                           "distance_km": km})
     found.sort(key=lambda n: (n["distance_km"] is None, n["distance_km"] or 0.0, n["name"],
                               n["id"]))
@@ -119,39 +129,52 @@ def neighbours(graph: Snapshot, locality: str, radius_km: float = DEFAULT_RADIUS
 def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFAULT_RADIUS_KM,
               near: list[Neighbour] | None = None) -> Elsewhere:
     """:func:`providers_elsewhere` on a snapshot (``near``: the locality's neighbours, when
-    the caller already has them)."""
+    the caller already has them).
+
+    Reads the per-snapshot indexes the other analyses share (relationships by type, names,
+    providers of each activity), not networkx's views: at 100k nodes a need is addressed by
+    ~28k activities run by ~7k organisations."""
     check_ids(graph, [need], NodeKind.NEED, "need")
     check_ids(graph, [locality], NodeKind.LOCALITY, "locality")
     if near is None:
         near = neighbours(graph, locality, radius_km)
     near_ids = {n["id"] for n in near}
+    names, nodes = node_names(graph), graph._node  # type: ignore[attr-defined]
+    located_in, offered_by = rel_out(graph, RelType.LOCATED_IN), providers_of(graph)
+    centres = _locality_centres(graph)
     here = _centre(graph, locality)
+    # each locality's distance from here (once, not once per provider and place)
+    away = {p: distance_km(here, c) for p, c in centres.items() if here and c}
     provided_here = 0
     # organisation -> {locality ids}, {activity ids}
     places_of: dict[str, set[str]] = {}
     acts_of: dict[str, set[str]] = {}
-    for activity in sources(graph, need, RelType.ADDRESSES):
-        if graph.nodes[activity]["kind"] != NodeKind.ACTIVITY:
+    for activity in rel_in(graph, RelType.ADDRESSES).get(need, ()):
+        attrs = nodes[activity]
+        if attrs["kind"] != NodeKind.ACTIVITY:
             continue
-        places = set(targets(graph, activity, RelType.LOCATED_IN))
-        if serves_whole_area(graph.nodes[activity]["props"]) or locality in places:
+        located = located_in.get(activity, ())
+        if serves_whole_area(attrs["props"]) or locality in located:
             provided_here += 1
             continue
-        places = {p for p in places if graph.nodes[p]["kind"] == NodeKind.LOCALITY}
+        places = {p for p in located if p in centres}  # the localities among them
         if not places:
             continue
-        for service in sources(graph, activity, RelType.OFFERS):
-            for org in sources(graph, service, RelType.PROVIDES):
-                places_of.setdefault(org, set()).update(places)
-                acts_of.setdefault(org, set()).add(activity)
+        for org in offered_by.get(activity, ()):
+            found = places_of.get(org)
+            if found is None:
+                places_of[org], acts_of[org] = set(places), {activity}
+            else:
+                found.update(places)
+                acts_of[org].add(activity)
     providers: list[ElsewhereProvider] = []
     for org, places in places_of.items():
-        kms = [distance_km(here, c) for p in places if here and (c := _centre(graph, p))]
+        kms = [away[p] for p in places if p in away]
         providers.append({
-            "id": org, "name": name_of(graph, org),
-            "localities": sorted(name_of(graph, p) for p in places),
-            "activities": sorted(name_of(graph, a) for a in acts_of[org]),
-            "neighbouring": bool(places & near_ids),
+            "id": org, "name": names[org],
+            "localities": sorted([names[p] for p in places]),
+            "activities": sorted([names[a] for a in acts_of[org]]),
+            "neighbouring": not near_ids.isdisjoint(places),
             "nearest_km": round(min(kms), 1) if kms else None,
         })
     providers.sort(key=lambda p: (not p["neighbouring"], p["nearest_km"] is None,
@@ -159,11 +182,11 @@ def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFA
                                   p["id"]))
     # The opportunity for the Consortia page: this cell, plus the neighbouring localities where
     # someone already provides the need (so its card shows who could extend into this one).
-    with_providers = {p for org, places in places_of.items() for p in places}
+    with_providers = {p for places in places_of.values() for p in places}
     places_query = [locality] + [n["id"] for n in near if n["id"] in with_providers]
     return {
-        "need": need, "need_name": name_of(graph, need),
-        "locality": locality, "locality_name": name_of(graph, locality),
+        "need": need, "need_name": names[need],
+        "locality": locality, "locality_name": names[locality],
         "provided_here": provided_here, "neighbours": near, "providers": providers,
         "consortia_query": {"needs": [need], "places": places_query},
         "radius_km": radius_km,
@@ -173,9 +196,13 @@ def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFA
 def providers_elsewhere(store: GraphStore, need: str, locality: str,
                         radius_km: float = DEFAULT_RADIUS_KM) -> Elsewhere:
     """Who provides ``need`` near or away from ``locality`` (ids), for commissioning it there.
+    Computed once per data version and cell (with the cycle collector paused, as the other
+    analyses are), and shared: callers must not modify the answer.
 
     Raises :class:`~pathways.errors.UnknownIdError` for an unknown need or locality."""
-    return store.consistent(lambda: elsewhere(cached_snapshot(store), need, locality, radius_km))
+    return store.consistent(lambda: cached_analysis(
+        store, ("providers_elsewhere", need, locality, radius_km),
+        lambda graph: elsewhere(graph, need, locality, radius_km)))
 
 
 def red_cells(store: GraphStore, coverage: list, radius_km: float = DEFAULT_RADIUS_KM
@@ -184,6 +211,10 @@ def red_cells(store: GraphStore, coverage: list, radius_km: float = DEFAULT_RADI
     provided (``existing == 0``), in the report's order."""
     def read() -> list[Elsewhere]:
         graph = cached_snapshot(store)
+        with gc_paused():  # millions of small objects; none in a cycle
+            return compute(graph)
+
+    def compute(graph: Snapshot) -> list[Elsewhere]:
         red = [c for c in coverage if c["existing"] == 0]
         if not red:
             return []
