@@ -90,7 +90,7 @@ def choose_paths_before(candidates):
 @contextlib.contextmanager
 def code_before():
     now = analysis.choose_paths
-    analysis.choose_paths = choose_paths_before  # type: ignore[assignment]
+    analysis.choose_paths = choose_paths_before
     try:
         yield
     finally:
