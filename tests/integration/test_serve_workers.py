@@ -13,10 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,14 +26,10 @@ from pathways.accounts import Accounts
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.snapshot import link_workers
 from pathways.store.embedded import EmbeddedStore
+from tests.integration.served import PATHWAYS, WorkersServer
 
-ROOT = Path(__file__).resolve().parents[2]
-PATHWAYS = ROOT / ".venv" / "bin" / "pathways"
-if not PATHWAYS.exists():
-    PATHWAYS = Path(sys.executable).with_name("pathways")
 PASSWORD = "a long enough password"
 CALLBACK = "/_dash-update-component"
-LOG_LINE = re.compile(r"^<?(\d+)>? (\S+) (\S+) (\d{3})$")
 
 
 @pytest.fixture(scope="module")
@@ -53,63 +46,23 @@ def versions(tmp_path_factory) -> tuple[Path, Path]:
     return base / "v1", base / "v2"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Site:
+class Site(WorkersServer):
     """A running ``pathways serve --workers 2`` and what the test needs to talk to it."""
 
     def __init__(self, env: dict, store, folder: Path) -> None:
-        self.env, self.store, self.folder = env, store, folder
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.access_log = folder / "access.log"
-        self.env["GUNICORN_CMD_ARGS"] = (f"--access-logfile {self.access_log} "
-                                         "--access-logformat '%(p)s %(m)s %(U)s %(s)s'")
-        self.output = folder / "serve.log"
-        self.server: subprocess.Popen | None = None
+        super().__init__(env, folder)
+        self.store, self.folder = store, folder
 
     def load(self, data: Path) -> None:
         done = subprocess.run([str(PATHWAYS), "load", str(data)], env=self.env,
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 
-    def start(self) -> None:
-        with self.output.open("w") as handle:
-            self.server = subprocess.Popen(
-                [str(PATHWAYS), "serve", "--workers", "2", "--threads", "2", "--port",
-                 str(self.port)], env=self.env, stdout=handle, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.server.poll() is None, self.output.read_text()
-            try:
-                requests.get(f"{self.base}/login", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.3)
-        raise AssertionError(f"the server did not answer:\n{self.output.read_text()}")
-
-    def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            self.server.wait(timeout=60)
-
     def problems(self) -> str:
         """The server's output, from its first error on (for a failing assertion)."""
         text = self.output.read_text()
         at = text.find("Traceback")
         return text[at - 300 if at > 300 else 0:][:6000]
-
-    def log_lines(self) -> list[tuple[int, str, str, int]]:
-        """(worker pid, method, path, status) of every request answered so far."""
-        if not self.access_log.exists():
-            return []
-        found = (LOG_LINE.match(line) for line in self.access_log.read_text().splitlines())
-        return [(int(m[1]), m[2], m[3], int(m[4])) for m in found if m]
 
     def workers_since(self, seen: int, expected: int) -> set[int]:
         """Pids of the workers that answered the callback requests after the first ``seen``

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -33,23 +30,11 @@ from pathways.accounts import Accounts, LoginThrottle
 from pathways.config import Settings
 from pathways.webstore import set_store
 from tests.conftest import load_data
+from tests.integration.served import WorkersServer
 from tests.integration.test_app_security import GRAPH
 
-ROOT = Path(__file__).resolve().parents[2]
-PATHWAYS = ROOT / ".venv" / "bin" / "pathways"
-if not PATHWAYS.exists():
-    PATHWAYS = Path(sys.executable).with_name("pathways")
 PASSWORD = "a long enough password"
 LOCKED = "Too many failed sign-ins"
-LOG_LINE = re.compile(r"^<?(\d+)>? (\S+) (\S+) (\d{3})$")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def sign_in(base: str, name: str, password: str, headers: dict | None = None) -> requests.Response:
@@ -66,48 +51,19 @@ def sign_in(base: str, name: str, password: str, headers: dict | None = None) ->
 
 # --- pathways serve --workers 2 -----------------------------------------------------------------
 
-class Served:
+class Served(WorkersServer):
     """``pathways serve --workers 2`` on an (empty) embedded store with one account."""
 
     def __init__(self, home: Path, folder: Path) -> None:
-        self.env = dict(os.environ, PATHWAYS_HOME=str(home), PATHWAYS_STORE="embedded")
+        env = dict(os.environ, PATHWAYS_HOME=str(home), PATHWAYS_STORE="embedded")
         for name in ("PATHWAYS_TRUSTED_HEADERS", "PATHWAYS_TRUSTED_PROXIES"):
-            self.env.pop(name, None)
-        self.access_log = folder / "access.log"
-        self.env["GUNICORN_CMD_ARGS"] = (f"--access-logfile {self.access_log} "
-                                         "--access-logformat '%(p)s %(m)s %(U)s %(s)s'")
-        self.output = folder / "serve.log"
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.server: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.output.open("a") as handle:
-            self.server = subprocess.Popen(
-                [str(PATHWAYS), "serve", "--workers", "2", "--threads", "2", "--port",
-                 str(self.port)], env=self.env, stdout=handle, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.server.poll() is None, self.output.read_text()
-            try:
-                requests.get(f"{self.base}/login", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.3)
-        raise AssertionError(f"the server did not answer:\n{self.output.read_text()}")
-
-    def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            self.server.wait(timeout=60)
+            env.pop(name, None)
+        super().__init__(env, folder)
 
     def sign_in_workers(self) -> set[int]:
         """Pids of the workers that answered sign-in forms so far."""
-        if not self.access_log.exists():
-            return set()
-        found = (LOG_LINE.match(line) for line in self.access_log.read_text().splitlines())
-        return {int(m[1]) for m in found if m and m[2] == "POST" and m[3] == "/login"}
+        return {pid for pid, method, path, _ in self.log_lines()
+                if method == "POST" and path == "/login"}
 
 
 @pytest.fixture
