@@ -96,7 +96,8 @@ def random_graph(seed: int):
     through one or more services; people and organisations covering localities; repeated
     names (so ties are broken by id)."""
     rng = random.Random(seed)
-    nodes, rels = [], []
+    nodes: list[tuple[str, NodeKind, dict]] = []
+    rels: list[tuple[str, RelType, str, dict]] = []
 
     def coords():
         roll = rng.random()
