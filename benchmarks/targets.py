@@ -19,11 +19,12 @@ WHEN_MISSED = {
         "Neo4j itself is the limit on 2 cores: UNWIND CREATE of the same rows in one"
         " transaction with nothing else running measured ~26k rows/s, and the Python side"
         " is idle most of that time. The offline importer (`pathways neo4j start --import`)"
-        " is the route for first loads of a national directory. A big load already commits"
-        " batch by batch from two sessions, still all or nothing (load marker and journal;"
-        " see section 'Neo4j loads next to the server's ceiling'): two sessions only pay"
-        " while the server has a core to spare. Next: more sessions on machines with more"
-        " cores, or neo4j-admin incremental import for Enterprise users."
+        " is the route for first loads of a national directory. A big load commits batch by"
+        " batch, still all or nothing (load marker and journal; see section 'Neo4j loads next"
+        " to the server's ceiling'). Two sessions made the bare UNWIND 1.3-1.8x faster here"
+        " but not the loader (medians 65.8 s vs 60.3 s from one), so it uses one"
+        " (neo4j_load.SESSIONS). Next: a quiet run on more cores to see where two pay, or"
+        " neo4j-admin incremental import for Enterprise users."
     ),
     "neo4j bulk import (offline) >= 100k rows/s": (
         "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"
