@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 
 from pathways.analysis.commission import providers_elsewhere
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.reports.render_gaps import coverage_grid
 from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
+from tests.integration.test_whatif_cell_browser import click_cell
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("PATHWAYS_TEST_SCREENSHOTS")  # a folder: save what the page looked like
@@ -39,14 +39,7 @@ def test_a_red_cell_leads_to_a_prefilled_consortium(dash_duo, demo_app_each_stor
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
     dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
-    plot = dash_duo.wait_for_element("#gp-heatmap .nsewdrag", timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
-    size = plot.size
-    row, col = needs.index(need), places.index(place)
-    x = -size["width"] / 2 + size["width"] / len(places) * (col + 0.5)
-    y = -size["height"] / 2 + size["height"] / len(needs) * (row + 0.5)
-    ActionChains(dash_duo.driver).move_to_element(plot).move_by_offset(x, y).pause(0.2) \
-        .click().perform()
+    click_cell(dash_duo, report, need, place)
     dash_duo.wait_for_contains_text("#gp-cell", f"{names[need]} in {names[place]}", timeout=20)
     dash_duo.wait_for_element("#gp-commission-link", timeout=20)
     listed = dash_duo.find_element("#gp-commission-providers").text
