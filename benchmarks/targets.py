@@ -53,6 +53,8 @@ WHEN_MISSED = {
         " p95; the rest is round trips and the commit on a busy 2-core box. Next: the state"
         " check before folded into the pathway query too (one query per call), then a re-run"
         " on a quiet machine; see section 'Neo4j pathways at 100k'."
+        " Met on a quiet machine: 12.8-15.2 ms p95 in two runs on 2026-12-01 (load under 1.3):"
+        " a busy run's miss is the machine's load."
     ),
     "batched >= 100x naive": (
         "Creating one node per transaction is ~350 rows/s here; the batched loader would need"
