@@ -21,10 +21,10 @@ WHEN_MISSED = {
         " is idle most of that time. The offline importer (`pathways neo4j start --import`)"
         " is the route for first loads of a national directory. A big load commits batch by"
         " batch, still all or nothing (load marker and journal; see section 'Neo4j loads next"
-        " to the server's ceiling'). Two sessions made the bare UNWIND 1.3-1.8x faster here"
-        " but not the loader (medians 65.8 s vs 60.3 s from one), so it uses one"
-        " (neo4j_load.SESSIONS). Next: a quiet run on more cores to see where two pay, or"
-        " neo4j-admin incremental import for Enterprise users."
+        " to the server's ceiling'), from two sessions: on a quiet machine 18.5 s at 100k"
+        " (30.5k rows/s; 22.6 s from one); on a busy one a second session has no core and"
+        " does not pay. Next: more sessions on machines with more cores, or neo4j-admin"
+        " incremental import for Enterprise users."
     ),
     "neo4j bulk import (offline) >= 100k rows/s": (
         "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"

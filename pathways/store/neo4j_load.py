@@ -22,8 +22,8 @@ readers meanwhile are told a load was interrupted (:meth:`Neo4jStore._write_batc
 Chosen over staged labels because a load also changes existing nodes and links new
 relationships to them, which no label can hide from the traversals the app runs.  A big
 load's nodes, then (once they are all in) its relationships, can be committed from
-:data:`SESSIONS` sessions at once (one by default: two did not pay here); the journal does
-not depend on the order its batches land in, and a failure in either session stops both
+:data:`SESSIONS` sessions at once (two: 1.2x faster at 100k on a quiet machine); the journal
+does not depend on the order its batches land in, and a failure in either session stops both
 before the rollback.
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
@@ -86,12 +86,12 @@ COMMIT_ROWS = 50_000
 # rows): such a server is told to take more memory instead.
 MIN_COMMIT_ROWS = 2_000
 # A batched load's phase (its nodes; then its relationships) of at least this many rows is
-# committed from SESSIONS sessions at once.  One by default: at 100k the bare UNWIND of the same
-# rows went 1.3-1.8x faster from two sessions, but the loader did not (medians of 3 on a busy
-# 2-core machine: 65.8 s from two sessions, 60.3 s from one; benchmarks/load_ceiling.py, RESULTS
-# "Neo4j loads next to the server's ceiling"), likely because half its relationships land on a
-# few dense Need nodes.  Set 2 where a quiet run on more cores shows it pays; tests run both.
-SESSIONS = 1
+# committed from SESSIONS sessions at once.  Measured at 100k (benchmarks/load_ceiling.py,
+# medians of 3, RESULTS "Neo4j loads next to the server's ceiling"): on a quiet 2-core machine
+# the loader took 18.5 s from two sessions and 22.6 s from one (the bare UNWIND 14.4 s and
+# 20.6 s); on a busy one two did not pay (65.8 s vs 60.3 s), as a second session then has no
+# core to run on.  Tests run both.
+SESSIONS = 2
 PARALLEL_ROWS = 100_000
 # Two sessions writing relationships to the same nodes can deadlock; Neo4j then rolls one
 # transaction back, and it is run again, at most this many times.
