@@ -349,6 +349,20 @@ def can_fork() -> bool:
     return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _phase_answers(pipes: Sequence, phase: str) -> list[tuple] | None:
+    """End a phase in every worker (``None`` says its rows are all sent) and take their
+    answers, or None when any worker found a problem or answered out of turn (the caller
+    then leaves the decision to the one-process check)."""
+    answers = []
+    for pipe in pipes:
+        pipe.send(None)
+        answer = pipe.recv()
+        if answer[0] != phase or answer[1]:
+            return None
+        answers.append(answer)
+    return answers
+
+
 def check_first_load_in_workers(
     paths: Sequence[Path | str],
     on_rel: Callable[[RelRecord], None],
@@ -409,13 +423,11 @@ def _share_out(sources: Sources, check: StreamCheck,
         check._file(raw.file)  # the workers number the files in this order too
         for pipe, part in zip(pipes, _split(raw, len(pipes), ("id",)), strict=True):
             pipe.send(part)
+    node_answers = _phase_answers(pipes, "nodes")
+    if node_answers is None:
+        return None
     ids: list[list[tuple[str, int]]] = []
-    for pipe in pipes:
-        pipe.send(None)
-        answer = pipe.recv()
-        if answer[0] != "nodes" or answer[1]:
-            return None
-        _nodes, _problems, nodes, accepted, pending = answer
+    for _nodes, _problems, nodes, accepted, pending in node_answers:
         check.nodes += nodes
         ids.append(accepted)
         check._pending.update(pending)  # placed at the end unless a row places them
@@ -431,13 +443,11 @@ def _share_out(sources: Sources, check: StreamCheck,
             pipe.send(part)
     if sources.problems:
         return None
+    rel_answers = _phase_answers(pipes, "rels")
+    if rel_answers is None:
+        return None
     parts = []
-    for pipe in pipes:
-        pipe.send(None)
-        answer = pipe.recv()
-        if answer[0] != "rels" or answer[1]:
-            return None
-        _rels, _problems, rels, placed, part = answer
+    for _rels, _problems, rels, placed, part in rel_answers:
         check.rels += rels
         for activity in placed:
             check._pending.pop(activity, None)
