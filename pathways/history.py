@@ -42,7 +42,7 @@ from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelTyp
 from pathways.store.base import GraphStore, Image, RelKey, now_iso
 
 #: What a record says was done
-ACTIONS = ("load", "feed", "demo", "reset", "undo", "upload", "upload feed")
+ACTIONS = ("load", "feed", "demo", "reset", "undo", "upload", "upload feed", "import")
 
 
 def default_actor() -> str:
@@ -333,6 +333,22 @@ def whole_image(store: GraphStore) -> Image:
     )
 
 
+def record_import(store: GraphStore, sources: list[dict], actor: str | None = None) -> dict:
+    """Record a first load made by neo4j-admin's offline importer (``load --import``), which
+    wrote the database before any server, and so any recorder, could see it.  The database
+    was new and empty, so the before-image says that every node and relationship now in it
+    did not exist: undoing the import deletes them all, as undoing a first ``pathways load``
+    does.  ``sources`` are the files' names and SHA-256 (:func:`file_sources`), taken before
+    the import read them."""
+    with store.load_lock("recording the import"), gc_paused():
+        graph = store.snapshot()
+        recorder = Recorder(store, "import", sources, actor or default_actor())
+        recorder.image = Image(dict.fromkeys(graph.nodes),
+                               {(u, k, v): None for u, v, k in graph.edges(keys=True)})
+        return recorder.finish({"nodes_new": graph.number_of_nodes(),
+                                "rels_new": graph.number_of_edges()})
+
+
 def reset_store(store: GraphStore, actor: str | None = None) -> dict:
     """Empty the store, recorded (its before-image is the whole graph, so it can be undone)."""
     with (store.load_lock("a reset"), gc_paused(),
@@ -389,5 +405,5 @@ def image_of(store: GraphStore, load_id: str) -> Image | None:
     return None if raw is None else unpack(raw)
 
 
-__all__ = ["ACTIONS", "ROW_COLUMNS", "Recorder", "UndoRefused", "default_actor", "recording",
-           "records", "reset_store", "rows", "undo"]
+__all__ = ["ACTIONS", "ROW_COLUMNS", "Recorder", "UndoRefused", "default_actor", "record_import",
+           "recording", "records", "reset_store", "rows", "undo"]

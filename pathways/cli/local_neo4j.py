@@ -156,17 +156,37 @@ def start_with_import(config, port, import_paths):
 
     from pathways import neo4j_runtime as rt
     from pathways.config import pathways_home
+    from pathways.history import file_sources
     from pathways.neo4j_runtime import bulk
     from pathways.store.base import now_iso
 
     home = pathways_home()
     home.mkdir(parents=True, exist_ok=True)
+    sources = file_sources(import_paths)  # what was imported, as the history names it
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
     try:
         click.echo("Checking every row and writing the importer's files...", err=True)
         files = bulk.prepare_import(import_paths, staging, now_iso())
         click.echo(f"{files.rows:,} rows are valid; importing with neo4j-admin, then starting"
                    " Neo4j (the first time downloads its jars with Maven)...", err=True)
-        return rt.start_server(port=port, import_plan=files, config=config)
+        info = rt.start_server(port=port, import_plan=files, config=config)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _record_import(info, sources)
+    return info
+
+
+def _record_import(info, sources: list[dict]) -> None:
+    """Put the import in the load history (``pathways history``; ``pathways undo`` takes it
+    back).  The graph is in Neo4j whatever happens here, so a failure is said, not raised."""
+    from pathways.history import record_import
+    from pathways.store.neo4j import Neo4jStore
+
+    try:
+        with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
+            record = record_import(store, sources)
+    except Exception as exc:  # the data is in; only its record is missing
+        click.echo(f"The import is in Neo4j, but it could not be added to the load history"
+                   f" ({exc}); `pathways history` will not list it.", err=True)
+        return
+    click.echo(f"Recorded as load {record['id']} in the history (`pathways history`).", err=True)
