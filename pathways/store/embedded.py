@@ -39,7 +39,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import BinaryIO, NamedTuple, TypeVar
 
 import networkx as nx
 import orjson
@@ -70,7 +70,7 @@ from pathways.store.base import (
     now_iso,
     summarise,
 )
-from pathways.store.graphfile import parse_graph, serialise
+from pathways.store.graphfile import parse_graph, pieces
 from pathways.store.pathway_search import PathwayNode, best_parents
 
 T = TypeVar("T")
@@ -144,24 +144,27 @@ class EmbeddedStore(GraphStore):
             return self._view
         with self._read_lock:
             try:
-                with open(self.path, "rb") as handle:
-                    signature = _signature(os.fstat(handle.fileno()))  # of what is read
-                    if signature == self._view.signature:  # another thread just read it
-                        return self._view
-                    raw = handle.read()
+                handle = open(self.path, "rb")  # noqa: SIM115 (closed below, errors apart)
             except (FileNotFoundError, NotADirectoryError):
                 return self._view
             except OSError as exc:
                 raise self._read_error(exc) from exc
-            graph = self._parse(raw)
+            with handle:  # (a save renames a new file in: this one stays whole to its end)
+                try:
+                    signature = _signature(os.fstat(handle.fileno()))  # of what is read
+                    if signature == self._view.signature:  # another thread just read it
+                        return self._view
+                    graph = self._parse(handle)  # a line at a time, not the whole bytes
+                except OSError as exc:
+                    raise self._read_error(exc) from exc
             self._view = _View(graph, signature, self._view.generation + 1)
             return self._view
 
     def _read_error(self, exc: OSError) -> StoreUnavailableError:
         return StoreUnavailableError(f"cannot read the embedded store {self.path}: {exc}")
 
-    def _parse(self, raw: bytes) -> Snapshot:
-        return parse_graph(raw, self.path)  # 100k nodes: 1.6 s, was 5.8 s (see graphfile)
+    def _parse(self, handle: BinaryIO) -> Snapshot:
+        return parse_graph(handle, self.path)  # 100k nodes: 1.6 s, was 5.8 s (see graphfile)
 
     def _pinned_view(self) -> _View | None:
         return getattr(self._pins, "view", None)
@@ -313,12 +316,14 @@ class EmbeddedStore(GraphStore):
     def _save(self, graph: Snapshot) -> tuple | None:
         """Write ``graph`` over the file atomically; its new signature (None: no file).
 
-        Serialised before the temporary file exists, so a kill while serialising leaves
-        nothing behind; any failure removes the temporary file and leaves the old graph.
+        Each line of the file is written as it is made (see graphfile: at 1m the whole
+        file was ~1.5 GB of bytes in memory); any failure, serialising or writing, removes
+        the temporary file and leaves the old graph, and a kill leaves only a temporary file
+        the next writer removes.
         """
         if self.path is None:
             return None
-        payload = serialise(graph)  # a line per chunk of records (see graphfile)
+        payload = pieces(graph)  # a line per chunk of records (see graphfile)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(self.path, payload, prefix=self._temp_prefix(), suffix=".tmp")
@@ -343,6 +348,9 @@ class EmbeddedStore(GraphStore):
         rels: Sequence[RelRecord],
         progress: Progress | None = None,
     ) -> WriteSummary:
+        """As :meth:`GraphStore.write`; the graph keeps the records' ``props`` dicts
+        themselves, each given its ``loaded_at`` (a load's plan is not used again after its
+        write; a caller that reuses records sees that key, which the other store ignores)."""
         with self.load_lock():
             current = self._latest().graph
             summary = summarise(nodes, rels, _node_hashes(current), _rel_hashes(current))
@@ -353,9 +361,14 @@ class EmbeddedStore(GraphStore):
                 return summary  # reloading the same data writes nothing
             graph = current.copy()  # all-or-nothing: work on a copy, swap when saved
             stamp = now_iso()
+            # The records' own props dicts go into the graph, their load time added (no
+            # copy each: at 1m that was ~5.6 million dicts alive twice over while the plan
+            # lives).  A dict the current graph already holds (the same records written
+            # again) has the same hash, so it keeps its load time: nothing a reader holds
+            # changes.
             for record in nodes:
                 old = graph.nodes[record.id]["props"] if record.id in graph else {}
-                props = dict(record.props)
+                props = record.props
                 same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
                 props["loaded_at"] = old["loaded_at"] if same else stamp
                 graph.add_node(record.id, kind=record.kind, props=props)
@@ -364,7 +377,7 @@ class EmbeddedStore(GraphStore):
             for rel in rels:
                 data = graph.get_edge_data(rel.source_id, rel.target_id, rel.type) or {}
                 old = data.get("props", {})
-                props = dict(rel.props)
+                props = rel.props
                 same = old.get(CONTENT_HASH) == props[CONTENT_HASH]
                 props["loaded_at"] = old["loaded_at"] if same else stamp
                 graph.add_edge(rel.source_id, rel.target_id, key=rel.type, props=props)
@@ -649,17 +662,18 @@ def _history_name(load_id: str) -> str:
     return f"{int(load_id):08d}"
 
 
-def _write_atomically(path: Path, payload: bytes | bytearray, prefix: str | None = None,
-                      suffix: str = ".part") -> None:
-    """Write ``payload`` to ``path`` all or nothing: a temporary file beside it (``prefix``,
-    ``suffix``; a crash leaves only that, which the next open removes), fsynced, renamed over
-    ``path``."""
+def _write_atomically(path: Path, payload: bytes | Iterable[bytes | memoryview],
+                      prefix: str | None = None, suffix: str = ".part") -> None:
+    """Write ``payload`` (bytes, or pieces of bytes written as they come) to ``path`` all or
+    nothing: a temporary file beside it (``prefix``, ``suffix``; a crash leaves only that,
+    which the next open removes), fsynced, renamed over ``path``."""
     fd, tmp = tempfile.mkstemp(prefix=prefix or f".{path.name}-", suffix=suffix, dir=path.parent)
     try:
         try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
+            for piece in (payload,) if isinstance(payload, bytes) else payload:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -15,7 +15,10 @@ chunk's wrappers exist at once; and the strings the graph keeps are shared where
 each node id is one object (the node's key, its ``props["id"]`` and every adjacency entry
 naming it, where parsing made one copy per mention), and short values of properties that
 repeat across records (``source``, ``loaded_at``, ``method``, schedules...) are one object
-per distinct value.  Same graph, equal dicts (tests/unit/test_graphfile.py).
+per distinct value.  Same graph, equal dicts (tests/unit/test_graphfile.py).  Nor do the
+file's whole bytes exist at once: a save sends each line to the file as it is made
+(:func:`pieces`) and the store opens the file and reads it a line at a time (at 1m the
+bytes are ~1.5 GB; tests/unit/test_embedded_streaming.py).
 
 The file is still the one JSON document format 1 has always been (older versions read it
 whole, as before), laid out so that a reader can take it a line at a time::
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
 import orjson
@@ -67,47 +70,62 @@ _REL_SHARED = tuple(dict.fromkeys(["source", "loaded_at"] + [
 
 
 # ---- writing -------------------------------------------------------------------------------
-def serialise(graph: Snapshot) -> bytearray:
-    """``graph`` as a graph file's bytes: format 1, a line per :data:`CHUNK` records.
+def pieces(graph: Snapshot) -> Iterator[bytes | memoryview]:
+    """``graph`` as a graph file's bytes, a piece at a time (format 1, a line per
+    :data:`CHUNK` records): the head, each chunk's line, the closing brackets.  Joined they
+    are :func:`serialise`'s bytes; a writer can send each to the file as it comes, so no
+    more than one chunk's JSON exists at once (at 1m the whole file is ~1.5 GB)."""
+    yield _HEAD
+    yield from _chunks(({"id": n, "kind": a["kind"].value, "props": a["props"]}
+                        for n, a in graph.nodes(data=True)))
+    yield b"\n" + _MIDDLE
+    yield from _chunks(({"source": u, "type": k.value, "target": v, "props": a["props"]}
+                        for u, v, k, a in graph.edges(keys=True, data=True)))
+    yield b"\n" + _TAIL + b"\n"
 
-    Built chunk by chunk into one buffer (no record dicts for the whole graph at once).
-    """
-    out = bytearray(_HEAD)
-    _chunks(out, ({"id": n, "kind": a["kind"].value, "props": a["props"]}
-                  for n, a in graph.nodes(data=True)))
-    out += b"\n" + _MIDDLE
-    _chunks(out, ({"source": u, "type": k.value, "target": v, "props": a["props"]}
-                  for u, v, k, a in graph.edges(keys=True, data=True)))
-    out += b"\n" + _TAIL + b"\n"
+
+def serialise(graph: Snapshot) -> bytearray:
+    """``graph`` as a graph file's bytes, all in one buffer (:func:`pieces` joined)."""
+    out = bytearray()
+    for piece in pieces(graph):
+        out += piece
     return out
 
 
-def _chunks(out: bytearray, records: Iterator[dict[str, Any]]) -> None:
+def _chunks(records: Iterator[dict[str, Any]]) -> Iterator[bytes | memoryview]:
+    """Each :data:`CHUNK` of ``records`` as its line: a newline, then the records' JSON
+    without the list's brackets, with a comma before the newline of every line but the
+    first (so the pieces are ``\n`` line, ``,`` ``\n`` line, ...)."""
     first = True
     chunk: list[dict[str, Any]] = []
     for record in records:
         chunk.append(record)
         if len(chunk) == CHUNK:
-            out += (b"\n" if first else b",\n") + orjson.dumps(chunk)[1:-1]
+            yield b"\n" if first else b",\n"
+            yield memoryview(orjson.dumps(chunk))[1:-1]
             first = False
             chunk = []
     if chunk:
-        out += (b"\n" if first else b",\n") + orjson.dumps(chunk)[1:-1]
+        yield b"\n" if first else b",\n"
+        yield memoryview(orjson.dumps(chunk))[1:-1]
 
 
 # ---- reading -------------------------------------------------------------------------------
-def parse_graph(raw: bytes, path: Path | str | None) -> Snapshot:
-    """The graph ``raw`` (the bytes of a graph file) holds; a plain message naming ``path``
-    when it is not one or is damaged."""
+def parse_graph(raw: bytes | BinaryIO, path: Path | str | None) -> Snapshot:
+    """The graph ``raw`` holds: the bytes of a graph file, or the file itself open for
+    reading in binary at its start (then read a line at a time: the whole file's bytes never
+    exist at once, ~1.5 GB at 1m); a plain message naming ``path`` when it is not one or is
+    damaged.  An open file is read to its end or until it is found damaged."""
     with gc_paused():
-        if raw.startswith(_HEAD + b"\n"):
+        source = _Source(raw)
+        if source.starts_with(_HEAD + b"\n"):
             try:
-                graph = _read_lines(raw)
+                graph = _read_lines(source)
             except (KeyError, TypeError, ValueError) as exc:  # JSON, but not a graph's
                 raise StoreUnavailableError(f"{path} is damaged ({exc!r})") from exc
             if graph is not None:
                 return graph
-        return _read_whole(raw, path)
+        return _read_whole(source.whole(), path)
 
 
 def _read_whole(raw: bytes, path: Path | str | None) -> Snapshot:
@@ -115,6 +133,7 @@ def _read_whole(raw: bytes, path: Path | str | None) -> Snapshot:
         data = orjson.loads(raw)
     except ValueError as exc:
         raise StoreUnavailableError(f"cannot read the embedded store {path}: {exc}") from exc
+    del raw  # freed here when read from an open file (~1.5 GB at 1m): nothing else holds it
     if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
         raise StoreUnavailableError(f"{path} is not a Thriving Pathways graph file")
     try:
@@ -127,13 +146,13 @@ def _read_whole(raw: bytes, path: Path | str | None) -> Snapshot:
         raise StoreUnavailableError(f"{path} is damaged ({exc!r})") from exc
 
 
-def _read_lines(raw: bytes) -> Snapshot | None:
+def _read_lines(source: _Source) -> Snapshot | None:
     """The graph of a file laid out in lines, a chunk at a time; None when the file does not
     follow the layout exactly or is not JSON (the whole-file reader then says what, as for
     any file).  Records that are JSON but not a graph's raise at once (at 1m, reading the
     whole file again only to say so would need the memory this layout saves)."""
     builder = _Builder()
-    lines = _Lines(raw, len(_HEAD) + 1)
+    lines = source.lines(len(_HEAD) + 1)
     for add, closing in ((builder.add_nodes, _MIDDLE), (builder.add_rels, _TAIL)):
         more = True
         for line in lines:
@@ -151,20 +170,31 @@ def _read_lines(raw: bytes) -> Snapshot | None:
             return None  # the file ended inside a list
         if more:
             return None  # a comma before the closing bracket
-    if raw[lines.at:].strip():
+    if source.rest().strip():
         return None  # something after the document
     return builder.graph
 
 
-class _Lines:
-    """The lines of ``raw`` from ``start`` (without their newline), as slices; ``at`` is
-    where the next one begins."""
+class _Source:
+    """A graph file's bytes, or the file open for reading: the same lines from either."""
 
-    def __init__(self, raw: bytes, start: int):
-        self.raw, self.at = raw, start
+    def __init__(self, raw: bytes | BinaryIO):
+        self.raw, self.at = raw, 0  # at: where the next line begins (bytes only)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def starts_with(self, prefix: bytes) -> bool:
+        if isinstance(self.raw, bytes | bytearray):
+            return self.raw.startswith(prefix)
+        return self.raw.read(len(prefix)) == prefix
+
+    def lines(self, start: int) -> Iterator[bytes]:
+        """The lines from ``start`` (without their newline); ``start`` is where
+        :meth:`starts_with` left an open file."""
         raw = self.raw
+        if not isinstance(raw, bytes | bytearray):
+            while line := raw.readline():  # a line is a chunk: ~6 MB at most
+                yield line[:-1] if line.endswith(b"\n") else line
+            return
+        self.at = start
         while self.at < len(raw):
             end = raw.find(b"\n", self.at)
             if end < 0:
@@ -172,6 +202,22 @@ class _Lines:
             line = raw[self.at:end]
             self.at = end + 1
             yield line
+
+    def rest(self) -> bytes:
+        """What follows the last line taken (an open file: read to its end)."""
+        if isinstance(self.raw, bytes | bytearray):
+            return self.raw[self.at:]
+        return self.raw.read()
+
+    def whole(self) -> bytes:
+        """All of it (an open file: read again from its start)."""
+        raw = self.raw
+        if isinstance(raw, bytes | bytearray):
+            return bytes(raw)  # (the same object when it is bytes)
+        raw.seek(0)
+        whole = raw.read()
+        self.raw = b""  # (held by the caller from here on)
+        return whole
 
 
 class _Builder:
