@@ -328,8 +328,8 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
         if size >= 100_000:
             app_rss(label, "embedded", home, workers)
         del embedded
-        for planned in itertools.chain(plan.nodes, plan.rels):  # as planned, for Neo4j: the
-            planned.props.pop("loaded_at", None)  # embedded store set it on the records' props
+        for props in itertools.chain((n.props for n in plan.nodes), (r.props for r in plan.rels)):
+            props.pop("loaded_at", None)  # as planned, for Neo4j: the embedded store set it
     else:
         plan = None
     if neo is None:
