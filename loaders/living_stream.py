@@ -28,9 +28,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import itertools
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Protocol
 
 from loaders.boundaries import read_boundaries
+from loaders.csv_ranges import CsvRange, split_lines
 from loaders.files import RawRows, _looks_utf16, files_of, read_csv_file, read_workbook
 from loaders.limits import MAX_CELL_CHARS, SUSPICIOUS, too_large
 from loaders.living_db import Lookup, StreamCheck
@@ -326,12 +329,56 @@ CHECK_WORKERS = 4
 
 
 def check_workers() -> int:
-    """How many workers pay here: one per idle core (cores less the load average), at most
-    :data:`CHECK_WORKERS`; 1 means the check in one process.  Workers cost ~40 % more CPU
-    (rows sent to them, ids swapped), so on a busy machine they are slower, not faster
-    (measured on 2 cores at load 5-13: 21-38 s against 13-21 s in one process)."""
-    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    return max(1, min(CHECK_WORKERS, int(idle + 0.5)))
+    """How many workers pay here: one per idle core, at most :data:`CHECK_WORKERS`; 1 means
+    the check in one process.  Idle cores are measured over a moment (:func:`idle_cores`),
+    not taken from the load average, which lags by a minute (a job just ended still counts).
+    Each worker reads its own part of the large files, so workers cost little more CPU
+    than one process; on cores already busy they only add their overhead."""
+    idle = idle_cores()
+    if idle is None:
+        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(CHECK_WORKERS, _cores_here(), int(idle + 0.5)))
+
+
+#: how long :func:`idle_cores` watches the processors
+IDLE_SAMPLE_S = 0.15
+
+
+def idle_cores(seconds: float = IDLE_SAMPLE_S) -> float | None:
+    """How many processors were idle over the next ``seconds`` (from ``/proc/stat``: idle
+    and waiting-for-disk time over all time), or ``None`` where that cannot be read."""
+    first = _cpu_times()
+    if first is None:
+        return None
+    time.sleep(seconds)
+    second = _cpu_times()
+    if second is None:
+        return None
+    total = second[0] - first[0]
+    if total <= 0:
+        return None
+    return (os.cpu_count() or 1) * (second[1] - first[1]) / total
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(all, idle) clock ticks of all processors so far, from ``/proc/stat``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 6:
+        return None
+    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks), ticks[3] + ticks[4]
+
+
+def _cores_here() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class WorkerSink(Protocol):
@@ -372,20 +419,32 @@ def check_first_load_in_workers(
     """The check of a first load into an empty store, in ``workers`` forked processes: a
     fast path for files that are all valid.
 
-    This process reads the files and splits each chunk between the workers: node rows by
-    their id, relationship rows by their (source, target), so every copy of an id or of a
-    relationship meets the same worker and duplicates are found as in one process.  After
-    the node tables the workers swap the ids they accepted, so each checks its relationship
-    rows against every node.  Each worker hands its valid rows to its own
-    ``worker_sink(i)``; activities no ``LOCATED_IN`` row placed are placed here at the end
-    (to ``on_rel``).  Returns the :class:`Checked` (no problems) and what each worker's sink
-    ``close()`` gave, or ``None`` when any row or file is wrong (or a worker failed): the
-    caller then discards what was written and runs :func:`check_paths`, whose report (every
-    problem, in order, with where each duplicate was first seen) is the one users get.
+    Each large CSV file is split in ``workers`` byte ranges at line ends
+    (:mod:`loaders.csv_ranges`) and each worker reads and checks its own range, so no rows
+    pass between processes; the small files this process has read are split between the
+    workers by id (node rows) or by (source, target) (relationship rows).  After the node
+    tables the workers swap the ids they accepted (an id accepted by two is a duplicate:
+    the fast path gives up), so each checks its relationship rows against every node;
+    after the relationships this process looks for a relationship two workers accepted.
+    Each worker hands its valid rows to its own ``worker_sink(i)``; activities no
+    ``LOCATED_IN`` row placed are placed here at the end (to ``on_rel``).  Returns the
+    :class:`Checked` (no problems) and what each worker's sink ``close()`` gave, or
+    ``None`` when any row or file is wrong, a file cannot be read in ranges (a line break
+    inside a quoted cell), or a worker failed: the caller then discards what was written
+    and runs :func:`check_paths`, whose report (every problem, in order, with where each
+    duplicate was first seen) is the one users get.
     """
-    sources = open_sources(paths, (), chunk_rows or CHUNK_ROWS)
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    sources = open_sources(paths, (), chunk_rows)
     if sources.problems:
         return None
+    ranges: dict[int, list[CsvRange]] = {}
+    for at, source in enumerate(sources.tables):
+        if isinstance(source, _StreamedCsv):
+            split = split_lines(source.path, source.table, source.file, workers)
+            if split is None:
+                return None
+            ranges[at] = split
     check = StreamCheck(_nothing_stored, (), sources.localities, _no_record, on_rel,
                         keep_rejected=False)
     context = multiprocessing.get_context("fork")
@@ -394,13 +453,14 @@ def check_first_load_in_workers(
     for index in range(workers):
         mine, theirs = context.Pipe()
         process = context.Process(target=_worker, daemon=True,
-                                  args=(theirs, list(pipes), check, worker_sink, index))
+                                  args=(theirs, list(pipes), check, worker_sink, index,
+                                        chunk_rows))
         process.start()
         theirs.close()
         pipes.append(mine)
         processes.append(process)
     try:
-        return _share_out(sources, check, pipes)
+        return _share_out(sources, ranges, check, pipes)
     except (FileRefused, OSError, EOFError):  # OSError, EOFError: a worker failed
         return None
     finally:
@@ -415,43 +475,72 @@ def check_first_load_in_workers(
 _STOP = "stop"
 
 
-def _share_out(sources: Sources, check: StreamCheck,
+def _send_tables(sources: Sources, ranges: Mapping[int, list[CsvRange]], check: StreamCheck,
+                 pipes: list[Connection], relationships: bool) -> bool:
+    """Send each worker its share of every node table (or relationship table): a range of
+    each large file to read, a share of each small one's rows; False on a problem."""
+    by = ("source_id", "target_id") if relationships else ("id",)
+    for at, source in enumerate(sources.tables):
+        if (source.table == RELATIONSHIPS_TABLE) != relationships:
+            continue
+        check._file(source.file)  # the workers number the files in this order too
+        split = ranges.get(at)
+        if split is not None:
+            for index, pipe in enumerate(pipes):
+                pipe.send(split[index] if index < len(split) else source.file)
+            continue
+        for raw in source.chunks():
+            if raw.problems:
+                return False
+            for pipe, part in zip(pipes, _split(raw, len(pipes), by), strict=True):
+                pipe.send(part)
+    return not sources.problems
+
+
+def _ranges_join(ranges: Mapping[int, list[CsvRange]], answers: Sequence[tuple],
+                 relationships: bool) -> bool:
+    """Whether each range's rows ended where the next range's were counted to begin (they
+    do unless a record spans lines), for the node tables or the relationship tables."""
+    ended = {(file, start): next_row for answer in answers for file, start, next_row in answer[-1]}
+    return all(ended.get((before.file, before.start)) == after.first_row
+               for split in ranges.values()
+               if (split[0].table == RELATIONSHIPS_TABLE) == relationships
+               for before, after in itertools.pairwise(split))
+
+
+def _share_out(sources: Sources, ranges: Mapping[int, list[CsvRange]], check: StreamCheck,
                pipes: list[Connection]) -> tuple[Checked, list[object]] | None:
-    for raw in sources.chunks(relationships=False):
-        if raw.problems or sources.problems:
-            return None
-        check._file(raw.file)  # the workers number the files in this order too
-        for pipe, part in zip(pipes, _split(raw, len(pipes), ("id",)), strict=True):
-            pipe.send(part)
+    if not _send_tables(sources, ranges, check, pipes, relationships=False):
+        return None
     node_answers = _phase_answers(pipes, "nodes")
-    if node_answers is None:
+    if node_answers is None or not _ranges_join(ranges, node_answers, False):
         return None
     ids: list[list[tuple[str, int]]] = []
-    for _nodes, _problems, nodes, accepted, pending in node_answers:
+    for _nodes, _problems, nodes, accepted, pending, _ends in node_answers:
         check.nodes += nodes
         ids.append(accepted)
         check._pending.update(pending)  # placed at the end unless a row places them
+    if len({node_id for found in ids for node_id, _packed in found}) != check.nodes:
+        return None  # an id accepted by two workers: a duplicate
     for at, pipe in enumerate(pipes):  # each worker gets the others' ids
         pipe.send([entry for other, found in enumerate(ids) if other != at for entry in found])
     del ids
-    for raw in sources.chunks(relationships=True):
-        if raw.problems or sources.problems:
-            return None
-        check._file(raw.file)
-        for pipe, part in zip(pipes, _split(raw, len(pipes), ("source_id", "target_id")),
-                              strict=True):
-            pipe.send(part)
-    if sources.problems:
+    if not _send_tables(sources, ranges, check, pipes, relationships=True):
         return None
     rel_answers = _phase_answers(pipes, "rels")
-    if rel_answers is None:
+    if rel_answers is None or not _ranges_join(ranges, rel_answers, True):
         return None
     parts = []
-    for _rels, _problems, rels, placed, part in rel_answers:
+    keys: set[int] = set()
+    for _rels, _problems, rels, placed, part, rel_keys, _ends in rel_answers:
         check.rels += rels
+        keys.update(rel_keys)
         for activity in placed:
             check._pending.pop(activity, None)
         parts.append(part)
+    if len(keys) != check.rels:
+        return None  # a relationship accepted by two workers: a duplicate
+    del keys
     check.finish()
     if check.problems or not (check.nodes or check.rels):
         return None
@@ -487,10 +576,12 @@ def _split(raw: RawRows, parts: int, by: tuple[str, ...]) -> list[RawRows]:
 
 
 def _worker(pipe: Connection, others: list[Connection], check: StreamCheck,
-            worker_sink: Callable[[int], WorkerSink], index: int) -> None:
-    """A worker: check the node chunks sent until ``None``, answer with the ids accepted;
-    take the other workers' ids; check the relationship chunks sent until ``None``, answer
-    with what it wrote.  ``others`` are the parent's ends of earlier workers' pipes."""
+            worker_sink: Callable[[int], WorkerSink], index: int, chunk_rows: int) -> None:
+    """A worker: check the node tables sent until ``None`` (a share of rows, a range of a
+    file to read, or only a file's name when it has no range here), answer with the ids
+    accepted; take the other workers' ids; check the relationship tables sent until
+    ``None``, answer with what it wrote and the relationships' keys.  ``others`` are the
+    parent's ends of earlier workers' pipes."""
     for other in others:
         other.close()
     try:
@@ -503,26 +594,45 @@ def _worker(pipe: Connection, others: list[Connection], check: StreamCheck,
             sink.rel(record)
 
         check.on_node, check.on_rel = sink.node, on_rel
-        while (raw := pipe.recv()) is not None:
-            if raw == _STOP:
-                return
-            check.add_nodes(raw)
+        ends = _check_sent(pipe, check, check.add_nodes, chunk_rows)
+        if ends is None:
+            return
         pending, check._pending = check._pending, {}
         pipe.send(("nodes", len(check.problems), check.nodes, list(check._ids.items()),
-                   pending))
+                   pending, ends))
         del pending
         others_ids = pipe.recv()
         if others_ids == _STOP:
             return
         check._ids.update(others_ids)
         del others_ids
-        while (raw := pipe.recv()) is not None:
-            if raw == _STOP:
-                return
-            check.add_rels(raw)
-        pipe.send(("rels", len(check.problems), check.rels, placed, sink.close()))
+        ends = _check_sent(pipe, check, check.add_rels, chunk_rows)
+        if ends is None:
+            return
+        pipe.send(("rels", len(check.problems), check.rels, placed, sink.close(),
+                   list(check._rel_keys), ends))
     except BaseException as exc:  # the check in one process decides
         with contextlib.suppress(OSError):
             pipe.send(("failed", repr(exc)))
     finally:
         pipe.close()
+
+
+def _check_sent(pipe: Connection, check: StreamCheck, add: Callable[[RawRows], None],
+                chunk_rows: int) -> list[tuple[str, int, int]] | None:
+    """Check what is sent until ``None``; the ranges read (file, start, row after the
+    last), or None when told to stop."""
+    ends: list[tuple[str, int, int]] = []
+    while (sent := pipe.recv()) is not None:
+        if sent == _STOP:
+            return None
+        if isinstance(sent, str):
+            check._file(sent)
+        elif isinstance(sent, CsvRange):
+            check._file(sent.file)
+            for raw in sent.chunks(chunk_rows):
+                add(raw)
+            ends.append((sent.file, sent.start, sent.next_row))
+        else:
+            add(sent)
+    return ends

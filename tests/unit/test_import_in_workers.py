@@ -206,14 +206,103 @@ def test_rows_written_from_a_plan_are_the_rows_written_property_by_property(tmp_
     assert got[5]["extra:string"] == "new" and got[6]["extra:string"] == ""
 
 
-@pytest.mark.parametrize(("cores", "load", "workers"), [
+def test_a_duplicate_id_far_apart_in_one_large_file_is_found(partnership, tmp_path):
+    """The first and the last row of a file are read by different workers (each its own
+    range of the file): the ids they accepted are compared."""
+    path = partnership / "activities.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    copy = list(rows[1])
+    copy[rows[0].index("name")] = "Another name"
+    rows.append(copy)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    assert check_first_load_in_workers([partnership], lambda r: None,
+                                       lambda i: ImportWriter(tmp_path / f"w{i}", NOW)) is None
+    two = outcome([partnership], tmp_path / "two", workers=2)
+    assert two == outcome([partnership], tmp_path / "one", workers=1)
+    assert two[1] == [("activities.csv", len(rows), "id",
+                       f"duplicate id {copy[0]!r}, first at activities.csv, row 2")]
+
+
+@pytest.mark.parametrize("where", ["early", "late"])
+def test_a_line_break_in_a_quoted_cell_gives_the_files_one_process_gives(
+        partnership, tmp_path, where):
+    """Rows are numbered by the lines before a worker's range; a cell holding a line break
+    makes that count wrong, so the workers give up (or the break is past every split)."""
+    path = partnership / "relationships.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    at = 5 if where == "early" else len(rows) - 2
+    rows[at][rows[0].index("notes")] = "first line\nsecond line, with a comma"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    one = outcome([partnership], tmp_path / "one", workers=1)
+    assert one[0] == "files"
+    assert outcome([partnership], tmp_path / "two", workers=2) == one
+    found = check_first_load_in_workers([partnership], lambda r: None,
+                                        lambda i: ImportWriter(tmp_path / f"w{i}", NOW))
+    assert (found is None) == (where == "early")
+
+
+def test_windows_line_ends_and_a_byte_order_mark_are_read_in_ranges(partnership, tmp_path):
+    for name in ("activities.csv", "relationships.csv"):
+        path = partnership / name
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes("\ufeff".encode() + text.replace("\n", "\r\n").encode())
+    one = outcome([partnership], tmp_path / "one", workers=1)
+    assert one[0] == "files"
+    assert check_first_load_in_workers([partnership], lambda r: None,
+                                       lambda i: ImportWriter(tmp_path / f"w{i}", NOW),
+                                       workers=3) is not None
+    assert outcome([partnership], tmp_path / "two", workers=3) == one
+
+
+def test_a_line_ended_by_a_carriage_return_alone_leaves_it_to_one_process(partnership,
+                                                                           tmp_path):
+    path = partnership / "relationships.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3] + b"\r" + lines[4]  # two rows on one "line" (an old Mac line end)
+    del lines[4]
+    path.write_bytes(b"\n".join(lines))
+    one = outcome([partnership], tmp_path / "one", workers=1)
+    assert one[0] == "files"
+    assert check_first_load_in_workers([partnership], lambda r: None,
+                                       lambda i: ImportWriter(tmp_path / f"w{i}", NOW)) is None
+    assert outcome([partnership], tmp_path / "two", workers=2) == one
+
+
+def samples(*busy: float, cores: int = 2):
+    """/proc/stat's (all, idle) ticks a moment apart, with ``busy`` cores in use."""
+    ticks = iter([(1000, 400), (1000 + 100 * cores, 400 + int(100 * (cores - busy[0])))])
+    return lambda: next(ticks)
+
+
+@pytest.mark.parametrize(("cores", "busy", "workers"), [
     (2, 0.1, 2),  # an idle 2-core box: both cores
-    (2, 1.2, 1),  # one core busy already: workers would only add their overhead
-    (2, 9.0, 1),  # a shared box
+    (2, 1.0, 1),  # one core busy: workers would only add their overhead
+    (2, 2.0, 1),  # a shared box
     (16, 0.5, 4),  # many idle cores: at most CHECK_WORKERS
     (1, 0.0, 1),
 ])
-def test_workers_are_used_only_where_cores_are_idle(monkeypatch, cores, load, workers):
+def test_workers_are_used_only_where_cores_are_idle_now(monkeypatch, cores, busy, workers):
     monkeypatch.setattr(stream.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(stream, "_cores_here", lambda: cores)
+    monkeypatch.setattr(stream, "_cpu_times", samples(busy, cores=cores))
+    monkeypatch.setattr(stream.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # a minute ago
+    monkeypatch.setattr(stream.time, "sleep", lambda _s: None)
+    assert stream.check_workers() == workers
+
+
+@pytest.mark.parametrize(("cores", "load", "workers"), [(2, 0.1, 2), (2, 1.2, 1), (16, 0.5, 4)])
+def test_without_proc_stat_the_load_average_decides(monkeypatch, cores, load, workers):
+    monkeypatch.setattr(stream.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(stream, "_cores_here", lambda: cores)
+    monkeypatch.setattr(stream, "_cpu_times", lambda: None)
     monkeypatch.setattr(stream.os, "getloadavg", lambda: (load, load, load))
     assert stream.check_workers() == workers
+
+
+def test_idle_cores_are_measured_here():
+    idle = stream.idle_cores(0.05)
+    assert idle is not None and 0 <= idle <= (stream.os.cpu_count() or 1) + 0.01
