@@ -336,17 +336,21 @@ def whole_image(store: GraphStore) -> Image:
 def record_import(store: GraphStore, sources: list[dict], actor: str | None = None) -> dict:
     """Record a first load made by neo4j-admin's offline importer (``load --import``), which
     wrote the database before any server, and so any recorder, could see it.  The database
-    was new and empty, so the before-image says that every node and relationship now in it
-    did not exist: undoing the import deletes them all, as undoing a first ``pathways load``
-    does.  ``sources`` are the files' names and SHA-256 (:func:`file_sources`), taken before
-    the import read them."""
-    with store.load_lock("recording the import"), gc_paused():
-        graph = store.snapshot()
+    was new and empty, so the record says so (``empty_before``) instead of keeping an image
+    of every row (which at a million nodes would cost what the import's streaming check
+    saves): :func:`undo` deletes everything then in the graph, which, since undo refuses while
+    a later load stands on it, is exactly what the import wrote.  ``sources`` are the files'
+    names and SHA-256 (:func:`file_sources`), taken before the import read them."""
+    with store.load_lock("recording the import"):
+        stats = store.stats()
         recorder = Recorder(store, "import", sources, actor or default_actor())
-        recorder.image = Image(dict.fromkeys(graph.nodes),
-                               {(u, k, v): None for u, v, k in graph.edges(keys=True)})
-        return recorder.finish({"nodes_new": graph.number_of_nodes(),
-                                "rels_new": graph.number_of_edges()})
+        record = recorder.finish({"nodes_new": sum(stats["nodes"].values()),
+                                  "rels_new": sum(stats["relationships"].values())},
+                                 empty_before=True)
+        # ``changes`` counts the other loads' image rows; this one changed every row it wrote
+        record["changes"] = sum(record["counts"].values())
+        store.save_history(record, None)
+        return record
 
 
 def reset_store(store: GraphStore, actor: str | None = None) -> dict:
@@ -385,9 +389,13 @@ def undo(store: GraphStore, load_id: str, actor: str | None = None) -> dict:
                 " Undo those first, newest first (" + ", then ".join(
                     f"pathways undo {r['id']}" for r in standing) + "); nothing was changed")
         raw = store.history_image(target["id"])
-        if raw is None:
+        if target.get("empty_before"):  # an import into a new database: all it holds is its
+            whole = whole_image(store)
+            image = Image(dict.fromkeys(whole.nodes), dict.fromkeys(whole.rels))
+        elif raw is None:
             raise UndoRefused(f"load {target['id']} kept no before-image, so it cannot be undone")
-        image = unpack(raw)
+        else:
+            image = unpack(raw)
         with recording(store, "undo", actor=actor) as recorder:
             recorder.note(store.image(image.nodes, image.rels))
             store.restore(image)

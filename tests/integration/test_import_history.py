@@ -53,6 +53,7 @@ def test_an_import_is_recorded_and_undone_like_a_first_load(tmp_path, monkeypatc
         (record,) = json.loads(shown.output[shown.output.index("["):])
         assert record["action"] == "import" and record["status"] == "done"
         assert record["counts"] == {"nodes_new": len(imported[0]), "rels_new": len(imported[1])}
+        assert record["changes"] == len(imported[0]) + len(imported[1])
         files = sorted(p for p in demo_dir.iterdir() if p.is_file() and not p.name.startswith("."))
         assert record["sources"] == [
             {"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in files]
