@@ -29,6 +29,13 @@ the same Dash-specific request building.
 
     .venv/bin/python benchmarks/many_users.py [--size 100000] [--users 50] [--seconds 60]
         [--workers 1,2,4] [--stores embedded,neo4j] [--think 1.0] [--no-results]
+        [--old DIR]
+
+``--old DIR`` compares this code with an older checkout (``git archive COMMIT | tar -x -C
+DIR``) on the same loaded data: for each worker count the old code's server runs first, then
+this code's, one after the other (so both meet the same machine), and each row says which.
+Per row also: the servers' CPU seconds (master and workers, from ``/proc/PID/stat``), CPU
+per request, and the load average at the end.
 
 Neo4j: a throwaway local server (``--heap``), or ``NEO4J_URI`` if set (that database is
 emptied).  Prints the figures and writes them as a section of benchmarks/RESULTS.md.
@@ -104,11 +111,26 @@ def memory(master: int) -> dict[str, dict[str, int]]:
     return taken
 
 
+def cpu_seconds(master: int) -> float:
+    """User + system CPU seconds the server's processes (master and workers) have used."""
+    total = 0.0
+    for pid in [master, *children(master)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 # ---- figures ---------------------------------------------------------------------------------
 @dataclass
 class Run:
     store: str
     workers: int
+    code: str = "this"
+    cpu: float = 0.0   # seconds of CPU the server's processes used during the run
+    load: float = 0.0  # the machine's 1-minute load average at the end
     startup: float = 0.0
     seconds: float = 0.0
     requests: int = 0
@@ -135,7 +157,8 @@ class Run:
 
 
 # ---- the app ---------------------------------------------------------------------------------
-def start_app(env: dict, workers: int, threads: int, port: int, log: Path) -> subprocess.Popen:
+def start_app(env: dict, workers: int, threads: int, port: int,
+              log: Path) -> subprocess.Popen:
     with log.open("w") as handle:
         server = subprocess.Popen(
             [str(PATHWAYS), "serve", "--workers", str(workers), "--threads", str(threads),
@@ -267,12 +290,17 @@ def sampler(master: int, stop: threading.Event, run: Run) -> None:
 
 
 def run_workers(store: str, workers: int, env: dict, choices: Choices, args,
-                tmp: Path) -> Run:
-    run = Run(store, workers)
+                tmp: Path, code: tuple[str, str | None] = ("this", None)) -> Run:
+    """One row: the server for ``code`` (a label, and the checkout put first on PYTHONPATH,
+    None for this one) with ``workers`` workers, and the users."""
+    run = Run(store, workers, code=code[0])
+    if code[1]:
+        env = dict(env, PYTHONPATH=code[1])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     began = time.monotonic()
-    server = start_app(env, workers, args.threads, port, tmp / f"app-{store}-{workers}.log")
+    server = start_app(env, workers, args.threads, port,
+                       tmp / f"app-{store}-{workers}-{code[0]}.log")
     run.startup = time.monotonic() - began
     try:
         time.sleep(2)  # the workers finish booting
@@ -286,12 +314,14 @@ def run_workers(store: str, workers: int, env: dict, choices: Choices, args,
         threads = [threading.Thread(target=user, args=(s, base, deps, choices, deadline, n,
                                                       args.think, run))
                    for n, s in enumerate(sessions)]
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds(server.pid)
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         run.seconds = time.monotonic() - started
+        run.cpu = cpu_seconds(server.pid) - cpu
+        run.load = os.getloadavg()[0]
         stop.set()
         run.end_memory = memory(server.pid)
         run.peak_pss = max(run.peak_pss,
@@ -329,17 +359,21 @@ def run_store(store: str, data: Path, choices: Choices, args, tmp: Path) -> list
         print(f"{store}: loading {args.size:,} nodes...", flush=True)
         print(f"  loaded in {load(env, data):.0f} s", flush=True)
         Accounts(tmp / "home" / "accounts.json").add("user", "link-worker", PASSWORD)
+        codes: list[tuple[str, str | None]] = [("this", None)]
+        if args.old:
+            codes.insert(0, ("old", str(args.old)))
         for workers in args.workers:
-            print(f"{store}, {workers} worker(s): {args.users} users for {args.seconds} s...",
-                  flush=True)
-            run = run_workers(store, workers, env, choices, args, tmp)
-            if neo is not None:
-                run.ready_memory["neo4j (JVM)"] = smaps(neo.pid)
-            runs.append(run)
-            for line in lines_of(run):
-                print(f"  {line}", flush=True)
-            for sample in run.error_samples:
-                print(f"  error sample: {sample}", flush=True)
+            for code in codes:
+                print(f"{store}, {workers} worker(s), {code[0]} code: {args.users} users for "
+                      f"{args.seconds} s...", flush=True)
+                run = run_workers(store, workers, env, choices, args, tmp, code)
+                if neo is not None:
+                    run.ready_memory["neo4j (JVM)"] = smaps(neo.pid)
+                runs.append(run)
+                for line in lines_of(run):
+                    print(f"  {line}", flush=True)
+                for sample in run.error_samples:
+                    print(f"  error sample: {sample}", flush=True)
     finally:
         if neo is not None:
             from pathways import neo4j_runtime as rt
@@ -369,6 +403,8 @@ def lines_of(run: Run) -> list[str]:
         f"start-up (read and warm, fork) {run.startup:.1f} s",
         (f"requests {run.requests:,} in {run.seconds:.0f} s "
         f"({run.requests / max(run.seconds, 0.001):.1f}/s), errors {run.errors}"),
+        (f"server CPU {run.cpu:.0f} s ({1000 * run.cpu / max(run.requests, 1):.0f} ms a "
+         f"request), load average {run.load:.1f} at the end"),
         "p50 / p95 ms: " + ", ".join(f"{n} {c}" for n, c in zip(
             ("pathways table", "network", "gaps", "consortia"), latency_cells(run), strict=True)),
         f"memory RSS/PSS/USS MiB when ready: {memory_cell(run.ready_memory)}",
@@ -395,18 +431,21 @@ def section(runs: list[Run], args) -> str:
          f"{args.users} --seconds {args.seconds} --workers "
          f"{','.join(map(str, args.workers))}`."),
         "",
-        ("| store | workers | start-up s | requests/s | errors | p50 / p95 ms: pathways table"
-        " | network | gaps | consortia | PSS, all processes (MiB, peak) |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        ("| store | workers | code | start-up s | requests/s | errors | p50 / p95 ms: "
+         "pathways table | network | gaps | consortia | CPU ms a request | load | "
+         "PSS, all processes (MiB, peak) |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         head.append(
-            f"| {run.store} | {run.workers} | {run.startup:.0f} | "
+            f"| {run.store} | {run.workers} | {run.code} | {run.startup:.0f} | "
             f"{run.requests / max(run.seconds, 0.001):.1f} | {run.errors} | "
-            + " | ".join(latency_cells(run)) + f" | {mib(run.peak_pss)} |")
+            + " | ".join(latency_cells(run))
+            + f" | {1000 * run.cpu / max(run.requests, 1):.0f} | {run.load:.1f} | "
+            f"{mib(run.peak_pss)} |")
     head += ["", "Memory per process (RSS/PSS/USS MiB), at the end of each run:", ""]
-    head += [f"- {run.store}, {run.workers} worker(s): {memory_cell(run.end_memory)}"
-             for run in runs]
+    head += [f"- {run.store}, {run.workers} worker(s), {run.code} code: "
+             f"{memory_cell(run.end_memory)}" for run in runs]
     return "\n".join(head) + "\n"
 
 
@@ -437,6 +476,8 @@ def main() -> None:
     parser.add_argument("--heap", default="3g", help="the throwaway Neo4j server's heap")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-results", action="store_true", help="print only")
+    parser.add_argument("--old", type=Path, default=None,
+                        help="an older checkout to run before this code for each row")
     args = parser.parse_args()
     args.workers = [int(n) for n in args.workers.split(",")]
     runs: list[Run] = []
@@ -453,7 +494,7 @@ def main() -> None:
             runs += run_store(store, Path(tmp) / "data", choices, args, folder)
     if not args.no_results:
         write_section(args.results, section(runs, args))
-    summary = {f"{r.store}/{r.workers}": {"errors": r.errors, "requests": r.requests,
+    summary = {f"{r.store}/{r.workers}/{r.code}": {"errors": r.errors, "requests": r.requests,
                                           "peak_pss_mib": round(r.peak_pss / MIB)}
                for r in runs}
     print(summary)

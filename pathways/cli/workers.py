@@ -101,6 +101,9 @@ class SharedData:
             store = self.store
             store.consistent(lambda: [pathways_from(store, worker) for worker in  # the
                                       link_workers(cached_snapshot(store))[:1]])  # indexes, once
+            # The pages' default answers (the Gaps page's tables: pages/_wire.py), built
+            # here once for every worker rather than by each on its first visit.
+            importlib.import_module("pages._wire").warm_pages(store)
             self.version = version
             return time.monotonic() - began
         finally:

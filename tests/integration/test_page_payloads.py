@@ -1,0 +1,104 @@
+"""What a page's callback costs the server per request, beyond the analysis it shows.
+
+At 100k nodes the Gaps page's answer holds 38,000 table rows.  These tests check, on both
+stores, the two things that kept its cost per request small (issue 18, many users): the
+answer is plain JSON that the fast encoder takes in one pass (Plotly's slow value-by-value
+cleaning, which a single Dash component or figure in the answer triggers, never runs), and
+the rows are built once per data version, not once per visitor, while a load still shows
+at once.  The answers are the report's own rows either way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import plotly.io._json as plotly_json
+import pytest
+
+from pathways.analysis.gaps import gap_report
+from pathways.webstore import set_store
+from tests.conftest import load_data
+
+GAPS_OUTPUT = "gp-heatmap.figure"
+
+
+@pytest.fixture
+def web(store, demo_dir):
+    """(app, Flask test client, store) on the demo data, once on each store."""
+    from pathways.loading import load_paths
+
+    load_paths(store, [demo_dir])
+    set_store(store)
+    from app import app
+
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200  # registers the pages' callbacks
+    yield app, client, store
+    set_store(None)
+
+
+def _split(key: str) -> list[tuple[str, ...]]:
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [tuple(p.rsplit(".", 1)) for p in parts]
+
+
+def gaps_answer(web, hops: int = 4) -> dict:
+    """The Gaps page's main callback as the browser calls it when the hop limit is set."""
+    app, client, _store = web
+    key = next(k for k in app.callback_map if GAPS_OUTPUT in [".".join(p) for p in _split(k)])
+    spec = app.callback_map[key]
+    outputs = [{"id": json.loads(i) if i.startswith("{") else i, "property": p}
+               for i, p in _split(key)]
+    body = {"output": key, "outputs": outputs,
+            "inputs": [{"id": d["id"], "property": d["property"], "value": hops}
+                       for d in spec["inputs"]],
+            "state": [], "changedPropIds": ["gp-hops.value"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()["response"]
+
+
+def test_gaps_answer_is_encoded_in_one_pass_and_holds_the_reports_rows(web, monkeypatch):
+    cleaned = []
+    original = plotly_json.clean_to_json_compatible
+
+    def counting(obj, **kwargs):
+        cleaned.append(type(obj).__name__)
+        return original(obj, **kwargs)
+
+    monkeypatch.setattr(plotly_json, "clean_to_json_compatible", counting)
+    answer = gaps_answer(web)
+    assert cleaned == [], "the answer went through Plotly's value-by-value cleaning"
+    report = gap_report(web[2])
+    assert ([r["id"] for r in answer["gp-spof"]["rowData"]]
+            == [r["id"] for r in report["single_points_of_failure"]])
+    assert ({r["id"] for r in answer["gp-unreached"]["rowData"]}
+            == {r["id"] for r in report["unreached"]})
+    assert len(answer["gp-coverage"]["rowData"]) == len(report["coverage"])
+    heatmap = answer["gp-heatmap"]["figure"]["data"][0]
+    assert heatmap["type"] == "heatmap" and len(heatmap["z"]) == len(
+        {c["need"] for c in report["coverage"]})
+    assert "unreached activities" in json.dumps(answer["gp-message"]["children"])
+
+
+def test_gaps_rows_are_built_once_per_data_version_and_a_load_shows_at_once(web, monkeypatch):
+    gaps_page = importlib.import_module("pages.gaps")  # the module Dash loaded
+    built = []
+    original = gaps_page._heatmap
+
+    def counting(report):
+        built.append(1)
+        return original(report)
+
+    monkeypatch.setattr(gaps_page, "_heatmap", counting)
+    first, second = gaps_answer(web), gaps_answer(web)
+    assert first == second
+    assert len(built) <= 1, "every visit rebuilt the page's rows"
+    # A new activity nobody refers to: it must be listed as soon as it is loaded.
+    load_data(web[2], {"activities": [{"id": "act-new-choir", "name": "Brand New Choir"}]})
+    after = gaps_answer(web)
+    assert len(built) == 2
+    unreached = {r["id"]: r["name"] for r in after["gp-unreached"]["rowData"]}
+    assert unreached.get("act-new-choir") == "Brand New Choir"
+    assert "act-new-choir" not in {r["id"] for r in first["gp-unreached"]["rowData"]}
