@@ -11,7 +11,9 @@ NEO4J_URI if set (that database is emptied).  At 100k the offline bulk import
 neo4j-admin) is measured too, on a second throwaway server.  At 1m both routes run, one after
 the other and nothing else of this script's running: the embedded store (``pathways load``,
 in a process of its own so its peak memory is its own) and the bulk import into its own
-server (6g heap, 4g page cache); the online loader is not run at 1m.
+server (6g heap, 4g page cache: PATHWAYS_BENCH_1M_HEAP and PATHWAYS_BENCH_1M_PAGECACHE
+change them, e.g. on a shared machine); the online loader is not run at 1m.
+``--results PATH`` writes the table there instead of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -307,7 +309,9 @@ def run_size(size: int, tmp: Path, neo, with_embedded: bool, bulk_only: bool = F
         # A million: each route on its own, holding no plan here (the streaming check
         # writes the importer's files; the embedded route runs in a process of its own).
         if neo is not None or bulk_only:
-            info = bulk_import(label, folder, rows, heap="6g", pagecache="4g")
+            info = bulk_import(label, folder, rows,
+                               heap=os.environ.get("PATHWAYS_BENCH_1M_HEAP", "6g"),
+                               pagecache=os.environ.get("PATHWAYS_BENCH_1M_PAGECACHE", "4g"))
             try:
                 with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as big:
                     bench_queries("neo4j", label, size, big, rng)
@@ -402,7 +406,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k,100k")
     parser.add_argument("--no-neo4j", action="store_true")
-    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md",
+                        help="where to write the table (default benchmarks/RESULTS.md)")
     if len(sys.argv) == 7 and sys.argv[1] == EMBEDDED_CHILD:
         embedded_child(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], int(sys.argv[5]),
                        sys.argv[6])
