@@ -39,6 +39,13 @@ from typing import Literal, TypedDict
 
 import rustworkx as rx
 
+from pathways.analysis.gap_index import (
+    losses_for_worker,
+    pathway_leaves,
+    pathway_neighbours,
+    reach_from,
+    reach_nearest,
+)
 from pathways.analysis.snapshot import (
     NetworkNode,
     by_kind,
@@ -59,11 +66,7 @@ from pathways.graphs import (
     Step,
     all_activities,
     best_paths_to,
-    dag_immediate_dominators,
-    nearest_sources,
     node_names,
-    pathway_adjacency,
-    reachable,
 )
 from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType, serves_whole_area
 from pathways.store.base import GraphStore
@@ -249,7 +252,8 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str],
 
 def unreached(graph: Snapshot, reach: Reach, max_hops: int) -> list[UnreachedActivity]:
     reached = set[str]().union(*reach.values())
-    nearest = nearest_sources(graph, list(reach))  # routes of any length, from any worker
+    # routes of any length, from any worker
+    nearest = reach_nearest(pathway_neighbours(graph)[0], list(reach))
     names, orgs = node_names(graph), providers_of(graph)
     rows: list[UnreachedActivity] = []
     for activity in by_kind(graph)[NodeKind.ACTIVITY]:
@@ -287,81 +291,14 @@ def no_inbound_route(graph: Snapshot) -> list[NoInboundRoute]:
     return rows
 
 
-def _losses_for_worker(graph: Snapshot, worker: str, hops: dict[str, int], max_hops: int) -> dict[str, int]:
-    """Activities each node's removal would cut this link worker off from (exact).
-
-    A node can only cost the worker an activity it *dominates* in the shortest-path DAG
-    (networkx's immediate dominators): otherwise a shortest route avoids it.  If no edge
-    enters the node's dominator subtree from outside within the hop limit, everything in
-    it is lost; only then is a breadth-first search without the node needed.
-
-    One pass up the dominator tree (children before parents: breadth-first order reversed)
-    counts each subtree's activities and finds its side entries: an edge ``u -> v`` enters
-    the subtree of each of ``v``'s proper ancestors below the lowest common ancestor of
-    ``u`` and ``v``, so a subtree rooted at depth ``d`` has a side entry when an edge into
-    one of its nodes other than the root has that ancestor above ``d``.
-    """
-    _, into = pathway_adjacency(graph)
-    every = all_activities(graph)
-    order = list(hops)  # breadth-first: a topological order of the shortest-path DAG
-    preds: dict[str, list[str]] = {}  # the shortest-path DAG, backwards
-    entering: dict[str, list[str]] = {}  # every edge into a node from one within the limit
-    for v in order[1:]:
-        above = hops[v] - 1
-        inside = entering[v] = [u for u, _key in into.get(v, ())
-                                if hops.get(u, max_hops) < max_hops]
-        preds[v] = [u for u in inside if hops[u] == above]
-    idom = dag_immediate_dominators(worker, order, preds)
-    depth = {worker: 0}  # in the dominator tree
-    for node in order[1:]:
-        depth[node] = depth[idom[node]] + 1
-    beyond = len(order) + 1  # deeper than any node
-    below = dict.fromkeys(order, 0)  # activities in the subtree, the root excluded
-    entry = dict.fromkeys(order, beyond)  # the highest ancestor an edge into a proper descendant comes from
-    losses: dict[str, int] = {}
-    for v in reversed(order[1:]):
-        dominated = below[v]
-        if dominated and v not in every:
-            if entry[v] < depth[v]:  # a side entry: count what a search without it loses
-                after = reachable(graph, worker, max_hops, without_node=v)
-                gone = len(every.intersection(hops)) - len(every.intersection(after))
-            else:
-                gone = dominated
-            if gone:
-                losses[v] = gone
-        parent = idom[v]
-        below[parent] += dominated + (v in every)
-        if parent == worker:
-            continue  # no candidate above v but the worker: entries into v cannot count
-        # u -> v enters the subtrees of v's ancestors below the lowest common ancestor of u
-        # and v, which is the parent's with u unless u is below v (then v: no entry).
-        top = entry[v]
-        for u in entering[v]:
-            if u == parent or top == 0:
-                continue
-            a, b = u, parent
-            da, db = depth[a], depth[b]
-            while da > db:
-                a, da = idom[a], da - 1
-            while db > da:
-                b, db = idom[b], db - 1
-            while a != b:
-                a, b, da = idom[a], idom[b], da - 1
-            if da < top:
-                top = da
-        if top < entry[parent]:
-            entry[parent] = top
-    return losses
-
-
 def referral_articulation_points(graph: Snapshot) -> set[str]:
     """Nodes whose removal splits the referral network (REFERS_TO, PROVIDES and OFFERS,
     directions ignored) into more pieces: the same set as ``networkx.articulation_points``
     (tested), found by rustworkx in Rust: 0.15 s instead of 0.7 s at 100k nodes."""
-    out, _ = pathway_adjacency(graph)
+    out, _ = pathway_neighbours(graph)
     index: dict[str, int] = {}
     edges = [(index.setdefault(u, len(index)), index.setdefault(v, len(index)))
-             for u, pairs in out.items() for v, _key in pairs]
+             for u, targets in out.items() for v in targets]
     network = rx.PyGraph(multigraph=False)
     network.add_nodes_from([None] * len(index))
     network.extend_from_edge_list(edges)
@@ -371,15 +308,20 @@ def referral_articulation_points(graph: Snapshot) -> set[str]:
 
 def single_points_of_failure(graph: Snapshot, reach: Reach,
                              max_hops: int) -> list[SinglePointOfFailure]:
-    """Nodes whose removal cuts (link worker, activity) pairs, with the exact loss.
+    """Nodes whose removal cuts (link worker, activity) pairs, with the exact loss
+    (:func:`pathways.analysis.gap_index.losses_for_worker`; ``reach``: each worker's hops in
+    breadth-first order).
 
     Articulation points of the undirected referral network are flagged; the number
     reported is always the true loss under the directed, hop-limited definition.
     """
     articulation = referral_articulation_points(graph)
+    out, into = pathway_neighbours(graph)
+    every, leaves = all_activities(graph), pathway_leaves(graph)
     lost: dict[str, int] = defaultdict(int)
     for worker, hops in reach.items():
-        for node, count in _losses_for_worker(graph, worker, hops, max_hops).items():
+        for node, count in losses_for_worker(out, into, every, leaves, worker, hops,
+                                             max_hops).items():
             lost[node] += count
     attrs = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
     rows: list[SinglePointOfFailure] = [
@@ -523,7 +465,8 @@ def compute_gaps(graph: Snapshot, query: GapQuery) -> GapReport:
     check_ids(graph, query.needs, NodeKind.NEED, "need")
     localities = list(query.localities) or of_kind(graph, NodeKind.LOCALITY)
     needs = list(query.needs) or of_kind(graph, NodeKind.NEED)
-    reach = {w: reachable(graph, w, query.max_hops) for w in link_workers(graph)}
+    out, _ = pathway_neighbours(graph)
+    reach = {w: reach_from(out, w, query.max_hops) for w in link_workers(graph)}
     return {
         "max_hops": query.max_hops,
         "as_of": query.as_of.isoformat(),

@@ -1,0 +1,209 @@
+"""The gap report's own per-snapshot index and searches (issue 18 item 5): the pathway
+relationships as plain lists of neighbours, and the single-points-of-failure pass on them.
+
+The same answers as :func:`pathways.graphs.reachable` and the first version of
+:func:`pathways.analysis.gaps.single_points_of_failure` (tests/unit/test_gaps_oracle.py keeps
+that version and compares them on random graphs); less work per node, because at 100k nodes the
+report walks ~400k (link worker, node) pairs:
+
+* neighbours without the relationship type (one entry per neighbour, not per type), built in
+  one pass over networkx's own dicts;
+* the dominator pass skips what cannot change an answer: a node with a single relationship
+  in has that node as its immediate dominator, and an edge from a node one hop nearer (an edge
+  of the shortest-route DAG) never enters a dominator subtree from outside it.
+"""
+
+from __future__ import annotations
+
+from pathways.graphs import Snapshot, all_activities, per_snapshot
+from pathways.model import PATHWAY_RELS
+
+Neighbours = dict[str, list[str]]  # node -> distinct neighbours along pathway relationships
+_FOLLOW = frozenset(PATHWAY_RELS)
+_NONE: list[str] = []
+
+
+@per_snapshot
+def pathway_neighbours(graph: Snapshot) -> tuple[Neighbours, Neighbours]:
+    """``(out, into)``: for each node, the distinct nodes it points to / that point to it by a
+    pathway relationship (REFERS_TO, PROVIDES, OFFERS), in networkx's order (so searches
+    reach nodes in the same order as :func:`pathways.graphs.reachable`).  Shared: do not
+    modify it."""
+    out: Neighbours = {}
+    into: Neighbours = {}
+    follow = _FOLLOW
+    # networkx's own dict (not in its type stubs): _succ[u][v] = {key: data}
+    for u, neighbours in graph._succ.items():  # type: ignore[attr-defined]
+        targets: list[str] | None = None
+        for v, keys in neighbours.items():
+            if follow.isdisjoint(keys):
+                continue
+            if targets is None:
+                targets = out[u] = []
+            targets.append(v)
+            found = into.get(v)
+            if found is None:
+                into[v] = [u]
+            else:
+                found.append(u)
+    return out, into
+
+
+def reach_from(out: Neighbours, start: str, max_hops: int,
+               without: str | None = None) -> dict[str, int]:
+    """Hops to every node reachable from ``start`` within ``max_hops`` (``without``: as if
+    that node were gone), breadth-first: :func:`pathways.graphs.reachable` on the lists."""
+    if start == without:
+        return {}
+    hops = {start: 0}
+    frontier = [start]
+    for depth in range(1, max_hops + 1):
+        layer: list[str] = []
+        for node in frontier:
+            for target in out.get(node, _NONE):
+                if target not in hops and target != without:
+                    hops[target] = depth
+                    layer.append(target)
+        if not layer:
+            break
+        frontier = layer
+    return hops
+
+
+@per_snapshot
+def pathway_leaves(graph: Snapshot) -> dict[str, str]:
+    """Nodes with no pathway relationship out and a single node with one in (most
+    activities: offered by one service): ``{activity: that node}``, and ``{other: ""}``.
+    Such a node dominates nothing and no edge enters a subtree through it, so the failure
+    pass only counts the activities among them (shared: do not modify it)."""
+    out, into = pathway_neighbours(graph)
+    every = all_activities(graph)
+    return {v: ins[0] if v in every else "" for v, ins in into.items()
+            if len(ins) == 1 and v not in out}
+
+
+def losses_for_worker(out: Neighbours, into: Neighbours, every: frozenset[str],
+                      leaves: dict[str, str], worker: str, hops: dict[str, int],
+                      max_hops: int) -> dict[str, int]:
+    """Activities each node's removal would cut this link worker off from (exact), for the
+    nodes that cost any.  ``hops``: the worker's :func:`reach_from` (breadth-first order).
+
+    A node can only cost the worker an activity it *dominates* in the shortest-route DAG:
+    otherwise a shortest route avoids it.  If no edge enters the node's dominator subtree from
+    outside within the hop limit, everything in it is lost; only then is a search without the
+    node needed.  Immediate dominators: each node's is where the dominator-tree paths of its
+    DAG predecessors meet (Cooper, Harvey and Kennedy; one pass in breadth-first order).  Side
+    entries: one pass up the dominator tree (breadth-first order reversed); an edge ``u -> v``
+    enters the subtree of each of ``v``'s proper ancestors below the lowest common ancestor of
+    ``u`` and ``v``'s immediate dominator, so a subtree rooted at depth ``d`` has a side entry
+    when such an ancestor lies above ``d``.  An edge from a DAG predecessor never does (the
+    immediate dominator dominates it), so only the other edges are kept.  ``leaves``
+    (:func:`pathway_leaves`) are only counted in their parent's subtree.
+    """
+    order = list(hops)
+    below = dict.fromkeys(order, 0)  # activities in the subtree, the root excluded
+    idom = {worker: worker}
+    depth = {worker: 0}  # in the dominator tree
+    side: dict[str, list[str]] = {}  # v -> nodes within the limit with an edge into v, not preds
+    inner = [worker]  # the nodes not in leaves, in breadth-first order
+    meet: str | None
+    for v in order[1:]:
+        sole = leaves.get(v)
+        if sole is not None:
+            if sole:
+                below[sole] += 1
+            continue
+        inner.append(v)
+        ins = into[v]
+        if len(ins) == 1:  # its only way in: the predecessor, and its immediate dominator
+            sole = ins[0]
+            idom[v] = sole
+            depth[v] = depth[sole] + 1
+            continue
+        above = hops[v] - 1
+        meet = None
+        others: list[str] | None = None
+        for u in ins:
+            at = hops.get(u)
+            if at is None or at >= max_hops:
+                continue
+            if at != above:
+                if others is None:
+                    others = side[v] = []
+                others.append(u)
+            elif meet is None:
+                meet = u
+            elif u != meet:  # where the dominator-tree paths of the two meet
+                a, b = meet, u
+                while a != b:
+                    while depth[a] > depth[b]:
+                        a = idom[a]
+                    while depth[b] > depth[a]:
+                        b = idom[b]
+                    if a != b:
+                        a, b = idom[a], idom[b]
+                meet = a
+        assert meet is not None  # v was reached from a node one hop nearer
+        idom[v] = meet
+        depth[v] = depth[meet] + 1
+    beyond = len(order) + 1  # deeper than any node
+    entry: dict[str, int] = {}  # the highest ancestor an edge into a proper descendant comes from
+    reached_activities = -1  # counted when first needed
+    losses: dict[str, int] = {}
+    for v in reversed(inner):
+        if v == worker:
+            break
+        dominated = below[v]
+        if dominated and v not in every:
+            if entry.get(v, beyond) < depth[v]:  # a side entry: search without it
+                if reached_activities < 0:
+                    reached_activities = len(every.intersection(order))
+                after = reach_from(out, worker, max_hops, without=v)
+                gone = reached_activities - len(every.intersection(after))
+            else:
+                gone = dominated
+            if gone:
+                losses[v] = gone
+        parent = idom[v]
+        below[parent] += dominated + (v in every)
+        if parent == worker:
+            continue  # no candidate above v but the worker: entries into v cannot count
+        top = entry.get(v, beyond)
+        extra = side.get(v)
+        if extra is not None and top:
+            for u in extra:
+                if u == parent:
+                    continue
+                # the lowest common ancestor of u and the parent, by depth
+                a, b = u, parent
+                da, db = depth[a], depth[b]
+                while da > db:
+                    a, da = idom[a], da - 1
+                while db > da:
+                    b, db = idom[b], db - 1
+                while a != b:
+                    a, b, da = idom[a], idom[b], da - 1
+                if da < top:
+                    top = da
+        if top < entry.get(parent, beyond):
+            entry[parent] = top
+    return losses
+
+
+def reach_nearest(out: Neighbours, starts: list[str]) -> dict[str, int]:
+    """Hops from the nearest of ``starts`` to every node reachable from any of them, routes
+    of any length (one breadth-first search from all at once):
+    :func:`pathways.graphs.nearest_sources` on the lists."""
+    hops = dict.fromkeys(starts, 0)
+    frontier = list(hops)
+    depth = 0
+    while frontier:
+        depth += 1
+        layer: list[str] = []
+        for node in frontier:
+            for target in out.get(node, _NONE):
+                if target not in hops:
+                    hops[target] = depth
+                    layer.append(target)
+        frontier = layer
+    return hops
