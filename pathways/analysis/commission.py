@@ -25,7 +25,7 @@ Computed on the whole-graph snapshot, so both stores give the same answer.
 from __future__ import annotations
 
 import math
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from pathways.analysis.snapshot import (
     by_kind,
@@ -126,54 +126,110 @@ def neighbours(graph: Snapshot, locality: str, radius_km: float = DEFAULT_RADIUS
     return found
 
 
+class _Provider(NamedTuple):
+    """An organisation providing a need in some locality (a need's index, below)."""
+
+    id: str
+    name: str
+    places: frozenset[str]  # the localities of its activities addressing the need
+    locality_names: list[str]  # their names, sorted
+    activity_names: list[str]  # its activities' names, sorted
+    activities: tuple[tuple[str, frozenset[str]], ...]  # (activity, its localities)
+
+
+class _NeedIndex(NamedTuple):
+    """What every cell of one need shares: activities serving the whole area, activities per
+    locality, and each provider's localities and activities over all localities."""
+
+    whole_area: int  # activities addressing the need that serve the whole area
+    located: dict[str, list[str]]  # locality -> the other activities addressing it there
+    providers: list[_Provider]
+
+
+@per_snapshot
+def _need_indexes(graph: Snapshot) -> dict[str, _NeedIndex]:
+    """Each need's index, built on first use (filled in place; an index is never changed)."""
+    return {}
+
+
+def _need_index(graph: Snapshot, need: str) -> _NeedIndex:
+    """One pass over the activities addressing ``need`` (at 100k ~28k, run by ~7k
+    organisations), once per snapshot: a cell then only looks up its locality's activities
+    and measures each provider's distance."""
+    indexes = _need_indexes(graph)
+    found = indexes.get(need)
+    if found is not None:
+        return found
+    names, nodes = node_names(graph), graph._node  # type: ignore[attr-defined]
+    located_in, offered_by = rel_out(graph, RelType.LOCATED_IN), providers_of(graph)
+    centres = _locality_centres(graph)
+    whole_area = 0
+    located: dict[str, list[str]] = {}
+    acts_of: dict[str, list[tuple[str, frozenset[str]]]] = {}  # organisation -> activities
+    for activity in rel_in(graph, RelType.ADDRESSES).get(need, ()):
+        attrs = nodes[activity]
+        if attrs["kind"] != NodeKind.ACTIVITY:
+            continue
+        if serves_whole_area(attrs["props"]):
+            whole_area += 1
+            continue
+        places = frozenset(p for p in located_in.get(activity, ()) if p in centres)
+        if not places:
+            continue
+        for place in places:
+            located.setdefault(place, []).append(activity)
+        for org in offered_by.get(activity, ()):
+            acts_of.setdefault(org, []).append((activity, places))
+    providers = []
+    for org, acts in acts_of.items():
+        places = frozenset().union(*(p for _, p in acts))
+        providers.append(_Provider(
+            org, names[org], places, sorted([names[p] for p in places]),
+            sorted([names[a] for a in {a for a, _ in acts}]), tuple(acts)))
+    found = indexes[need] = _NeedIndex(whole_area, located, providers)
+    return found
+
+
 def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFAULT_RADIUS_KM,
               near: list[Neighbour] | None = None) -> Elsewhere:
     """:func:`providers_elsewhere` on a snapshot (``near``: the locality's neighbours, when
     the caller already has them).
 
-    Reads the per-snapshot indexes the other analyses share (relationships by type, names,
-    providers of each activity), not networkx's views: at 100k nodes a need is addressed by
-    ~28k activities run by ~7k organisations."""
+    Reads the need's index (:func:`_need_index`, once per snapshot and need), so the red
+    cells of one need cost about one pass over its activities, not one each: a cell's
+    activities (here, so not "elsewhere") are taken out of the providers that run them, and
+    each provider's distance is measured from this locality.  The lists of names in the
+    answer are shared with the need's other cells (do not modify them)."""
     check_ids(graph, [need], NodeKind.NEED, "need")
     check_ids(graph, [locality], NodeKind.LOCALITY, "locality")
     if near is None:
         near = neighbours(graph, locality, radius_km)
     near_ids = {n["id"] for n in near}
-    names, nodes = node_names(graph), graph._node  # type: ignore[attr-defined]
-    located_in, offered_by = rel_out(graph, RelType.LOCATED_IN), providers_of(graph)
-    centres = _locality_centres(graph)
+    names = node_names(graph)
+    index = _need_index(graph, need)
+    here_acts = index.located.get(locality, ())
     here = _centre(graph, locality)
     # each locality's distance from here (once, not once per provider and place)
-    away = {p: distance_km(here, c) for p, c in centres.items() if here and c}
-    provided_here = 0
-    # organisation -> {locality ids}, {activity ids}
-    places_of: dict[str, set[str]] = {}
-    acts_of: dict[str, set[str]] = {}
-    for activity in rel_in(graph, RelType.ADDRESSES).get(need, ()):
-        attrs = nodes[activity]
-        if attrs["kind"] != NodeKind.ACTIVITY:
-            continue
-        located = located_in.get(activity, ())
-        if serves_whole_area(attrs["props"]) or locality in located:
-            provided_here += 1
-            continue
-        places = {p for p in located if p in centres}  # the localities among them
-        if not places:
-            continue
-        for org in offered_by.get(activity, ()):
-            found = places_of.get(org)
-            if found is None:
-                places_of[org], acts_of[org] = set(places), {activity}
-            else:
-                found.update(places)
-                acts_of[org].add(activity)
+    away = {p: distance_km(here, c) for p, c in _locality_centres(graph).items()
+            if here and c}
     providers: list[ElsewhereProvider] = []
-    for org, places in places_of.items():
+    with_providers: set[str] = set()
+    for provider in index.providers:
+        places, locality_names = provider.places, provider.locality_names
+        activity_names = provider.activity_names
+        if locality in places:  # without its activities here, which are not "elsewhere"
+            acts = {a: p for a, p in provider.activities if locality not in p}
+            if not acts:
+                continue
+            places = frozenset().union(*acts.values())
+            locality_names = sorted([names[p] for p in places])
+            activity_names = sorted([names[a] for a in acts])
+        with_providers.update(places)
         kms = [away[p] for p in places if p in away]
         providers.append({
-            "id": org, "name": names[org],
-            "localities": sorted([names[p] for p in places]),
-            "activities": sorted([names[a] for a in acts_of[org]]),
+            "id": provider.id, "name": provider.name,
+            "localities": locality_names,
+            "activities": activity_names,
             "neighbouring": not near_ids.isdisjoint(places),
             "nearest_km": round(min(kms), 1) if kms else None,
         })
@@ -182,12 +238,12 @@ def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFA
                                   p["id"]))
     # The opportunity for the Consortia page: this cell, plus the neighbouring localities where
     # someone already provides the need (so its card shows who could extend into this one).
-    with_providers = {p for places in places_of.values() for p in places}
     places_query = [locality] + [n["id"] for n in near if n["id"] in with_providers]
     return {
         "need": need, "need_name": names[need],
         "locality": locality, "locality_name": names[locality],
-        "provided_here": provided_here, "neighbours": near, "providers": providers,
+        "provided_here": index.whole_area + len(here_acts), "neighbours": near,
+        "providers": providers,
         "consortia_query": {"needs": [need], "places": places_query},
         "radius_km": radius_km,
     }
