@@ -102,3 +102,49 @@ def test_gaps_rows_are_built_once_per_data_version_and_a_load_shows_at_once(web,
     unreached = {r["id"]: r["name"] for r in after["gp-unreached"]["rowData"]}
     assert unreached.get("act-new-choir") == "Brand New Choir"
     assert "act-new-choir" not in {r["id"] for r in first["gp-unreached"]["rowData"]}
+
+
+def test_pathways_page_reads_every_activity_once_per_data_version(web, monkeypatch):
+    """The form's access needs come from every activity; a visit must not read them all
+    again (0.6 s a visit at 100k nodes), and a load must show a new one at once."""
+    app, _client, store = web
+    page = importlib.import_module("pages.pathways")
+    asked = []
+    original = store.list_nodes
+
+    def counting(kind, *args, **kwargs):
+        asked.append(getattr(kind, "value", kind))
+        return original(kind, *args, **kwargs)
+
+    monkeypatch.setattr(store, "list_nodes", counting)
+
+    def access_choices() -> set[str]:
+        with app.server.test_request_context("/"):
+            text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
+        return set(_values_of(json.loads(text), "pw-access"))
+
+    first = access_choices()
+    assert access_choices() == first and "step_free" in first
+    assert asked.count("Activity") <= 1, "every visit read every activity"
+    load_data(store, {"activities": [{"id": "act-new-dance", "name": "New Dance",
+                                      "accessibility": "hearing_loop_plus"}]})
+    assert access_choices() == first | {"hearing_loop_plus"}
+    assert asked.count("Activity") == 2
+
+
+def _values_of(tree, control_id: str) -> list[str]:
+    """The option values of the component with ``control_id`` in a serialised layout."""
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        if isinstance(props, dict) and props.get("id") == control_id:
+            return [o["value"] for o in props.get("options", [])]
+        for value in tree.values():
+            found = _values_of(value, control_id)
+            if found:
+                return found
+    if isinstance(tree, list):
+        for value in tree:
+            found = _values_of(value, control_id)
+            if found:
+                return found
+    return []
