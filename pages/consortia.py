@@ -49,7 +49,7 @@ from pathways.analysis.consortia import (
     consortium_suggestions,
     report_contacts,
 )
-from pathways.analysis.snapshot import cached_analysis
+from pathways.analysis.snapshot import cached_analysis, cached_per_version
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind
 from pathways.reports.consortium_workbook import workbook_bytes
 from pathways.reports.network_views import network_elements
@@ -79,9 +79,8 @@ def _layout(query: dict):
     title = [html.H1("Consortia for a commissioning opportunity"), page_alert()]
     if is_empty(store):
         return html.Div(title + [read.notes(), url_state(PATH, {}), no_data()])
-    needs, places = store.consistent(lambda: (
-        [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
-        [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)]))
+    needs, places = store.consistent(lambda: cached_per_version(
+        store, "consortia page options", lambda: _read_options(store)))
     if not needs or not places:
         return html.Div(title + [alert("Load needs and localities first (`pathways load FILES`).")])
     access = [{"label": t.replace("_", " "), "value": t} for t in COMMON_ACCESS_TAGS]
@@ -139,6 +138,13 @@ def _layout(query: dict):
         funders_section(),
         dcc.Store(id="co-query"),
     ])
+
+
+def _read_options(store) -> tuple[list[dict], list[dict]]:
+    """The needs and localities to choose from, read once per data version (shared: do not
+    modify them); listing them by kind took 0.1 s of each visit at 100k nodes."""
+    return ([{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.NEED)],
+            [{"label": n["name"], "value": n["id"]} for n in store.list_nodes(NodeKind.LOCALITY)])
 
 
 def _named(options: list[dict]) -> dict[str, str]:

@@ -148,3 +148,27 @@ def _values_of(tree, control_id: str) -> list[str]:
             if found:
                 return found
     return []
+
+
+def test_consortia_page_lists_needs_and_localities_once_per_data_version(web, monkeypatch):
+    app, _client, store = web
+    page = importlib.import_module("pages.consortia")
+    asked = []
+    original = store.list_nodes
+
+    def counting(kind, *args, **kwargs):
+        asked.append(getattr(kind, "value", kind))
+        return original(kind, *args, **kwargs)
+
+    monkeypatch.setattr(store, "list_nodes", counting)
+
+    def need_choices() -> set[str]:
+        with app.server.test_request_context("/consortia"):
+            text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
+        return set(_values_of(json.loads(text), "co-needs"))
+
+    first = need_choices()
+    assert need_choices() == first and first
+    assert asked.count("Need") <= 1, "every visit listed the needs again"
+    load_data(store, {"needs": [{"id": "need-new-grief", "name": "Grief"}]})
+    assert need_choices() == first | {"need-new-grief"}
