@@ -57,6 +57,9 @@ _NO_SPACE = re.compile(r"^\S+$")
 _REL_TYPES = {rel.value: rel for rel in RelType}
 _KINDS = list(NodeKind)
 _KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+# each relationship type's allowed (source kind, target kind) pairs
+_ENDPOINT_PAIRS = {rel: frozenset((s, t) for s in sources for t in targets)
+                   for rel, (sources, targets) in ALLOWED_ENDPOINTS.items()}
 
 Lookup = Callable[[Collection[str]], Mapping[str, NodeKind]]
 
@@ -188,6 +191,11 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
     if raw.problems or raw.check_chars:  # the slow path: only files that need it
         rows_in, early = _screen_rows(raw, specs)
         problems.extend(early)
+    # the checks across cells, only for the columns this file has
+    has_id, has_ages = "id" in seen, "age_min" in seen and "age_max" in seen
+    has_point, has_boundary = "latitude" in columns, "boundary" in seen
+    cell_specs = [(index, name, column.required, as_is, column)
+                  for index, name, column, as_is in specs]
     for number, values in rows_in:
         row_problems: list[Problem] = []
         cells = len(values)
@@ -195,10 +203,10 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
             reason = f"has {cells} cells but the header has {width} columns"
             row_problems.append(Problem(raw.file, number, "", reason))
         typed: dict = {}
-        for index, name, column, as_is in specs:
+        for index, name, required, as_is, column in cell_specs:
             text = values[index].strip() if index < cells else ""
             if not text:
-                if column.required:
+                if required:
                     row_problems.append(Problem(raw.file, number, name, "required value is blank"))
                 continue
             if as_is is None or text in as_is:
@@ -208,19 +216,21 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
                 typed[name] = convert(column, text)
             except ValueError as exc:
                 row_problems.append(Problem(raw.file, number, name, str(exc)))
-        if "id" in typed and (len(typed["id"]) > MAX_ID_LENGTH or not _NO_SPACE.match(typed["id"])):
+        if has_id and "id" in typed and (len(typed["id"]) > MAX_ID_LENGTH
+                                         or not _NO_SPACE.match(typed["id"])):
             id_reason = id_problem(typed["id"])
             if id_reason is not None:
                 row_problems.append(Problem(raw.file, number, "id", id_reason))
-        lo, hi = typed.get("age_min"), typed.get("age_max")
-        if lo is not None and hi is not None and lo > hi:
-            row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
-        if (("latitude" in typed) != ("longitude" in typed) and "latitude" in columns
+        if has_ages:
+            lo, hi = typed.get("age_min"), typed.get("age_max")
+            if lo is not None and hi is not None and lo > hi:
+                row_problems.append(Problem(raw.file, number, "age_max", "is below age_min"))
+        if (has_point and ("latitude" in typed) != ("longitude" in typed)
                 and not any(p.column in ("latitude", "longitude") for p in row_problems)):
             pair = point_problem(typed, [])  # one without the other
             if pair is not None:
                 row_problems.append(Problem(raw.file, number, *pair))
-        if "boundary" in typed and not row_problems:
+        if has_boundary and "boundary" in typed and not row_problems:
             trouble = boundary_centre(typed)
             if trouble is not None:
                 row_problems.append(Problem(raw.file, number, *trouble))
@@ -515,31 +525,41 @@ class StreamCheck:
             self._refuse_file(raw, node_ids=False)
             return
         kinds = self._endpoint_kinds(rows)
+        rel_keys, pending, on_rel, label = self._rel_keys, self._pending, self.on_rel, raw.file
         for number, values in rows:
-            rel = _REL_TYPES[values["type"]]
-            src, dst = values["source_id"], values["target_id"]
-            trouble = _relationship_problem(rel, src, dst, values, kinds, self._rejected_ids)
-            if trouble:
-                column, reason = trouble
-                self._reject(Problem(raw.file, number, column, reason), chunk)
-                continue
             type_name = values["type"]  # the type's own spelling (parse_table)
+            rel = _REL_TYPES[type_name]
+            src, dst = values["source_id"], values["target_id"]
+            # the usual row, checked here at once; any other gets _relationship_problem's
+            if (len(values) != 3 or src == dst
+                    or (kinds.get(src), kinds.get(dst)) not in _ENDPOINT_PAIRS[rel]):
+                trouble = _relationship_problem(rel, src, dst, values, kinds,
+                                                self._rejected_ids)
+                if trouble:
+                    column, reason = trouble
+                    self._reject(Problem(label, number, column, reason), chunk)
+                    continue
             key = _rel_key(src, type_name, dst)
-            first = self._rel_keys.get(key)
+            first = rel_keys.get(key)
             if first is not None:
                 where = f"{self._files[first >> 32]}, row {first & 0xFFFFFFFF}"
-                self._reject(Problem(raw.file, number, "",
+                self._reject(Problem(label, number, "",
                                      f"duplicate relationship, first at {where}"), chunk)
                 continue
-            self._rel_keys[key] = (file << 32) | number
-            props = {k: v for k, v in values.items() if k not in {"source_id", "type", "target_id"}}
-            props["source"] = raw.file
-            props["source_id"] = f"{src}|{type_name}|{dst}"
-            props[CONTENT_HASH] = content_hash(values)
-            if rel == RelType.LOCATED_IN:
-                self._pending.pop(src, None)
+            rel_keys[key] = (file << 32) | number
+            if len(values) == 3:
+                props = {"source": label, "source_id": f"{src}|{type_name}|{dst}",
+                         CONTENT_HASH: content_hash(values)}
+            else:
+                props = {k: v for k, v in values.items()
+                         if k not in {"source_id", "type", "target_id"}}
+                props["source"] = label
+                props["source_id"] = f"{src}|{type_name}|{dst}"
+                props[CONTENT_HASH] = content_hash(values)
+            if rel is RelType.LOCATED_IN:
+                pending.pop(src, None)
             self.rels += 1
-            self.on_rel(RelRecord(rel, src, dst, props, raw.file, number))
+            on_rel(RelRecord(rel, src, dst, props, label, number))
 
     # ------------------------------------------------------------------ the end
 

@@ -169,8 +169,9 @@ class _ImportTable:
         for at, kind in convert:
             values[at] = _cell(values[at], kind)
         cells = pick(values)
-        if not self.multiline and any("\n" in cell or "\r" in cell for cell in cells):
-            self.multiline = True
+        if not self.multiline:  # every cell is text here: look at them joined
+            joined = "".join(cells)
+            self.multiline = "\n" in joined or "\r" in joined
         self.writer.writerow((*head, *cells))
         self.rows += 1
 
