@@ -41,6 +41,7 @@ from pages._network import (
     png_button,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
+from pages._wire import warm_on_start
 from pathways.analysis.consortia import (
     MemberContacts,
     Opportunity,
@@ -61,6 +62,7 @@ LAYOUT = {"name": "cose", "animate": False, "randomize": False}
 
 PATH = "/consortia"
 MAX_MEMBERS = 20
+DEFAULT_SIZE = 4
 dash.register_page(__name__, path=PATH, name="Consortia",
                    title="Consortia · Thriving Pathways", order=2)
 for _long_list in ("co-needs", "co-places"):
@@ -90,7 +92,7 @@ def _layout(query: dict):
                                "Locality"),
         "access": read.choices("access", _named(access), [], "Access need"),
         "free": read.flag("free", "Free activities only"),
-        "size": read.number("size", 1, MAX_MEMBERS, 4, "Most members"),
+        "size": read.number("size", 1, MAX_MEMBERS, DEFAULT_SIZE, "Most members"),
     }
     title += [read.notes(), url_state(PATH, state, query)]
     return html.Div(title + [
@@ -165,6 +167,21 @@ def _report(store, query: dict) -> Suggestions:
     return cached_analysis(store, ("consortia page", opp, query["size"]),
                            lambda _graph: consortium_suggestions(store, opp,
                                                                  max_size=query["size"]))
+
+
+@warm_on_start
+def _first_view(store) -> None:
+    """Compute the page's first view (what its layout picks when the address names nothing)
+    before the workers fork (pathways/cli/workers.py), so its first visitors share one
+    report and whatever the suggestions index per snapshot."""
+    if is_empty(store):
+        return
+    needs, places = store.consistent(lambda: cached_per_version(
+        store, "consortia page options", lambda: _read_options(store)))
+    if needs and places:
+        query = {"needs": [needs[0]["value"]], "places": [p["value"] for p in places[:2]],
+                 "access": [], "free": False, "size": DEFAULT_SIZE}
+        store.consistent(lambda: _report(store, query))
 
 
 def _report_and_contacts(store, query: dict) -> tuple[Suggestions,

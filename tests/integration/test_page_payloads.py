@@ -172,3 +172,56 @@ def test_consortia_page_lists_needs_and_localities_once_per_data_version(web, mo
     assert asked.count("Need") <= 1, "every visit listed the needs again"
     load_data(store, {"needs": [{"id": "need-new-grief", "name": "Grief"}]})
     assert need_choices() == first | {"need-new-grief"}
+
+
+def _value_of(tree, control_id: str):
+    """The value of the component with ``control_id`` in a serialised layout."""
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        if isinstance(props, dict) and props.get("id") == control_id:
+            return props.get("value")
+        values = tree.values()
+    elif isinstance(tree, list):
+        values = tree
+    else:
+        return None
+    for value in values:
+        found = _value_of(value, control_id)
+        if found is not None:
+            return found
+    return None
+
+
+def test_consortia_first_view_is_computed_before_the_workers_start(web, monkeypatch):
+    """``pathways serve --workers N`` warms the pages in the master (pages/_wire.py): the
+    Consortia page's first view is then answered without computing its report again."""
+    app, client, store = web
+    page = importlib.import_module("pages.consortia")
+    importlib.import_module("pages._wire").warm_pages(store)
+    computed = []
+    original = page.consortium_suggestions
+
+    def counting(*args, **kwargs):
+        computed.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(page, "consortium_suggestions", counting)
+    with app.server.test_request_context("/consortia"):
+        tree = json.loads(json.dumps(page.layout(), default=lambda o: o.to_plotly_json()))
+    values = {f"co-{name}.value": _value_of(tree, f"co-{name}")
+              for name in ("needs", "places", "access", "free", "size")}
+    assert values["co-needs.value"] and values["co-places.value"]
+    key = next(k for k in app.callback_map if "co-cells.rowData" in k)
+    spec = app.callback_map[key]
+    body = {"output": key,
+            "outputs": [{"id": json.loads(i) if i.startswith("{") else i, "property": p}
+                        for i, p in _split(key)],
+            "inputs": [{"id": d["id"], "property": d["property"],
+                        "value": values.get(f"{d['id']}.{d['property']}")}
+                       for d in spec["inputs"]],
+            "state": [], "changedPropIds": ["co-needs.value"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    cells = response.get_json()["response"]["co-cells"]["rowData"]
+    assert len(cells) == len(values["co-needs.value"]) * len(values["co-places.value"])
+    assert computed == [], "the first view's report was computed again"
