@@ -29,13 +29,15 @@ the same Dash-specific request building.
 
     .venv/bin/python benchmarks/many_users.py [--size 100000] [--users 50] [--seconds 60]
         [--workers 1,2,4] [--stores embedded,neo4j] [--think 1.0] [--no-results]
-        [--old DIR]
+        [--old DIR] [--code LABEL=DIR ...]
 
 ``--old DIR`` compares this code with an older checkout (``git archive COMMIT | tar -x -C
 DIR``) on the same loaded data: for each worker count the old code's server runs first, then
 this code's, one after the other (so both meet the same machine), and each row says which.
-Per row also: the servers' CPU seconds (master and workers, from ``/proc/PID/stat``), CPU
-per request, and the load average at the end.
+``--code LABEL=DIR`` (repeatable) adds further checkouts the same way, labelled LABEL (e.g.
+this code with another helper's patch applied).  Per row also: the servers' CPU seconds
+(master and workers, from ``/proc/PID/stat``), CPU per request, the users' own CPU, and the
+load average at the end.
 
 Neo4j: a throwaway local server (``--heap``), or ``NEO4J_URI`` if set (that database is
 emptied).  Prints the figures and writes them as a section of benchmarks/RESULTS.md.
@@ -373,6 +375,9 @@ def run_store(store: str, data: Path, choices: Choices, args, tmp: Path) -> list
         codes: list[tuple[str, str | None]] = [("this", None)]
         if args.old:
             codes.insert(0, ("old", str(args.old)))
+        for given in args.code:
+            label, _, folder = given.partition("=")
+            codes.append((label, folder))
         for workers in args.workers:
             for code in codes:
                 print(f"{store}, {workers} worker(s), {code[0]} code: {args.users} users for "
@@ -490,6 +495,8 @@ def main() -> None:
     parser.add_argument("--no-results", action="store_true", help="print only")
     parser.add_argument("--old", type=Path, default=None,
                         help="an older checkout to run before this code for each row")
+    parser.add_argument("--code", action="append", default=[], metavar="LABEL=DIR",
+                        help="another checkout to run after this code for each row")
     args = parser.parse_args()
     args.workers = [int(n) for n in args.workers.split(",")]
     runs: list[Run] = []
