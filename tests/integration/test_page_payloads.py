@@ -180,7 +180,7 @@ def _value_of(tree, control_id: str):
         props = tree.get("props", {})
         if isinstance(props, dict) and props.get("id") == control_id:
             return props.get("value")
-        values = tree.values()
+        values = list(tree.values())
     elif isinstance(tree, list):
         values = tree
     else:
