@@ -16,7 +16,7 @@ report walks ~400k (link worker, node) pairs:
 from __future__ import annotations
 
 from pathways.graphs import Snapshot, all_activities, per_snapshot
-from pathways.model import PATHWAY_RELS
+from pathways.model import PATHWAY_RELS, serves_whole_area
 
 Neighbours = dict[str, list[str]]  # node -> distinct neighbours along pathway relationships
 _FOLLOW = frozenset(PATHWAY_RELS)
@@ -207,3 +207,10 @@ def reach_nearest(out: Neighbours, starts: list[str]) -> dict[str, int]:
                     layer.append(target)
         frontier = layer
     return hops
+
+
+@per_snapshot
+def whole_area_activities(graph: Snapshot) -> frozenset[str]:
+    """The activities serving the whole area (:func:`pathways.model.serves_whole_area`)."""
+    nodes = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
+    return frozenset(a for a in all_activities(graph) if serves_whole_area(nodes[a]["props"]))

@@ -45,6 +45,7 @@ from pathways.analysis.gap_index import (
     pathway_neighbours,
     reach_from,
     reach_nearest,
+    whole_area_activities,
 )
 from pathways.analysis.snapshot import (
     NetworkNode,
@@ -68,7 +69,7 @@ from pathways.graphs import (
     best_paths_to,
     node_names,
 )
-from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType, serves_whole_area
+from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind, RelType
 from pathways.store.base import GraphStore
 
 # What a service or activity can lack that link workers rely on (see data_gaps).
@@ -207,44 +208,70 @@ class CellRoute(TypedDict):
 
 def coverage(graph: Snapshot, reach: Reach, needs: list[str],
              localities: list[str]) -> list[CoverageCell]:
-    """One pass over the activities builds every cell (not one scan per cell); an activity
-    serving the whole area is listed once per need and merged into each of its cells."""
-    wanted_needs, wanted_places = set(needs), set(localities)
-    addresses, located = rel_out(graph, RelType.ADDRESSES), rel_out(graph, RelType.LOCATED_IN)
-    attrs = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
+    """One pass over each need's activities builds every cell (not one scan per cell); an
+    activity serving the whole area is listed once per need and merged into each of its
+    cells.  What link workers reach is looked up per locality: the whole-area activities
+    among its workers' reach (a locality's reach is far smaller than a need's whole-area
+    list times the localities), then the cell's own activities."""
+    wanted_places = set(localities)
+    addressed_by, located = rel_in(graph, RelType.ADDRESSES), rel_out(graph, RelType.LOCATED_IN)
+    every, whole_area = all_activities(graph), whole_area_activities(graph)
     cells: dict[tuple[str, str], list[str]] = {(n, loc): [] for n in needs for loc in localities}
     everywhere: dict[str, list[str]] = {n: [] for n in needs}
-    for activity in by_kind(graph)[NodeKind.ACTIVITY]:
-        addressed = wanted_needs.intersection(addresses.get(activity, ()))
-        if not addressed:
-            continue
-        if serves_whole_area(attrs[activity]["props"]):
-            for need in addressed:
-                everywhere[need].append(activity)
-            continue
-        places = wanted_places.intersection(located.get(activity, ()))
-        for need in addressed:
-            for place in places:
-                cells[(need, place)].append(activity)
-    for whole in everywhere.values():
-        whole.sort()
+    whole_needs: dict[str, list[str]] = {}  # whole-area activity -> the needs (asked) it addresses
+    for need in everywhere:  # each need once, however often it was asked for
+        whole = everywhere[need]
+        for activity in addressed_by.get(need, ()):
+            if activity not in every:
+                continue
+            if activity in whole_area:
+                whole.append(activity)
+                whole_needs.setdefault(activity, []).append(need)
+                continue
+            for place in located.get(activity, ()):
+                if place in wanted_places:
+                    cells[(need, place)].append(activity)
+    for listed in everywhere.values():
+        listed.sort()
     covers = rel_in(graph, RelType.COVERS)
     workers_in = {loc: sorted(w for w in covers.get(loc, ()) if w in reach)
                   for loc in localities}
-    local_reach = {loc: set[str]().union(*(reach[w] for w in workers_in[loc]))
-                   for loc in localities}
     rows: list[CoverageCell] = []
+    local_reach: dict[str, set[str]] = {}
+    reached_whole: dict[str, dict[str, list[str]]] = {}  # locality -> need -> activities
+    for loc in localities:
+        if loc in local_reach:
+            continue
+        here = local_reach[loc] = set[str]().union(*(reach[w] for w in workers_in[loc]))
+        by_need: dict[str, list[str]] = {}
+        for activity in whole_area.intersection(here):
+            for need in whole_needs.get(activity, ()):
+                found = by_need.get(need)
+                if found is None:
+                    by_need[need] = [activity]
+                else:
+                    found.append(activity)
+        reached_whole[loc] = by_need
     for need in needs:
+        whole = everywhere[need]
         for loc in localities:
-            existing = sorted(cells[(need, loc)] + everywhere[need])  # two sorted runs: merged
-            reached = local_reach[loc].intersection(existing)
+            local = cells[(need, loc)]
+            if local:
+                local.sort()
+                existing = sorted(local + whole)  # two sorted runs: merged
+                here = local_reach[loc]
+                reached = sorted([a for a in local if a in here]
+                                 + reached_whole[loc].get(need, []))
+            else:
+                existing = whole.copy()
+                reached = sorted(reached_whole[loc].get(need, []))
             rows.append({
                 "need": need,
                 "locality": loc,
                 "existing": len(existing),
                 "reachable": len(reached),
                 "activities": existing,
-                "reachable_activities": sorted(reached),
+                "reachable_activities": reached,
                 "link_workers": workers_in[loc],
             })
     return rows
@@ -381,19 +408,19 @@ def _missing_contact(graph: Snapshot, node: str) -> bool:
 
 def data_gaps(graph: Snapshot, as_of: dt.date) -> list[OrganisationDataGaps]:
     """Per organisation, what its services and activities lack (the rules of
-    :func:`_missing_contact` and the module docstring), in one pass over each kind."""
+    :func:`_missing_contact` and the module docstring), in one pass over each kind; a node
+    no organisation provides is only looked at for its contact (its activities may need it)."""
     cutoff = (as_of - dt.timedelta(days=REVIEW_DAYS)).isoformat()
     attrs = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
     names = node_names(graph)
     located, addresses = rel_out(graph, RelType.LOCATED_IN), rel_out(graph, RelType.ADDRESSES)
     offered_by, provided_by = rel_in(graph, RelType.OFFERS), rel_in(graph, RelType.PROVIDES)
-    provided = providers_of(graph)
+    provided, whole_area = providers_of(graph), whole_area_activities(graph)
     per_org: dict[str, OrganisationDataGaps] = {}
     no_contact: dict[str, bool] = {}  # per service, for its activities
 
-    def record(node: str, kind: NodeKind, problems: list[GapKind], orgs: Sequence[str]) -> None:
-        if not problems:
-            return
+    def record(node: str, kind: str, problems: list[GapKind], orgs: Sequence[str]) -> None:
+        name = names[node]
         for org in orgs:
             entry = per_org.get(org)
             if entry is None:  # the counts in GAP_KINDS order
@@ -403,41 +430,46 @@ def data_gaps(graph: Snapshot, as_of: dt.date) -> list[OrganisationDataGaps]:
                     "items": []}
             for problem in problems:
                 entry[problem] += 1
-            entry["items"].append({"id": node, "name": names[node], "kind": kind.value,
+            entry["items"].append({"id": node, "name": name, "kind": kind,
                                    "missing": list(problems)})
 
-    def not_reviewed(props: dict) -> bool:
-        reviewed = props.get("reviewed_at")
-        return not reviewed or reviewed < cutoff
-
+    kind = NodeKind.SERVICE.value
     for service in by_kind(graph)[NodeKind.SERVICE]:
-        props = attrs[service]["props"]
-        problems: list[GapKind] = []
-        missing = no_contact[service] = not any(props.get(k) for k in _CONTACT_KEYS)
-        if missing:
-            problems.append("no_contact")
-        if not_reviewed(props):
+        get = attrs[service]["props"].get
+        missing = no_contact[service] = not any(map(get, _CONTACT_KEYS))
+        orgs = provided_by.get(service)
+        if not orgs:
+            continue
+        reviewed = get("reviewed_at")
+        problems: list[GapKind] = ["no_contact"] if missing else []
+        if not reviewed or reviewed < cutoff:
             problems.append("not_reviewed")
-        record(service, NodeKind.SERVICE, problems, sorted(provided_by.get(service, ())))
+        if problems:
+            record(service, kind, problems, sorted(orgs))
+    kind = NodeKind.ACTIVITY.value
     for activity in by_kind(graph)[NodeKind.ACTIVITY]:
-        props = attrs[activity]["props"]
+        providing = provided.get(activity)
+        if not providing:
+            continue
+        get = attrs[activity]["props"].get
         problems = []
-        services = offered_by.get(activity, ())
-        if not any(props.get(k) for k in _CONTACT_KEYS) and all(
+        if not any(map(get, _CONTACT_KEYS)) and all(
                 no_contact[s] if s in no_contact else _missing_contact(graph, s)
-                for s in services):
+                for s in offered_by.get(activity, ())):
             problems.append("no_contact")
-        if not props.get("schedule"):
+        if not get("schedule"):
             problems.append("no_schedule")
-        if not props.get("accessibility"):
+        if not get("accessibility"):
             problems.append("no_accessibility")
-        if not serves_whole_area(props) and activity not in located:
+        if activity not in whole_area and activity not in located:
             problems.append("no_location")
         if activity not in addresses:
             problems.append("no_need")
-        if not_reviewed(props):
+        reviewed = get("reviewed_at")
+        if not reviewed or reviewed < cutoff:
             problems.append("not_reviewed")
-        record(activity, NodeKind.ACTIVITY, problems, provided.get(activity, ()))
+        if problems:
+            record(activity, kind, problems, providing)
     rows = [r for r in per_org.values() if r["items"]]
     return sorted(rows, key=lambda r: (-sum(r[k] for k in GAP_KINDS), r["name"], r["id"]))
 

@@ -86,6 +86,14 @@ def test_same_report_as_the_first_version_on_random_snapshots(seed):
     graph = random_snapshot(seed)
     for hops in (1, 2, 3, 4, 6):
         assert_same_report(graph, GapQuery(max_hops=hops, as_of=AS_OF))
+    # some localities and needs asked for, one of each twice (the report lists it twice)
+    rng = random.Random(seed)
+    places = sorted(n for n, k in graph.nodes(data="kind") if k == NodeKind.LOCALITY)
+    needs = sorted(n for n, k in graph.nodes(data="kind") if k == NodeKind.NEED)
+    asked_places = rng.sample(places, rng.randint(1, len(places)))
+    asked_needs = rng.sample(needs, rng.randint(1, len(needs)))
+    assert_same_report(graph, GapQuery(localities=(*asked_places, asked_places[0]),
+                                       needs=(asked_needs[-1], *asked_needs), as_of=AS_OF))
 
 
 def test_random_snapshots_exercise_failure_points_and_side_entries(monkeypatch):
