@@ -12,6 +12,8 @@ Each route runs in a fresh child process, so its peak RSS is its own:
 
     .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
 
+``--check-workers N`` makes the import route's check use N processes whatever the
+machine's load (default: the code under test decides; each line says how many it used).
 ``--before DIR`` (a copy of an earlier version of the source, e.g. ``git archive REV | tar
 -x -C DIR``) runs each route with that source too, alternating with this one, ``--rounds``
 times: old and new side by side in the same run.  Each line gives the load average.
@@ -68,8 +70,12 @@ def child(route: str, folder: Path, work: Path) -> dict:
 
         java, libs = rt.java_executable(), rt.ensure_jars()
         classpath = f"{libs}/*"
-        files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00")
+        used = _count_check_workers()
+        forced = os.environ.get("STREAM_CHECK_WORKERS")
+        files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00",
+                                    workers=int(forced) if forced else None)
         prepared = time.perf_counter() - began
+        out["check_workers"] = int(forced) if forced else (used[-1] if used else None)
         out["workers_peak_mib"] = _workers_peak()
         out["check_cpu_s"] = round(_cpu_seconds(), 1)  # this process and its workers'
         cpu_before_admin = _cpu_seconds()
@@ -93,6 +99,21 @@ def child(route: str, folder: Path, work: Path) -> dict:
         began = time.perf_counter() - (prepared + admin)  # wall: check + write + one import
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
+
+
+def _count_check_workers() -> list[int]:
+    """How many worker processes the check decides on (filled in when it decides)."""
+    import loaders.living_stream as stream
+
+    decided: list[int] = []
+    decide = stream.check_workers
+
+    def counted() -> int:
+        decided.append(decide())
+        return decided[-1]
+
+    stream.check_workers = counted
+    return decided
 
 
 def _cpu_seconds() -> float:
@@ -138,9 +159,14 @@ def main() -> None:
     parser.add_argument("--before", type=Path, default=None,
                         help="an earlier version's source tree, run alternately with this one")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--check-workers", type=int, default=None,
+                        help="the import route's check in this many processes (default: as"
+                             " many as idle cores, decided by the code under test)")
     parser.add_argument("--child", nargs=3, metavar=("ROUTE", "FOLDER", "WORK"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.check_workers:
+        os.environ["STREAM_CHECK_WORKERS"] = str(args.check_workers)
     if args.child:
         route, folder, work = args.child
         figures = child(route, Path(folder), Path(work))

@@ -295,11 +295,11 @@ class ImportWriter:
                 self.folder / f"relationships-{rel.type.value}.csv",
                 _REL_FIXED,
                 [*sorted(REL_PROPERTIES[rel.type]), *_PROVENANCE, "inferred", "evidence",
-                 "loaded_at"])
+                 "loaded_at"], rel.type.value)
             table.first = (rel.file, rel.row)
         props = dict(rel.props)
         props["loaded_at"] = self.loaded_at
-        table.write([rel.source_id, rel.target_id, rel.type.value], props)
+        table.write([rel.source_id, rel.target_id, table.label], props)  # label: the type
 
     def close(self) -> dict[NodeKind | RelType, _Part]:
         """A worker's end: what it wrote, for the parent to join (:meth:`finish`)."""
