@@ -15,6 +15,7 @@ report walks ~400k (link worker, node) pairs:
 
 from __future__ import annotations
 
+from pathways.analysis.snapshot import typed_adjacency
 from pathways.graphs import Snapshot, all_activities, per_snapshot
 from pathways.model import PATHWAY_RELS, serves_whole_area
 
@@ -26,27 +27,27 @@ _NONE: list[str] = []
 @per_snapshot
 def pathway_neighbours(graph: Snapshot) -> tuple[Neighbours, Neighbours]:
     """``(out, into)``: for each node, the distinct nodes it points to / that point to it by a
-    pathway relationship (REFERS_TO, PROVIDES, OFFERS), in networkx's order (so searches
-    reach nodes in the same order as :func:`pathways.graphs.reachable`).  Shared: do not
-    modify it."""
-    out: Neighbours = {}
-    into: Neighbours = {}
-    follow = _FOLLOW
-    # networkx's own dict (not in its type stubs): _succ[u][v] = {key: data}
-    for u, neighbours in graph._succ.items():  # type: ignore[attr-defined]
-        targets: list[str] | None = None
-        for v, keys in neighbours.items():
-            if follow.isdisjoint(keys):
-                continue
-            if targets is None:
-                targets = out[u] = []
-            targets.append(v)
-            found = into.get(v)
-            if found is None:
-                into[v] = [u]
-            else:
-                found.append(u)
-    return out, into
+    pathway relationship (REFERS_TO, PROVIDES, OFFERS), joined from the snapshot's lists per
+    relationship type (:func:`pathways.analysis.snapshot.typed_adjacency`, which the report
+    reads anyway): no second pass over every relationship.  The order is not networkx's
+    (no answer depends on it: tests/unit/test_gaps_oracle.py).  Shared: do not modify it."""
+    typed = typed_adjacency(graph)
+    sides: list[Neighbours] = []
+    for side in (0, 1):
+        joined: Neighbours = {}
+        repeated: set[str] = set()  # nodes with more than one type: a neighbour may repeat
+        for rel in PATHWAY_RELS:
+            for node, others in typed[rel][side].items():
+                found = joined.get(node)
+                if found is None:
+                    joined[node] = others.copy()
+                else:
+                    repeated.add(node)
+                    found.extend(others)
+        for node in repeated:
+            joined[node] = list(dict.fromkeys(joined[node]))
+        sides.append(joined)
+    return sides[0], sides[1]
 
 
 def reach_from(out: Neighbours, start: str, max_hops: int,
