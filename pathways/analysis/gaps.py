@@ -206,8 +206,15 @@ class CellRoute(TypedDict):
 # --------------------------------------------------------------------------- parts
 
 
-def coverage(graph: Snapshot, reach: Reach, needs: list[str],
-             localities: list[str]) -> list[CoverageCell]:
+def reached_activities(graph: Snapshot, reach: Reach) -> dict[str, frozenset[str]]:
+    """Per link worker, the activities among what it reaches (coverage and thin options
+    both ask; the report computes them once)."""
+    every = all_activities(graph)
+    return {w: every.intersection(hops) for w, hops in reach.items()}
+
+
+def coverage(graph: Snapshot, reach: Reach, needs: list[str], localities: list[str],
+             activities_reached: dict[str, frozenset[str]] | None = None) -> list[CoverageCell]:
     """One pass over each need's activities builds every cell (not one scan per cell); an
     activity serving the whole area is listed once per need and merged into each of its
     cells.  What link workers reach is looked up per locality: the whole-area activities
@@ -236,13 +243,14 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str],
     covers = rel_in(graph, RelType.COVERS)
     workers_in = {loc: sorted(w for w in covers.get(loc, ()) if w in reach)
                   for loc in localities}
+    acts = reached_activities(graph, reach) if activities_reached is None else activities_reached
     rows: list[CoverageCell] = []
     local_reach: dict[str, set[str]] = {}
     reached_whole: dict[str, dict[str, list[str]]] = {}  # locality -> need -> activities
     for loc in localities:
         if loc in local_reach:
             continue
-        here = local_reach[loc] = set[str]().union(*(reach[w] for w in workers_in[loc]))
+        here = local_reach[loc] = set[str]().union(*(acts[w] for w in workers_in[loc]))
         by_need: dict[str, list[str]] = {}
         for activity in whole_area.intersection(here):
             for need in whole_needs.get(activity, ()):
@@ -277,8 +285,11 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str],
     return rows
 
 
-def unreached(graph: Snapshot, reach: Reach, max_hops: int) -> list[UnreachedActivity]:
-    reached = set[str]().union(*reach.values())
+def unreached(graph: Snapshot, reach: Reach, max_hops: int,
+              reached: set[str] | None = None) -> list[UnreachedActivity]:
+    """``reached``: every node some link worker reaches, if the caller has it."""
+    if reached is None:
+        reached = set[str]().union(*reach.values())
     # routes of any length, from any worker
     nearest = reach_nearest(pathway_neighbours(graph)[0], list(reach))
     names, orgs = node_names(graph), providers_of(graph)
@@ -295,8 +306,11 @@ def unreached(graph: Snapshot, reach: Reach, max_hops: int) -> list[UnreachedAct
     return rows
 
 
-def unreached_services(graph: Snapshot, reach: Reach) -> list[UnreachedService]:
-    reached = set[str]().union(*reach.values())
+def unreached_services(graph: Snapshot, reach: Reach,
+                       reached: set[str] | None = None) -> list[UnreachedService]:
+    """``reached``: every node some link worker reaches, if the caller has it."""
+    if reached is None:
+        reached = set[str]().union(*reach.values())
     names, provided_by = node_names(graph), rel_in(graph, RelType.PROVIDES)
     return [
         {"id": s, "name": names[s],
@@ -359,13 +373,15 @@ def single_points_of_failure(graph: Snapshot, reach: Reach,
     return sorted(rows, key=lambda r: (-r["pairs_lost"], r["name"], r["id"]))
 
 
-def thin_options(graph: Snapshot, reach: Reach, localities: list[str]) -> ThinOptions:
+def thin_options(graph: Snapshot, reach: Reach, localities: list[str],
+                 activities_reached: dict[str, frozenset[str]] | None = None) -> ThinOptions:
     needs_total = len(by_kind(graph)[NodeKind.NEED])
     addresses, names = rel_out(graph, RelType.ADDRESSES), node_names(graph)
     every = all_activities(graph)
     workers: list[WorkerOptions] = []
     for worker, hops in reach.items():
-        acts = every.intersection(hops)
+        acts = (every.intersection(hops) if activities_reached is None
+                else activities_reached[worker])
         addressed: set[str] = set()
         for activity in acts:
             addressed.update(addresses.get(activity, ()))
@@ -499,16 +515,18 @@ def compute_gaps(graph: Snapshot, query: GapQuery) -> GapReport:
     needs = list(query.needs) or of_kind(graph, NodeKind.NEED)
     out, _ = pathway_neighbours(graph)
     reach = {w: reach_from(out, w, query.max_hops) for w in link_workers(graph)}
+    reached = set[str]().union(*reach.values())
+    acts = reached_activities(graph, reach)
     return {
         "max_hops": query.max_hops,
         "as_of": query.as_of.isoformat(),
         "names": {n: name_of(graph, n) for n in localities + needs},
-        "coverage": coverage(graph, reach, needs, localities),
-        "unreached": unreached(graph, reach, query.max_hops),
-        "unreached_services": unreached_services(graph, reach),
+        "coverage": coverage(graph, reach, needs, localities, acts),
+        "unreached": unreached(graph, reach, query.max_hops, reached),
+        "unreached_services": unreached_services(graph, reach, reached),
         "no_inbound_route": no_inbound_route(graph),
         "single_points_of_failure": single_points_of_failure(graph, reach, query.max_hops),
-        "thin_options": thin_options(graph, reach, localities),
+        "thin_options": thin_options(graph, reach, localities, acts),
         "data_gaps": data_gaps(graph, query.as_of),
     }
 
