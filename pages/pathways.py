@@ -55,6 +55,7 @@ from pages._referral import (
     what_they_find,
 )
 from pages._state import QueryReader, state_id, state_update, url_state
+from pages._wire import wire
 from pathways.analysis.evidence import linked_with_evidence
 from pathways.analysis.pathways import (
     PathwayFilter,
@@ -389,7 +390,9 @@ def find_pathways(worker, needs, locality, free, access, hops, age, times, self_
                     "provider.")
     if not count:
         message += " Try fewer filters or a longer route."
-    return rows, [], html.P(message, className="summary"), None  # an earlier error is over
+    # As plain JSON (pages/_wire.py): one Dash component in the answer made Plotly's encoder
+    # walk every row in Python (a third of this callback's time at 100k nodes).
+    return rows, [], wire(html.P(message, className="summary")), None  # an earlier error is over
 
 
 @callback(

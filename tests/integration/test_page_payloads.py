@@ -225,3 +225,32 @@ def test_consortia_first_view_is_computed_before_the_workers_start(web, monkeypa
     cells = response.get_json()["response"]["co-cells"]["rowData"]
     assert len(cells) == len(values["co-needs.value"]) * len(values["co-places.value"])
     assert computed == [], "the first view's report was computed again"
+
+
+def test_pathways_table_answer_is_encoded_in_one_pass_and_lists_the_workers_activities(
+        web, monkeypatch):
+    from pathways.analysis.pathways import pathways_from
+    from pathways.model import NodeKind, PersonRole
+
+    app, client, store = web
+    worker = store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[0]["id"]
+    cleaned = []
+    original = plotly_json.clean_to_json_compatible
+    monkeypatch.setattr(plotly_json, "clean_to_json_compatible",
+                        lambda obj, **kw: cleaned.append(1) or original(obj, **kw))
+    key = next(k for k in app.callback_map if "pw-message.children" in k)
+    spec = app.callback_map[key]
+    form = {"pw-worker.value": worker, "pw-needs.value": [], "pw-locality.value": None,
+            "pw-free.value": [], "pw-access.value": [], "pw-hops.value": 4}
+    body = {"output": key,
+            "outputs": [{"id": i, "property": p} for i, p in _split(key)],
+            "inputs": [{"id": d["id"], "property": d["property"],
+                        "value": form.get(f"{d['id']}.{d['property']}")} for d in spec["inputs"]],
+            "state": [], "changedPropIds": ["pw-worker.value"]}
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    assert cleaned == [], "the answer went through Plotly's value-by-value cleaning"
+    expected = {a["id"] for a in pathways_from(store, worker)["activities"]}
+    assert {r["id"] for r in answer["pw-table"]["rowData"]} == expected and expected
+    assert f"can reach {len(expected)} matching" in json.dumps(answer["pw-message"])
