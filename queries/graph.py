@@ -429,6 +429,18 @@ def snapshot_relationships(rows: list) -> list[tuple[str, RelType, str, dict]]:
 def snapshot(tx: ManagedTransaction) -> tuple[list, list]:
     """Every node and relationship, in one read transaction (a consistent picture)."""
     ids = sorted(tx.run(ALL_IDS).single(strict=True)["ids"])
+    return snapshot_part(tx, ids)
+
+
+def snapshot_ids(tx: ManagedTransaction, version: object) -> tuple[object, list[str]]:
+    """``(version, every node's id, sorted)``: what :func:`snapshot_part` reads split."""
+    return version, sorted(tx.run(ALL_IDS).single(strict=True)["ids"])
+
+
+def snapshot_part(tx: ManagedTransaction, ids: list[str]) -> tuple[list, list]:
+    """The nodes ``ids`` (sorted) and the relationships out of them, read
+    :data:`SNAPSHOT_CHUNK` ids a query; the same rows, in the same order, whether the ids
+    are read in one transaction or split at chunk boundaries over several."""
     nodes: list = []
     rels: list = []
     kinds = {kind.value: kind for kind in NodeKind}
@@ -439,6 +451,12 @@ def snapshot(tx: ManagedTransaction) -> tuple[list, list]:
         rel_rows = tx.run(SNAPSHOT_RELATIONSHIP_ROWS, ids=chunk).single(strict=True)["rows"]
         rels.extend(snapshot_relationships(rel_rows))
     return nodes, rels
+
+
+def versioned_snapshot_part(tx: ManagedTransaction, version: object,
+                            ids: list[str]) -> tuple[object, list, list]:
+    """:func:`snapshot_part` with the data version its transaction saw."""
+    return (version, *snapshot_part(tx, ids))
 
 
 IDS_FROM_SOURCES = """

@@ -59,3 +59,64 @@ def test_snapshot_keeps_every_relationship_property(neo4j_store, demo_dir):
     derived = [(key, read[key]["source_id"]) for key in plain
                if read[key]["source_id"] != "|".join((key[0], key[1].value, key[2]))]
     assert derived == []
+
+
+def same_graph(one, other) -> bool:
+    """The same nodes, relationships and properties, in the same order."""
+    return (list(one.nodes(data=True)) == list(other.nodes(data=True))
+            and list(one.edges(keys=True, data=True)) == list(other.edges(keys=True, data=True)))
+
+
+@pytest.mark.parametrize("sessions", [2, 3])
+def test_snapshot_read_in_parallel_equals_one_transaction(neo4j_store, demo_dir, monkeypatch,
+                                                          sessions):
+    load_paths(neo4j_store, [demo_dir])
+    monkeypatch.setattr(q, "SNAPSHOT_CHUNK", 20)  # the demo's 140 nodes in 7 chunks
+    in_parts = 0
+    read_part = q.versioned_snapshot_part
+
+    def counted(tx, version, ids):
+        nonlocal in_parts
+        in_parts += 1
+        return read_part(tx, version, ids)
+
+    monkeypatch.setattr(q, "versioned_snapshot_part", counted)
+    one = neo4j_store.snapshot() if sessions == 2 else None
+    from pathways.graphs import build_snapshot
+
+    parallel = build_snapshot(*neo4j_store._snapshot_rows(sessions))
+    whole = build_snapshot(*neo4j_store._read(q.snapshot))
+    assert in_parts >= sessions  # really read in parts
+    assert parallel.number_of_nodes() > 5 * 20
+    assert same_graph(parallel, whole)
+    if one is not None:
+        assert same_graph(one, whole)
+
+
+def test_snapshot_parts_never_mix_two_versions(neo4j_store, demo_dir, monkeypatch):
+    """A write committed after the ids were read and before the parts are: the parts see
+    another version, so the whole read runs again and the snapshot is the data as it is now."""
+    load_paths(neo4j_store, [demo_dir])
+    monkeypatch.setattr(q, "SNAPSHOT_CHUNK", 20)
+    read_ids = q.snapshot_ids
+    writes = []
+
+    def ids_then_a_load(tx, version):
+        found = read_ids(tx, version)
+        if not writes:  # once: a load commits between the ids and the parts
+            writes.append(load_data(neo4j_store, {
+                "organisations": [{"id": "org-late", "name": "Late",
+                                   "kind": "voluntary_community"},
+                                  {"id": "org-later", "name": "Later",
+                                   "kind": "voluntary_community"}],
+                "relationships": [{"source_id": "org-late", "type": "PARTNERS_WITH",
+                                   "target_id": "org-later"}]}))
+        return found
+
+    monkeypatch.setattr(q, "snapshot_ids", ids_then_a_load)
+    graph = neo4j_store.snapshot()
+    assert writes
+    assert "org-late" in graph and graph.out_degree("org-late") == 1
+    from pathways.graphs import build_snapshot
+
+    assert same_graph(graph, build_snapshot(*neo4j_store._read(q.snapshot)))

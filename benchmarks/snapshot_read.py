@@ -1,0 +1,84 @@
+"""Benchmark: the Neo4j snapshot read (issue 18 item 5), before against now, interleaved in
+one run on one loaded graph, the two snapshots compared whole (nodes, relationships, every
+property, in order).
+
+Before: every node and relationship read in one read transaction (``queries.graph.snapshot``).
+Now: ``Neo4jStore.snapshot`` (the ids' chunks split over ``SNAPSHOT_SESSIONS`` read
+transactions at once, each checked against the version the ids were read at).
+
+Prints wall seconds, this process's CPU seconds and the server's (the Neo4j JVM's, from
+/proc: most of the read is the server's work), and the load average next to each; asserts
+nothing.  On a busy 2-core box the parallel read cannot gain (no idle core): the CPU columns
+say whether the work changed; the wall column needs a quiet machine.
+
+    .venv/bin/python benchmarks/snapshot_read.py [--nodes 100000] [--rounds 3]
+    NEO4J_URI=... (that database is emptied and loaded)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import neo4j_store
+from generate import generate, write
+from pathways.gcpause import gc_paused
+from pathways.graphs import build_snapshot
+from pathways.loading import load_paths
+from queries import graph as q
+
+
+def server_cpu() -> float:
+    """CPU seconds of the local Neo4j server started by ``neo4j_store`` (0 if remote)."""
+    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
+    if not pid or os.environ.get("NEO4J_URI"):
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def clocked(label: str, fn: Callable[[], Any]) -> Any:
+    wall, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
+    with gc_paused():  # as cached_snapshot reads it
+        value = fn()
+    print(f"{label:44} {time.perf_counter() - wall:6.2f} s wall, {time.process_time() - cpu:5.2f}"
+          f" s CPU here, {server_cpu() - server:5.2f} s CPU server"
+          f" (load {os.getloadavg()[0]:.1f})", flush=True)
+    return value
+
+
+def same_graph(one, other) -> bool:
+    return (dict(one.nodes(data=True)) == dict(other.nodes(data=True))
+            and list(one.edges(keys=True, data=True)) == list(other.edges(keys=True, data=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp, neo4j_store() as store:
+        synthetic = Path(tmp) / "synthetic"
+        write(generate(args.nodes), synthetic)
+        store.reset()
+        load_paths(store, [synthetic])
+        same = True
+        for _ in range(args.rounds):
+            before = clocked("snapshot BEFORE (one read transaction)",
+                             lambda: build_snapshot(*store._read(q.snapshot)))
+            now = clocked("snapshot NOW (store.snapshot)", store.snapshot)
+            same = same and same_graph(before, now)
+            print(f"  {now.number_of_nodes()} nodes, {now.number_of_edges()} relationships")
+            del before, now  # one or two snapshots alive at a time, as in the app
+        print(f"same snapshot before and now, every round: {'yes' if same else 'NO'}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
