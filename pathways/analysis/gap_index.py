@@ -72,93 +72,102 @@ def reach_from(out: Neighbours, start: str, max_hops: int,
 
 
 @per_snapshot
-def pathway_leaves(graph: Snapshot) -> dict[str, str]:
-    """Nodes with no pathway relationship out and a single node with one in (most
-    activities: offered by one service): ``{activity: that node}``, and ``{other: ""}``.
-    Such a node dominates nothing and no edge enters a subtree through it, so the failure
-    pass only counts the activities among them (shared: do not modify it)."""
+def pathway_core(graph: Snapshot) -> tuple[Neighbours, dict[str, int]]:
+    """``(core, leaf_activities)``.  A *leaf* has no pathway relationship out and a single
+    node with one in (most activities: offered by one service); it dominates nothing and no
+    route goes through it, so the failure pass only counts the activities among them.
+    ``core[u]``: the nodes ``u`` points to that are not leaves; ``leaf_activities[u]``: how
+    many leaf activities ``u`` points to (reached whenever ``u`` is, one hop further).
+    Shared: do not modify them."""
     out, into = pathway_neighbours(graph)
     every = all_activities(graph)
-    return {v: ins[0] if v in every else "" for v, ins in into.items()
-            if len(ins) == 1 and v not in out}
+    leaves = {v for v, ins in into.items() if len(ins) == 1 and v not in out}
+    core: Neighbours = {}
+    leaf_activities: dict[str, int] = {}
+    for u, targets in out.items():
+        inner = [v for v in targets if v not in leaves]
+        if inner:
+            core[u] = inner
+        count = sum(1 for v in targets if v in leaves and v in every)
+        if count:
+            leaf_activities[u] = count
+    return core, leaf_activities
 
 
-def losses_for_worker(out: Neighbours, into: Neighbours, every: frozenset[str],
-                      leaves: dict[str, str], worker: str, hops: dict[str, int],
+def losses_for_worker(out: Neighbours, core: Neighbours, leaf_activities: dict[str, int],
+                      every: frozenset[str], worker: str, hops: dict[str, int],
                       max_hops: int) -> dict[str, int]:
     """Activities each node's removal would cut this link worker off from (exact), for the
-    nodes that cost any.  ``hops``: the worker's :func:`reach_from` (breadth-first order).
+    nodes that cost any.  ``hops``: the worker's :func:`reach_from`; ``core`` and
+    ``leaf_activities``: :func:`pathway_core`.
 
     A node can only cost the worker an activity it *dominates* in the shortest-route DAG:
     otherwise a shortest route avoids it.  If no edge enters the node's dominator subtree from
     outside within the hop limit, everything in it is lost; only then is a search without the
-    node needed.  Immediate dominators: each node's is where the dominator-tree paths of its
-    DAG predecessors meet (Cooper, Harvey and Kennedy; one pass in breadth-first order).  Side
-    entries: one pass up the dominator tree (breadth-first order reversed); an edge ``u -> v``
-    enters the subtree of each of ``v``'s proper ancestors below the lowest common ancestor of
-    ``u`` and ``v``'s immediate dominator, so a subtree rooted at depth ``d`` has a side entry
-    when such an ancestor lies above ``d``.  An edge from a DAG predecessor never does (the
-    immediate dominator dominates it), so only the other edges are kept.  ``leaves``
-    (:func:`pathway_leaves`) are only counted in their parent's subtree.
+    node needed.
+
+    One breadth-first search over the core (leaves are only counted) finds each node's
+    immediate dominator, where the dominator-tree paths of its DAG predecessors meet (Cooper,
+    Harvey and Kennedy), and keeps the other edges within the limit (side edges: from a node
+    not one hop nearer).  Then one pass up the dominator tree (breadth-first order reversed)
+    counts each subtree's activities and finds its side entries: an edge ``u -> v`` enters the
+    subtree of each of ``v``'s proper ancestors below the lowest common ancestor of ``u`` and
+    ``v``'s immediate dominator, so a subtree rooted at depth ``d`` has a side entry when such
+    an ancestor lies above ``d``.  A DAG edge never does (the immediate dominator dominates
+    its source), so only side edges are walked.
     """
-    order = list(hops)
-    below = dict.fromkeys(order, 0)  # activities in the subtree, the root excluded
+    at = {worker: 0}  # hops, core nodes only
     idom = {worker: worker}
-    depth = {worker: 0}  # in the dominator tree
-    side: dict[str, list[str]] = {}  # v -> nodes within the limit with an edge into v, not preds
-    inner = [worker]  # the nodes not in leaves, in breadth-first order
-    meet: str | None
-    for v in order[1:]:
-        sole = leaves.get(v)
-        if sole is not None:
-            if sole:
-                below[sole] += 1
-            continue
-        inner.append(v)
-        ins = into[v]
-        if len(ins) == 1:  # its only way in: the predecessor, and its immediate dominator
-            sole = ins[0]
-            idom[v] = sole
-            depth[v] = depth[sole] + 1
-            continue
-        above = hops[v] - 1
-        meet = None
-        others: list[str] | None = None
-        for u in ins:
-            at = hops.get(u)
-            if at is None or at >= max_hops:
-                continue
-            if at != above:
-                if others is None:
-                    others = side[v] = []
-                others.append(u)
-            elif meet is None:
-                meet = u
-            elif u != meet:  # where the dominator-tree paths of the two meet
-                a, b = meet, u
-                while a != b:
-                    while depth[a] > depth[b]:
-                        a = idom[a]
-                    while depth[b] > depth[a]:
-                        b = idom[b]
-                    if a != b:
-                        a, b = idom[a], idom[b]
-                meet = a
-        assert meet is not None  # v was reached from a node one hop nearer
-        idom[v] = meet
-        depth[v] = depth[meet] + 1
+    depth = {worker: -1}  # in the dominator tree (set for each node as its layer is expanded)
+    below: dict[str, int] = {}  # activities in the subtree, the root excluded
+    side: dict[str, list[str]] = {}  # v -> nodes within the limit with a side edge into v
+    order = [worker]
+    frontier = [worker]
+    for layer in range(max_hops):
+        further = layer + 1
+        for u in frontier:
+            depth[u] = depth[idom[u]] + 1
+        found: list[str] = []
+        for u in frontier:
+            below[u] = leaf_activities.get(u, 0)
+            for v in core.get(u, _NONE):
+                there = at.get(v)
+                if there is None:
+                    at[v] = further
+                    idom[v] = u
+                    found.append(v)
+                elif there == further:  # another predecessor: where the two paths meet
+                    a, b = idom[v], u
+                    while a != b:
+                        while depth[a] > depth[b]:
+                            a = idom[a]
+                        while depth[b] > depth[a]:
+                            b = idom[b]
+                        if a != b:
+                            a, b = idom[a], idom[b]
+                    idom[v] = a
+                else:
+                    others = side.get(v)
+                    if others is None:
+                        side[v] = [u]
+                    else:
+                        others.append(u)
+        if not found:
+            break
+        order.extend(found)
+        frontier = found
     beyond = len(order) + 1  # deeper than any node
     entry: dict[str, int] = {}  # the highest ancestor an edge into a proper descendant comes from
     reached_activities = -1  # counted when first needed
     losses: dict[str, int] = {}
-    for v in reversed(inner):
+    for v in reversed(order):
         if v == worker:
             break
-        dominated = below[v]
+        dominated = below.get(v, 0)
         if dominated and v not in every:
             if entry.get(v, beyond) < depth[v]:  # a side entry: search without it
                 if reached_activities < 0:
-                    reached_activities = len(every.intersection(order))
+                    reached_activities = len(every.intersection(hops))
                 after = reach_from(out, worker, max_hops, without=v)
                 gone = reached_activities - len(every.intersection(after))
             else:

@@ -41,7 +41,7 @@ import rustworkx as rx
 
 from pathways.analysis.gap_index import (
     losses_for_worker,
-    pathway_leaves,
+    pathway_core,
     pathway_neighbours,
     reach_from,
     reach_nearest,
@@ -357,11 +357,12 @@ def single_points_of_failure(graph: Snapshot, reach: Reach,
     reported is always the true loss under the directed, hop-limited definition.
     """
     articulation = referral_articulation_points(graph)
-    out, into = pathway_neighbours(graph)
-    every, leaves = all_activities(graph), pathway_leaves(graph)
+    out, _ = pathway_neighbours(graph)
+    core, leaf_activities = pathway_core(graph)
+    every = all_activities(graph)
     lost: dict[str, int] = defaultdict(int)
     for worker, hops in reach.items():
-        for node, count in losses_for_worker(out, into, every, leaves, worker, hops,
+        for node, count in losses_for_worker(out, core, leaf_activities, every, worker, hops,
                                              max_hops).items():
             lost[node] += count
     attrs = graph._node  # type: ignore[attr-defined]  # networkx's own dict, minus views
