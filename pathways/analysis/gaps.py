@@ -470,10 +470,15 @@ def data_gaps(graph: Snapshot, as_of: dt.date) -> list[OrganisationDataGaps]:
             continue
         get = attrs[activity]["props"].get
         problems = []
-        if not any(map(get, _CONTACT_KEYS)) and all(
-                no_contact[s] if s in no_contact else _missing_contact(graph, s)
-                for s in offered_by.get(activity, ())):
-            problems.append("no_contact")
+        if not any(map(get, _CONTACT_KEYS)):
+            services = offered_by.get(activity, ())
+            if len(services) == 1 and services[0] in no_contact:  # the usual case
+                missing = no_contact[services[0]]
+            else:
+                missing = all(no_contact[s] if s in no_contact else _missing_contact(graph, s)
+                              for s in services)
+            if missing:
+                problems.append("no_contact")
         if not get("schedule"):
             problems.append("no_schedule")
         if not get("accessibility"):
