@@ -6,6 +6,8 @@ collector paused), answers compared, for the first few red cells of the gap repo
 contender runs in a fresh process after the gap report and the funding landscape (as the Gaps
 page and benchmarks/gaps_report.py do), interleaved; the cycle collector's full passes during
 the call are counted (at 100k one costs 1.5 s or more: most of the first version's time).
+Now reads each need's index (built by the first cell of that need, once per snapshot), so
+the later cells of a need cost a fraction of the first; the last line sums all the cells.
 
 Prints wall and CPU seconds and the load average next to each; asserts nothing.
 
@@ -65,6 +67,7 @@ def first_call(store, contender: str, cells: int) -> None:
     full_passes = []
     gc.callbacks.append(lambda phase, info: full_passes.append(1)
                         if phase == "start" and info["generation"] == 2 else None)
+    total_wall = total_cpu = 0.0
     for cell in red:
         need, place = cell["need"], cell["locality"]
         full_passes.clear()
@@ -73,11 +76,14 @@ def first_call(store, contender: str, cells: int) -> None:
         else:
             wall, cpu, answer = clocked(partial(providers_elsewhere, store, need, place))
         passes = len(full_passes)
+        total_wall, total_cpu = total_wall + wall, total_cpu + cpu
         same = answer == elsewhere_before(graph, need, place, 10.0)
         print(f"[{contender}] {need} x {place} ({cell['existing']} here): {wall:6.2f} s wall,"
               f" {cpu:5.2f} s CPU {load()}, {passes} full GC passes;"
               f" {len(answer['providers'])} providers, same answer as before: "
               f"{'yes' if same else 'NO'}", flush=True)
+    print(f"[{contender}] all {len(red)} cells: {total_wall:6.2f} s wall, {total_cpu:5.2f} s CPU"
+          f" {load()}", flush=True)
 
 
 def main() -> None:

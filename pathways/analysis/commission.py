@@ -143,7 +143,8 @@ class _NeedIndex(NamedTuple):
 
     whole_area: int  # activities addressing the need that serve the whole area
     located: dict[str, list[str]]  # locality -> the other activities addressing it there
-    providers: list[_Provider]
+    providers: list[_Provider]  # more activities first, then by name, then id
+    places: frozenset[str]  # every provider's localities
 
 
 @per_snapshot
@@ -186,7 +187,11 @@ def _need_index(graph: Snapshot, need: str) -> _NeedIndex:
         providers.append(_Provider(
             org, names[org], places, sorted([names[p] for p in places]),
             sorted([names[a] for a in {a for a, _ in acts}]), tuple(acts)))
-    found = indexes[need] = _NeedIndex(whole_area, located, providers)
+    # in the answer's order after distance (more activities first, then name, id): a cell
+    # whose providers lose nothing here only sorts them by distance, a stable sort
+    providers.sort(key=lambda p: (-len(p.activity_names), p.name, p.id))
+    found = indexes[need] = _NeedIndex(whole_area, located, providers,
+                                       frozenset().union(*(p.places for p in providers)))
     return found
 
 
@@ -213,7 +218,10 @@ def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFA
     away = {p: distance_km(here, c) for p, c in _locality_centres(graph).items()
             if here and c}
     providers: list[ElsewhereProvider] = []
-    with_providers: set[str] = set()
+    exact = locality in index.places  # some provider has activities here: what remains?
+    remaining: set[str] = set()
+    measured: dict[frozenset[str], tuple[bool, float | None]] = {}  # per set of localities
+    changed = False  # a provider lost activities here: its place in the order may change
     for provider in index.providers:
         places, locality_names = provider.places, provider.locality_names
         activity_names = provider.activity_names
@@ -221,23 +229,34 @@ def elsewhere(graph: Snapshot, need: str, locality: str, radius_km: float = DEFA
             acts = {a: p for a, p in provider.activities if locality not in p}
             if not acts:
                 continue
+            changed = True
             places = frozenset().union(*acts.values())
             locality_names = sorted([names[p] for p in places])
             activity_names = sorted([names[a] for a in acts])
-        with_providers.update(places)
-        kms = [away[p] for p in places if p in away]
+        if exact:
+            remaining.update(places)
+        found = measured.get(places)
+        if found is None:
+            kms = [away[p] for p in places if p in away]
+            found = measured[places] = (not near_ids.isdisjoint(places),
+                                        round(min(kms), 1) if kms else None)
         providers.append({
             "id": provider.id, "name": provider.name,
             "localities": locality_names,
             "activities": activity_names,
-            "neighbouring": not near_ids.isdisjoint(places),
-            "nearest_km": round(min(kms), 1) if kms else None,
+            "neighbouring": found[0],
+            "nearest_km": found[1],
         })
-    providers.sort(key=lambda p: (not p["neighbouring"], p["nearest_km"] is None,
-                                  p["nearest_km"] or 0.0, -len(p["activities"]), p["name"],
-                                  p["id"]))
+    if changed:
+        providers.sort(key=lambda p: (not p["neighbouring"], p["nearest_km"] is None,
+                                      p["nearest_km"] or 0.0, -len(p["activities"]), p["name"],
+                                      p["id"]))
+    else:  # already by activities, name and id: a stable sort by distance keeps that
+        providers.sort(key=lambda p: (not p["neighbouring"], p["nearest_km"] is None,
+                                      p["nearest_km"] or 0.0))
     # The opportunity for the Consortia page: this cell, plus the neighbouring localities where
     # someone already provides the need (so its card shows who could extend into this one).
+    with_providers = remaining if exact else index.places
     places_query = [locality] + [n["id"] for n in near if n["id"] in with_providers]
     return {
         "need": need, "need_name": names[need],
