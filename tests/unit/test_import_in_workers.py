@@ -2,8 +2,9 @@
 first load are checked in forked workers (``loaders.living_stream.
 check_first_load_in_workers``), each writing its share of neo4j-admin's files.  What users
 see must not change: the same files (rows) as the check in one process, and for bad input
-the same refusal, every problem in order, nothing left behind.  Chunks are small here so
-that rows, duplicates and references cross chunk and worker boundaries.
+the same refusal, every problem in order, nothing left behind.  Chunks are small and every
+file but the localities is "large" here (each worker reads its own byte range of it), so
+that rows, duplicates and references cross chunk, range and worker boundaries.
 """
 
 from __future__ import annotations
