@@ -31,11 +31,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
+from loaders.living_stream import idle_cores
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
@@ -65,6 +67,7 @@ from queries import pathways as qp
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
 SNAPSHOT_SESSIONS = 2  # read transactions reading the snapshot at once (one core each)
+#   when as many cores are idle (see Neo4jStore._snapshot_sessions)
 
 
 
@@ -433,14 +436,25 @@ class Neo4jStore(Neo4jLoads):
                 nodes, rels = self._snapshot_rows()
             return build_snapshot(nodes, rels)
 
-    def _snapshot_rows(self, sessions: int = SNAPSHOT_SESSIONS) -> tuple[list, list]:
+    def _snapshot_sessions(self) -> int:
+        """:data:`SNAPSHOT_SESSIONS` on a remote server (its cores are not ours to count); on
+        this machine's, that many only if as many cores are idle now (measured over a moment,
+        :func:`loaders.living_stream.idle_cores`), else one: at 100k on a busy 2-core box two
+        transactions took 5-20 % more of the server's CPU for no gain in wall time."""
+        host = urlsplit(self.settings.uri).hostname or ""
+        if host not in {"localhost", "127.0.0.1", "::1"}:
+            return SNAPSHOT_SESSIONS
+        idle = idle_cores()
+        return SNAPSHOT_SESSIONS if idle is not None and idle >= SNAPSHOT_SESSIONS - 0.5 else 1
+
+    def _snapshot_rows(self, sessions: int | None = None) -> tuple[list, list]:
         """The snapshot's nodes and relationships, read from ``sessions`` read transactions
         at once, each an equal run of the sorted ids (the same rows in the same order as one
         transaction reads them: each query gives its ids' rows in the order of the ids).
         Most of the read is the server's work, one core per transaction (at 100k, 464k
         relationships: about 3 s of the server's CPU and 2.5 s of ours), so on an idle second
         core two transactions overlap it; on a busy machine they cannot gain
-        (benchmarks/snapshot_read.py); ``sessions=1`` reads in one.
+        (benchmarks/snapshot_read.py); by default :meth:`_snapshot_sessions` decides.
 
         Each transaction is one committed version (:meth:`_read`); if they do not all see
         the version the ids were read at, a load committed meanwhile, and the whole read runs
@@ -448,14 +462,20 @@ class Neo4jStore(Neo4jLoads):
         """
         for _ in range(5):
             version, ids = self._read(q.snapshot_ids, versioned=True)
-            if len(ids) <= q.SNAPSHOT_CHUNK or sessions < 2:
+            if len(ids) <= q.SNAPSHOT_CHUNK:
                 return self._read(q.snapshot)  # (one transaction: its own ids)
-            parts = [ids[len(ids) * k // sessions : len(ids) * (k + 1) // sessions]
-                     for k in range(sessions)]
-            with ThreadPoolExecutor(len(parts), thread_name_prefix="snapshot") as pool:
-                read = list(pool.map(
-                    lambda part: self._read(q.versioned_snapshot_part, part, versioned=True),
-                    parts))
+            split = max(1, self._snapshot_sessions() if sessions is None else sessions)
+            parts = [ids[len(ids) * k // split : len(ids) * (k + 1) // split]
+                     for k in range(split)]
+
+            def read_part(part: list[str]) -> tuple[object, list, list]:
+                return self._read(q.versioned_snapshot_part, part, versioned=True)
+
+            if split == 1:
+                read = [read_part(ids)]
+            else:
+                with ThreadPoolExecutor(split, thread_name_prefix="snapshot") as pool:
+                    read = list(pool.map(read_part, parts))
             if all(seen == version for seen, _, _ in read):
                 return ([n for _, found, _ in read for n in found],
                         [r for _, _, found in read for r in found])
