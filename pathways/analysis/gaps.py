@@ -220,14 +220,14 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str], localities: list[s
     cells.  What link workers reach is looked up per locality: the whole-area activities
     among its workers' reach (a locality's reach is far smaller than a need's whole-area
     list times the localities), then the cell's own activities."""
-    wanted_places = set(localities)
     addressed_by, located = rel_in(graph, RelType.ADDRESSES), rel_out(graph, RelType.LOCATED_IN)
     every, whole_area = all_activities(graph), whole_area_activities(graph)
-    cells: dict[tuple[str, str], list[str]] = {(n, loc): [] for n in needs for loc in localities}
+    # need -> locality -> its activities there (only the localities asked for)
+    cells = {n: {loc: list[str]() for loc in localities} for n in needs}
     everywhere: dict[str, list[str]] = {n: [] for n in needs}
     whole_needs: dict[str, list[str]] = {}  # whole-area activity -> the needs (asked) it addresses
     for need in everywhere:  # each need once, however often it was asked for
-        whole = everywhere[need]
+        whole, need_cells = everywhere[need], cells[need]
         for activity in addressed_by.get(need, ()):
             if activity not in every:
                 continue
@@ -236,8 +236,9 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str], localities: list[s
                 whole_needs.setdefault(activity, []).append(need)
                 continue
             for place in located.get(activity, ()):
-                if place in wanted_places:
-                    cells[(need, place)].append(activity)
+                cell = need_cells.get(place)
+                if cell is not None:
+                    cell.append(activity)
     for listed in everywhere.values():
         listed.sort()
     covers = rel_in(graph, RelType.COVERS)
@@ -261,9 +262,9 @@ def coverage(graph: Snapshot, reach: Reach, needs: list[str], localities: list[s
                     found.append(activity)
         reached_whole[loc] = by_need
     for need in needs:
-        whole = everywhere[need]
+        whole, need_cells = everywhere[need], cells[need]
         for loc in localities:
-            local = cells[(need, loc)]
+            local = need_cells[loc]
             if local:
                 local.sort()
                 existing = sorted(local + whole)  # two sorted runs: merged
