@@ -25,6 +25,7 @@ Computed on a whole-graph snapshot, so both stores give the same answer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 from typing import Any, NotRequired, TypedDict
@@ -190,27 +191,63 @@ def _fits(props: Mapping[str, Any], opp: Opportunity) -> bool:
     return True
 
 
+CoverEntry = tuple[str, Mapping[str, Any], tuple[str, ...]]  # activity, its props, its organisations
+
+
+@per_snapshot
+def covers_index(graph: Snapshot) -> dict[str, tuple[dict[str, list[CoverEntry]],
+                                                       list[CoverEntry]]]:
+    """For each need, the activities addressing it with their props and organisations: by
+    locality, and those serving the whole area.  Built once per snapshot (do not modify it):
+    a consortium report then reads only its cells' activities, not every activity of its
+    needs (55,000 a need at 100k nodes)."""
+    index: dict[str, tuple[dict[str, list[CoverEntry]], list[CoverEntry]]] = {}
+    for activity, kind in graph.nodes(data="kind"):
+        if kind != NodeKind.ACTIVITY:
+            continue
+        needs = targets(graph, activity, RelType.ADDRESSES)
+        if not needs:
+            continue
+        props = graph.nodes[activity]["props"]
+        orgs = tuple(sorted({o for s in sources(graph, activity, RelType.OFFERS)
+                             for o in sources(graph, s, RelType.PROVIDES)}))
+        entry = (activity, props, orgs)
+        whole = serves_whole_area(props)
+        places = set(targets(graph, activity, RelType.LOCATED_IN))
+        for need in set(needs):
+            by_place, everywhere = index.setdefault(need, ({}, []))
+            if whole:
+                everywhere.append(entry)
+            else:
+                for place in places:
+                    by_place.setdefault(place, []).append(entry)
+    return index
+
+
 def cell_providers(graph: Snapshot, opp: Opportunity) -> dict[Cell, dict[str, list[str]]]:
     """For each cell, the organisations covering it and the activities that do so."""
     cells: dict[Cell, dict[str, list[str]]] = {(n, loc): {} for n in opp.needs
                                                for loc in opp.localities}
+    index = covers_index(graph)
     for need in opp.needs:
-        for activity in sources(graph, need, RelType.ADDRESSES):
-            props = graph.nodes[activity]["props"]
-            if graph.nodes[activity]["kind"] != NodeKind.ACTIVITY or not _fits(props, opp):
-                continue
-            places = set(targets(graph, activity, RelType.LOCATED_IN))
-            whole = serves_whole_area(props)
-            orgs = {o for s in sources(graph, activity, RelType.OFFERS)
-                    for o in sources(graph, s, RelType.PROVIDES)}
-            for loc in opp.localities:
-                if whole or loc in places:
-                    for org in orgs:
-                        cells[(need, loc)].setdefault(org, []).append(activity)
+        by_place, everywhere = index.get(need, ({}, []))
+        for loc in opp.localities:
+            providers = cells[(need, loc)]
+            for entries in (by_place.get(loc, ()), everywhere):
+                for activity, props, orgs in entries:
+                    if _fits(props, opp):
+                        for org in orgs:
+                            providers.setdefault(org, []).append(activity)
     for providers in cells.values():
         for acts in providers.values():
             acts.sort()
     return cells
+
+
+@per_snapshot
+def _reached(graph: Snapshot) -> dict[int | None, frozenset[str]]:
+    """What any link worker reaches, per hop limit (filled in by :func:`suggest`)."""
+    return {}
 
 
 @per_snapshot
@@ -452,7 +489,7 @@ def ties_network(suggestion: Suggestion) -> ConsortiumNetwork:
 
 def _describe(graph: Snapshot, ties_of: TieGraph, members: list[str],
               covers: dict[str, set[Cell]], coverable: set[Cell], all_cells: list[Cell],
-              reached: set[str], opp_cells: dict[Cell, dict[str, list[str]]]) -> Suggestion:
+              reached: AbstractSet[str], opp_cells: dict[Cell, dict[str, list[str]]]) -> Suggestion:
     covered = set[Cell]().union(*(covers[m] for m in members))
     ties = sum(tie_count(ties_of, a, b) for a, b in combinations(members, 2))
     reachable_members = [m for m in members if any(
@@ -506,7 +543,11 @@ def suggest(graph: Snapshot, opp: Opportunity, max_size: int = 4, alternatives: 
             covers.setdefault(org, set()).add(cell)
     coverable = {c for c, p in opp_cells.items() if p}
     # What any link worker reaches: one search from all of them at once
-    reached = set(nearest_sources(graph, link_workers(graph), max_hops))
+    reached_by_hops = _reached(graph)
+    if max_hops not in reached_by_hops:
+        reached_by_hops[max_hops] = frozenset(nearest_sources(graph, link_workers(graph),
+                                                              max_hops))
+    reached = reached_by_hops[max_hops]
 
     ties_of = tie_graph(graph)
     widest = _greedy(covers, graph, ties_of, max_size, connected=False)
