@@ -6,9 +6,9 @@ a load waits for it.  A :class:`Warmer` in the web server notices a new data ver
 ``stat`` of the embedded store's file, one small query on Neo4j, every few seconds) and
 computes the default gap report, the referral network, the search index, the Map page's
 default view (9-15 s at 100k nodes, plus the map's activity table) and what every consortium
-report starts from (the organisations' tie graph, and its Louvain groupings: 4-5 s of a
-``pathways consortia`` first call at 100k) in the background, so visits, clicks, searches,
-row selections and consortium reports find them ready.
+report starts from (the organisations' tie graph, its Louvain groupings, and each need's
+activities by place: seconds of a ``pathways consortia`` first call at 100k) in the
+background, so visits, clicks, searches, row selections and consortium reports find them ready.
 A visit during the computation waits for that same computation rather than starting another.
 """
 
@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from pathways.analysis.consortia import communities  # builds the tie graph too
+from pathways.analysis.consortia import communities, covers_index  # builds the tie graph too
 from pathways.analysis.gaps import GapQuery, gap_report, referral_network
 from pathways.analysis.geo import MapQuery, map_data
 from pathways.analysis.search import search_index
@@ -53,7 +53,7 @@ class Warmer:
     def warm_once(self) -> bool:
         """Compute the default gap report, the referral network, the search index, the
         Map page's first view (its activity table and default map) and the consortium
-        reports' tie graph and communities if the data (or the date, which the report's
+        reports' tie graph, communities and each need's activities by place if the data (or the date, which the report's
         review ages depend on) changed; True if it computed."""
         store = self.get_store()
         today = dt.date.today()
@@ -63,7 +63,8 @@ class Warmer:
         store.consistent(lambda: (gap_report(store, GapQuery(max_hops=self.max_hops, as_of=today)),
                                   referral_network(store), search_index(store),
                                   map_data(store, MapQuery(max_hops=self.max_hops)),
-                                  cached_analysis(store, "communities", communities)))
+                                  cached_analysis(store, "communities", communities),
+                                  cached_analysis(store, "consortium cells", covers_index)))
         self._warmed = seen
         return True
 

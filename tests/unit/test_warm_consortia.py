@@ -46,3 +46,25 @@ def test_the_warmer_computes_the_communities_a_consortium_report_shows(demo_stor
     after = consortia(demo_store, opp)
     assert len(calls) == 2
     assert "org-warm-new" in {m["id"] for g in after["landscape"] for m in g["members"]}
+
+
+def test_the_warmer_indexes_each_needs_activities_before_a_consortium_report(demo_store,
+                                                                             monkeypatch):
+    """The index of each need's activities by place (seconds at 100k) is built by the warm,
+    so a report after it reads no activity's places."""
+    looked: list[int] = []
+    real = consortia_module.serves_whole_area
+
+    def counted(props):
+        looked.append(1)
+        return real(props)
+
+    monkeypatch.setattr(consortia_module, "serves_whole_area", counted)
+    assert Warmer(lambda: demo_store).warm_once() is True
+    assert looked  # the warm built it
+    looked.clear()
+    graph = cached_snapshot(demo_store)
+    opp = Opportunity(needs=tuple(of_kind(graph, NodeKind.NEED)[:2]),
+                      localities=tuple(of_kind(graph, NodeKind.LOCALITY)[:2]))
+    assert consortia(demo_store, opp)["suggestions"] is not None
+    assert looked == []
