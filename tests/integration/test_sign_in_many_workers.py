@@ -60,9 +60,9 @@ class Served(WorkersServer):
             env.pop(name, None)
         super().__init__(env, folder)
 
-    def sign_in_workers(self) -> set[int]:
-        """Pids of the workers that answered sign-in forms so far."""
-        return {pid for pid, method, path, _ in self.log_lines()
+    def sign_in_workers(self, since: int = 0) -> set[int]:
+        """Pids of the workers that answered sign-in forms (from request ``since`` on)."""
+        return {pid for pid, method, path, _ in self.log_lines()[since:]
                 if method == "POST" and path == "/login"}
 
 
@@ -76,14 +76,29 @@ def served(tmp_path):
     running.stop()
 
 
+def five_guesses_across_both_workers(served, tries: int = 8) -> None:
+    """Five wrong passwords for ada at once, each on its own connection, until both workers
+    answered some of the same five.  Which worker accepts a connection is the kernel's and
+    gunicorn's choice: on a busy machine one worker can take all five, and then the five
+    failures are forgotten (as 15 minutes would) and the five sent again."""
+    record = Settings.from_env({"PATHWAYS_HOME": served.env["PATHWAYS_HOME"]}).throttle_file
+    for _ in range(tries):
+        before = len(served.log_lines())
+        with ThreadPoolExecutor(5) as pool:
+            wrong = list(pool.map(lambda i: sign_in(served.base, "ada", f"guess number {i}"),
+                                  range(5)))
+        assert [answer.status_code for answer in wrong] == [401] * 5
+        time.sleep(0.5)  # the access log is written after the answer
+        if len(served.sign_in_workers(since=before)) == 2:
+            return
+        with sqlite3.connect(record) as connection:
+            connection.execute("DELETE FROM failures")
+        connection.close()
+    pytest.fail(f"in {tries} tries, each five guesses at once reached only one worker")
+
+
 def test_five_wrong_passwords_lock_the_account_across_workers_and_restarts(served):
-    # Five wrong passwords at once, each on its own connection: both workers get some.
-    with ThreadPoolExecutor(5) as pool:
-        wrong = list(pool.map(lambda i: sign_in(served.base, "ada", f"guess number {i}"),
-                              range(5)))
-    assert [answer.status_code for answer in wrong] == [401] * 5
-    time.sleep(0.5)  # the access log is written after the answer
-    assert len(served.sign_in_workers()) == 2, "the guesses reached only one worker"
+    five_guesses_across_both_workers(served)
 
     sixth = sign_in(served.base, "ada", "guess number 6")
     assert sixth.status_code == 429 and LOCKED in sixth.text
