@@ -29,20 +29,20 @@ WHEN_MISSED = {
     "neo4j bulk import (offline) >= 100k rows/s": (
         "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"
         " files in one pass, then neo4j-admin. neo4j-admin alone took the 1m files at 142k"
-        " rows/s (2026-11-30, machine quiet by then); the check and file writing is the"
-        " slow part (738 s at 1m while the machine's load average was 20-42; see"
-        " benchmarks/stream_validate.py's section for its figures on a quieter machine)."
-        " Profiled at 100k: ~60 % of the check's CPU is the per-row check"
-        " (loaders/living_db.py), ~30 % writing the files (now from a plan). Next: that"
-        " per-row check; workers that read their own byte ranges of the files."
+        " rows/s (2026-11-30, machine quiet by then) and 87k rows/s on a busy box"
+        " (2026-12-01); the check and file writing is the slow part (335.5 s at 1m on"
+        " 2026-12-01, load 8-25). The check's workers now read their own byte ranges of the"
+        " files (no more CPU than one process) and engage when cores are idle. Next: a cheaper"
+        " per-row check (loaders/living_db.py, ~60 % of the check); overlapping the check with"
+        " neo4j-admin."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
-        "Same cause as the row above: the check, not neo4j-admin, is the time. At 100k on"
-        " this shared 2-core box (load 9-13): 1.54-1.58x in one process; with the check in"
-        " 2 worker processes 2.3-2.8x there (workers cost ~40 % more CPU and no core was"
-        " idle), so workers are used only for idle cores; ~1.2-1.3x estimated on an idle"
-        " 2-core box, not measured. Next: overlap the check with neo4j-admin's start-up"
-        " (half its wall, before its node stage); see 'The check in worker processes'."
+        "Same cause as the row above: the check, not neo4j-admin, is the time. Quiet re-run"
+        " at 100k (2026-12-01, second stop): the check in 2 workers reading their own byte"
+        " ranges, 4.5-5.0 s (8.5 s in one process), whole `--import` 15.0-15.8 s, 1.39-1.72x"
+        " the bare neo4j-admin run (which varied 9.2-12.2 s), 1.43-1.46x the neo4j-admin"
+        " inside the same run (was 1.74-1.84x). Next: overlap the check with neo4j-admin (it"
+        " starts only once every file is written); a cheaper per-row check."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
@@ -61,12 +61,14 @@ WHEN_MISSED = {
         " 35k rows/s, above what the server takes on 2 cores (see the row above)."
     ),
     "gap report < 5 s at 100k (neo4j)": (
-        "The report is computed in Python on a whole-graph snapshot read from the server"
-        " once per data version. Relationships now come back as values, not maps (the"
-        " server's read time cut by a third to a half, same snapshot), but the read is still"
-        " most of a first call, and the web server's Warmer computes it after each load so"
-        " pages do not wait. Next: keep the snapshot across versions and apply only what a"
-        " load changed (issue 18 item 5); see section 'Whole-graph analyses at 100k'."
+        "The report is computed in Python on a whole-graph snapshot read from the server once"
+        " per data version. Quiet re-run (2026-12-01, second stop): 7.62 s = the snapshot read"
+        " 3.5-3.9 s (two read transactions at once when two cores are idle; was 5.0-6.6 s in"
+        " one) + computing ~3.7 s (embedded: 3.75 s in all, met). Ours 2.2-2.4 s and the"
+        " server's 2.8-2.9 s of CPU make the read's floor about 2.75 s on 2 cores. The web"
+        " server's Warmer computes the report after each load so pages do not wait. Next: keep"
+        " the snapshot across versions (needs a change log written with each version bump), or"
+        " a lean snapshot for analyses (about 1.5 s)."
     ),
     "gap report < 5 s at 100k (embedded)": (
         "Figures from a shared 2-core machine vary by 2-3x with its load (see the load"
