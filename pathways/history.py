@@ -388,14 +388,13 @@ def undo(store: GraphStore, load_id: str, actor: str | None = None) -> dict:
                 f"load {target['id']} cannot be undone while later loads stand on it: {listed}."
                 " Undo those first, newest first (" + ", then ".join(
                     f"pathways undo {r['id']}" for r in standing) + "); nothing was changed")
-        raw = store.history_image(target["id"])
         if target.get("empty_before"):  # an import into a new database: all it holds is its
             whole = whole_image(store)
-            image = Image(dict.fromkeys(whole.nodes), dict.fromkeys(whole.rels))
-        elif raw is None:
-            raise UndoRefused(f"load {target['id']} kept no before-image, so it cannot be undone")
+            image: Image | None = Image(dict.fromkeys(whole.nodes), dict.fromkeys(whole.rels))
         else:
-            image = unpack(raw)
+            image = image_of(store, target["id"])
+        if image is None:
+            raise UndoRefused(f"load {target['id']} kept no before-image, so it cannot be undone")
         with recording(store, "undo", actor=actor) as recorder:
             recorder.note(store.image(image.nodes, image.rels))
             store.restore(image)

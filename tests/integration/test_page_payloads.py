@@ -109,19 +109,10 @@ def test_pathways_page_reads_every_activity_once_per_data_version(web, monkeypat
     again (0.6 s a visit at 100k nodes), and a load must show a new one at once."""
     app, _client, store = web
     page = importlib.import_module("pages.pathways")
-    asked = []
-    original = store.list_nodes
-
-    def counting(kind, *args, **kwargs):
-        asked.append(getattr(kind, "value", kind))
-        return original(kind, *args, **kwargs)
-
-    monkeypatch.setattr(store, "list_nodes", counting)
+    asked = count_list_nodes(store, monkeypatch)
 
     def access_choices() -> set[str]:
-        with app.server.test_request_context("/"):
-            text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
-        return set(_values_of(json.loads(text), "pw-access"))
+        return set(_values_of(layout_tree(app, page, "/"), "pw-access"))
 
     first = access_choices()
     assert access_choices() == first and "step_free" in first
@@ -130,6 +121,26 @@ def test_pathways_page_reads_every_activity_once_per_data_version(web, monkeypat
                                       "accessibility": "hearing_loop_plus"}]})
     assert access_choices() == first | {"hearing_loop_plus"}
     assert asked.count("Activity") == 2
+
+
+def count_list_nodes(store, monkeypatch) -> list[str]:
+    """The kinds every later ``store.list_nodes`` call asks for, in order."""
+    asked: list[str] = []
+    original = store.list_nodes
+
+    def counting(kind, *args, **kwargs):
+        asked.append(getattr(kind, "value", kind))
+        return original(kind, *args, **kwargs)
+
+    monkeypatch.setattr(store, "list_nodes", counting)
+    return asked
+
+
+def layout_tree(app, page, path: str) -> dict:
+    """A page's layout as the browser receives it (JSON), built for a request to ``path``."""
+    with app.server.test_request_context(path):
+        text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
+    return json.loads(text)
 
 
 def _values_of(tree, control_id: str) -> list[str]:
@@ -153,19 +164,10 @@ def _values_of(tree, control_id: str) -> list[str]:
 def test_consortia_page_lists_needs_and_localities_once_per_data_version(web, monkeypatch):
     app, _client, store = web
     page = importlib.import_module("pages.consortia")
-    asked = []
-    original = store.list_nodes
-
-    def counting(kind, *args, **kwargs):
-        asked.append(getattr(kind, "value", kind))
-        return original(kind, *args, **kwargs)
-
-    monkeypatch.setattr(store, "list_nodes", counting)
+    asked = count_list_nodes(store, monkeypatch)
 
     def need_choices() -> set[str]:
-        with app.server.test_request_context("/consortia"):
-            text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
-        return set(_values_of(json.loads(text), "co-needs"))
+        return set(_values_of(layout_tree(app, page, "/consortia"), "co-needs"))
 
     first = need_choices()
     assert need_choices() == first and first
@@ -206,8 +208,7 @@ def test_consortia_first_view_is_computed_before_the_workers_start(web, monkeypa
         return original(*args, **kwargs)
 
     monkeypatch.setattr(page, "consortium_suggestions", counting)
-    with app.server.test_request_context("/consortia"):
-        tree = json.loads(json.dumps(page.layout(), default=lambda o: o.to_plotly_json()))
+    tree = layout_tree(app, page, "/consortia")
     values = {f"co-{name}.value": _value_of(tree, f"co-{name}")
               for name in ("needs", "places", "access", "free", "size")}
     assert values["co-needs.value"] and values["co-places.value"]

@@ -6,10 +6,9 @@ both stores."""
 from __future__ import annotations
 
 import importlib
-import json
 
 from tests.conftest import load_data
-from tests.integration.test_page_payloads import _values_of, web  # noqa: F401 - the fixture
+from tests.integration.test_page_payloads import _values_of, layout_tree, web  # noqa: F401 - the fixture
 
 
 def test_own_agreement_ends_are_listed_once_per_data_version(web, monkeypatch):  # noqa: F811
@@ -26,9 +25,7 @@ def test_own_agreement_ends_are_listed_once_per_data_version(web, monkeypatch): 
     monkeypatch.setattr(whatif, "_endpoint_options", counting)
 
     def ends() -> tuple[list[str], list[str]]:
-        with app.server.test_request_context("/gaps"):
-            text = json.dumps(page.layout(), default=lambda o: o.to_plotly_json())
-        tree = json.loads(text)
+        tree = layout_tree(app, page, "/gaps")
         return _values_of(tree, "wi-from"), _values_of(tree, "wi-to")
 
     first = ends()
