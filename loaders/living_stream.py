@@ -32,7 +32,6 @@ import itertools
 import multiprocessing
 import os
 import sys
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -52,6 +51,7 @@ from pathways.model import (
     RelRecord,
     RelType,
 )
+from pathways.processes import idle_cores
 
 #: CSV files at least this large are read in chunks; smaller ones whole, as before.
 STREAM_FROM_BYTES = 4 * 1_048_576
@@ -338,39 +338,6 @@ def check_workers() -> int:
     if idle is None:
         idle = (os.cpu_count() or 1) - os.getloadavg()[0]
     return max(1, min(CHECK_WORKERS, _cores_here(), int(idle + 0.5)))
-
-
-#: how long :func:`idle_cores` watches the processors
-IDLE_SAMPLE_S = 0.15
-
-
-def idle_cores(seconds: float = IDLE_SAMPLE_S) -> float | None:
-    """How many processors were idle over the next ``seconds`` (from ``/proc/stat``: idle
-    and waiting-for-disk time over all time), or ``None`` where that cannot be read."""
-    first = _cpu_times()
-    if first is None:
-        return None
-    time.sleep(seconds)
-    second = _cpu_times()
-    if second is None:
-        return None
-    total = second[0] - first[0]
-    if total <= 0:
-        return None
-    return (os.cpu_count() or 1) * (second[1] - first[1]) / total
-
-
-def _cpu_times() -> tuple[int, int] | None:
-    """(all, idle) clock ticks of all processors so far, from ``/proc/stat``."""
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            fields = handle.readline().split()
-    except OSError:
-        return None
-    if not fields or fields[0] != "cpu" or len(fields) < 6:
-        return None
-    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return sum(ticks), ticks[3] + ticks[4]
 
 
 def _cores_here() -> int:

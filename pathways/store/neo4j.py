@@ -37,13 +37,12 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
-from loaders.living_stream import idle_cores
 from pathways.config import Neo4jSettings, local_server_state
 from pathways.errors import StoreBusyError, StoreUnavailableError
 from pathways.gcpause import gc_paused
 from pathways.graphs import Snapshot, build_snapshot
 from pathways.model import NodeKind, RelType
-from pathways.processes import alive
+from pathways.processes import alive, idle_cores
 from pathways.store.base import Image, PathNode, PathwayFilter, RelKey, T
 from pathways.store.neo4j_load import (  # noqa: F401  (importable from here, as before)
     BATCH_SIZE,
@@ -439,7 +438,7 @@ class Neo4jStore(Neo4jLoads):
     def _snapshot_sessions(self) -> int:
         """:data:`SNAPSHOT_SESSIONS` on a remote server (its cores are not ours to count); on
         this machine's, that many only if as many cores are idle now (measured over a moment,
-        :func:`loaders.living_stream.idle_cores`), else one: at 100k on a busy 2-core box two
+        :func:`pathways.processes.idle_cores`), else one: at 100k on a busy 2-core box two
         transactions took 5-20 % more of the server's CPU for no gain in wall time."""
         host = urlsplit(self.settings.uri).hostname or ""
         if host not in {"localhost", "127.0.0.1", "::1"}:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import loaders.living_stream as stream
+import pathways.processes as processes
 from benchmarks.generate import generate, write
 from loaders.living_stream import check_first_load_in_workers
 from pathways.errors import InputError, Neo4jRuntimeError
@@ -289,9 +290,9 @@ def samples(*busy: float, cores: int = 2):
 def test_workers_are_used_only_where_cores_are_idle_now(monkeypatch, cores, busy, workers):
     monkeypatch.setattr(stream.os, "cpu_count", lambda: cores)
     monkeypatch.setattr(stream, "_cores_here", lambda: cores)
-    monkeypatch.setattr(stream, "_cpu_times", samples(busy, cores=cores))
+    monkeypatch.setattr(processes, "_cpu_times", samples(busy, cores=cores))
     monkeypatch.setattr(stream.os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # a minute ago
-    monkeypatch.setattr(stream.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(processes.time, "sleep", lambda _s: None)
     assert stream.check_workers() == workers
 
 
@@ -299,11 +300,11 @@ def test_workers_are_used_only_where_cores_are_idle_now(monkeypatch, cores, busy
 def test_without_proc_stat_the_load_average_decides(monkeypatch, cores, load, workers):
     monkeypatch.setattr(stream.os, "cpu_count", lambda: cores)
     monkeypatch.setattr(stream, "_cores_here", lambda: cores)
-    monkeypatch.setattr(stream, "_cpu_times", lambda: None)
+    monkeypatch.setattr(processes, "_cpu_times", lambda: None)
     monkeypatch.setattr(stream.os, "getloadavg", lambda: (load, load, load))
     assert stream.check_workers() == workers
 
 
 def test_idle_cores_are_measured_here():
-    idle = stream.idle_cores(0.05)
+    idle = processes.idle_cores(0.05)
     assert idle is not None and 0 <= idle <= (stream.os.cpu_count() or 1) + 0.01
