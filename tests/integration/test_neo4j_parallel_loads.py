@@ -41,9 +41,11 @@ def journal_left(store) -> int:
 
 
 def watch_commits(store, fail_after: int | None = None) -> dict:
-    """Wrap the store's batch commit: which threads committed, how many batches (of them
-    relationships), and, with ``fail_after``, refuse every relationship batch once that many
-    of them were committed (all the nodes are in by then)."""
+    """Wrap the store's batch commit: which sessions committed (by thread name: each phase
+    starts a fresh ``pathways-load-1`` thread beside the caller's, and a finished thread's
+    ident may be reused or not), how many batches (of them relationships), and, with
+    ``fail_after``, refuse every relationship batch once that many of them were committed
+    (all the nodes are in by then)."""
     seen: dict = {"threads": set(), "committed": 0, "relationships": 0}
     lock = threading.Lock()
     original = store._commit_batch
@@ -53,7 +55,7 @@ def watch_commits(store, fail_after: int | None = None) -> dict:
         with lock:
             if links and fail_after is not None and seen["relationships"] >= fail_after:
                 raise StoreUnavailableError("Neo4j refused this load (as a test)")
-            seen["threads"].add(threading.get_ident())
+            seen["threads"].add(threading.current_thread().name)
         original(group, rows, progress)
         with lock:
             seen["committed"] += 1
