@@ -65,3 +65,26 @@ def demo_app_each_store(store, demo_dir, browser_available):
 
     yield app, store
     set_store(None)
+
+
+@pytest.fixture
+def local_neo4j_home(tmp_path, monkeypatch):
+    """For a test that runs ``pathways load --import`` (which starts the local server):
+    Neo4j's jars and Java present (else the usual skip, or failure under ``CI=true``), a
+    private ``PATHWAYS_HOME`` under ``tmp_path``, a small heap, and no ``NEO4J_*`` variables
+    pointing the commands elsewhere.  Yields the home's path."""
+    from pathways import neo4j_runtime as rt
+    from pathways.errors import Neo4jRuntimeError
+    from tests.conftest import _neo4j_unavailable
+
+    try:
+        rt.ensure_jars()
+        rt.java_executable()
+    except Neo4jRuntimeError as exc:
+        _neo4j_unavailable(str(exc))
+    home = tmp_path / "home"
+    monkeypatch.setenv("PATHWAYS_HOME", str(home))
+    monkeypatch.setenv("PATHWAYS_NEO4J_HEAP", "512m")
+    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    return home

@@ -15,27 +15,16 @@ import pytest
 from click.testing import CliRunner
 
 from pathways.config import Neo4jSettings
-from tests.conftest import _neo4j_unavailable
 from tests.integration.test_gaps_parity import described
 
 pytestmark = pytest.mark.neo4j
 
 
-def test_an_import_is_recorded_and_undone_like_a_first_load(tmp_path, monkeypatch, demo_dir):
+def test_an_import_is_recorded_and_undone_like_a_first_load(local_neo4j_home, demo_dir):
     from pathways import neo4j_runtime as rt
     from pathways.cli import cli
-    from pathways.errors import Neo4jRuntimeError
     from pathways.store.neo4j import Neo4jStore
 
-    try:
-        rt.ensure_jars()
-        rt.java_executable()
-    except Neo4jRuntimeError as exc:
-        _neo4j_unavailable(str(exc))
-    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PATHWAYS_NEO4J_HEAP", "512m")
-    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
-        monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
     result = runner.invoke(cli, ["load", "--import", str(demo_dir)])
     info = rt.running_state()

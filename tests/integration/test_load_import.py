@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pathways.config import Neo4jSettings
 from pathways.loading import load_paths
 from pathways.store.embedded import EmbeddedStore
-from tests.conftest import _neo4j_unavailable, write_folder
+from tests.conftest import write_folder
 from tests.integration.test_gaps_parity import described
 
 pytestmark = pytest.mark.neo4j
@@ -45,20 +45,12 @@ def test_load_import_refuses_a_bad_row_and_starts_no_server(tmp_path, monkeypatc
 
 
 @COMMANDS
-def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypatch, demo_dir,
-                                                             command):
+def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, local_neo4j_home,
+                                                             demo_dir, command):
     from pathways import neo4j_runtime as rt
     from pathways.cli import cli
-    from pathways.errors import Neo4jRuntimeError
     from pathways.store.neo4j import Neo4jStore
 
-    try:
-        rt.ensure_jars()
-        rt.java_executable()
-    except Neo4jRuntimeError as exc:
-        _neo4j_unavailable(str(exc))
-    monkeypatch.setenv("PATHWAYS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PATHWAYS_NEO4J_HEAP", "512m")
     result = CliRunner().invoke(cli, [*command, str(demo_dir)])
     info = rt.running_state()
     try:
@@ -76,7 +68,7 @@ def test_load_import_starts_neo4j_with_the_graph_load_writes(tmp_path, monkeypat
         again = CliRunner().invoke(cli, [*command, str(demo_dir)])
         assert again.exit_code != 0
         assert "already" in str(again.exception) + again.output
-        assert [p.name for p in (tmp_path / "home").iterdir() if p.name.startswith("import-")] == []
+        assert [p.name for p in local_neo4j_home.iterdir() if p.name.startswith("import-")] == []
     finally:
         if info is not None:
             rt.stop_server(info, remove_home=True)
