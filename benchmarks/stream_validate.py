@@ -12,7 +12,9 @@ Each route runs in a fresh child process, so its peak RSS is its own:
 
     .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
 
-``--check-workers N`` makes the import route's check use N processes whatever the
+``--late-admin`` starts neo4j-admin only once the check has written its files (as before
+:func:`pathways.neo4j_runtime.bulk.start_admin_early`), to measure what starting it early
+gives.  ``--check-workers N`` makes the import route's check use N processes whatever the
 machine's load (default: the code under test decides; each line says how many it used).
 ``--before DIR`` (a copy of an earlier version of the source, e.g. ``git archive REV | tar
 -x -C DIR``) runs each route with that source too, alternating with this one, ``--rounds``
@@ -72,15 +74,22 @@ def child(route: str, folder: Path, work: Path) -> dict:
         classpath = f"{libs}/*"
         used = _count_check_workers()
         forced = os.environ.get("STREAM_CHECK_WORKERS")
+        home = work / "neo4j"
+        home.mkdir(parents=True)
+        # as `load --import` does: neo4j-admin's JVM starts while the check runs (code
+        # that has no start_admin_early, e.g. --before an older version, starts it after)
+        early = (bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
+                 if hasattr(bulk, "start_admin_early") and not os.environ.get("STREAM_LATE_ADMIN")
+                 else None)
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00",
                                     workers=int(forced) if forced else None)
+        files.admin = early
         prepared = time.perf_counter() - began
         out["check_workers"] = int(forced) if forced else (used[-1] if used else None)
         out["workers_peak_mib"] = _workers_peak()
         out["check_cpu_s"] = round(_cpu_seconds(), 1)  # this process and its workers'
+        out["admin_started_early"] = early is not None
         cpu_before_admin = _cpu_seconds()
-        home = work / "neo4j"
-        home.mkdir(parents=True)
         rt._write_config(home, rt.free_port(), "1g", "512m", None)
         admin_began = time.perf_counter()
         bulk.run_import(java, rt.JVM_FLAGS, classpath, home, files)
@@ -162,11 +171,15 @@ def main() -> None:
     parser.add_argument("--check-workers", type=int, default=None,
                         help="the import route's check in this many processes (default: as"
                              " many as idle cores, decided by the code under test)")
+    parser.add_argument("--late-admin", action="store_true",
+                        help="start neo4j-admin after the check, not during it")
     parser.add_argument("--child", nargs=3, metavar=("ROUTE", "FOLDER", "WORK"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.check_workers:
         os.environ["STREAM_CHECK_WORKERS"] = str(args.check_workers)
+    if args.late_admin:
+        os.environ["STREAM_LATE_ADMIN"] = "1"
     if args.child:
         route, folder, work = args.child
         figures = child(route, Path(folder), Path(work))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,33 +43,34 @@ class CsvRange:
     #: the row after the range's last, once :meth:`chunks` has been read to its end
     next_row: int = 0
 
-    def chunks(self, chunk_rows: int) -> Iterator[RawRows]:
-        """The range's rows, ``chunk_rows`` at a time, each chunk with the file's header.
-        Raises ``ValueError`` (not UTF-8) or ``csv.Error`` (unreadable) for the caller to
-        check the file in one process."""
-        suspicious = self._suspicious()
+    def chunks(self, chunk_rows: int, suspicious: bool | None = None) -> Iterator[RawRows]:
+        """The range's rows, up to ``chunk_rows`` at a time (blank rows are left out), each
+        chunk with the file's header.  Raises ``ValueError`` (not UTF-8) or ``csv.Error``
+        (unreadable) for the caller to check the file in one process.  ``suspicious``:
+        what :meth:`_suspicious` says, when the caller knows it already."""
+        if suspicious is None:
+            suspicious = self._suspicious()
         header = _header(self.path) if self.start else []
         number = self.first_row - 1
-        rows: list[tuple[int, list[str]]] = []
         previous = csv.field_size_limit(MAX_CELL_CHARS)
         try:
-            for number, values in enumerate(csv.reader(self._lines(), strict=True),
-                                            start=self.first_row):
-                if number == 1:
-                    header = [h.strip() for h in values]
-                elif values and (values[0].strip() or any(v.strip() for v in values)):
-                    rows.append((number, values))
-                    if len(rows) >= chunk_rows:
-                        csv.field_size_limit(previous)
-                        yield RawRows(self.table, self.file, header, rows,
-                                      check_chars=suspicious)
-                        previous = csv.field_size_limit(MAX_CELL_CHARS)
-                        rows = []
+            numbered = enumerate(csv.reader(self._lines(), strict=True), start=self.first_row)
+            if self.first_row == 1 and (first := next(numbered, None)) is not None:
+                number, header = 1, [h.strip() for h in first[1]]
+            # records a chunk at a time (C-level slicing), blank rows left out of each
+            while block := list(itertools.islice(numbered, chunk_rows)):
+                number = block[-1][0]
+                rows = [row for row in block  # not blank: a cell with more than white space
+                        if (cells := row[1]) and (cells[0].strip() or any(map(str.strip, cells)))]
+                if rows:
+                    csv.field_size_limit(previous)
+                    yield RawRows(self.table, self.file, header, rows, check_chars=suspicious)
+                    previous = csv.field_size_limit(MAX_CELL_CHARS)
         finally:
             csv.field_size_limit(previous)
         self.next_row = number + 1
-        if rows or (number == 1 and not self.start):
-            yield RawRows(self.table, self.file, header, rows, check_chars=suspicious)
+        if number == 1 and not self.start:  # a header and nothing else
+            yield RawRows(self.table, self.file, header, [], check_chars=suspicious)
 
     def _blocks(self) -> Iterator[bytes]:
         with self.path.open("rb") as handle:

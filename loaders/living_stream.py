@@ -41,7 +41,7 @@ from typing import Protocol
 from loaders.boundaries import read_boundaries
 from loaders.csv_ranges import CsvRange, split_lines
 from loaders.files import RawRows, _looks_utf16, files_of, read_csv_file, read_workbook
-from loaders.limits import MAX_CELL_CHARS, SUSPICIOUS, too_large
+from loaders.limits import SUSPICIOUS, too_large
 from loaders.living_db import Lookup, StreamCheck
 from pathways.errors import Problem
 from pathways.model import (
@@ -116,30 +116,11 @@ class _StreamedCsv:
         if suspicious is None:  # not plain UTF-8, or empty: the whole-file reader says why
             yield from _whole_csv(self.path, self.file)
             return
-        with self.path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, strict=True)
-            number = 0
-            header: list[str] = []
-            rows: list[tuple[int, list[str]]] = []
-            previous = csv.field_size_limit(MAX_CELL_CHARS)
-            try:
-                for number, values in enumerate(reader, start=1):
-                    if number == 1:
-                        header = [h.strip() for h in values]
-                    elif values and (values[0].strip() or any(v.strip() for v in values)):
-                        rows.append((number, values))
-                        if len(rows) >= self.chunk_rows:
-                            csv.field_size_limit(previous)
-                            yield RawRows(self.table, self.file, header, rows,
-                                          check_chars=suspicious)
-                            previous = csv.field_size_limit(MAX_CELL_CHARS)
-                            rows = []
-            except csv.Error:
-                raise FileRefused(self.file) from None
-            finally:
-                csv.field_size_limit(previous)
-        if rows or number == 1:
-            yield RawRows(self.table, self.file, header, rows, check_chars=suspicious)
+        whole = CsvRange(self.path, self.table, self.file, 0, _size(self.path), 1)
+        try:
+            yield from whole.chunks(self.chunk_rows, suspicious)
+        except csv.Error:
+            raise FileRefused(self.file) from None
 
 
 def _scan(path: Path) -> bool | None:

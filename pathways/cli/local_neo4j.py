@@ -149,8 +149,10 @@ def start_with_import(config, port, import_paths):
     """Start a new local Neo4j with ``import_paths`` bulk-imported (``neo4j start --import``
     and ``load --import``): every row checked and neo4j-admin's files written in one pass (the
     streaming check: only ids and relationship digests held; nothing imported if a row is
-    wrong).  The files hold contact details, so they wait in a private folder under
-    PATHWAYS_HOME and are removed afterwards."""
+    wrong).  neo4j-admin's JVM starts while the check runs, waiting for its arguments
+    (:func:`pathways.neo4j_runtime.bulk.start_admin_early`); a refused row ends it, and
+    the new server's folder is removed.  The files hold contact details, so they wait in a
+    private folder under PATHWAYS_HOME and are removed afterwards."""
     import shutil
     import tempfile
 
@@ -164,16 +166,60 @@ def start_with_import(config, port, import_paths):
     home.mkdir(parents=True, exist_ok=True)
     sources = file_sources(import_paths)  # what was imported, as the history names it
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
+    server_home, early, made = _early_admin(config)
     try:
         click.echo("Checking every row and writing the importer's files...", err=True)
-        files = bulk.prepare_import(import_paths, staging, now_iso())
+        try:
+            files = bulk.prepare_import(import_paths, staging, now_iso())
+        except BaseException:
+            if early is not None:
+                early.cancel()
+            for folder in made:  # nothing left: the server's home (and its parent if new)
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        files.admin = early
         click.echo(f"{files.rows:,} rows are valid; importing with neo4j-admin, then starting"
                    " Neo4j (the first time downloads its jars with Maven)...", err=True)
-        info = rt.start_server(port=port, import_plan=files, config=config)
+        info = rt.start_server(port=port, import_plan=files, config=config, home=server_home)
     finally:
+        if early is not None:
+            early.cancel()  # if the server could not start before the import: idempotent
         shutil.rmtree(staging, ignore_errors=True)
     _record_import(info, sources)
     return info
+
+
+def _early_admin(config):
+    """A new server's home, neo4j-admin started for it (see
+    :func:`pathways.neo4j_runtime.bulk.start_admin_early`) and the folders made for it
+    (innermost first); ``(None, None, [])`` when Neo4j's jars are not downloaded yet (the
+    check comes first, as without it) or Java is missing."""
+    import os
+    import tempfile
+
+    from pathways import neo4j_runtime as rt
+    from pathways.errors import Neo4jRuntimeError
+    from pathways.neo4j_runtime import bulk
+
+    libs = rt.lib_dir(config=config)
+    if not (libs / ".complete").exists():
+        return None, None, []
+    try:
+        java = rt.java_executable(config)
+    except Neo4jRuntimeError:
+        return None, None, []
+    base = rt.state_file(config).parent  # where start_server puts a new server's home
+    made = [] if base.exists() else [base]
+    base.mkdir(parents=True, exist_ok=True)
+    os.chmod(base, 0o700)
+    server_home = Path(tempfile.mkdtemp(prefix="server-", dir=base))
+    made.insert(0, server_home)
+    early = bulk.start_admin_early(java, rt.JVM_FLAGS, f"{libs}/*", server_home)
+    if early is None:
+        for folder in made:
+            folder.rmdir()
+        return None, None, []
+    return server_home, early, made
 
 
 def _record_import(info, sources: list[dict]) -> None:

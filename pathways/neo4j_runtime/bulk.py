@@ -17,8 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -51,6 +53,8 @@ class ImportFiles:
     relationships: dict[RelType, Path] = field(default_factory=dict)
     multiline: bool = False
     rows: int = 0
+    #: neo4j-admin already started for these files (see :func:`start_admin_early`)
+    admin: EarlyAdmin | None = field(default=None, compare=False, repr=False)
 
 
 _TYPE_OF = {str: "string", bool: "boolean", int: "long", float: "double", list: "string[]"}
@@ -462,11 +466,8 @@ def _prepare_in_workers(paths: Sequence[Path | str], folder: Path, loaded_at: st
                 (folder / f"{name}.csv").unlink(missing_ok=True)
 
 
-def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,
-               files: ImportFiles, database: str = "neo4j") -> None:
-    """Run ``neo4j-admin database import full`` into ``home`` (server stopped)."""
-    command = [
-        java, *jvm_flags, "-cp", classpath, "org.neo4j.cli.AdminTool",
+def _admin_args(files: ImportFiles, database: str) -> list[str]:
+    args = [
         "database", "import", "full", database,  # first: the file lists take all that follow
         "--overwrite-destination=true",
         "--bad-tolerance=0",  # the rows were validated; anything odd is a bug, so stop
@@ -475,11 +476,86 @@ def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,
         "--max-off-heap-memory=50%",
     ]
     if files.multiline:
-        command.append("--multiline-fields=true")
-    command += [f"--nodes={path}" for path in files.nodes.values()]
-    command += [f"--relationships={path}" for path in files.relationships.values()]
-    env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+        args.append("--multiline-fields=true")
+    args += [f"--nodes={path}" for path in files.nodes.values()]
+    args += [f"--relationships={path}" for path in files.relationships.values()]
+    return args
+
+
+def _admin_env(home: Path) -> dict[str, str]:
+    return dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
+
+
+def run_import(java: str, jvm_flags: list[str], classpath: str, home: Path,
+               files: ImportFiles, database: str = "neo4j") -> str:
+    """Run ``neo4j-admin database import full`` into ``home`` (server stopped): the one
+    :func:`start_admin_early` started for ``files`` when there is one (same Java, flags,
+    classpath and home), else a new one.  Returns what it printed."""
+    args = _admin_args(files, database)
+    early, files.admin = files.admin, None
+    done = None
+    if early is not None:
+        if early.key == (java, tuple(jvm_flags), classpath, Path(home)):
+            done = early.run(args)
+        early.cancel()  # not used (or done): nothing must wait on its stdin
+    if done is None:
+        done = subprocess.run([java, *jvm_flags, "-cp", classpath, "org.neo4j.cli.AdminTool", *args],
+                              env=_admin_env(home), capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stdout or "")[-3000:] + (done.stderr or "")[-3000:]
         raise Neo4jRuntimeError(f"neo4j-admin import failed:\n{tail}")
+    return done.stdout or ""
+
+
+# picocli (neo4j-admin's parser) reads an @-file's arguments split at white space, with
+# quotes and comments: arguments of only these characters are read as they are written
+_PLAIN_ARGUMENT = re.compile(r"[A-Za-z0-9_./:;=%+,-]+")
+
+
+class EarlyAdmin:
+    """neo4j-admin's JVM started before its input files exist, so its start-up (a few
+    seconds of loading classes) overlaps the check that writes them.
+
+    It is started with the single argument ``@/dev/stdin``: picocli, neo4j-admin's parser,
+    reads an argument file to its end before doing anything, so the process reads no
+    configuration and touches no file until :meth:`run` writes its arguments and closes its
+    stdin.  :meth:`cancel` kills it (a row was refused: nothing was written); if this
+    process dies first, the JVM's stdin closes empty and it exits with its usage message.
+    """
+
+    def __init__(self, java: str, jvm_flags: Sequence[str], classpath: str, home: Path):
+        self.key = (java, tuple(jvm_flags), classpath, Path(home))
+        self.process: subprocess.Popen | None = subprocess.Popen(
+            [java, *jvm_flags, "-cp", classpath, "org.neo4j.cli.AdminTool", "@/dev/stdin"],
+            env=_admin_env(Path(home)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def run(self, args: Sequence[str]) -> subprocess.CompletedProcess | None:
+        """Give it ``args`` and wait for it; ``None`` when it cannot take them (an argument
+        picocli would read otherwise, or the process has already ended)."""
+        process = self.process
+        if (process is None or process.poll() is not None
+                or not all(_PLAIN_ARGUMENT.fullmatch(arg) for arg in args)):
+            return None
+        self.process = None
+        try:
+            out, err = process.communicate("\n".join(args) + "\n")
+        except BrokenPipeError:  # it ended just now: read what it said
+            out, err = process.communicate()
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    def cancel(self) -> None:
+        """End it if :meth:`run` did not (idempotent)."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.communicate()
+
+
+def start_admin_early(java: str, jvm_flags: Sequence[str], classpath: str,
+                      home: Path) -> EarlyAdmin | None:
+    """neo4j-admin started now for an import into ``home`` (see :class:`EarlyAdmin`), or
+    ``None`` where a process cannot read its arguments from ``/dev/stdin``."""
+    if not sys.platform.startswith("linux") or not Path("/dev/stdin").exists():
+        return None
+    return EarlyAdmin(java, jvm_flags, classpath, home)
