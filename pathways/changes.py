@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 import orjson
 
 from loaders.living_db import LoadPlan
-from pathways.analysis.snapshot import cached_snapshot
+from pathways.analysis.snapshot import cached_per_version
 from pathways.config import pathways_home
 from pathways.errors import InputError, PathwaysError, Problem
 from pathways.graphs import Snapshot
@@ -248,6 +248,13 @@ def _row_changes(ident: str, kind: str, name: str, old: Mapping, new: Mapping) -
     return rows
 
 
+def snapshot_with_provenance(store: GraphStore) -> Snapshot:
+    """The store's whole snapshot with every relationship's hash and provenance, once per
+    data version: :func:`diff_plan` compares relationships by their ``content_hash``, which
+    the analyses' snapshot (:meth:`GraphStore.analysis_snapshot`) may leave out."""
+    return cached_per_version(store, "snapshot with provenance", store.snapshot)
+
+
 def diff_plan(graph: Snapshot, plan: LoadPlan, retired: Iterable[str] = ()) -> Preview:
     """Compare a plan with a snapshot of the store: new, changed cell by cell, retired."""
     preview = Preview(format="")
@@ -319,7 +326,7 @@ def preview(store: GraphStore, token: object) -> Preview:
         return Preview(format="", problems=sorted(exc.problems))
     if problems:
         return Preview(format=fmt, problems=sorted(problems))
-    result = store.consistent(lambda: diff_plan(cached_snapshot(store), plan, retired))
+    result = store.consistent(lambda: diff_plan(snapshot_with_provenance(store), plan, retired))
     result.format = fmt
     (upload_root() / f"{token}.json").write_bytes(orjson.dumps({"digest": result.digest}))
     return result
@@ -347,7 +354,7 @@ def apply_upload(store: GraphStore, token: object, actor: str | None = None) -> 
     retired: list[str] = []
 
     def check(plan: LoadPlan) -> None:  # called under the load lock, before anything is written
-        now = diff_plan(cached_snapshot(store), plan, retired).digest
+        now = diff_plan(snapshot_with_provenance(store), plan, retired).digest
         if now != expected:
             raise PreviewOutdated("the data changed after your preview, so nothing was loaded;"
                                   " look at the new preview and apply it again")

@@ -226,6 +226,16 @@ class GraphStore(ABC):
 
         For whole-graph analyses (gaps); the same shape from every store."""
 
+    def analysis_snapshot(self) -> Snapshot:
+        """:meth:`snapshot` as analyses need it, read the same way (one version of the data;
+        inside :meth:`consistent`, its transaction): a store may leave out a relationship's
+        provenance and hash (``source``, ``source_id``, ``loaded_at``, ``content_hash``),
+        which no analysis reads, when that makes the read cheaper (Neo4j does).  Code that
+        reads them (a load's preview diff, history's images) takes :meth:`snapshot`.
+
+        By default the snapshot itself (the embedded store's is its own graph: no copy)."""
+        return self.snapshot()
+
     # ---- load history and undo (pathways.history) -----------------------------------------
     @abstractmethod
     def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],

@@ -428,11 +428,21 @@ class Neo4jStore(Neo4jLoads):
         return self._read(run, versioned=True)
 
     def snapshot(self) -> Snapshot:
+        return self._snapshot(lean=False)
+
+    def analysis_snapshot(self) -> Snapshot:
+        """:meth:`snapshot` with each relationship's properties minus its provenance and
+        hash (:data:`queries.graph.RELATIONSHIP_PROVENANCE`), which analyses never read:
+        less for the server to read and for us to decode (benchmarks/snapshot_read.py).
+        Read the same way, in the same parts, with the same version checks."""
+        return self._snapshot(lean=True)
+
+    def _snapshot(self, lean: bool) -> Snapshot:
         with gc_paused():
             if getattr(self._pinned, "tx", None) is not None:  # inside consistent(): its one
-                nodes, rels = self._read(q.snapshot)
+                nodes, rels = self._read(q.snapshot, *((True,) if lean else ()))
             else:
-                nodes, rels = self._snapshot_rows()
+                nodes, rels = self._snapshot_rows(lean=lean)
             return build_snapshot(nodes, rels)
 
     def _snapshot_sessions(self) -> int:
@@ -446,7 +456,8 @@ class Neo4jStore(Neo4jLoads):
         idle = idle_cores()
         return SNAPSHOT_SESSIONS if idle is not None and idle >= SNAPSHOT_SESSIONS - 0.5 else 1
 
-    def _snapshot_rows(self, sessions: int | None = None) -> tuple[list, list]:
+    def _snapshot_rows(self, sessions: int | None = None,
+                       lean: bool = False) -> tuple[list, list]:
         """The snapshot's nodes and relationships, read from ``sessions`` read transactions
         at once, each an equal run of the sorted ids (the same rows in the same order as one
         transaction reads them: each query gives its ids' rows in the order of the ids).
@@ -457,18 +468,20 @@ class Neo4jStore(Neo4jLoads):
 
         Each transaction is one committed version (:meth:`_read`); if they do not all see
         the version the ids were read at, a load committed meanwhile, and the whole read runs
-        again (at most five times), so the parts never mix two versions.
+        again (at most five times), so the parts never mix two versions.  ``lean``: the
+        relationships without their provenance (:meth:`analysis_snapshot`).
         """
+        flag = (True,) if lean else ()  # (the full read's calls as they were)
         for _ in range(5):
             version, ids = self._read(q.snapshot_ids, versioned=True)
             if len(ids) <= q.SNAPSHOT_CHUNK:
-                return self._read(q.snapshot)  # (one transaction: its own ids)
+                return self._read(q.snapshot, *flag)  # (one transaction: its own ids)
             split = max(1, self._snapshot_sessions() if sessions is None else sessions)
             parts = [ids[len(ids) * k // split : len(ids) * (k + 1) // split]
                      for k in range(split)]
 
             def read_part(part: list[str]) -> tuple[object, list, list]:
-                return self._read(q.versioned_snapshot_part, part, versioned=True)
+                return self._read(q.versioned_snapshot_part, part, *flag, versioned=True)
 
             if split == 1:
                 read = [read_part(ids)]
