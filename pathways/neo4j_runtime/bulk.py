@@ -144,6 +144,7 @@ class _ImportTable:
         self.widths_changed = False  # a column first seen after rows were written
         self.multiline = False
         self._plans: dict[tuple, tuple] = {}
+        self._stamped_plans: dict[tuple, tuple] = {}  # for write_stamped
         for name in expected:
             self._add(name)
         self.body_path = path.with_name(path.name + ".body")
@@ -152,6 +153,7 @@ class _ImportTable:
 
     def _add(self, name: str) -> int:
         self._plans.clear()  # they pick from the columns known when they were made
+        self._stamped_plans.clear()
         self.index[name] = len(self.columns)
         self.columns.append(name)
         if self.rows:
@@ -178,6 +180,41 @@ class _ImportTable:
             self.multiline = "\n" in joined or "\r" in joined
         self.writer.writerow((*head, *cells))
         self.rows += 1
+
+    def write_stamped(self, head: tuple[str, ...], props: Mapping[str, object],
+                      loaded_at: str) -> None:
+        """What ``write(list(head), {**props, "loaded_at": loaded_at})`` writes, without
+        copying ``props`` (the hot path of a relationship: its plan picks the head's cells
+        and the load time too)."""
+        key = (*props, *map(type, props.values()))
+        plan = self._stamped_plans.get(key)
+        if plan is None or "loaded_at" in props:
+            self.write(list(head), {**props, "loaded_at": loaded_at})  # registers the types
+            if "loaded_at" not in props:
+                self._stamped_plans[key] = self._stamped_plan(len(head), props)
+            return
+        pick, convert = plan
+        values = [*head, *props.values(), loaded_at, ""]
+        for at, kind in convert:
+            values[at] = _cell(values[at], kind)
+        cells = pick(values)
+        if not self.multiline:  # every cell is text here: look at them joined
+            joined = "".join(cells)
+            self.multiline = "\n" in joined or "\r" in joined
+        self.writer.writerow(cells)
+        self.rows += 1
+
+    def _stamped_plan(self, width: int, props: Mapping[str, object]):
+        """:meth:`_plan` for :meth:`write_stamped`'s values: the head's ``width`` cells, the
+        properties, the load time, then the empty cell."""
+        names = [*props, "loaded_at"]
+        position = {name: width + at for at, name in enumerate(names)
+                    if name == "loaded_at" or props[name] is not None}
+        empty = width + len(names)
+        pick = itemgetter(*range(width), *[position.get(name, empty) for name in self.columns])
+        convert = [(position[name], self.types[name]) for name in props
+                   if props[name] is not None and type(props[name]) is not str]
+        return pick, convert
 
     def _plan(self, props: Mapping[str, object]):
         """For rows like ``props``: a function picking each column's value, and which values
@@ -301,9 +338,8 @@ class ImportWriter:
                 [*sorted(REL_PROPERTIES[rel.type]), *_PROVENANCE, "inferred", "evidence",
                  "loaded_at"], rel.type.value)
             table.first = (rel.file, rel.row)
-        props = dict(rel.props)
-        props["loaded_at"] = self.loaded_at
-        table.write([rel.source_id, rel.target_id, table.label], props)  # label: the type
+        table.write_stamped((rel.source_id, rel.target_id, table.label),  # label: the type
+                            rel.props, self.loaded_at)
 
     def close(self) -> dict[NodeKind | RelType, _Part]:
         """A worker's end: what it wrote, for the parent to join (:meth:`finish`)."""
