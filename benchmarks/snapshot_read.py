@@ -7,6 +7,10 @@ Now: ``Neo4jStore.snapshot`` (the sorted ids split over two read transactions at
 two cores are idle or the server is remote, else one; each checked against the version the
 ids were read at); and the two transactions forced, whatever the cores.
 
+Lean (issue 18 item 5): ``Neo4jStore.analysis_snapshot``, the relationships without their
+provenance and hash (which no analysis reads), read the same ways; checked equal to the full
+snapshot minus those, every round.  Full and lean take turns, in one and two transactions.
+
 Prints wall seconds, this process's CPU seconds and the server's (the Neo4j JVM's, from
 /proc: most of the read is the server's work), and the load average next to each; asserts
 nothing.  On a busy 2-core box the parallel read cannot gain (no idle core): the CPU columns
@@ -58,6 +62,14 @@ def same_graph(one, other) -> bool:
             and list(one.edges(keys=True, data=True)) == list(other.edges(keys=True, data=True)))
 
 
+def lean_of(graph) -> tuple[dict, list]:
+    """A full snapshot as the lean read should give it: relationships minus provenance."""
+    drop = q.RELATIONSHIP_PROVENANCE
+    return (dict(graph.nodes(data=True)),
+            [(u, v, k, {p: x for p, x in d["props"].items() if p not in drop})
+             for u, v, k, d in graph.edges(keys=True, data=True)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=100_000)
@@ -69,20 +81,37 @@ def main() -> None:
         write(generate(args.nodes), synthetic)
         store.reset()
         load_paths(store, [synthetic])
-        same = True
-        for _ in range(args.rounds):
+        same = lean_same = True
+        for round_number in range(args.rounds):
             before = clocked("snapshot BEFORE (one read transaction)",
                              lambda: build_snapshot(*store._read(q.snapshot)))
-            now = clocked(f"snapshot NOW (store.snapshot, {store._snapshot_sessions()} if asked now)",
-                          store.snapshot)
-            same = same and same_graph(before, now)
-            del now
-            now = clocked("snapshot in two transactions (forced)",
-                          lambda: build_snapshot(*store._snapshot_rows(2)))
-            same = same and same_graph(before, now)
-            print(f"  {now.number_of_nodes()} nodes, {now.number_of_edges()} relationships")
-            del before, now  # one or two snapshots alive at a time, as in the app
+            expected = lean_of(before)
+            reads = [  # full and lean take turns; their order flips every round
+                ("full", f"snapshot NOW (store.snapshot, {store._snapshot_sessions()} if asked now)",
+                 store.snapshot),
+                ("lean", "LEAN (store.analysis_snapshot, as above)", store.analysis_snapshot),
+                ("full", "full in two transactions (forced)",
+                 lambda: build_snapshot(*store._snapshot_rows(2))),
+                ("lean", "LEAN in two transactions (forced)",
+                 lambda: build_snapshot(*store._snapshot_rows(2, lean=True))),
+                ("full", "full in one transaction (forced)",
+                 lambda: build_snapshot(*store._snapshot_rows(1))),
+                ("lean", "LEAN in one transaction (forced)",
+                 lambda: build_snapshot(*store._snapshot_rows(1, lean=True))),
+            ]
+            if round_number % 2:
+                reads = [reads[i ^ 1] for i in range(len(reads))]
+            for kind, label, read in reads:
+                now = clocked(label, read)
+                if kind == "full":
+                    same = same and same_graph(before, now)
+                else:
+                    lean_same = lean_same and lean_of(now) == expected
+                del now  # one or two snapshots alive at a time, as in the app
+            print(f"  {before.number_of_nodes()} nodes, {before.number_of_edges()} relationships")
+            del before, expected
         print(f"same snapshot before and now, every round: {'yes' if same else 'NO'}")
+        print(f"lean = full minus relationship provenance, every round: {'yes' if lean_same else 'NO'}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
