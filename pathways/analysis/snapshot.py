@@ -14,7 +14,7 @@ from typing import Any, TypedDict, TypeVar
 
 from pathways.errors import UnknownIdError
 from pathways.gcpause import gc_paused
-from pathways.graphs import Snapshot, per_snapshot
+from pathways.graphs import Snapshot, node_names, per_snapshot
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
 
@@ -31,34 +31,47 @@ class NetworkNode(TypedDict):
 
 
 def name_of(graph: Snapshot, node: str) -> str:
-    name: str = graph.nodes[node]["props"]["name"]
+    # networkx's own dict (not in its type stubs): a third of the time of graph.nodes[node]
+    name: str = graph._node[node]["props"]["name"]  # type: ignore[attr-defined]
     return name
 
 
 @per_snapshot
 def typed_adjacency(graph: Snapshot) -> dict[RelType, tuple[Neighbours, Neighbours]]:
     """``{rel: (out, into)}``: ``out[node]`` lists the nodes ``node`` points to by a ``rel``
-    relationship, ``into[node]`` those pointing to it, each in the order of ``graph.succ`` /
-    ``graph.pred`` (so answers do not change).  Nodes without one are absent.
+    relationship, in the order of ``graph.succ``; ``into[node]`` those pointing to it, in the
+    order of the graph's nodes (no answer depends on either order: the two stores' snapshots
+    order nodes and relationships differently, and the parity tests compare their answers).
+    Nodes without one are absent.
 
     At 100k nodes the analyses ask for neighbours a million times, and networkx's views cost
     ~15 µs a call; this reads networkx's own dicts (node → neighbour → key → data) once.
     Keyed by type first, so a hot loop takes one type's dict once (:func:`rel_out`,
     :func:`rel_in`) and then pays one dict look-up per node.
+
+    One pass over ``graph.succ`` fills both sides (``graph.pred`` holds the same key dicts,
+    and reading each of the 464k relationships' key dicts is most of the time at 100k):
+    0.33 s, not 0.6 s.
     """
     built: dict[RelType, tuple[Neighbours, Neighbours]] = {rel: ({}, {}) for rel in RelType}
-    # networkx's own dicts (not in its type stubs)
-    for side, adjacency in ((0, graph._succ), (1, graph._pred)):  # type: ignore[attr-defined]
-        tables = {rel: pair[side] for rel, pair in built.items()}
-        for node, neighbours in adjacency.items():
-            for other, keys in neighbours.items():
-                for key in keys:
-                    table = tables[key]
-                    found = table.get(node)
-                    if found is None:
-                        table[node] = [other]
-                    else:
-                        found.append(other)
+    outs = {rel: pair[0] for rel, pair in built.items()}
+    ins = {rel: pair[1] for rel, pair in built.items()}
+    # networkx's own dict (not in its type stubs)
+    for node, neighbours in graph._succ.items():  # type: ignore[attr-defined]
+        for other, keys in neighbours.items():
+            for key in keys:
+                table = outs[key]
+                found = table.get(node)
+                if found is None:
+                    table[node] = [other]
+                else:
+                    found.append(other)
+                table = ins[key]
+                found = table.get(other)
+                if found is None:
+                    table[other] = [node]
+                else:
+                    found.append(node)
     return built
 
 
@@ -93,8 +106,10 @@ def by_kind(graph: Snapshot) -> dict[NodeKind, list[str]]:
         kind = attrs.get("kind")
         if kind is not None:
             found[kind].append(node)
-    for nodes in found.values():
-        nodes.sort(key=lambda n: (name_of(graph, n), n))
+    names = node_names(graph)  # the analyses read it anyway
+    for nodes in found.values():  # by name, then id: two stable sorts, no key tuples
+        nodes.sort()
+        nodes.sort(key=names.__getitem__)
     return found
 
 
