@@ -215,30 +215,33 @@ def reached_activities(graph: Snapshot, reach: Reach) -> dict[str, frozenset[str
 
 def coverage(graph: Snapshot, reach: Reach, needs: list[str], localities: list[str],
              activities_reached: dict[str, frozenset[str]] | None = None) -> list[CoverageCell]:
-    """One pass over each need's activities builds every cell (not one scan per cell); an
+    """One pass over each asked locality's activities builds every cell (not one scan per
+    cell; each activity's needs once, not each need's activities and their places); an
     activity serving the whole area is listed once per need and merged into each of its
     cells.  What link workers reach is looked up per locality: the whole-area activities
     among its workers' reach (a locality's reach is far smaller than a need's whole-area
     list times the localities), then the cell's own activities."""
-    addressed_by, located = rel_in(graph, RelType.ADDRESSES), rel_out(graph, RelType.LOCATED_IN)
+    addresses, located_here = rel_out(graph, RelType.ADDRESSES), rel_in(graph, RelType.LOCATED_IN)
     every, whole_area = all_activities(graph), whole_area_activities(graph)
-    # need -> locality -> its activities there (only the localities asked for)
+    # need -> locality -> its activities there (only the localities asked for; sorted below)
     cells = {n: {loc: list[str]() for loc in localities} for n in needs}
-    everywhere: dict[str, list[str]] = {n: [] for n in needs}
-    whole_needs: dict[str, list[str]] = {}  # whole-area activity -> the needs (asked) it addresses
-    for need in everywhere:  # each need once, however often it was asked for
-        whole, need_cells = everywhere[need], cells[need]
-        for activity in addressed_by.get(need, ()):
-            if activity not in every:
+    everywhere: dict[str, list[str]] = {n: [] for n in needs}  # each need once
+    for loc in dict.fromkeys(localities):
+        here_cells = {need: need_cells[loc] for need, need_cells in cells.items()}
+        for activity in located_here.get(loc, ()):
+            if activity in whole_area or activity not in every:
                 continue
-            if activity in whole_area:
-                whole.append(activity)
-                whole_needs.setdefault(activity, []).append(need)
-                continue
-            for place in located.get(activity, ()):
-                cell = need_cells.get(place)
+            for need in addresses.get(activity, ()):
+                cell = here_cells.get(need)
                 if cell is not None:
                     cell.append(activity)
+    whole_needs: dict[str, list[str]] = {}  # whole-area activity -> the needs (asked) it addresses
+    for activity in whole_area:
+        for need in addresses.get(activity, ()):
+            whole = everywhere.get(need)
+            if whole is not None:
+                whole.append(activity)
+                whole_needs.setdefault(activity, []).append(need)
     for listed in everywhere.values():
         listed.sort()
     covers = rel_in(graph, RelType.COVERS)
