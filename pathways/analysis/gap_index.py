@@ -30,21 +30,27 @@ def pathway_neighbours(graph: Snapshot) -> tuple[Neighbours, Neighbours]:
     pathway relationship (REFERS_TO, PROVIDES, OFFERS), joined from the snapshot's lists per
     relationship type (:func:`pathways.analysis.snapshot.typed_adjacency`, which the report
     reads anyway): no second pass over every relationship.  The order is not networkx's
-    (no answer depends on it: tests/unit/test_gaps_oracle.py).  Shared: do not modify it."""
+    (no answer depends on it: tests/unit/test_gaps_oracle.py).  Shared: do not modify it
+    (a node with one type's neighbours shares that type's list).
+
+    The biggest type's table is copied whole (in C), then the others are merged into it."""
     typed = typed_adjacency(graph)
     sides: list[Neighbours] = []
     for side in (0, 1):
-        joined: Neighbours = {}
-        repeated: set[str] = set()  # nodes with more than one type: a neighbour may repeat
-        for rel in PATHWAY_RELS:
-            for node, others in typed[rel][side].items():
+        first, *rest = sorted((typed[rel][side] for rel in PATHWAY_RELS), key=len, reverse=True)
+        joined: Neighbours = dict(first)
+        repeated: set[str] = set()  # nodes with more than one type: lists of their own
+        for table in rest:
+            for node, others in table.items():
                 found = joined.get(node)
                 if found is None:
-                    joined[node] = others.copy()
+                    joined[node] = others
+                elif node in repeated:
+                    found.extend(others)
                 else:
                     repeated.add(node)
-                    found.extend(others)
-        for node in repeated:
+                    joined[node] = found + others
+        for node in repeated:  # a neighbour by two types once
             joined[node] = list(dict.fromkeys(joined[node]))
         sides.append(joined)
     return sides[0], sides[1]
