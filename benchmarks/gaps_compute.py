@@ -6,8 +6,13 @@ interleaved, answers compared to the byte (a hash of the report's JSON).
 Prints wall and CPU seconds of the computing alone (the snapshot is read before the clock
 starts) with the load average next to each, then medians; asserts nothing.
 
+``--old DIR``: a third contender, the code of an earlier commit unpacked in DIR (``git archive
+<commit> | tar -x -C DIR``), run the same way in the same rounds: old against new on one busy
+machine, where figures from separate runs do not compare.
+
     .venv/bin/python benchmarks/gaps_compute.py --nodes 100000 [--rounds 3]
     .venv/bin/python benchmarks/gaps_compute.py --graph /path/to/graph.json   # an embedded store
+    .venv/bin/python benchmarks/gaps_compute.py --nodes 100000 --old /tmp/old   # and DIR's code
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the oracle in tests/
+if "--root" in sys.argv:  # the "old" contender: DIR's pathways, imported before this checkout's
+    sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
 
 from generate import generate, write
 from pathways.analysis.gaps import GapQuery, compute_gaps
@@ -39,7 +46,7 @@ QUERY = GapQuery(as_of=dt.date(2026, 11, 29))
 def one(graph_file: Path, contender: str) -> None:
     """In this process: read the snapshot, then time one contender's report on it."""
     graph = EmbeddedStore(graph_file).snapshot()
-    compute = compute_gaps_before if contender == "before" else compute_gaps
+    compute = compute_gaps_before if contender == "before" else compute_gaps  # now, or old
     with gc_paused():  # as cached_analysis computes it
         wall, cpu = time.perf_counter(), time.process_time()
         report = compute(graph, QUERY)
@@ -54,7 +61,9 @@ def main() -> None:
     parser.add_argument("--graph", type=Path, help="an embedded store's graph.json")
     parser.add_argument("--nodes", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3, help="before/now pairs, interleaved")
-    parser.add_argument("--contender", choices=("before", "now"), help=argparse.SUPPRESS)
+    parser.add_argument("--old", type=Path, help="an earlier commit's code, unpacked here")
+    parser.add_argument("--contender", choices=("before", "old", "now"), help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)  # read before the imports above
     args = parser.parse_args()
     if args.contender:
         one(args.graph, args.contender)
@@ -65,11 +74,13 @@ def main() -> None:
             write(generate(args.nodes), Path(tmp) / "data")
             graph = Path(tmp) / "graph.json"
             load_paths(EmbeddedStore(graph), [Path(tmp) / "data"])
-        runs: dict[str, list[dict]] = {"before": [], "now": []}
+        contenders = ("before", "old", "now") if args.old else ("before", "now")
+        runs: dict[str, list[dict]] = {c: [] for c in contenders}
         for _ in range(args.rounds):
-            for contender in ("before", "now"):
+            for contender in contenders:
+                root = ["--root", str(args.old.resolve())] if contender == "old" else []
                 done = subprocess.run([sys.executable, __file__, "--graph", str(graph),
-                                       "--contender", contender],
+                                       "--contender", contender, *root],
                                       check=True, capture_output=True, text=True)
                 run = json.loads(done.stdout.strip().splitlines()[-1])
                 runs[contender].append(run)
