@@ -76,13 +76,18 @@ def child(route: str, folder: Path, work: Path) -> dict:
         forced = os.environ.get("STREAM_CHECK_WORKERS")
         home = work / "neo4j"
         home.mkdir(parents=True)
-        # as `load --import` does: neo4j-admin's JVM starts while the check runs (code
-        # that has no start_admin_early, e.g. --before an older version, starts it after)
-        early = (bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
-                 if hasattr(bulk, "start_admin_early") and not os.environ.get("STREAM_LATE_ADMIN")
-                 else None)
+        # as `load --import` does: the check's workers are decided, then neo4j-admin's JVM
+        # starts while the check runs (code that has no start_admin_early, e.g. --before an
+        # older version, decides inside prepare_import and starts neo4j-admin after it)
+        early = None
+        workers = int(forced) if forced else None
+        if hasattr(bulk, "start_admin_early") and not os.environ.get("STREAM_LATE_ADMIN"):
+            import loaders.living_stream as stream
+
+            workers = workers or stream.check_workers()
+            early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00",
-                                    workers=int(forced) if forced else None)
+                                    workers=workers)
         files.admin = early
         prepared = time.perf_counter() - began
         out["check_workers"] = int(forced) if forced else (used[-1] if used else None)

@@ -156,6 +156,7 @@ def start_with_import(config, port, import_paths):
     import shutil
     import tempfile
 
+    from loaders.living_stream import check_workers
     from pathways import neo4j_runtime as rt
     from pathways.config import pathways_home
     from pathways.history import file_sources
@@ -166,11 +167,12 @@ def start_with_import(config, port, import_paths):
     home.mkdir(parents=True, exist_ok=True)
     sources = file_sources(import_paths)  # what was imported, as the history names it
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
+    workers = check_workers()  # idle cores, measured before the JVM below takes one to start
     server_home, early, made = _early_admin(config)
     try:
         click.echo("Checking every row and writing the importer's files...", err=True)
         try:
-            files = bulk.prepare_import(import_paths, staging, now_iso())
+            files = bulk.prepare_import(import_paths, staging, now_iso(), workers=workers)
         except BaseException:
             if early is not None:
                 early.cancel()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import loaders.living_stream as stream
 from pathways import neo4j_runtime as rt
 from pathways.neo4j_runtime import bulk
 from tests.conftest import write_folder
@@ -82,6 +83,14 @@ def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
         return check(*args, **kwargs)
 
     monkeypatch.setattr(bulk, "prepare_import", watched)
+    admin_when_cores_counted: list[list[list[str]]] = []
+    count_cores = stream.check_workers
+
+    def counted() -> int:  # the check's workers are decided before the JVM takes a core
+        admin_when_cores_counted.append(admin_processes())
+        return count_cores()
+
+    monkeypatch.setattr(stream, "check_workers", counted)
     folder = write_folder(tmp_path / "bad", {
         "people": [["id", "name", "role"], ["lw", "Lee Walker", "link_worker"]],
         "services": [["id", "name"], ["svc", "Arts on Prescription"]],
@@ -94,6 +103,7 @@ def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
     assert "relationships.csv, row 3, column 'target_id'" in message and "nowhere" in message
     # neo4j-admin was running while the rows were checked, waiting for its arguments ...
     assert len(seen_during_check) == 1 and seen_during_check[0][-1] == "@/dev/stdin"
+    assert admin_when_cores_counted == [[]]
     # ... and nothing is left: no neo4j-admin, no server, no folder for one, no files
     assert admin_processes() == []
     assert rt.running_state() is None
