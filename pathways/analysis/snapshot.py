@@ -207,7 +207,11 @@ def cached_analysis(store: GraphStore, what: Hashable, compute: Callable[[Snapsh
 
 
 def cached_snapshot(store: GraphStore) -> Snapshot:
-    return cached_per_version(store, "snapshot", store.snapshot)
+    """The analyses' snapshot (:meth:`GraphStore.analysis_snapshot`: on Neo4j without each
+    relationship's provenance and hash, which no analysis reads), once per data version.
+    Code that compares relationships by their hash takes the full one
+    (:func:`pathways.changes.snapshot_with_provenance`)."""
+    return cached_per_version(store, "snapshot", store.analysis_snapshot)
 
 
 def cached_stats(store: GraphStore) -> dict[str, dict[str, int]]:
