@@ -13,8 +13,9 @@ Each route runs in a fresh child process, so its peak RSS is its own:
     .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
 
 ``--late-admin`` starts neo4j-admin only once the check has written its files (as before
-:func:`pathways.neo4j_runtime.bulk.start_admin_early`), to measure what starting it early
-gives.  ``--check-workers N`` makes the import route's check use N processes whatever the
+:func:`pathways.neo4j_runtime.bulk.start_admin_early`), ``--early-admin`` during the check
+even on a busy machine (default: as `load --import` decides, with a core idle), to measure
+what starting it early gives.  ``--check-workers N`` makes the import route's check use N processes whatever the
 machine's load (default: the code under test decides; each line says how many it used).
 ``--before DIR`` (a copy of an earlier version of the source, e.g. ``git archive REV | tar
 -x -C DIR``) runs each route with that source too, alternating with this one, ``--rounds``
@@ -83,9 +84,12 @@ def child(route: str, folder: Path, work: Path) -> dict:
         workers = int(forced) if forced else None
         if hasattr(bulk, "start_admin_early") and not os.environ.get("STREAM_LATE_ADMIN"):
             import loaders.living_stream as stream
+            from pathways.processes import idle_cores
 
-            workers = workers or stream.check_workers()
-            early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
+            idle = idle_cores()
+            workers = workers or stream.check_workers(idle)
+            if bulk.admin_early_pays(idle) or os.environ.get("STREAM_EARLY_ADMIN"):
+                early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00",
                                     workers=workers)
         files.admin = early
@@ -178,6 +182,8 @@ def main() -> None:
                              " many as idle cores, decided by the code under test)")
     parser.add_argument("--late-admin", action="store_true",
                         help="start neo4j-admin after the check, not during it")
+    parser.add_argument("--early-admin", action="store_true",
+                        help="start neo4j-admin during the check however busy the machine")
     parser.add_argument("--child", nargs=3, metavar=("ROUTE", "FOLDER", "WORK"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,6 +191,8 @@ def main() -> None:
         os.environ["STREAM_CHECK_WORKERS"] = str(args.check_workers)
     if args.late_admin:
         os.environ["STREAM_LATE_ADMIN"] = "1"
+    if args.early_admin:
+        os.environ["STREAM_EARLY_ADMIN"] = "1"
     if args.child:
         route, folder, work = args.child
         figures = child(route, Path(folder), Path(work))

@@ -337,13 +337,15 @@ def _ignore(_record: object) -> None:
 CHECK_WORKERS = 4
 
 
-def check_workers() -> int:
+def check_workers(idle: float | None = None) -> int:
     """How many workers pay here: one per idle core, at most :data:`CHECK_WORKERS`; 1 means
     the check in one process.  Idle cores are measured over a moment (:func:`idle_cores`),
     not taken from the load average, which lags by a minute (a job just ended still counts).
     Each worker reads its own part of the large files, so workers cost little more CPU
-    than one process; on cores already busy they only add their overhead."""
-    idle = idle_cores()
+    than one process; on cores already busy they only add their overhead.  ``idle``: the
+    idle cores if the caller has just measured them."""
+    if idle is None:
+        idle = idle_cores()
     if idle is None:
         idle = (os.cpu_count() or 1) - os.getloadavg()[0]
     return max(1, min(CHECK_WORKERS, _cores_here(), int(idle + 0.5)))

@@ -149,10 +149,10 @@ def start_with_import(config, port, import_paths):
     """Start a new local Neo4j with ``import_paths`` bulk-imported (``neo4j start --import``
     and ``load --import``): every row checked and neo4j-admin's files written in one pass (the
     streaming check: only ids and relationship digests held; nothing imported if a row is
-    wrong).  neo4j-admin's JVM starts while the check runs, waiting for its arguments
-    (:func:`pathways.neo4j_runtime.bulk.start_admin_early`); a refused row ends it, and
-    the new server's folder is removed.  The files hold contact details, so they wait in a
-    private folder under PATHWAYS_HOME and are removed afterwards."""
+    wrong).  With a core idle, neo4j-admin's JVM starts while the check runs, waiting for
+    its arguments (:func:`pathways.neo4j_runtime.bulk.start_admin_early`); a refused row
+    ends it, and the new server's folder is removed.  The files hold contact details, so
+    they wait in a private folder under PATHWAYS_HOME and are removed afterwards."""
     import shutil
     import tempfile
 
@@ -161,14 +161,17 @@ def start_with_import(config, port, import_paths):
     from pathways.config import pathways_home
     from pathways.history import file_sources
     from pathways.neo4j_runtime import bulk
+    from pathways.processes import idle_cores
     from pathways.store.base import now_iso
 
     home = pathways_home()
     home.mkdir(parents=True, exist_ok=True)
     sources = file_sources(import_paths)  # what was imported, as the history names it
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
-    workers = check_workers()  # idle cores, measured before the JVM below takes one to start
-    server_home, early, made = _early_admin(config)
+    idle = idle_cores()  # measured before the JVM below takes a core to start
+    workers = check_workers(idle)
+    server_home, early, made = (_early_admin(config) if bulk.admin_early_pays(idle)
+                                else (None, None, []))
     try:
         click.echo("Checking every row and writing the importer's files...", err=True)
         try:

@@ -588,6 +588,19 @@ class EarlyAdmin:
             process.communicate()
 
 
+#: idle cores (a moment's sample) from which neo4j-admin is started during the check
+EARLY_ADMIN_IDLE = 1.0
+
+
+def admin_early_pays(idle: float | None) -> bool:
+    """Whether starting neo4j-admin during the check pays, with ``idle`` cores idle (see
+    :func:`pathways.processes.idle_cores`): its JVM takes 1.3-1.4 s of CPU to start
+    (measured); with a core idle that comes off the import's time, on a busy machine it
+    only slows the check (measured at load 7-10: the check 9.4 -> 14.1 s, neo4j-admin no
+    faster)."""
+    return idle is not None and idle >= EARLY_ADMIN_IDLE
+
+
 def start_admin_early(java: str, jvm_flags: Sequence[str], classpath: str,
                       home: Path) -> EarlyAdmin | None:
     """neo4j-admin started now for an import into ``home`` (see :class:`EarlyAdmin`), or

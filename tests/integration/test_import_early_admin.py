@@ -83,12 +83,13 @@ def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
         return check(*args, **kwargs)
 
     monkeypatch.setattr(bulk, "prepare_import", watched)
+    monkeypatch.setattr(bulk, "admin_early_pays", lambda _idle: True)  # however busy the box
     admin_when_cores_counted: list[list[list[str]]] = []
     count_cores = stream.check_workers
 
-    def counted() -> int:  # the check's workers are decided before the JVM takes a core
+    def counted(idle=None) -> int:  # the check's workers are decided before the JVM starts
         admin_when_cores_counted.append(admin_processes())
-        return count_cores()
+        return count_cores(idle)
 
     monkeypatch.setattr(stream, "check_workers", counted)
     folder = write_folder(tmp_path / "bad", {
@@ -109,6 +110,34 @@ def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
     assert rt.running_state() is None
     assert not (local_neo4j_home / "neo4j").exists()
     assert [p.name for p in local_neo4j_home.iterdir()] == []
+
+
+def test_on_a_busy_machine_neo4j_admin_starts_after_the_check(tmp_path, local_neo4j_home,
+                                                             monkeypatch):
+    """No core idle: the JVM's start would only slow the check, so it waits (and a refused
+    row still leaves nothing)."""
+    import pathways.processes as processes
+    from pathways.cli import cli
+
+    seen_during_check: list[list[str]] = []
+    check = bulk.prepare_import
+
+    def watched(*args, **kwargs):
+        seen_during_check.extend(admin_processes())
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "prepare_import", watched)
+    monkeypatch.setattr(processes, "idle_cores", lambda *_args: 0.3)
+    folder = write_folder(tmp_path / "bad", {
+        "people": [["id", "name", "role"], ["lw", "Lee Walker", "link_worker"]],
+        "relationships": [["source_id", "type", "target_id"], ["lw", "REFERS_TO", "nowhere"]],
+    })
+    result = CliRunner().invoke(cli, ["load", "--import", str(folder)])
+    assert result.exit_code != 0 and "nowhere" in str(result.exception) + result.output
+    assert seen_during_check == [] and admin_processes() == []
+    assert [p.name for p in local_neo4j_home.iterdir()] == []
+    assert bulk.admin_early_pays(1.9) and not bulk.admin_early_pays(0.3)
+    assert not bulk.admin_early_pays(None)
 
 
 @pytest.fixture
