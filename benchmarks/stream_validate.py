@@ -126,8 +126,8 @@ def _count_check_workers() -> list[int]:
     decided: list[int] = []
     decide = stream.check_workers
 
-    def counted() -> int:
-        decided.append(decide())
+    def counted(*args, **kwargs) -> int:
+        decided.append(decide(*args, **kwargs))
         return decided[-1]
 
     stream.check_workers = counted
