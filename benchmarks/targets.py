@@ -33,8 +33,8 @@ WHEN_MISSED = {
         " (2026-12-01); the check and file writing is the slow part (335.5 s at 1m on"
         " 2026-12-01, load 8-25). The check's workers now read their own byte ranges of the"
         " files (no more CPU than one process) and engage when cores are idle; neo4j-admin's JVM"
-        " now starts during the check and the check collects garbage less often (15-20 % less"
-        " CPU). Next: a cheaper per-row check (loaders/living_db.py)."
+        " now starts during the check when a core is idle, and the check collects garbage less"
+        " often (15-20 % less CPU). Next: a cheaper per-row check (loaders/living_db.py)."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
         "Same cause as the row above: the check, not neo4j-admin, is the time. Quiet re-run"
@@ -42,9 +42,9 @@ WHEN_MISSED = {
         " ranges, 4.5-5.0 s (8.5 s in one process), whole `--import` 15.0-15.8 s, 1.39-1.72x"
         " the bare neo4j-admin run (which varied 9.2-12.2 s), 1.43-1.46x the neo4j-admin"
         " inside the same run (was 1.74-1.84x). Since then neo4j-admin's JVM starts while the"
-        " check runs (it reads its files only once they are written: each file is opened 4"
-        " times, so named pipes cannot feed it) and the check collects garbage less often"
-        " (15-20 % less CPU). Next: a cheaper per-row check."
+        " check runs when a core is idle (it reads its files only once they are written: each"
+        " file is opened 4 times, so named pipes cannot feed it) and the check collects"
+        " garbage less often (15-20 % less CPU). Next: a cheaper per-row check."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
