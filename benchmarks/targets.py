@@ -37,14 +37,15 @@ WHEN_MISSED = {
         " often (15-20 % less CPU). Next: a cheaper per-row check (loaders/living_db.py)."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
-        "Same cause as the row above: the check, not neo4j-admin, is the time. Quiet re-run"
-        " at 100k (2026-12-01, second stop): the check in 2 workers reading their own byte"
-        " ranges, 4.5-5.0 s (8.5 s in one process), whole `--import` 15.0-15.8 s, 1.39-1.72x"
-        " the bare neo4j-admin run (which varied 9.2-12.2 s), 1.43-1.46x the neo4j-admin"
-        " inside the same run (was 1.74-1.84x). Since then neo4j-admin's JVM starts while the"
-        " check runs when a core is idle (it reads its files only once they are written: each"
-        " file is opened 4 times, so named pipes cannot feed it) and the check collects"
-        " garbage less often (15-20 % less CPU). Next: a cheaper per-row check."
+        "The check, not neo4j-admin, was the time. Quiet re-run at 100k (2026-12-01, third"
+        " stop, section 'Issue 18, 2026-12-01 (third stop)'): neo4j-admin's JVM now starts"
+        " while the check runs when a core is idle (it opens each input file 4 times, so named"
+        " pipes cannot feed it; it reads its arguments from stdin once the files are written),"
+        " and the check collects garbage less often: whole `--import` 13.2-14.9 s, 1.21-1.46x"
+        " the bare neo4j-admin of the same round (median 1.30x; the bare run varies 10.2-11.8"
+        " s), against 14.7-17.1 s and 1.25-1.69x for the code before in the same rounds. At"
+        " the goal, not reliably under it. Next: a cheaper per-row check (loaders/living_db.py);"
+        " `dbms set-initial-password` (a JVM of its own) overlapped too."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
@@ -64,13 +65,15 @@ WHEN_MISSED = {
     ),
     "gap report < 5 s at 100k (neo4j)": (
         "The report is computed in Python on a whole-graph snapshot read from the server once"
-        " per data version. Quiet re-run (2026-12-01, second stop): 7.62 s = the snapshot read"
-        " 3.5-3.9 s (two read transactions at once when two cores are idle; was 5.0-6.6 s in"
-        " one) + computing ~3.7 s (embedded: 3.75 s in all, met). Ours 2.2-2.4 s and the"
-        " server's 2.8-2.9 s of CPU make the read's floor about 2.75 s on 2 cores. The web"
-        " server's Warmer computes the report after each load so pages do not wait. Next: keep"
-        " the snapshot across versions (needs a change log written with each version bump), or"
-        " a lean snapshot for analyses (about 1.5 s)."
+        " per data version. Quiet re-run (2026-12-01, third stop, section 'Issue 18,"
+        " 2026-12-01 (third stop)'): 6.4-7.2 s (was 7.62 s) = the analyses' lean snapshot"
+        " (relationships without provenance) 2.8-3.1 s in two read transactions (the full one"
+        " 3.9-4.3 s) + computing 2.5 s + the cycle collector catching up on the new objects"
+        " when the pause ends (~0.3-0.5 s). Ours ~1.9 s and the server's ~2.5 s of CPU make the"
+        " read's floor about 2.2 s on 2 cores. The web server's Warmer computes the report"
+        " after each load so pages do not wait. Next: keep the snapshot across versions (needs a"
+        " change log written with each version bump); compact integer-indexed adjacency built"
+        " while the snapshot is read."
     ),
     "gap report < 5 s at 100k (embedded)": (
         "Figures from a shared 2-core machine vary by 2-3x with its load (see the load"
