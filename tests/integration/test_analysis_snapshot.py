@@ -32,6 +32,7 @@ from pathways.update_requests import update_request_workbook
 from queries import graph as q
 from tests.conftest import first_difference, load_data
 from tests.integration.test_consortia_parity import DEMO_OPPORTUNITIES
+from tests.integration.test_snapshot_read import a_load_between_ids_and_parts
 from tests.unit.test_gaps import random_tables
 
 AS_OF = dt.date(2026, 11, 29)
@@ -203,23 +204,8 @@ def test_lean_parts_never_mix_two_versions(neo4j_store, demo_dir, monkeypatch):
     """A load committed after the ids were read and before the parts: the lean read runs
     again and gives the data as it is now, not a mix."""
     load_paths(neo4j_store, [demo_dir])
-    monkeypatch.setattr(q, "SNAPSHOT_CHUNK", 20)
-    read_ids = q.snapshot_ids
-    writes = []
-
-    def ids_then_a_load(tx, version):
-        found = read_ids(tx, version)
-        if not writes:  # once: a load commits between the ids and the parts
-            writes.append(load_data(neo4j_store, {
-                "organisations": [{"id": "org-late", "name": "Late",
-                                   "kind": "voluntary_community"},
-                                  {"id": "org-later", "name": "Later",
-                                   "kind": "voluntary_community"}],
-                "relationships": [{"source_id": "org-late", "type": "REFERS_TO",
-                                   "target_id": "org-later", "method": "email"}]}))
-        return found
-
-    monkeypatch.setattr(q, "snapshot_ids", ids_then_a_load)
+    writes = a_load_between_ids_and_parts(neo4j_store, monkeypatch,
+                                          {"type": "REFERS_TO", "method": "email"})
     graph = neo4j_store.analysis_snapshot()
     assert writes
     assert "org-late" in graph and "org-later" in graph

@@ -93,27 +93,36 @@ def test_snapshot_read_in_parallel_equals_one_transaction(neo4j_store, demo_dir,
         assert same_graph(one, whole)
 
 
-def test_snapshot_parts_never_mix_two_versions(neo4j_store, demo_dir, monkeypatch):
-    """A write committed after the ids were read and before the parts are: the parts see
-    another version, so the whole read runs again and the snapshot is the data as it is now."""
-    load_paths(neo4j_store, [demo_dir])
+def a_load_between_ids_and_parts(store, monkeypatch, relationship: dict) -> list:
+    """Make the next snapshot read commit a load once, after its ids are read and before
+    its parts (20 ids a chunk): two organisations, ``org-late`` and ``org-later``, and
+    ``relationship`` (its type and properties) from the first to the second.  Returns the
+    list the load's result lands in (empty until it ran)."""
     monkeypatch.setattr(q, "SNAPSHOT_CHUNK", 20)
     read_ids = q.snapshot_ids
-    writes = []
+    writes: list = []
 
     def ids_then_a_load(tx, version):
         found = read_ids(tx, version)
         if not writes:  # once: a load commits between the ids and the parts
-            writes.append(load_data(neo4j_store, {
+            writes.append(load_data(store, {
                 "organisations": [{"id": "org-late", "name": "Late",
                                    "kind": "voluntary_community"},
                                   {"id": "org-later", "name": "Later",
                                    "kind": "voluntary_community"}],
-                "relationships": [{"source_id": "org-late", "type": "PARTNERS_WITH",
-                                   "target_id": "org-later"}]}))
+                "relationships": [{"source_id": "org-late", "target_id": "org-later",
+                                   **relationship}]}))
         return found
 
     monkeypatch.setattr(q, "snapshot_ids", ids_then_a_load)
+    return writes
+
+
+def test_snapshot_parts_never_mix_two_versions(neo4j_store, demo_dir, monkeypatch):
+    """A write committed after the ids were read and before the parts are: the parts see
+    another version, so the whole read runs again and the snapshot is the data as it is now."""
+    load_paths(neo4j_store, [demo_dir])
+    writes = a_load_between_ids_and_parts(neo4j_store, monkeypatch, {"type": "PARTNERS_WITH"})
     graph = neo4j_store.snapshot()
     assert writes
     assert "org-late" in graph and graph.out_degree("org-late") == 1
