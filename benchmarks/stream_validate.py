@@ -13,7 +13,7 @@ Each route runs in a fresh child process, so its peak RSS is its own:
     .venv/bin/python benchmarks/stream_validate.py 100000 [--routes plan,validate,import]
 
 ``--late-admin`` starts neo4j-admin only once the check has written its files (as before
-:func:`pathways.neo4j_runtime.bulk.start_admin_early`), ``--early-admin`` during the check
+:func:`pathways.neo4j_runtime.early_admin.start_admin_early`), ``--early-admin`` during the check
 even on a busy machine (default: as `load --import` decides, with a core idle), to measure
 what starting it early gives.  ``--check-workers N`` makes the import route's check use N processes whatever the
 machine's load (default: the code under test decides; each line says how many it used).
@@ -82,14 +82,15 @@ def child(route: str, folder: Path, work: Path) -> dict:
         # older version, decides inside prepare_import and starts neo4j-admin after it)
         early = None
         workers = int(forced) if forced else None
-        if hasattr(bulk, "start_admin_early") and not os.environ.get("STREAM_LATE_ADMIN"):
+        starter = _early_admin_module(bulk)
+        if starter is not None and not os.environ.get("STREAM_LATE_ADMIN"):
             import loaders.living_stream as stream
             from pathways.processes import idle_cores
 
             idle = idle_cores()
             workers = workers or stream.check_workers(idle)
-            if bulk.admin_early_pays(idle) or os.environ.get("STREAM_EARLY_ADMIN"):
-                early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
+            if starter.admin_early_pays(idle) or os.environ.get("STREAM_EARLY_ADMIN"):
+                early = starter.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
         files = bulk.prepare_import([folder], work / "import-files", "2026-01-01T00:00:00+00:00",
                                     workers=workers)
         files.admin = early
@@ -117,6 +118,16 @@ def child(route: str, folder: Path, work: Path) -> dict:
         began = time.perf_counter() - (prepared + admin)  # wall: check + write + one import
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out
+
+
+def _early_admin_module(bulk):
+    """Where the code under test keeps ``start_admin_early``: its own module, ``bulk``
+    (code before it moved), or ``None`` (code from before neo4j-admin started early)."""
+    try:
+        from pathways.neo4j_runtime import early_admin
+    except ImportError:
+        return bulk if hasattr(bulk, "start_admin_early") else None
+    return early_admin
 
 
 def _count_check_workers() -> list[int]:

@@ -150,7 +150,7 @@ def start_with_import(config, port, import_paths):
     and ``load --import``): every row checked and neo4j-admin's files written in one pass (the
     streaming check: only ids and relationship digests held; nothing imported if a row is
     wrong).  With a core idle, neo4j-admin's JVM starts while the check runs, waiting for
-    its arguments (:func:`pathways.neo4j_runtime.bulk.start_admin_early`); a refused row
+    its arguments (:func:`pathways.neo4j_runtime.early_admin.start_admin_early`); a refused row
     ends it, and the new server's folder is removed.  The files hold contact details, so
     they wait in a private folder under PATHWAYS_HOME and are removed afterwards."""
     import shutil
@@ -161,6 +161,7 @@ def start_with_import(config, port, import_paths):
     from pathways.config import pathways_home
     from pathways.history import file_sources
     from pathways.neo4j_runtime import bulk
+    from pathways.neo4j_runtime.early_admin import admin_early_pays
     from pathways.processes import idle_cores
     from pathways.store.base import now_iso
 
@@ -170,7 +171,7 @@ def start_with_import(config, port, import_paths):
     staging = Path(tempfile.mkdtemp(prefix="import-", dir=home))  # 0700
     idle = idle_cores()  # measured before the JVM below takes a core to start
     workers = check_workers(idle)
-    server_home, early, made = (_early_admin(config) if bulk.admin_early_pays(idle)
+    server_home, early, made = (_early_admin(config) if admin_early_pays(idle)
                                 else (None, None, []))
     try:
         click.echo("Checking every row and writing the importer's files...", err=True)
@@ -196,7 +197,7 @@ def start_with_import(config, port, import_paths):
 
 def _early_admin(config):
     """A new server's home, neo4j-admin started for it (see
-    :func:`pathways.neo4j_runtime.bulk.start_admin_early`) and the folders made for it
+    :func:`pathways.neo4j_runtime.early_admin.start_admin_early`) and the folders made for it
     (innermost first); ``(None, None, [])`` when Neo4j's jars are not downloaded yet (the
     check comes first, as without it) or Java is missing."""
     import os
@@ -204,7 +205,7 @@ def _early_admin(config):
 
     from pathways import neo4j_runtime as rt
     from pathways.errors import Neo4jRuntimeError
-    from pathways.neo4j_runtime import bulk
+    from pathways.neo4j_runtime.early_admin import start_admin_early
 
     libs = rt.lib_dir(config=config)
     if not (libs / ".complete").exists():
@@ -219,7 +220,7 @@ def _early_admin(config):
     os.chmod(base, 0o700)
     server_home = Path(tempfile.mkdtemp(prefix="server-", dir=base))
     made.insert(0, server_home)
-    early = bulk.start_admin_early(java, rt.JVM_FLAGS, f"{libs}/*", server_home)
+    early = start_admin_early(java, rt.JVM_FLAGS, f"{libs}/*", server_home)
     if early is None:
         for folder in made:
             folder.rmdir()

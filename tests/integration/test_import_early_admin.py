@@ -2,7 +2,7 @@
 
 neo4j-admin's JVM spends seconds loading classes before it reads anything; started with
 ``@/dev/stdin`` it does that during the check, then waits for its arguments
-(``pathways.neo4j_runtime.bulk.EarlyAdmin``).  What users must still get: a bad row
+(``pathways.neo4j_runtime.early_admin.EarlyAdmin``).  What users must still get: a bad row
 refused before anything is imported, with nothing left behind (no process, no server
 folder); the same import as a neo4j-admin started afterwards; and no JVM left waiting if
 this process dies or the arguments cannot be passed that way.
@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import loaders.living_stream as stream
 from pathways import neo4j_runtime as rt
-from pathways.neo4j_runtime import bulk
+from pathways.neo4j_runtime import bulk, early_admin
 from tests.conftest import write_folder
 
 pytestmark = pytest.mark.neo4j
@@ -71,19 +71,25 @@ def imported(output: str) -> list[str]:
     return re.findall(r"^\s*(\d+ (?:nodes|relationships|properties))\s*$", output, re.M)
 
 
-def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
-        tmp_path, local_neo4j_home, monkeypatch):
-    from pathways.cli import cli
-
-    seen_during_check: list[list[str]] = []
+@pytest.fixture
+def seen_during_check(monkeypatch) -> list[list[str]]:
+    """The neo4j-admin processes running when the check (``bulk.prepare_import``) began."""
+    seen: list[list[str]] = []
     check = bulk.prepare_import
 
     def watched(*args, **kwargs):
-        seen_during_check.extend(admin_processes())
+        seen.extend(admin_processes())
         return check(*args, **kwargs)
 
     monkeypatch.setattr(bulk, "prepare_import", watched)
-    monkeypatch.setattr(bulk, "admin_early_pays", lambda _idle: True)  # however busy the box
+    return seen
+
+
+def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
+        tmp_path, local_neo4j_home, monkeypatch, seen_during_check):
+    from pathways.cli import cli
+
+    monkeypatch.setattr(early_admin, "admin_early_pays", lambda _idle: True)  # however busy the box
     admin_when_cores_counted: list[list[list[str]]] = []
     count_cores = stream.check_workers
 
@@ -113,20 +119,12 @@ def test_a_refused_row_ends_the_early_neo4j_admin_and_leaves_nothing(
 
 
 def test_on_a_busy_machine_neo4j_admin_starts_after_the_check(tmp_path, local_neo4j_home,
-                                                             monkeypatch):
+                                                             monkeypatch, seen_during_check):
     """No core idle: the JVM's start would only slow the check, so it waits (and a refused
     row still leaves nothing)."""
     import pathways.processes as processes
     from pathways.cli import cli
 
-    seen_during_check: list[list[str]] = []
-    check = bulk.prepare_import
-
-    def watched(*args, **kwargs):
-        seen_during_check.extend(admin_processes())
-        return check(*args, **kwargs)
-
-    monkeypatch.setattr(bulk, "prepare_import", watched)
     monkeypatch.setattr(processes, "idle_cores", lambda *_args: 0.3)
     folder = write_folder(tmp_path / "bad", {
         "people": [["id", "name", "role"], ["lw", "Lee Walker", "link_worker"]],
@@ -136,8 +134,8 @@ def test_on_a_busy_machine_neo4j_admin_starts_after_the_check(tmp_path, local_ne
     assert result.exit_code != 0 and "nowhere" in str(result.exception) + result.output
     assert seen_during_check == [] and admin_processes() == []
     assert [p.name for p in local_neo4j_home.iterdir()] == []
-    assert bulk.admin_early_pays(1.9) and not bulk.admin_early_pays(0.3)
-    assert not bulk.admin_early_pays(None)
+    assert early_admin.admin_early_pays(1.9) and not early_admin.admin_early_pays(0.3)
+    assert not early_admin.admin_early_pays(None)
 
 
 @pytest.fixture
@@ -158,7 +156,7 @@ def test_an_early_neo4j_admin_imports_what_a_late_one_does(tmp_path, import_file
                            import_files)
     home = tmp_path / "early"
     home.mkdir()
-    early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
+    early = early_admin.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
     assert early is not None and early.process is not None
     waiting = early.process.pid
     time.sleep(1)
@@ -179,7 +177,7 @@ def test_arguments_it_cannot_pass_start_a_new_neo4j_admin(tmp_path, demo_dir):
     files = bulk.prepare_import([demo_dir], tmp_path / "with space", NOW, workers=1)
     home = tmp_path / "home"
     home.mkdir()
-    early = bulk.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
+    early = early_admin.start_admin_early(java, rt.JVM_FLAGS, classpath, home)
     assert early is not None and early.process is not None
     waiting = early.process.pid
     rt._write_config(home, rt.free_port(), "512m", "128m", None)
@@ -197,8 +195,8 @@ def test_an_early_neo4j_admin_ends_when_the_process_that_started_it_dies(tmp_pat
         "import sys\n"
         "from pathlib import Path\n"
         "from pathways import neo4j_runtime as rt\n"
-        "from pathways.neo4j_runtime import bulk\n"
-        f"early = bulk.start_admin_early(rt.java_executable(), rt.JVM_FLAGS,"
+        "from pathways.neo4j_runtime import early_admin\n"
+        f"early = early_admin.start_admin_early(rt.java_executable(), rt.JVM_FLAGS,"
         f" f'{{rt.ensure_jars()}}/*', Path({str(home)!r}))\n"
         "print(early.process.pid, flush=True)\n"
         "import os; os._exit(0)\n"  # dies without ending it
