@@ -440,7 +440,7 @@ class Neo4jStore(Neo4jLoads):
     def _snapshot(self, lean: bool) -> Snapshot:
         with gc_paused():
             if getattr(self._pinned, "tx", None) is not None:  # inside consistent(): its one
-                nodes, rels = self._read(q.snapshot, *((True,) if lean else ()))
+                nodes, rels = self._read(q.snapshot, lean)
             else:
                 nodes, rels = self._snapshot_rows(lean=lean)
             return build_snapshot(nodes, rels)
@@ -471,17 +471,16 @@ class Neo4jStore(Neo4jLoads):
         again (at most five times), so the parts never mix two versions.  ``lean``: the
         relationships without their provenance (:meth:`analysis_snapshot`).
         """
-        flag = (True,) if lean else ()  # (the full read's calls as they were)
         for _ in range(5):
             version, ids = self._read(q.snapshot_ids, versioned=True)
             if len(ids) <= q.SNAPSHOT_CHUNK:
-                return self._read(q.snapshot, *flag)  # (one transaction: its own ids)
+                return self._read(q.snapshot, lean)  # (one transaction: its own ids)
             split = max(1, self._snapshot_sessions() if sessions is None else sessions)
             parts = [ids[len(ids) * k // split : len(ids) * (k + 1) // split]
                      for k in range(split)]
 
             def read_part(part: list[str]) -> tuple[object, list, list]:
-                return self._read(q.versioned_snapshot_part, part, *flag, versioned=True)
+                return self._read(q.versioned_snapshot_part, part, lean, versioned=True)
 
             if split == 1:
                 read = [read_part(ids)]

@@ -183,7 +183,7 @@ def test_lean_read_in_parts_equals_one_transaction(neo4j_store, demo_dir, monkey
     parts = []
     read_part = q.versioned_snapshot_part
 
-    def counted(tx, version, ids, lean=False):
+    def counted(tx, version, ids, lean):
         parts.append(lean)
         return read_part(tx, version, ids, lean)
 

@@ -75,10 +75,11 @@ def test_snapshot_read_in_parallel_equals_one_transaction(neo4j_store, demo_dir,
     in_parts = 0
     read_part = q.versioned_snapshot_part
 
-    def counted(tx, version, ids):
+    def counted(tx, version, ids, lean):
         nonlocal in_parts
         in_parts += 1
-        return read_part(tx, version, ids)
+        assert lean is False  # the full snapshot
+        return read_part(tx, version, ids, lean)
 
     monkeypatch.setattr(q, "versioned_snapshot_part", counted)
     one = neo4j_store.snapshot() if sessions == 1 else None  # (parts as idle cores allow)
