@@ -6,7 +6,9 @@ One call = ``gap_report(store, query)`` on an empty cache, as the first request 
 the analyses' snapshot read (``Neo4jStore.analysis_snapshot``) and computing the report, until
 the call returns, including the cycle collector's work when the pause ends.  Then, still
 timed apart, a little allocation afterwards (what the next request pays for the collector's
-catch-up on the objects the call made) and a full collection.  The load average is printed
+catch-up on the objects the call made), a full collection once the report and its snapshot
+are dropped, and the snapshot read once more
+alone (wall, our CPU and, for a server this script started, the server's CPU).  The load average is printed
 next to each figure; asserts nothing.
 
     .venv/bin/python benchmarks/gaps_first_call.py --nodes 100000 --old DIR [--rounds 3]
@@ -32,11 +34,22 @@ from pathlib import Path
 if "--root" in sys.argv:  # the "old" contender: DIR's pathways, imported before this checkout's
     sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
 
+import pathways.analysis.snapshot as snapshots
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.config import Neo4jSettings
+from pathways.gcpause import gc_paused
 from pathways.store.neo4j import Neo4jStore
 
 QUERY = GapQuery(as_of=dt.date(2026, 11, 29))
+
+
+def server_cpu() -> float:
+    """CPU seconds of the local Neo4j server started by ``neo4j_store`` (0 if not known)."""
+    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one() -> None:
@@ -50,11 +63,20 @@ def one() -> None:
         junk: list[list[int]] = [[] for _ in range(20_000)]  # the next request's first allocations
         after = time.process_time() - after
         del junk
+        digest = hashlib.sha256(json.dumps(report).encode()).hexdigest()[:16]
+        del report  # and the cached snapshot: the read below is alone in memory, as the first
+        snapshots._cache.pop(store, None)
         full = time.process_time()
         gc.collect()
         full = time.process_time() - full
-    digest = hashlib.sha256(json.dumps(report).encode()).hexdigest()[:16]
-    print(json.dumps({"wall": wall, "cpu": cpu, "after": after, "full": full,
+        # the analyses' snapshot read alone, once more (ours and, if local, the server's CPU)
+        read, read_cpu, server = time.perf_counter(), time.process_time(), server_cpu()
+        with gc_paused():
+            store.analysis_snapshot()
+        read, read_cpu = time.perf_counter() - read, time.process_time() - read_cpu
+        server = server_cpu() - server
+    print(json.dumps({"wall": wall, "cpu": cpu, "after": after, "full": full, "read": read,
+                      "read_cpu": read_cpu, "server": server,
                       "load": os.getloadavg()[0], "digest": digest}), flush=True)
 
 
@@ -97,8 +119,9 @@ def main() -> None:
                 runs[contender].append(run)
                 print(f"first gap report {contender.upper():3}: {run['wall']:6.2f} s wall,"
                       f" {run['cpu']:5.2f} s CPU; next allocation {run['after']:5.2f} s,"
-                      f" then a full collection {run['full']:5.2f} s (load {run['load']:.1f})",
-                      flush=True)
+                      f" then a full collection {run['full']:5.2f} s (load {run['load']:.1f});"
+                      f" the snapshot read alone {run['read']:5.2f} s wall, {run['read_cpu']:5.2f}"
+                      f" s CPU, {run['server']:5.2f} s server CPU", flush=True)
     for contender, rs in runs.items():
         print(f"median {contender:3}: {statistics.median(r['wall'] for r in rs):6.2f} s wall,"
               f" {statistics.median(r['cpu'] for r in rs):5.2f} s CPU")
