@@ -40,7 +40,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from pathways.analysis.lookup import normalise, split_words
-from pathways.analysis.snapshot import cached_per_version
+from pathways.analysis.snapshot import by_kind, cached_per_version, cached_snapshot
 from pathways.errors import PathwaysError
 from pathways.model import NodeKind
 from pathways.store.base import GraphStore
@@ -153,9 +153,16 @@ def search_index(store: GraphStore, kinds: Sequence[NodeKind] = DEFAULT_KINDS) -
     wanted = tuple(sorted(set(kinds), key=lambda k: k.value))
 
     def compute() -> SearchIndex:
-        def read():
-            return [(kind, props) for kind in wanted for props in store.list_nodes(kind)]
-        return _build(wanted, store.consistent(read))
+        # From the analyses' snapshot (read once per version, the Warmer's first step), not
+        # the store again: on Neo4j at 100k, listing the three kinds' 95k nodes sorted by the
+        # server cost more wall time than the whole search index (benchmarks/warm.py).  Its
+        # nodes' properties are the store's; each kind sorted by name, then id, as
+        # GraphStore.list_nodes sorts them.
+        graph = cached_snapshot(store)
+        attrs = graph._node  # type: ignore[attr-defined]  # networkx's own dict
+        sorted_ids = by_kind(graph)
+        return _build(wanted, [(kind, attrs[node]["props"])
+                               for kind in wanted for node in sorted_ids[kind]])
 
     return cached_per_version(store, ("search_index", wanted), compute)
 
