@@ -37,15 +37,16 @@ WHEN_MISSED = {
         " often (15-20 % less CPU). Next: a cheaper per-row check (loaders/living_db.py)."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
-        "The check, not neo4j-admin, was the time. Quiet re-run at 100k (2026-12-01, third"
-        " stop, section 'Issue 18, 2026-12-01 (third stop)'): neo4j-admin's JVM now starts"
-        " while the check runs when a core is idle (it opens each input file 4 times, so named"
-        " pipes cannot feed it; it reads its arguments from stdin once the files are written),"
-        " and the check collects garbage less often: whole `--import` 13.2-14.9 s, 1.21-1.46x"
-        " the bare neo4j-admin of the same round (median 1.30x; the bare run varies 10.2-11.8"
-        " s), against 14.7-17.1 s and 1.25-1.69x for the code before in the same rounds. At"
-        " the goal, not reliably under it. Next: a cheaper per-row check (loaders/living_db.py);"
-        " `dbms set-initial-password` (a JVM of its own) overlapped too."
+        "The check, not neo4j-admin, is the time. Quiet re-run at 100k (2026-12-01, fourth"
+        " stop, section 'Issue 18, 2026-12-01 (fourth stop)'): rows needing no quotes are"
+        " written without csv.writer and neo4j-admin's JVM starts during the check: whole"
+        " `--import` 11.9-13.0 s (the code before, same rounds, 14.2-15.9 s), but 1.30-1.66x"
+        " the bare neo4j-admin of the same round (median 1.41x), because the bare run itself"
+        " varied 7.8-11.1 s and the check with its files still takes 3.8 s of wall time before"
+        " neo4j-admin can read them. Under 1.3x needs the check under ~0.3x neo4j-admin (2.7 s"
+        " at 100k). Next: fold the endpoint-kind pass into add_rels (about 5 %), a cheaper"
+        " parse_table; `dbms set-initial-password` beside the import measured slower on a"
+        " busy box."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
@@ -64,16 +65,14 @@ WHEN_MISSED = {
         " 35k rows/s, above what the server takes on 2 cores (see the row above)."
     ),
     "gap report < 5 s at 100k (neo4j)": (
-        "The report is computed in Python on a whole-graph snapshot read from the server once"
-        " per data version. Quiet re-run (2026-12-01, third stop, section 'Issue 18,"
-        " 2026-12-01 (third stop)'): 6.4-7.2 s (was 7.62 s) = the analyses' lean snapshot"
-        " (relationships without provenance) 2.8-3.1 s in two read transactions (the full one"
-        " 3.9-4.3 s) + computing 2.5 s + the cycle collector catching up on the new objects"
-        " when the pause ends (~0.3-0.5 s). Ours ~1.9 s and the server's ~2.5 s of CPU make the"
-        " read's floor about 2.2 s on 2 cores. The web server's Warmer computes the report"
-        " after each load so pages do not wait. Next: keep the snapshot across versions (needs a"
-        " change log written with each version bump); compact integer-indexed adjacency built"
-        " while the snapshot is read."
+        "Met on a quiet machine since 2026-12-01 (fourth stop, section 'Issue 18, 2026-12-01"
+        " (fourth stop)'): 4.28-4.71 s first call (the code before, same rounds, 5.15-7.64 s),"
+        " by reading the snapshot by ranges of ids (server CPU 1.8-2.0 s, was 2.3-3.2 s) and"
+        " handing the analysis's new objects to the oldest GC generation (the next request's"
+        " collection 0.00 s, was 1.6-1.8 s). The margin is ~0.3 s, so a full run on a busy box"
+        " misses it: the read (ours ~1.9 s, the server's ~1.9 s of CPU on 2 cores) and the"
+        " computing (~2 s) are the floor. Next: keep the snapshot across versions (a change"
+        " log written with each version bump)."
     ),
     "gap report < 5 s at 100k (embedded)": (
         "Figures from a shared 2-core machine vary by 2-3x with its load (see the load"
