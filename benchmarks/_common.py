@@ -23,6 +23,15 @@ def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
     return time.perf_counter() - began, value
 
 
+def server_cpu() -> float:
+    """CPU seconds of the local Neo4j server started by ``neo4j_store`` (0 if not known)."""
+    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def neo4j_store() -> Iterator[Neo4jStore]:
     """``NEO4J_URI`` if set (that database is emptied), else a throwaway local server."""

@@ -35,21 +35,13 @@ if "--root" in sys.argv:  # the "old" contender: DIR's pathways, imported before
     sys.path.insert(0, sys.argv[sys.argv.index("--root") + 1])
 
 import pathways.analysis.snapshot as snapshots
+from _common import server_cpu  # (this script's folder is first on sys.path)
 from pathways.analysis.gaps import GapQuery, gap_report
 from pathways.config import Neo4jSettings
 from pathways.gcpause import gc_paused
 from pathways.store.neo4j import Neo4jStore
 
 QUERY = GapQuery(as_of=dt.date(2026, 11, 29))
-
-
-def server_cpu() -> float:
-    """CPU seconds of the local Neo4j server started by ``neo4j_store`` (0 if not known)."""
-    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
-    if not pid:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def one() -> None:

@@ -36,6 +36,7 @@ if "--root" in sys.argv:  # the "old" contender: DIR's pathways, imported before
 
 import numpy as np
 
+from _common import server_cpu  # (this script's folder is first on sys.path)
 from pathways.analysis.consortia import communities, covers_index
 from pathways.analysis.gaps import GapQuery, gap_report, referral_network
 from pathways.analysis.geo import MapQuery, map_data
@@ -47,15 +48,6 @@ from pathways.model import DEFAULT_MAX_HOPS
 from pathways.store.base import GraphStore
 from pathways.store.embedded import EmbeddedStore
 from pathways.store.neo4j import Neo4jStore
-
-
-def server_cpu() -> float:
-    """CPU seconds of the local Neo4j server started by ``neo4j_store`` (0 if not known)."""
-    pid = os.environ.get("PATHWAYS_BENCH_NEO4J_PID")
-    if not pid:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def plain(value: Any) -> Any:
