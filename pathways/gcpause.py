@@ -15,6 +15,14 @@ _was_enabled = False  # the collector's state when the first of them began
 # to the oldest generation at once (see gc_paused); fewer are left to the usual collections.
 PROMOTE_AT = 100_000
 
+# Objects handed to the oldest generation that way do not count towards Python's own trigger
+# for a full collection, so a replaced snapshot (cyclic: networkx graphs hold views of
+# themselves) would wait for one long after it is dropped.  ``_promoted``: a hand-over
+# happened and no full collection has run for it; ``_dropped``: a snapshot was dropped during
+# a pause and is collected when the last pause ends (see dropped_snapshot).
+_promoted = False
+_dropped = False
+
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
@@ -37,7 +45,7 @@ def gc_paused() -> Iterator[None]:
     would scan them anyway; cyclic garbage made during the pause (rare: see above) is freed
     there too, not at once.
     """
-    global _paused, _was_enabled
+    global _paused, _was_enabled, _promoted, _dropped
     with _lock:
         if _paused == 0:
             _was_enabled = gc.isenabled()
@@ -46,12 +54,35 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        collect = False
         with _lock:
             _paused -= 1
             if _paused == 0 and _was_enabled:
-                if gc.get_count()[0] >= PROMOTE_AT:
-                    promote_young()
+                if gc.get_count()[0] >= PROMOTE_AT and promote_young():
+                    _promoted = True
+                collect, _dropped = _promoted and _dropped, False
+                _promoted = _promoted and not collect
                 gc.enable()
+        if collect:  # (outside the lock: finalizers run during a collection)
+            gc.collect()
+
+
+def dropped_snapshot() -> None:
+    """Say that a cached snapshot (hundreds of MB at 100k nodes, cyclic) was just dropped for
+    a newer data version.  If objects were handed to the oldest generation since the last
+    full collection, Python would not start one for a long time, so one runs now, or when
+    the last pause in progress ends (the one computing on the new snapshot): the old
+    snapshot's memory comes back after each load, as it did before the hand-over existed.
+    Otherwise the usual collections free it and this does nothing."""
+    global _promoted, _dropped
+    with _lock:
+        if not _promoted:
+            return
+        if _paused:
+            _dropped = True
+            return
+        _promoted = False
+    gc.collect()
 
 
 def promote_young() -> bool:

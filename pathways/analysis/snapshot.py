@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypedDict, TypeVar
 
 from pathways.errors import UnknownIdError
-from pathways.gcpause import gc_paused
+from pathways.gcpause import dropped_snapshot, gc_paused
 from pathways.graphs import Snapshot, node_names, per_snapshot
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store.base import GraphStore
@@ -184,17 +184,21 @@ def cached_per_version(store: GraphStore, what: Hashable, compute: Callable[[], 
                     return entries[key]
             with gc_paused():
                 value = compute()
+            stale: list[tuple[Any, Hashable]] = []
             with _cache_lock:
                 entries = _cache.setdefault(store, {})
                 # Every insert drops other versions, so all entries share one version: the
                 # first says whether any is stale (no scan of 256 keys per computed value).
                 if entries and next(iter(entries))[0] != version:
-                    for old in [k for k in entries if k[0] != version]:
+                    stale = [k for k in entries if k[0] != version]
+                    for old in stale:
                         del entries[old]
                 while len(entries) >= CACHE_ENTRIES:
                     oldest = next(k for k in entries if k[1] != "snapshot")
                     del entries[oldest]
                 entries[key] = value
+            if any(k[1] == "snapshot" for k in stale):
+                dropped_snapshot()  # (outside the lock: it may run a full collection)
             return value
     finally:
         with _cache_lock:
