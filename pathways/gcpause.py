@@ -60,8 +60,9 @@ def gc_paused() -> Iterator[None]:
             if _paused == 0 and _was_enabled:
                 if gc.get_count()[0] >= PROMOTE_AT and promote_young():
                     _promoted = True
-                collect, _dropped = _promoted and _dropped, False
-                _promoted = _promoted and not collect
+                if _promoted and _dropped:  # a replaced snapshot waits (dropped_snapshot)
+                    collect, _promoted = True, False
+                _dropped = False
                 gc.enable()
         if collect:  # (outside the lock: finalizers run during a collection)
             gc.collect()

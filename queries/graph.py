@@ -371,17 +371,21 @@ ALL_IDS = """
 MATCH (n:Pathways)
 RETURN collect(n.id) AS ids
 """
-SNAPSHOT_NODES = """
-UNWIND $ids AS wanted
-MATCH (n:Pathways {id: wanted})
-USING INDEX SEEK n:Pathways(id)
-RETURN collect([n.id, [l IN labels(n) WHERE l <> 'Pathways'][0], properties(n)]) AS rows
-"""
-SNAPSHOT_RELATIONSHIPS = """
+# Each snapshot read picks the nodes ``a`` (by a list of ids here, by a range of them
+# below), then returns their own rows (_NODE_ROWS) or their relationships' (_OUT + ...).
+_BY_IDS = """
 UNWIND $ids AS wanted
 MATCH (a:Pathways {id: wanted})
 USING INDEX SEEK a:Pathways(id)
+"""
+_NODE_ROWS = """
+RETURN collect([a.id, [l IN labels(a) WHERE l <> 'Pathways'][0], properties(a)]) AS rows
+"""
+_OUT = """
 MATCH (a)-[r]->(b:Pathways)
+"""
+SNAPSHOT_NODES = _BY_IDS + _NODE_ROWS
+SNAPSHOT_RELATIONSHIPS = _BY_IDS + _OUT + """
 RETURN collect([a.id, type(r), b.id, """ + REL_PROPS + """]) AS rows
 """
 
@@ -392,16 +396,13 @@ RETURN collect([a.id, type(r), b.id, """ + REL_PROPS + """]) AS rows
 # older graph's stored ``source_id``); the derived ``source_id`` is put back by the client.
 # A map per relationship, and building ``source_id`` in Cypher, were most of the server's
 # time: at 100k (464k relationships) 20-21 s -> 10-11 s under load 8 (REL_PROPS' projection).
-SNAPSHOT_RELATIONSHIP_ROWS = """
-UNWIND $ids AS wanted
-MATCH (a:Pathways {id: wanted})
-USING INDEX SEEK a:Pathways(id)
-MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id, r.source, r.content_hash,
-                CASE WHEN size(keys(r)) = 2 AND r.source IS NOT NULL
+_OTHER_PROPS = """CASE WHEN size(keys(r)) = 2 AND r.source IS NOT NULL
                           AND r.content_hash IS NOT NULL THEN null
-                     ELSE properties(r) END]) AS rows
+                     ELSE properties(r) END"""
+_RELATIONSHIP_ROWS = _OUT + """
+RETURN collect([a.id, type(r), b.id, r.source, r.content_hash, """ + _OTHER_PROPS + """]) AS rows
 """
+SNAPSHOT_RELATIONSHIP_ROWS = _BY_IDS + _RELATIONSHIP_ROWS
 
 
 def snapshot_relationships(rows: list) -> list[tuple[str, RelType, str, dict]]:
@@ -431,16 +432,10 @@ def snapshot_relationships(rows: list) -> list[tuple[str, RelType, str, dict]]:
 # for relationships carrying more (referral details, notes), and loses its provenance on
 # the client.  At 100k (464k relationships) about 0.3 s less of our CPU and 0.4-0.5 s less
 # of the server's than SNAPSHOT_RELATIONSHIP_ROWS (benchmarks/snapshot_read.py).
-SNAPSHOT_RELATIONSHIP_LEAN = """
-UNWIND $ids AS wanted
-MATCH (a:Pathways {id: wanted})
-USING INDEX SEEK a:Pathways(id)
-MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id,
-                CASE WHEN size(keys(r)) = 2 AND r.source IS NOT NULL
-                          AND r.content_hash IS NOT NULL THEN null
-                     ELSE properties(r) END]) AS rows
+_RELATIONSHIP_LEAN = _OUT + """
+RETURN collect([a.id, type(r), b.id, """ + _OTHER_PROPS + """]) AS rows
 """
+SNAPSHOT_RELATIONSHIP_LEAN = _BY_IDS + _RELATIONSHIP_LEAN
 RELATIONSHIP_PROVENANCE = frozenset(PROVENANCE_FIELDS) | {CONTENT_HASH}
 
 # The same reads by a range of ids (a chunk's first to its last) rather than a list of
@@ -455,23 +450,9 @@ USING INDEX a:Pathways(id)
 WHERE a.id >= $first AND a.id <= $last
 WITH a ORDER BY a.id
 """
-SNAPSHOT_NODE_RANGE = _ID_RANGE + """
-RETURN collect([a.id, [l IN labels(a) WHERE l <> 'Pathways'][0], properties(a)]) AS rows
-"""
-SNAPSHOT_RELATIONSHIP_RANGE = _ID_RANGE + """
-MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id, r.source, r.content_hash,
-                CASE WHEN size(keys(r)) = 2 AND r.source IS NOT NULL
-                          AND r.content_hash IS NOT NULL THEN null
-                     ELSE properties(r) END]) AS rows
-"""
-SNAPSHOT_RELATIONSHIP_RANGE_LEAN = _ID_RANGE + """
-MATCH (a)-[r]->(b:Pathways)
-RETURN collect([a.id, type(r), b.id,
-                CASE WHEN size(keys(r)) = 2 AND r.source IS NOT NULL
-                          AND r.content_hash IS NOT NULL THEN null
-                     ELSE properties(r) END]) AS rows
-"""
+SNAPSHOT_NODE_RANGE = _ID_RANGE + _NODE_ROWS
+SNAPSHOT_RELATIONSHIP_RANGE = _ID_RANGE + _RELATIONSHIP_ROWS
+SNAPSHOT_RELATIONSHIP_RANGE_LEAN = _ID_RANGE + _RELATIONSHIP_LEAN
 
 
 def lean_relationships(rows: list) -> list[tuple[str, RelType, str, dict]]:
