@@ -43,7 +43,8 @@ def neo4j_store() -> Iterator[Neo4jStore]:
 
     rt.ensure_jars()
     with tempfile.TemporaryDirectory() as tmp:
-        seconds, info = timed(lambda: rt.start_server(home=Path(tmp) / "neo4j"))
+        seconds, info = timed(lambda: rt.start_server(home=Path(tmp) / "neo4j",
+                                                    dies_with_caller=True))
         print(f"neo4j     server start (jars cached):  {seconds:6.1f} s")
         os.environ["PATHWAYS_BENCH_NEO4J_PID"] = str(info.pid)
         try:

@@ -285,7 +285,7 @@ def neo4j_store(home: Path):
 
     rt.ensure_jars()
     home.mkdir(parents=True, exist_ok=True)
-    info = rt.start_server(home=home)
+    info = rt.start_server(home=home, dies_with_caller=True)
     try:
         with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
             yield store

@@ -44,7 +44,7 @@ def main(sizes: list[int]) -> None:
     rt.ensure_jars()
     with tempfile.TemporaryDirectory() as home:
         (Path(home) / "neo4j").mkdir()  # start_server wants the folder made first
-        info = rt.start_server(home=Path(home) / "neo4j")
+        info = rt.start_server(home=Path(home) / "neo4j", dies_with_caller=True)
         try:
             with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
                 measure(store, sizes)

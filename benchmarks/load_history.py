@@ -42,7 +42,7 @@ def neo4j_store() -> Iterator[Neo4jStore]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "neo4j"
         home.mkdir()
-        info = rt.start_server(home=home)
+        info = rt.start_server(home=home, dies_with_caller=True)
         try:
             with Neo4jStore(Neo4jSettings(info.uri, info.user, info.password, "neo4j")) as store:
                 yield store

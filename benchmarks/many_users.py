@@ -362,7 +362,7 @@ def run_store(store: str, data: Path, choices: Choices, args, tmp: Path) -> list
     if store == "neo4j" and not os.environ.get("NEO4J_URI"):
         from pathways import neo4j_runtime as rt
 
-        neo = rt.start_server(home=tmp / "neo4j", heap=args.heap)
+        neo = rt.start_server(home=tmp / "neo4j", heap=args.heap, dies_with_caller=True)
         env.update(NEO4J_URI=neo.uri, NEO4J_USER=neo.user, NEO4J_PASSWORD=neo.password)
     runs = []
     try:

@@ -250,7 +250,8 @@ def main() -> None:
             info = rt.ServerInfo(**json.loads(args.server.read_text()))
         else:
             info = rt.start_server(home=Path(tmp) / "neo4j", heap=args.heap,
-                                   pagecache=args.pagecache, import_plan=plan)
+                                   pagecache=args.pagecache, import_plan=plan,
+                                   dies_with_caller=True)
             print(f"bulk import + start: {time.perf_counter() - began:.1f} s", flush=True)
         del plan
         rows = []

@@ -130,7 +130,8 @@ def bulk_import(label: str, folder: Path, rows: int, heap: str, pagecache: str):
 
     home = Path(tempfile.mkdtemp(prefix=f"bulk-{label}-"))
     check_s, files = timed(bulk.prepare_import, [folder], home / "import-files", now_iso())
-    info = rt.start_server(home=home / "neo4j", heap=heap, pagecache=pagecache, import_plan=files)
+    info = rt.start_server(home=home / "neo4j", heap=heap, pagecache=pagecache, import_plan=files,
+                           dies_with_caller=True)
     whole = check_s + info.import_seconds
     record(label, "neo4j", "load, bulk import (--import: check + files + neo4j-admin)",
            f"{whole:.1f} s, {rows / whole:,.0f} rows/s")

@@ -221,7 +221,7 @@ def run_store(store: str, args, tmp: Path) -> Figures:
         from pathways import neo4j_runtime as rt
 
         (tmp / "neo4j").mkdir()
-        neo = rt.start_server(home=tmp / "neo4j")
+        neo = rt.start_server(home=tmp / "neo4j", dies_with_caller=True)
         env.update(NEO4J_URI=neo.uri, NEO4J_USER=neo.user, NEO4J_PASSWORD=neo.password)
         print(f"neo4j started in {neo.started_seconds:.1f} s", flush=True)
     server = None

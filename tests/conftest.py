@@ -84,7 +84,7 @@ def neo4j_settings(tmp_path_factory) -> Iterator[Neo4jSettings]:
     from pathways.errors import Neo4jRuntimeError
 
     try:
-        info = rt.start_server(home=tmp_path_factory.mktemp("neo4j-home"))
+        info = rt.start_server(home=tmp_path_factory.mktemp("neo4j-home"), dies_with_caller=True)
     except Neo4jRuntimeError as exc:
         _neo4j_unavailable(str(exc))
     print(f"\nstarted Neo4j {info.version} at {info.uri} in {info.started_seconds}s")

@@ -35,6 +35,7 @@ Neo4j Community is GPLv3; it is downloaded as a dependency, never committed.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import secrets
@@ -42,8 +43,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -310,6 +313,7 @@ def start_server(
     recover: bool = False,
     settings: dict[str, str] | None = None,
     config: Settings | None = None,
+    dies_with_caller: bool = False,
 ) -> ServerInfo:
     """Start Neo4j on 127.0.0.1; return once the driver can connect.
 
@@ -324,6 +328,13 @@ def start_server(
     with neo4j-admin before the server starts (see :mod:`.bulk`).  ``settings`` adds to or
     overrides ``neo4j.conf``;
     ``config`` is the run's :class:`~pathways.config.Settings` (default: the environment's).
+
+    ``dies_with_caller=True`` (tests, benchmarks: a throwaway server) has Linux stop the
+    server (SIGTERM, a clean shutdown) when the thread that started it ends, even if that
+    process is killed (``kill -9``, a CI job cancelled), so no orphan Neo4j is left holding
+    a port, gigabytes of heap and a core; it needs the calling thread to outlive the
+    server (the main thread, as in a pytest fixture).  ``pathways neo4j start`` leaves it
+    off: that server outlives the command by design.
     """
     run = _settings(config)
     heap = heap or run.neo4j_heap or default_heap()
@@ -377,7 +388,7 @@ def start_server(
     deadline = time.monotonic() + timeout
     for attempt, port in enumerate(ports):
         _write_config(home, port, heap, pagecache, settings)
-        process = _launch(java, classpath, home, heap, env)
+        process = _launch(java, classpath, home, heap, env, dies_with_caller)
         uri = f"bolt://127.0.0.1:{port}"
         last = attempt == len(ports) - 1
         if _wait_until_ready(process, uri, password, deadline, home, last=last):
@@ -389,14 +400,40 @@ def start_server(
                       heap)
 
 
-def _launch(java: str, classpath: str, home: Path, heap: str, env: dict) -> subprocess.Popen:
+def _ends_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux to send the child SIGTERM when the thread that
+    forked it ends (``prctl(PR_SET_PDEATHSIG)``), or None where there is no such call.
+    libc is looked up before the fork: the child only calls a function pointer."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def tie() -> None:
+        if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            os._exit(125)  # nothing to tie to: do not start a server that could be orphaned
+        if os.getppid() != parent:  # the caller ended before prctl took effect
+            os._exit(125)
+
+    return tie
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _launch(java: str, classpath: str, home: Path, heap: str, env: dict,
+            dies_with_caller: bool = False) -> subprocess.Popen:
+    tie = _ends_with_parent() if dies_with_caller else None
     with (home / "console.log").open("w") as console:
         return subprocess.Popen(
             [java, *HEAP_FLAGS, f"-Xmx{heap}", *JVM_FLAGS, "-cp", classpath,
              "org.neo4j.server.CommunityEntryPoint",
              f"--home-dir={home}", f"--config-dir={home / 'conf'}"],
             env=env, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=tie,
         )
 
 
