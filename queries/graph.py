@@ -621,11 +621,44 @@ REMOVE l.owner, l.host, l.pid, l.what, l.started, l.expires
 """
 
 
+# A batched load's sessions do not check the lock node itself before each commit (taking
+# its write lock made the sessions' commits take turns): each write-locks its own session's
+# fence node, then reads the holder.  Taking the lock write-locks every fence (FENCE_ALL) in
+# the same transaction, so it waits for any batch in the middle of its check to commit, and a
+# batch checking after it reads the new holder (see pathways.store.neo4j_load).  A fixed set:
+# one a batch could create after a takeover had locked "all of them" would fence nothing.
+LOAD_FENCES = 16
+FENCE = """
+MERGE (f:PathwaysMeta {key: 'load_fence:' + toString($number)})
+SET f.probed = timestamp()
+"""
+FENCE_ALL = """
+UNWIND range(0, $count - 1) AS number
+MERGE (f:PathwaysMeta {key: 'load_fence:' + toString(number)})
+SET f.probed = timestamp()
+"""
+
+
 def lock_holder(tx: ManagedTransaction | Transaction) -> dict | None:
     """Lock the load-lock node for this transaction; return its holder (None if free)."""
     tx.run(LOCK_NODE).consume()
     record = tx.run(LOCK_HOLDER).single()
     return None if record is None or record["owner"] is None else record.data()
+
+
+def fenced_holder(tx: ManagedTransaction | Transaction, fence: int) -> dict | None:
+    """Lock fence node ``fence`` (a load's session number) for this transaction, not the lock
+    node, which other sessions' commits then need not wait for; return the lock's holder
+    (None if free)."""
+    tx.run(FENCE, number=fence % LOAD_FENCES).consume()
+    record = tx.run(LOCK_HOLDER).single()
+    return None if record is None or record["owner"] is None else record.data()
+
+
+def fence_all(tx: ManagedTransaction) -> None:
+    """Write-lock every fence node (in one order: two takeovers cannot deadlock), waiting
+    for any batch holding one to commit or abort."""
+    tx.run(FENCE_ALL, count=LOAD_FENCES).consume()
 
 
 def take_lock(tx: ManagedTransaction, owner: str, host: str, pid: int, what: str,

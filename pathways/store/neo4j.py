@@ -15,7 +15,9 @@ if one committed meanwhile (:func:`_between_commits`).
 One writer at a time: :meth:`Neo4jStore.load_lock` is a lease on one ``PathwaysMeta`` node
 (owner, host, pid, expiry on the server's clock), renewed by a heartbeat thread while the
 load runs; a lease whose owner died on this host, or that expired, is taken over.  A load's
-write transactions check that it still holds the lease just before committing.
+write transactions check that it still holds the lease just before committing (a batched
+load's through one fence node per session, which taking the lease waits on: see
+:meth:`~pathways.store.neo4j_load.Neo4jLoads._check_still_locked`).
 """
 
 from __future__ import annotations
@@ -359,6 +361,9 @@ class Neo4jStore(Neo4jLoads):
             if holder is not None and not _stale(holder):
                 return holder
             q.take_lock(tx, token, host, pid, what, lease_ms)
+            # before anything is rolled back: wait out a batch of a load taken over that is
+            # in the middle of its check (see pathways.store.neo4j_load, _check_still_locked)
+            q.fence_all(tx)
             return None
 
         self.ensure_constraints()

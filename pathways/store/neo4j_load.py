@@ -24,7 +24,10 @@ relationships to them, which no label can hide from the traversals the app runs.
 load's nodes, then (once they are all in) its relationships, can be committed from
 :data:`SESSIONS` sessions at once (two: 1.2x faster at 100k on a quiet machine); the journal
 does not depend on the order its batches land in, and a failure in either session stops both
-before the rollback.
+before the rollback.  Each batch checks that its load still holds the lock just before it
+commits, through its own session's fence node rather than the one lock node, so the sessions
+do not take turns to commit (:meth:`Neo4jLoads._check_still_locked` argues why a batch still
+never commits after its lock was taken over and the recovery began).
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
 derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
@@ -267,10 +270,37 @@ class Neo4jLoads(GraphStore):
         except Neo4jError as exc:
             raise write_refused(exc, rows, self._on_local_server) from exc
 
-    def _check_still_locked(self, tx: neo4j.Transaction) -> None:
+    def _check_still_locked(self, tx: neo4j.Transaction | neo4j.ManagedTransaction,
+                            fence: int | None = None) -> None:
+        """Raise :class:`StoreBusyError` unless this load still holds the load lock; called
+        last before ``tx`` commits.
+
+        Without ``fence`` (a load in one transaction, an undo) the check write-locks the
+        lock node until ``tx`` ends, as taking the lock over does, so the two take turns.
+
+        With ``fence`` (a batch of a batched load: its session's number; or its publishing)
+        it write-locks that fence node instead (:func:`queries.graph.fenced_holder`), then
+        reads the holder without locking the lock node, so the sessions of one load no longer
+        wait for each other's commits (they did, holding the one lock node from check to
+        commit).  It
+        stays as strong because taking the lock over (``load_lock``'s ``acquire``) sets the
+        new owner and write-locks every fence in one transaction, before its recovery reads
+        the journal.  A batch of the load taken over either
+
+        * locked its fence first: the takeover waits for it to commit (or abort) before its
+          own commit, so the batch is in the database before the recovery reads the journal
+          and is rolled back with the rest (the journal lists all the load will change,
+          whatever has landed); or
+        * locks its fence after the takeover did: it waits until the takeover has committed,
+          so it reads the new owner (Neo4j reads the latest committed value) and aborts.
+
+        There is no third order (one fence node, write locks), and no deadlock: a batch holding
+        its fence only reads and commits, and the takeover takes the fences in one order.  The
+        fences are a fixed set (:data:`queries.graph.LOAD_FENCES`; sessions beyond it share
+        one, and then take turns), so no batch can lock a fence the takeover did not."""
         if self._lock_token is None:
             return
-        holder = q.lock_holder(tx)
+        holder = q.lock_holder(tx) if fence is None else q.fenced_holder(tx, fence)
         if holder is None or holder["owner"] != self._lock_token:
             failure = self._heartbeat_failure
             why = f" (renewing it failed: {failure})" if failure else ""
@@ -446,7 +476,7 @@ class Neo4jLoads(GraphStore):
                 sessions = (SESSIONS if len(groups) > 1
                             and sum(size for _, size in groups) >= PARALLEL_ROWS else 1)
                 self._commit_groups(groups, sessions, progress)
-            if not self._write(q.publish_batched_load, token):
+            if not self._write(self._publish, token):
                 raise StoreBusyError("this load lost its hold on the Neo4j database's load"
                                      " lock before publishing; nothing was written — load again")
         except BaseException as exc:
@@ -458,6 +488,14 @@ class Neo4jLoads(GraphStore):
                 exc.add_note(f"Rolling back the batches already committed failed too"
                              f" ({failure}); the next load rolls them back.")
             raise
+
+    def _publish(self, tx: neo4j.ManagedTransaction, token: str) -> bool:
+        """Publish this batched load, checked as its batches are: after its lock was taken
+        over, the new holder's recovery may be rolling it back, and publishing then would
+        show readers a half-rolled-back graph (and tell this load it had landed)."""
+        published = q.publish_batched_load(tx, token)
+        self._check_still_locked(tx, fence=0)
+        return published
 
     def _commit_groups(self, groups: list[tuple[list, int]], sessions: int,
                        progress: Progress | None) -> None:
@@ -482,20 +520,21 @@ class Neo4jLoads(GraphStore):
 
             progress = one_at_a_time
 
-        def session_work() -> None:
+        def session_work(session: int = 0) -> None:
             while True:
                 with taking:
                     if failures or not todo:
                         return
                     group, rows = todo.pop()
                 try:
-                    self._commit_batch(group, rows, progress)
+                    self._commit_batch(group, rows, progress, fence=session)
                 except BaseException as exc:  # raised by the load, below
                     with taking:
                         failures.append(exc)
                     return
 
-        workers = [threading.Thread(target=session_work, name=f"pathways-load-{i}", daemon=True)
+        workers = [threading.Thread(target=session_work, args=(i,), name=f"pathways-load-{i}",
+                                    daemon=True)
                    for i in range(1, sessions)]
         for worker in workers:
             worker.start()
@@ -511,9 +550,12 @@ class Neo4jLoads(GraphStore):
         if failures:
             raise failures[0]
 
-    def _commit_batch(self, group: list, rows: int, progress: Progress | None) -> None:
-        """One transaction of a batched load.  Run again (at most :data:`DEADLOCK_RETRIES`
-        times) if Neo4j rolled it back for a deadlock with another session of the load."""
+    def _commit_batch(self, group: list, rows: int, progress: Progress | None,
+                      fence: int = 0) -> None:
+        """One transaction of a batched load, from the load's session number ``fence`` (it
+        checks the lock through that session's fence node).  Run again (at most
+        :data:`DEADLOCK_RETRIES` times) if Neo4j rolled it back for a deadlock with another
+        session of the load."""
         reported = 0
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
@@ -524,7 +566,7 @@ class Neo4jLoads(GraphStore):
                         if progress and number >= reported:
                             progress(count)
                             reported = number + 1
-                    self._check_still_locked(tx)
+                    self._check_still_locked(tx, fence)
                     tx.commit()
                 return
             except TransientError as exc:

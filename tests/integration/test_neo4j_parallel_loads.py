@@ -50,13 +50,13 @@ def watch_commits(store, fail_after: int | None = None) -> dict:
     lock = threading.Lock()
     original = store._commit_batch
 
-    def commit(group, rows, progress):
+    def commit(group, rows, progress, *more, **named):
         links = any(step.func is q.upsert_relationships for _, step in group)
         with lock:
             if links and fail_after is not None and seen["relationships"] >= fail_after:
                 raise StoreUnavailableError("Neo4j refused this load (as a test)")
             seen["threads"].add(threading.current_thread().name)
-        original(group, rows, progress)
+        original(group, rows, progress, *more, **named)
         with lock:
             seen["committed"] += 1
             seen["relationships"] += links
