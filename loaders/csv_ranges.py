@@ -96,17 +96,22 @@ class CsvRange:
         return False
 
     def _lines(self) -> Iterator[str]:
-        """The range's text line by line (line ends as the csv module splits them)."""
+        """The range's text line by line (line ends as the csv module splits them), each
+        block's lines iterated in C (no Python frame per line)."""
+        return itertools.chain.from_iterable(self._texts())
+
+    def _texts(self) -> Iterator[io.StringIO]:
+        """The range's text in blocks that end at a line end (the last: where it ends)."""
         decoder = self._decoder()
         tail = ""
         for block in self._blocks():
             text = tail + decoder.decode(block)
             cut = text.rfind("\n") + 1
             tail = text[cut:]
-            yield from io.StringIO(text[:cut], newline="")
+            yield io.StringIO(text[:cut], newline="")
         text = tail + decoder.decode(b"", final=True)
         if text:
-            yield from io.StringIO(text, newline="")
+            yield io.StringIO(text, newline="")
 
 
 def _header(path: Path) -> list[str]:

@@ -7,9 +7,12 @@ row, column and reason; row numbers are the ones a person sees in Excel (header 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 
@@ -60,6 +63,30 @@ _KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
 # each relationship type's allowed (source kind, target kind) pairs
 _ENDPOINT_PAIRS = {rel: frozenset((s, t) for s in sources for t in targets)
                    for rel, (sources, targets) in ALLOWED_ENDPOINTS.items()}
+# the same as (type's spelling, source kind, target kind), for a whole chunk at once
+_ENDPOINT_TRIPLES = frozenset((rel.value, s, t) for rel, pairs in _ENDPOINT_PAIRS.items()
+                              for s, t in pairs)
+# and as (type's spelling, the low bits of both ends' _pack), for ends accepted in this load
+_ENDPOINT_PACKED = frozenset((rel, (_KIND_INDEX[s] << 1) | 1, (_KIND_INDEX[t] << 1) | 1)
+                             for rel, s, t in _ENDPOINT_TRIPLES)
+_LOW_64 = 0xFFFFFFFFFFFFFFFF
+_LOCATED_IN = RelType.LOCATED_IN.value
+
+
+
+class PlainRels(NamedTuple):
+    """Valid relationships of one file, in order, whose rows give no property but their two
+    ends and their type (their properties: ``source``, the file; ``source_id``,
+    ``"source|TYPE|target"``; the content hash), as :attr:`StreamCheck.on_plain_rels` takes
+    them: one list per field, an item per row (a few lists of strings, not a record per
+    row: each tracked object alive at once counts towards the next garbage collection)."""
+
+    file: str
+    types: list[RelType]
+    sources: list[str]
+    targets: list[str]
+    hashes: list[str]
+    rows: list[int]
 
 Lookup = Callable[[Collection[str]], Mapping[str, NodeKind]]
 
@@ -365,16 +392,20 @@ class StreamCheck:
     ``lookup(ids)`` gives the kinds of those ids already in the store; ``store_localities``
     are the store's localities (``id``, ``name``, ``postcodes``, centre); ``load_localities``
     this load's locality tables, read whole.  Valid records go
-    to ``on_node`` and ``on_rel`` as soon as they are known valid.
+    to ``on_node`` and ``on_rel`` (or ``on_plain_rels``) as soon as they are known valid.
     """
 
     def __init__(self, lookup: Lookup, store_localities: Sequence[Mapping],
                  load_localities: Sequence[RawRows],
                  on_node: Callable[[NodeRecord], None], on_rel: Callable[[RelRecord], None],
-                 keep_rejected: bool = True):
+                 keep_rejected: bool = True,
+                 on_plain_rels: Callable[[PlainRels], None] | None = None):
         self.lookup = lookup
         self.on_node = on_node
         self.on_rel = on_rel
+        #: when given, relationships without properties of their own go here, a run of a
+        #: chunk's rows at a time, not to ``on_rel`` one by one (same order)
+        self.on_plain_rels = on_plain_rels
         self.keep_rejected = keep_rejected
         self.problems: list[Problem] = []
         self.rejected: dict[tuple[str, int], dict] = {}
@@ -524,7 +555,10 @@ class StreamCheck:
         if problems and not rows and any(p.row == 1 for p in problems):
             self._refuse_file(raw, node_ids=False)
             return
-        kinds = self._endpoint_kinds(rows)
+        found = self._add_valid_rels(rows, file, raw.file)
+        if found is None:
+            return
+        kinds = found
         rel_keys, pending, on_rel, label = self._rel_keys, self._pending, self.on_rel, raw.file
         for number, values in rows:
             type_name = values["type"]  # the type's own spelling (parse_table)
@@ -547,19 +581,86 @@ class StreamCheck:
                                      f"duplicate relationship, first at {where}"), chunk)
                 continue
             rel_keys[key] = (file << 32) | number
-            if len(values) == 3:
-                props = {"source": label, "source_id": f"{src}|{type_name}|{dst}",
-                         CONTENT_HASH: content_hash(values)}
-            else:
-                props = {k: v for k, v in values.items()
-                         if k not in {"source_id", "type", "target_id"}}
-                props["source"] = label
-                props["source_id"] = f"{src}|{type_name}|{dst}"
-                props[CONTENT_HASH] = content_hash(values)
+            props = _rel_props(values, src, type_name, dst, label, content_hash(values))
             if rel is RelType.LOCATED_IN:
                 pending.pop(src, None)
             self.rels += 1
             on_rel(RelRecord(rel, src, dst, props, label, number))
+
+    def _add_valid_rels(self, rows: list[tuple[int, dict]], file: int,
+                        label: str) -> dict[str, NodeKind] | None:
+        """The chunk's rows (those :func:`parse_table` kept) when every one of them is a
+        valid relationship: checked a column at a time, then counted, remembered and handed
+        on in order, as :meth:`add_rels` does row by row; then ``None``.  When any row would
+        be refused (or there are none), nothing is done and the kinds of the rows' ends are
+        returned (:meth:`_endpoint_kinds`) for the row-by-row loop to say why."""
+        if not rows:
+            return {}
+        values = [v for _number, v in rows]
+        types = [v["type"] for v in values]  # the type's own spelling (parse_table)
+        srcs = [v["source_id"] for v in values]
+        dsts = [v["target_id"] for v in values]
+        # what the row loop's usual row passes: both ends known, an allowed pair, no loop;
+        # first by the ends' packed kinds when this load accepted them all (a first load)
+        kinds: dict[str, NodeKind] | None = None
+        ids, none = self._ids, itertools.repeat(0)
+        if not all(map(_ENDPOINT_PACKED.__contains__,
+                       zip(types, [packed & 31 for packed in map(ids.get, srcs, none)],
+                           [packed & 31 for packed in map(ids.get, dsts, none)], strict=True))):
+            kinds = self._endpoint_kinds(rows)  # the store's too
+            if not all(map(_ENDPOINT_TRIPLES.__contains__,
+                           zip(types, map(kinds.get, srcs), map(kinds.get, dsts), strict=True))):
+                return kinds
+        if any(map(operator.eq, srcs, dsts)):
+            return kinds if kinds is not None else self._endpoint_kinds(rows)
+        rejected = self._rejected_ids
+        widths = list(map(len, values))
+        wide = ([] if widths.count(3) == len(widths)  # rows with properties
+                else [at for at, width in enumerate(widths) if width != 3])
+        wide_kinds = (kinds if kinds is not None or not wide
+                      else self._endpoint_kinds([rows[at] for at in wide]))
+        for at in wide:  # the row loop's own check
+            if _relationship_problem(_REL_TYPES[types[at]], srcs[at], dsts[at], values[at],
+                                     wide_kinds or {}, rejected):
+                return self._endpoint_kinds(rows)
+        keys = [(first << 64) | (second & _LOW_64) for first, second in  # _rel_key's
+                zip(map(hash, zip(srcs, types, dsts, strict=True)),
+                    map(hash, zip(dsts, srcs, types, strict=True)), strict=True)]
+        rel_keys = self._rel_keys
+        if len(set(keys)) != len(keys) or not rel_keys.keys().isdisjoint(keys):
+            return kinds if kinds is not None else self._endpoint_kinds(rows)  # a duplicate
+        numbers = [number for number, _v in rows]
+        place = file << 32
+        rel_keys.update(zip(keys, [place | number for number in numbers], strict=True))
+        del keys
+        self.rels += len(rows)
+        pending = self._pending
+        if pending and _LOCATED_IN in types:
+            for src in itertools.compress(srcs, map(_LOCATED_IN.__eq__, types)):
+                pending.pop(src, None)
+        dumps, sort, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
+        hashes = [blake2b(dumps(v, option=sort, default=str), digest_size=16).hexdigest()
+                  for v in values]  # content_hash's
+        rels = list(map(_REL_TYPES.__getitem__, types))
+        on_rel, on_plain = self.on_rel, self.on_plain_rels
+        if on_plain is None:
+            wide, start = list(range(len(rows))), len(rows)  # every row to on_rel
+        else:
+            start = 0
+        for at in wide:
+            if at > start and on_plain is not None:  # the plain rows before this one first
+                on_plain(PlainRels(label, rels[start:at], srcs[start:at], dsts[start:at],
+                                   hashes[start:at], numbers[start:at]))
+            start = at + 1
+            on_rel(RelRecord(rels[at], srcs[at], dsts[at],
+                             _rel_props(values[at], srcs[at], types[at], dsts[at], label,
+                                        hashes[at]), label, numbers[at]))
+        if start < len(rows) and on_plain is not None:
+            if start:
+                rels, srcs, dsts = rels[start:], srcs[start:], dsts[start:]
+                hashes, numbers = hashes[start:], numbers[start:]
+            on_plain(PlainRels(label, rels, srcs, dsts, hashes, numbers))
+        return None
 
     # ------------------------------------------------------------------ the end
 
@@ -582,6 +683,18 @@ class StreamCheck:
                 **props, "source": self._files[file],
                 "source_id": f"{node_id}|{RelType.LOCATED_IN.value}|{placement.locality}",
                 CONTENT_HASH: content_hash(values)}, self._files[file], number))
+
+
+def _rel_props(values: Mapping, src: str, type_name: str, dst: str, label: str,
+               digest: str) -> dict:
+    """A valid relationship row's properties: its own, where it comes from, its hash."""
+    if len(values) == 3:
+        return {"source": label, "source_id": f"{src}|{type_name}|{dst}", CONTENT_HASH: digest}
+    props = {k: v for k, v in values.items() if k not in {"source_id", "type", "target_id"}}
+    props["source"] = label
+    props["source_id"] = f"{src}|{type_name}|{dst}"
+    props[CONTENT_HASH] = digest
+    return props
 
 
 def _relationship_problem(

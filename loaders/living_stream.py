@@ -43,7 +43,7 @@ from loaders.boundaries import read_boundaries
 from loaders.csv_ranges import CsvRange, split_lines
 from loaders.files import RawRows, _looks_utf16, files_of, read_csv_file, read_workbook
 from loaders.limits import SUSPICIOUS, too_large
-from loaders.living_db import Lookup, StreamCheck
+from loaders.living_db import Lookup, PlainRels, StreamCheck
 from pathways.errors import Problem
 from pathways.model import (
     KIND_OF_TABLE,
@@ -287,16 +287,23 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(young, *older)
 
 
+#: what a sink gives: ``(on_node, on_rel)``, or ``(on_node, on_rel, on_plain_rels)`` (see
+#: :class:`loaders.living_db.StreamCheck`)
+SinkCallbacks = (tuple[Callable[[NodeRecord], None], Callable[[RelRecord], None]]
+                 | tuple[Callable[[NodeRecord], None], Callable[[RelRecord], None],
+                         Callable[[PlainRels], None]])
+
+
 def check_paths(paths: Sequence[Path | str], lookup: Lookup,
                 store_localities: Sequence[Mapping] = (), *,
-                sink: Callable[[], tuple[Callable[[NodeRecord], None],
-                                         Callable[[RelRecord], None]]] | None = None,
+                sink: Callable[[], SinkCallbacks] | None = None,
                 keep_rejected: bool = True, chunk_rows: int = CHUNK_ROWS) -> Checked:
     """Read and check Living Database files in one streaming pass.
 
-    ``sink()`` gives fresh ``(on_node, on_rel)`` callbacks for the valid records (called
-    again, after its previous records are to be forgotten, if a file must be re-read whole:
-    see :class:`FileRefused`).
+    ``sink()`` gives fresh ``(on_node, on_rel)`` callbacks for the valid records, or
+    ``(on_node, on_rel, on_plain_rels)`` to take relationships without properties of their
+    own a run at a time (called again, after its previous records are to be forgotten, if
+    a file must be re-read whole: see :class:`FileRefused`).
     """
     with fewer_collections():
         return _check_paths(paths, lookup, store_localities, sink, keep_rejected, chunk_rows)
@@ -304,15 +311,16 @@ def check_paths(paths: Sequence[Path | str], lookup: Lookup,
 
 def _check_paths(paths: Sequence[Path | str], lookup: Lookup,
                  store_localities: Sequence[Mapping],
-                 sink: Callable[[], tuple[Callable[[NodeRecord], None],
-                                          Callable[[RelRecord], None]]] | None,
+                 sink: Callable[[], SinkCallbacks] | None,
                  keep_rejected: bool, chunk_rows: int) -> Checked:
     whole: set[str] = set()
     while True:
-        on_node, on_rel = sink() if sink is not None else (_ignore, _ignore)
+        callbacks = sink() if sink is not None else (_ignore, _ignore)
+        on_node, on_rel = callbacks[0], callbacks[1]
+        on_plain = callbacks[2] if len(callbacks) > 2 else None
         sources = open_sources(paths, whole, chunk_rows)
         check = StreamCheck(lookup, store_localities, sources.localities, on_node, on_rel,
-                            keep_rejected)
+                            keep_rejected, on_plain)
         try:
             check_sources(sources, check)
         except FileRefused as refused:
@@ -576,6 +584,16 @@ def _worker(pipe: Connection, others: list[Connection], check: StreamCheck,
             sink.rel(record)
 
         check.on_node, check.on_rel = sink.node, on_rel
+        plain_rels = getattr(sink, "plain_rels", None)
+        if plain_rels is not None:  # an ImportWriter: relationships without properties in runs
+
+            def on_plain_rels(rels: PlainRels) -> None:
+                if RelType.LOCATED_IN in rels.types:
+                    placed.extend(src for src, rel in zip(rels.sources, rels.types, strict=True)
+                                  if rel is RelType.LOCATED_IN)
+                plain_rels(rels)
+
+            check.on_plain_rels = on_plain_rels
         ends = _check_sent(pipe, check, check.add_nodes, chunk_rows)
         if ends is None:
             return

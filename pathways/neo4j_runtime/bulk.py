@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pathways.errors import InputError, Neo4jRuntimeError
 from pathways.model import (
@@ -37,6 +37,9 @@ from pathways.model import (
     RelType,
 )
 from pathways.neo4j_runtime.early_admin import EarlyAdmin, admin_env
+
+if TYPE_CHECKING:
+    from loaders.living_db import PlainRels
 
 BASE_LABEL = "Pathways"
 ID_SPACE = "Pathways"
@@ -145,6 +148,8 @@ class _ImportTable:
         self.multiline = False
         self._plans: dict[tuple, tuple] = {}
         self._stamped_plans: dict[tuple, tuple] = {}  # for write_stamped
+        self._loaded_at = ""  # for write_plain: the writer's load time
+        self._plain_templates: dict[tuple[str, int], tuple[str | None, bool]] = {}
         for name in expected:
             self._add(name)
         self.body_path = path.with_name(path.name + ".body")
@@ -208,6 +213,58 @@ class _ImportTable:
             self.multiline = self.multiline or "\n" in line or "\r" in line
             self.writer.writerow(cells)
         self.rows += 1
+
+    def write_plain(self, rels: PlainRels, rows: Sequence[int]) -> None:
+        """What ``write_stamped`` writes for each row of ``rels`` at the positions ``rows``
+        (all of this table's type), each line made from one template of this table's
+        columns.  A first row goes through ``write_stamped`` (it registers the properties'
+        types), as do rows with a cell that needs quotes."""
+        names = ("source", "source_id", CONTENT_HASH, "loaded_at")
+        if rows and not all(self.types.get(name) == "string" for name in names):
+            self._write_plain_slowly(rels, rows[:1])
+            rows = rows[1:]
+        if not rows:
+            return
+        srcs, dsts, hashes = rels.sources, rels.targets, rels.hashes
+        ends = "".join([srcs[at] + dsts[at] for at in rows])
+        key = (rels.file, len(self.columns))  # columns are only ever added
+        made = self._plain_templates.get(key)
+        if made is None:
+            made = self._plain_templates[key] = self._plain_template(rels.file)
+        template, ids_first = made
+        if template is None or any(mark in ends for mark in _QUOTED):
+            self._write_plain_slowly(rels, rows)
+            return
+        if ids_first:
+            lines = [template % (srcs[i], dsts[i], srcs[i], dsts[i], hashes[i]) for i in rows]
+        else:
+            lines = [template % (srcs[i], dsts[i], hashes[i], srcs[i], dsts[i]) for i in rows]
+        self.handle.write("".join(lines))
+        self.rows += len(rows)
+
+    def _plain_template(self, file: str) -> tuple[str | None, bool]:
+        """The line of :meth:`write_plain` for a relationship from ``file``, with ``%s`` for
+        its source, target, source again, target again and hash (the last three in the
+        order of their columns: ``True`` when the ``source_id`` comes first), or ``None``
+        when a constant cell needs quotes or a property's type is not text."""
+        names = ("source", "source_id", CONTENT_HASH, "loaded_at")
+        if (any(mark in self.label + file + self._loaded_at for mark in _QUOTED)
+                or not all(self.types.get(name) == "string" for name in names)):
+            return None, False
+        at = [3 + self.index[name] for name in names]
+        cells = ["%s", "%s", self.label.replace("%", "%%"), *[""] * len(self.columns)]
+        cells[at[0]] = file.replace("%", "%%")
+        cells[at[1]] = "%s|" + self.label.replace("%", "%%") + "|%s"
+        cells[at[2]] = "%s"
+        cells[at[3]] = self._loaded_at.replace("%", "%%")
+        return ",".join(cells) + "\r\n", at[1] < at[2]
+
+    def _write_plain_slowly(self, rels: PlainRels, rows: Sequence[int]) -> None:
+        for at in rows:
+            src, dst = rels.sources[at], rels.targets[at]
+            self.write_stamped((src, dst, self.label), {
+                "source": rels.file, "source_id": f"{src}|{self.label}|{dst}",
+                CONTENT_HASH: rels.hashes[at]}, self._loaded_at)
 
     def _stamped_plan(self, width: int, props: Mapping[str, object]):
         """:meth:`_plan` for :meth:`write_stamped`'s values: the head's ``width`` cells, the
@@ -293,6 +350,10 @@ class _ImportTable:
         self.path.unlink(missing_ok=True)
 
 
+# a cell with any of these is quoted by the csv module
+_QUOTED = (",", '"', "\n", "\r")
+
+
 def _copy(source, target) -> None:
     """Append ``source``'s bytes to ``target`` in the kernel where it can (no Python copy)."""
     size = os.fstat(source.fileno()).st_size
@@ -337,14 +398,31 @@ class ImportWriter:
     def rel(self, rel: RelRecord) -> None:
         table = self._rels.get(rel.type)
         if table is None:
-            table = self._rels[rel.type] = _ImportTable(
-                self.folder / f"relationships-{rel.type.value}.csv",
-                _REL_FIXED,
-                [*sorted(REL_PROPERTIES[rel.type]), *_PROVENANCE, "inferred", "evidence",
-                 "loaded_at"], rel.type.value)
-            table.first = (rel.file, rel.row)
+            table = self._rel_table(rel.type, rel.file, rel.row)
         table.write_stamped((rel.source_id, rel.target_id, table.label),  # label: the type
                             rel.props, self.loaded_at)
+
+    def plain_rels(self, rels: PlainRels) -> None:
+        """What :meth:`rel` writes for each row of ``rels`` (relationships whose properties
+        are where they come from, see :class:`loaders.living_db.PlainRels`), in order: a
+        type's rows at a time."""
+        types = rels.types
+        for rel_type in dict.fromkeys(types):  # in the order the types first come
+            rows = [at for at, each in enumerate(types) if each is rel_type]
+            table = self._rels.get(rel_type)
+            if table is None:
+                table = self._rel_table(rel_type, rels.file, rels.rows[rows[0]])
+            table.write_plain(rels, rows)
+
+    def _rel_table(self, rel_type: RelType, file: str, row: int) -> _ImportTable:
+        table = self._rels[rel_type] = _ImportTable(
+            self.folder / f"relationships-{rel_type.value}.csv",
+            _REL_FIXED,
+            [*sorted(REL_PROPERTIES[rel_type]), *_PROVENANCE, "inferred", "evidence",
+             "loaded_at"], rel_type.value)
+        table.first = (file, row)
+        table._loaded_at = self.loaded_at
+        return table
 
     def close(self) -> dict[NodeKind | RelType, _Part]:
         """A worker's end: what it wrote, for the parent to join (:meth:`finish`)."""
@@ -456,7 +534,7 @@ def prepare_import(paths: Sequence[Path | str], folder: Path, loaded_at: str,
         for old in writers:  # a file must be read whole after all: start again
             old.discard()
         writers[:] = [ImportWriter(folder, loaded_at)]
-        return writers[0].node, writers[0].rel
+        return writers[0].node, writers[0].rel, writers[0].plain_rels
 
     try:
         checked = check_paths(paths, _nothing_stored, sink=sink, keep_rejected=False)
