@@ -17,6 +17,11 @@ starts, while the loader's time includes building them (and its hash look-up, jo
 checks and publishing): the gap between the two is the loader's own work.  Each loader run
 prints the part of it spent before its first batch and waiting in its per-batch lock checks.
 
+Each run also prints its CPU seconds: this process's (all its threads) and the server's (a
+server the script started), since the machine is shared.  The last contender is the 2-session
+loader with each batch checking the lock as it did before 2026-12-01 (the shared lock node's
+write lock, so the sessions' commits took turns), the rest of the loader as now.
+
 Prints figures; asserts nothing.  Writes a section to RESULTS.md with ``--results``.
 
     PATHWAYS_NEO4J_HEAP=3g .venv/bin/python benchmarks/load_ceiling.py --sizes 100k --repeat 3
@@ -38,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from _common import neo4j_store, timed  # noqa: E402
+from _common import neo4j_store, server_cpu, timed  # noqa: E402
 from generate import generate  # noqa: E402
 from loaders.living_db import plan_load  # noqa: E402
 from pathways.gcpause import gc_paused  # noqa: E402
@@ -122,14 +127,17 @@ def bare(store, plan, sessions: int, per_commit: int, old: bool = False) -> floa
 
 
 # Where the loader's time goes beyond the bare UNWIND's, per loader run: the seconds before its
-# journal is sent (hashes, rows, journal built in Python) and the seconds its batches waited
-# in the per-batch lock check (which takes the lock node's write lock until the commit).
+# journal is sent (hashes, rows, journal built in Python) and the seconds its batches spent in
+# the per-batch lock check (since 2026-12-01 each session's own fence node, held until its
+# commit; before, the one lock node, so the sessions' commits took turns).
 SPLITS: list[tuple[float, float, int]] = []
 
 
-def loader(store, plan, sessions: int) -> float:
+def loader(store, plan, sessions: int, shared_lock_node: bool = False) -> float:
     """``store.write`` committing a big phase from ``sessions`` sessions; what it spent before
-    its first batch and waiting in its lock checks goes to :data:`SPLITS`."""
+    its first batch and waiting in its lock checks goes to :data:`SPLITS`.
+    ``shared_lock_node``: each batch checks the lock as before 2026-12-01 (the lock node's
+    write lock, held until its commit) instead of through its session's fence node."""
     was = load.SESSIONS
     load.SESSIONS = sessions
     began = time.perf_counter()
@@ -142,10 +150,10 @@ def loader(store, plan, sessions: int) -> float:
             journal_at.append(time.perf_counter())
         return write(fn, *args)
 
-    def noting_check(tx):
+    def noting_check(tx, fence=None):
         start = time.perf_counter()
         try:
-            return check(tx)
+            return check(tx, None if shared_lock_node else fence)
         finally:
             waits.append(time.perf_counter() - start)
 
@@ -156,6 +164,15 @@ def loader(store, plan, sessions: int) -> float:
         del store._write, store._check_still_locked  # the class's own again
         load.SESSIONS = was
         SPLITS.append((journal_at[0] - began if journal_at else 0.0, sum(waits), len(waits)))
+
+
+def counts(store) -> tuple[int, int]:
+    """The nodes and relationships the database holds after a contender."""
+    records, _, _ = store.driver.execute_query(
+        "RETURN COUNT { MATCH (n:Pathways) } AS nodes,"
+        " COUNT { MATCH (:Pathways)-[]->(:Pathways) } AS rels",
+        database_=store.settings.database)
+    return records[0]["nodes"], records[0]["rels"]
 
 
 def contenders_for(store, plan) -> dict:
@@ -169,6 +186,8 @@ def contenders_for(store, plan) -> dict:
             lambda: bare(store, plan, 1, load.COMMIT_ROWS),
         "bare UNWIND CREATE, old properties (id + load time per relationship),"
         " 1 transaction": lambda: bare(store, plan, 1, 10**9, old=True),
+        "loader, 2 sessions, each batch checking the shared lock node (before)":
+            lambda: loader(store, plan, 2, shared_lock_node=True),
     }
 
 
@@ -192,16 +211,20 @@ def main() -> None:
             rows = len(plan.nodes) + len(plan.rels)
             runs: dict[str, list[float]] = defaultdict(list)
             loads: dict[str, list[float]] = defaultdict(list)  # the machine's, per run
+            cpu: dict[str, list[tuple[float, float]]] = defaultdict(list)  # ours, the server's
             contenders = contenders_for(store, plan)
             if label != args.sizes.split(",")[0] and args.few_at_scale:
-                contenders = dict(list(contenders.items())[:4])
+                contenders = dict(list(contenders.items())[:4] + list(contenders.items())[-1:])
             warm = plan_load(tables_from(generate(1_000, seed=1)), {})
             for run in contenders_for(store, warm).values():  # plans cached, JIT warm
                 store.reset()
                 run()
-            for _ in range(args.repeat):
-                for name, run in contenders.items():
+            for repeat in range(args.repeat):
+                # every other pass in reverse order: no contender always runs first or last
+                order = list(contenders.items())[::-1 if repeat % 2 else 1]
+                for name, run in order:
                     store.reset()
+                    ours, server = time.process_time(), server_cpu()
                     try:
                         with gc_paused():  # as `pathways load` runs: the same for every one
                             runs[name].append(run())
@@ -209,12 +232,18 @@ def main() -> None:
                         print(f"{label} {name}: failed: {exc}")
                         continue
                     loads[name].append(os.getloadavg()[0])
+                    landed = counts(store)
+                    if landed != (len(plan.nodes), len(plan.rels)):  # every contender the same
+                        print(f"{label} {name}: {landed} nodes and relationships in the"
+                              f" database, not {len(plan.nodes)} and {len(plan.rels)}")
+                    cpu[name].append((time.process_time() - ours, server_cpu() - server))
                     split = ""
                     if name.startswith("loader") and SPLITS:
                         before, waited, checks = SPLITS.pop()
                         split = (f"; {before:.1f} s before its first batch, {waited:.1f} s"
                                  f" waiting in {checks} lock checks")
-                    print(f"  {label} {name}: {runs[name][-1]:.1f} s"
+                    print(f"  {label} {name}: {runs[name][-1]:.1f} s, CPU {cpu[name][-1][0]:.1f} s"
+                          f" ours + {cpu[name][-1][1]:.1f} s server's"
                           f" (load average {loads[name][-1]:.1f}{split})", flush=True)
             store.reset()
             two, one = (statistics.median(runs[name]) if runs[name] else 0.0
@@ -226,6 +255,11 @@ def main() -> None:
                         f"{two and seconds / two:.0%} | {one and seconds / one:.0%} |")
                 print(line)
                 lines.append(line)
+            for name, spent in cpu.items():
+                print(f"CPU, median: {label} {name}: ours"
+                      f" {statistics.median(c for c, _ in spent):.1f} s, the server's"
+                      f" {statistics.median(c for _, c in spent):.1f} s"
+                      " (the server's: 0 unless this script started it)")
             print(f"transactions run again after a deadlock: {store.load_retries}")
             if args.results:  # after each size: a run cut short keeps what it measured
                 write_section(lines, args)
