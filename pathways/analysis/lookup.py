@@ -303,7 +303,16 @@ def resolve_match(store: GraphStore, kind: LookupKind, text: str, role: str | No
         Several nodes match equally well; the message lists them.
     UnknownNameError
         Nothing matches; the message says "did you mean" and, when few, every choice.
+
+    An exact id of ``kind`` (and ``role``) is looked up on its own, without building the
+    kind's name index (1.3 s at 100k activities, a read of every one of them on Neo4j): the
+    index's first rule gives the same answer.
     """
+    typed = text.strip() if isinstance(text, str) else ""
+    if typed and isinstance(kind, NodeKind):
+        found = store.get_node(typed)
+        if found is not None and found[0] == kind and (role is None or found[1].get("role") == role):
+            return Match(typed, found[1]["name"], "id")
     return match_in(name_index(store, kind, role), text)
 
 
