@@ -52,19 +52,27 @@ class Warmer:
 
     def warm_once(self) -> bool:
         """Compute the default gap report, the referral network, the search index, the
-        Map page's first view (its activity table and default map) and the consortium
-        reports' tie graph, communities and each need's activities by place if the data (or the date, which the report's
-        review ages depend on) changed; True if it computed."""
+        Map page's first view (its activity table and default map), the consortium
+        reports' tie graph, communities and each need's activities by place, and the store's
+        own per-version indexes (:meth:`GraphStore.prepare_reads`: the embedded pathway
+        search's) if the data (or the date, which the report's review ages depend on)
+        changed; True if it computed."""
         store = self.get_store()
         today = dt.date.today()
         seen = (id(store), store.version(), today)
         if seen == self._warmed:
             return False
-        store.consistent(lambda: (gap_report(store, GapQuery(max_hops=self.max_hops, as_of=today)),
-                                  referral_network(store), search_index(store),
-                                  map_data(store, MapQuery(max_hops=self.max_hops)),
-                                  cached_analysis(store, "communities", communities),
-                                  cached_analysis(store, "consortium cells", covers_index)))
+
+        def compute() -> None:
+            gap_report(store, GapQuery(max_hops=self.max_hops, as_of=today))
+            referral_network(store)
+            search_index(store)
+            map_data(store, MapQuery(max_hops=self.max_hops))
+            cached_analysis(store, "communities", communities)
+            cached_analysis(store, "consortium cells", covers_index)
+            store.prepare_reads()
+
+        store.consistent(compute)
         self._warmed = seen
         return True
 

@@ -236,6 +236,12 @@ class GraphStore(ABC):
         By default the snapshot itself (the embedded store's is its own graph: no copy)."""
         return self.snapshot()
 
+    def prepare_reads(self) -> None:
+        """Build now whatever this store's own reads build on first use for the current
+        data version (the Warmer calls it after a load, so the first person asking does not
+        wait).  Nothing by default: Neo4j's server keeps its own indexes."""
+        return None
+
     # ---- load history and undo (pathways.history) -----------------------------------------
     @abstractmethod
     def image(self, node_ids: Iterable[str], rel_keys: Iterable[RelKey],

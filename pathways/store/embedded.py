@@ -71,7 +71,7 @@ from pathways.store.base import (
     summarise,
 )
 from pathways.store.graphfile import parse_graph, pieces
-from pathways.store.pathway_search import PathwayNode, best_parents
+from pathways.store.pathway_search import PathwayNode, best_parents, pathway_nodes
 
 T = TypeVar("T")
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -540,6 +540,10 @@ class EmbeddedStore(GraphStore):
             return None
         attrs = graph.nodes[node_id]
         return attrs["kind"], dict(attrs["props"])
+
+    def prepare_reads(self) -> None:
+        """The pathway search's node index of this version (0.9 s at 100k nodes)."""
+        pathway_nodes(self._current().graph)
 
     def pathway_candidates(
         self, worker_id: str, max_hops: int, where: PathwayFilter
