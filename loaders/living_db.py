@@ -268,6 +268,68 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
     return rows, problems
 
 
+_REL_ENDS = ("source_id", "type", "target_id")
+_REL_COLUMN_NAMES = frozenset(c.name for c in columns_of(RELATIONSHIPS_TABLE))
+_TYPE_SPELLINGS = frozenset(_REL_TYPES)
+
+
+class RelColumns(NamedTuple):
+    """A relationship chunk's rows as columns: row numbers, types (their own spelling),
+    sources and targets; every row valid as :func:`parse_table` reads it and without a
+    property (its other cells blank)."""
+
+    numbers: list[int]
+    types: list[str]
+    sources: list[str]
+    targets: list[str]
+
+
+def plain_rel_columns(raw: RawRows) -> RelColumns | None:
+    """What :func:`parse_table` gives for a chunk of a relationships file, a column at a
+    time and without a dict per row, when its header is right and every row has its three
+    ends (stripped, type spelled exactly) and nothing else; ``None`` otherwise (the chunk
+    is then read by :func:`parse_table`)."""
+    header, rows = raw.header, raw.rows
+    width = len(header)
+    if (raw.problems or raw.check_chars or not rows or width > MAX_COLUMNS
+            or len(set(header)) != width or not _REL_COLUMN_NAMES.issuperset(header)
+            or not set(header).issuperset(_REL_ENDS)):
+        return None
+    cells = [values for _number, values in rows]
+    if list(map(len, cells)).count(width) != len(cells):
+        return None  # short or long rows: the row loop says which
+    ends: dict[str, list[str]] = {}
+    for name, column in zip(header, zip(*cells, strict=True), strict=True):
+        texts = list(map(str.strip, column))
+        if name in _REL_ENDS:
+            if "" in texts:
+                return None  # a required value blank
+            ends[name] = texts
+        elif any(texts):
+            return None  # a property somewhere: the rows go as dicts
+    types = ends["type"]
+    if not _TYPE_SPELLINGS.issuperset(types):
+        return None  # a type spelled otherwise (or not a type)
+    return RelColumns([number for number, _values in rows], types, ends["source_id"],
+                      ends["target_id"])
+
+
+# what orjson writes for a relationship row without properties, keys sorted (content_hash)
+_PLAIN_REL_JSON = '{"source_id":"%s","target_id":"%s","type":"%s"}'
+# characters JSON escapes
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+def _plain_rel_hashes(types: list[str], srcs: list[str], dsts: list[str]) -> list[str]:
+    """:func:`content_hash` of each row ``{"source_id", "type", "target_id"}``."""
+    blake2b = hashlib.blake2b
+    if _JSON_ESCAPED.search("".join(srcs)) or _JSON_ESCAPED.search("".join(dsts)):
+        return [content_hash({"source_id": src, "type": rel, "target_id": dst})
+                for rel, src, dst in zip(types, srcs, dsts, strict=True)]
+    return [blake2b((_PLAIN_REL_JSON % ends).encode(), digest_size=16).hexdigest()
+            for ends in zip(srcs, dsts, types, strict=True)]
+
+
 def boundary_centre(typed: dict) -> tuple[str, str] | None:
     """Give a locality with a boundary and no centre its boundary's centre; with a centre,
     ``(column, reason)`` when the boundary is far from it (or near it only swapped)."""
@@ -527,18 +589,22 @@ class StreamCheck:
     def _endpoint_kinds(self, rows: list[tuple[int, dict]]) -> dict[str, NodeKind]:
         """The kinds of a chunk's endpoints: this load's accepted nodes, else the store's
         (not for an id whose row here was rejected)."""
+        return self._kinds_of_ends([values["source_id"] for _number, values in rows],
+                                   [values["target_id"] for _number, values in rows])
+
+    def _kinds_of_ends(self, srcs: list[str], dsts: list[str]) -> dict[str, NodeKind]:
+        """:meth:`_endpoint_kinds` of rows with these sources and targets."""
         kinds: dict[str, NodeKind] = {}
         ask: set[str] = set()
         ids, rejected, kind_of = self._ids, self._rejected_ids, _KINDS
-        for _number, values in rows:
-            for node_id in (values["source_id"], values["target_id"]):
-                if node_id in kinds:
-                    continue
-                packed = ids.get(node_id)
-                if packed is not None and packed & 1:
-                    kinds[node_id] = kind_of[(packed >> 1) & 0xF]
-                elif node_id not in rejected and len(node_id) <= MAX_ID_LENGTH:
-                    ask.add(node_id)
+        for node_id in itertools.chain.from_iterable(zip(srcs, dsts, strict=True)):
+            if node_id in kinds:
+                continue
+            packed = ids.get(node_id)
+            if packed is not None and packed & 1:
+                kinds[node_id] = kind_of[(packed >> 1) & 0xF]
+            elif node_id not in rejected and len(node_id) <= MAX_ID_LENGTH:
+                ask.add(node_id)
         if ask:
             kinds.update(self.lookup(ask))
         return kinds
@@ -548,6 +614,9 @@ class StreamCheck:
             self._refuse_file(raw, node_ids=False)
             return
         file = self._file(raw.file)
+        plain = plain_rel_columns(raw)  # the usual chunk: no dict per row
+        if plain is not None and self._add_valid_rels([], file, raw.file, plain) is None:
+            return
         chunk = _ChunkRows(raw)
         rows, problems = parse_table(raw)
         for problem in problems:
@@ -587,19 +656,30 @@ class StreamCheck:
             self.rels += 1
             on_rel(RelRecord(rel, src, dst, props, label, number))
 
-    def _add_valid_rels(self, rows: list[tuple[int, dict]], file: int,
-                        label: str) -> dict[str, NodeKind] | None:
+    def _add_valid_rels(self, rows: list[tuple[int, dict]], file: int, label: str,
+                        plain: RelColumns | None = None) -> dict[str, NodeKind] | None:
         """The chunk's rows (those :func:`parse_table` kept) when every one of them is a
         valid relationship: checked a column at a time, then counted, remembered and handed
         on in order, as :meth:`add_rels` does row by row; then ``None``.  When any row would
         be refused (or there are none), nothing is done and the kinds of the rows' ends are
-        returned (:meth:`_endpoint_kinds`) for the row-by-row loop to say why."""
+        returned (:meth:`_endpoint_kinds`) for the row-by-row loop to say why.  ``plain``:
+        the chunk's rows as :func:`plain_rel_columns` reads them, instead of ``rows``."""
+        if plain is not None:
+            return self._add_valid_columns(*plain, None, file, label)
         if not rows:
             return {}
         values = [v for _number, v in rows]
-        types = [v["type"] for v in values]  # the type's own spelling (parse_table)
-        srcs = [v["source_id"] for v in values]
-        dsts = [v["target_id"] for v in values]
+        return self._add_valid_columns(
+            [number for number, _v in rows],
+            [v["type"] for v in values],  # the type's own spelling (parse_table)
+            [v["source_id"] for v in values], [v["target_id"] for v in values], values,
+            file, label)
+
+    def _add_valid_columns(self, numbers: list[int], types: list[str], srcs: list[str],
+                           dsts: list[str], values: list[dict] | None, file: int,
+                           label: str) -> dict[str, NodeKind] | None:
+        """:meth:`_add_valid_rels` of rows given as columns (``values``: each row's dict,
+        or ``None`` when no row has a property: see :func:`plain_rel_columns`)."""
         # what the row loop's usual row passes: both ends known, an allowed pair, no loop;
         # first by the ends' packed kinds when this load accepted them all (a first load)
         kinds: dict[str, NodeKind] | None = None
@@ -607,44 +687,48 @@ class StreamCheck:
         if not all(map(_ENDPOINT_PACKED.__contains__,
                        zip(types, [packed & 31 for packed in map(ids.get, srcs, none)],
                            [packed & 31 for packed in map(ids.get, dsts, none)], strict=True))):
-            kinds = self._endpoint_kinds(rows)  # the store's too
+            kinds = self._kinds_of_ends(srcs, dsts)  # the store's too
             if not all(map(_ENDPOINT_TRIPLES.__contains__,
                            zip(types, map(kinds.get, srcs), map(kinds.get, dsts), strict=True))):
                 return kinds
         if any(map(operator.eq, srcs, dsts)):
-            return kinds if kinds is not None else self._endpoint_kinds(rows)
+            return kinds if kinds is not None else self._kinds_of_ends(srcs, dsts)
         rejected = self._rejected_ids
-        widths = list(map(len, values))
+        widths = [] if values is None else list(map(len, values))
         wide = ([] if widths.count(3) == len(widths)  # rows with properties
                 else [at for at, width in enumerate(widths) if width != 3])
         wide_kinds = (kinds if kinds is not None or not wide
-                      else self._endpoint_kinds([rows[at] for at in wide]))
+                      else self._kinds_of_ends([srcs[at] for at in wide],
+                                               [dsts[at] for at in wide]))
         for at in wide:  # the row loop's own check
-            if _relationship_problem(_REL_TYPES[types[at]], srcs[at], dsts[at], values[at],
+            if _relationship_problem(_REL_TYPES[types[at]], srcs[at], dsts[at],
+                                     values[at] if values is not None else {},
                                      wide_kinds or {}, rejected):
-                return self._endpoint_kinds(rows)
+                return self._kinds_of_ends(srcs, dsts)
         keys = [(first << 64) | (second & _LOW_64) for first, second in  # _rel_key's
                 zip(map(hash, zip(srcs, types, dsts, strict=True)),
                     map(hash, zip(dsts, srcs, types, strict=True)), strict=True)]
         rel_keys = self._rel_keys
         if len(set(keys)) != len(keys) or not rel_keys.keys().isdisjoint(keys):
-            return kinds if kinds is not None else self._endpoint_kinds(rows)  # a duplicate
-        numbers = [number for number, _v in rows]
+            return kinds if kinds is not None else self._kinds_of_ends(srcs, dsts)  # a duplicate
         place = file << 32
         rel_keys.update(zip(keys, [place | number for number in numbers], strict=True))
         del keys
-        self.rels += len(rows)
+        self.rels += len(numbers)
         pending = self._pending
         if pending and _LOCATED_IN in types:
             for src in itertools.compress(srcs, map(_LOCATED_IN.__eq__, types)):
                 pending.pop(src, None)
-        dumps, sort, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
-        hashes = [blake2b(dumps(v, option=sort, default=str), digest_size=16).hexdigest()
-                  for v in values]  # content_hash's
+        if values is None:
+            hashes = _plain_rel_hashes(types, srcs, dsts)
+        else:
+            dumps, sort, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
+            hashes = [blake2b(dumps(v, option=sort, default=str), digest_size=16).hexdigest()
+                      for v in values]  # content_hash's
         rels = list(map(_REL_TYPES.__getitem__, types))
         on_rel, on_plain = self.on_rel, self.on_plain_rels
         if on_plain is None:
-            wide, start = list(range(len(rows))), len(rows)  # every row to on_rel
+            wide, start = list(range(len(numbers))), len(numbers)  # every row to on_rel
         else:
             start = 0
         for at in wide:
@@ -652,10 +736,12 @@ class StreamCheck:
                 on_plain(PlainRels(label, rels[start:at], srcs[start:at], dsts[start:at],
                                    hashes[start:at], numbers[start:at]))
             start = at + 1
+            row = (values[at] if values is not None else  # _rel_props needs its width
+                   {"source_id": srcs[at], "type": types[at], "target_id": dsts[at]})
             on_rel(RelRecord(rels[at], srcs[at], dsts[at],
-                             _rel_props(values[at], srcs[at], types[at], dsts[at], label,
+                             _rel_props(row, srcs[at], types[at], dsts[at], label,
                                         hashes[at]), label, numbers[at]))
-        if start < len(rows) and on_plain is not None:
+        if start < len(numbers) and on_plain is not None:
             if start:
                 rels, srcs, dsts = rels[start:], srcs[start:], dsts[start:]
                 hashes, numbers = hashes[start:], numbers[start:]
