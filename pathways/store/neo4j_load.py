@@ -27,7 +27,9 @@ does not depend on the order its batches land in, and a failure in either sessio
 before the rollback.  Each batch checks that its load still holds the lock just before it
 commits, through its own session's fence node rather than the one lock node, so the sessions
 do not take turns to commit (:meth:`Neo4jLoads._check_still_locked` argues why a batch still
-never commits after its lock was taken over and the recovery began).
+never commits after its lock was taken over and the recovery began).  Its publishing and
+its rollback's transactions are checked too: a load whose lock was taken over leaves its
+rollback to the new holder.
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
 derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
@@ -273,7 +275,8 @@ class Neo4jLoads(GraphStore):
     def _check_still_locked(self, tx: neo4j.Transaction | neo4j.ManagedTransaction,
                             fence: int | None = None) -> None:
         """Raise :class:`StoreBusyError` unless this load still holds the load lock; called
-        last before ``tx`` commits.
+        in ``tx`` before it commits (last; or first, in a rollback: from the check until ``tx``
+        ends, what it locked keeps the lock from changing hands).
 
         Without ``fence`` (a load in one transaction, an undo) the check write-locks the
         lock node until ``tx`` ends, as taking the lock over does, so the two take turns.
@@ -482,6 +485,9 @@ class Neo4jLoads(GraphStore):
         except BaseException as exc:
             try:
                 self._roll_back(token)
+            except StoreBusyError:  # its lock was taken over: the new holder rolls it back
+                exc.add_note("The load that took the lock over rolls back the batches this"
+                             " one had committed.")
             except Exception as failure:  # the load's own error is raised below
                 # e.g. the server went away, or Ctrl-C left the connection half-read: the
                 # journal stays, readers are held off, and the next load rolls it back.
@@ -592,10 +598,23 @@ class Neo4jLoads(GraphStore):
         steps = self._restore_steps(_unpack(found[1]), size)
         per = max(1, per_commit // size)
         for start in range(0, len(steps), per):
-            group = steps[start : start + per]
-            self._write(lambda tx, group=group: [step(tx) for step in group])
-        self._write(q.publish_batched_load, owner)
+            self._write(self._restore_batch, steps[start : start + per])
+        self._write(self._end_rollback, owner)
         return True
+
+    def _restore_batch(self, tx: neo4j.ManagedTransaction, group: list) -> None:
+        """One transaction of a rollback, only while this process holds the lock (checked
+        first: a load whose lock was taken over would otherwise go on restoring its journal
+        beside, or after, the new holder's recovery and the load that follows it, putting
+        back the old values over that load's committed rows)."""
+        self._check_still_locked(tx, fence=0)
+        for step in group:
+            step(tx)
+
+    def _end_rollback(self, tx: neo4j.ManagedTransaction, owner: str) -> None:
+        """Clear a rolled-back load's mark and journal, checked as its steps are."""
+        self._check_still_locked(tx, fence=0)
+        q.publish_batched_load(tx, owner)
 
     def _recover_interrupted(self) -> None:
         """Under a newly taken load lock: roll back a batched load that died unpublished."""
