@@ -27,9 +27,9 @@ does not depend on the order its batches land in, and a failure in either sessio
 before the rollback.  Each batch checks that its load still holds the lock just before it
 commits, through its own session's fence node rather than the one lock node, so the sessions
 do not take turns to commit (:meth:`Neo4jLoads._check_still_locked` argues why a batch still
-never commits after its lock was taken over and the recovery began).  Its publishing and
-its rollback's transactions are checked too: a load whose lock was taken over leaves its
-rollback to the new holder.
+never commits after its lock was taken over and the recovery began).  Its journal, its
+publishing and its rollback's transactions are checked too: a load whose lock was taken over
+writes nothing more, and leaves its rollback to the new holder.
 
 Relationships store their provenance (``source``) and ``content_hash``, not what can be
 derived: their "from|TYPE|to" ``source_id`` is given back on reading, and their load time
@@ -472,7 +472,7 @@ class Neo4jLoads(GraphStore):
         """
         token = self._lock_token
         assert token is not None, "writes run inside load_lock()"
-        self._write(q.begin_batched_load, token, _pack(journal))
+        self._write(self._begin, token, _pack(journal))
         try:
             for steps in phases:
                 groups = _commit_groups_of(steps, per_commit)
@@ -494,6 +494,14 @@ class Neo4jLoads(GraphStore):
                 exc.add_note(f"Rolling back the batches already committed failed too"
                              f" ({failure}); the next load rolls them back.")
             raise
+
+    def _begin(self, tx: neo4j.ManagedTransaction, token: str, journal: bytes) -> None:
+        """Save this batched load's journal and mark, checked as its batches are: after its
+        lock was taken over, they would replace the new holder's, and this load's rollback
+        would then clear them in the middle of that holder's load (its batches seen by
+        readers, and nothing left to roll them back with)."""
+        self._check_still_locked(tx, fence=0)
+        q.begin_batched_load(tx, token, journal)
 
     def _publish(self, tx: neo4j.ManagedTransaction, token: str) -> bool:
         """Publish this batched load, checked as its batches are: after its lock was taken

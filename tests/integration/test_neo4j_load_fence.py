@@ -88,22 +88,30 @@ def test_two_sessions_of_a_load_hold_their_lock_checks_at_once(neo4j_store, two_
     meet = threading.Barrier(2, timeout=15)
     met: list[str] = []
     broken: list[str] = []
-    original = neo4j_store._check_still_locked
+    original, original_commit = neo4j_store._check_still_locked, neo4j_store._commit_batch
+    batch = threading.local()
+
+    def commit(*args, **kwargs):
+        batch.on = True
+        try:
+            return original_commit(*args, **kwargs)
+        finally:
+            batch.on = False
 
     def check(tx, *args, **kwargs):
         original(tx, *args, **kwargs)  # holds what the check locks until tx commits
         name = threading.current_thread().name
-        if name in met or name in broken:
-            return
+        if not getattr(batch, "on", False) or name in met or name in broken:
+            return  # (the journal's check, or this session already met the other)
         try:
             meet.wait()
             met.append(name)
         except threading.BrokenBarrierError:
             broken.append(name)
 
-    neo4j_store._check_still_locked = check
+    neo4j_store._check_still_locked, neo4j_store._commit_batch = check, commit
     load_data(neo4j_store, data["v1"])
-    del neo4j_store._check_still_locked
+    del neo4j_store._check_still_locked, neo4j_store._commit_batch
     assert not broken, f"{broken} waited in vain: the sessions' checks took turns"
     assert sorted(met) == ["MainThread", "pathways-load-1"]
     assert described(neo4j_store.snapshot()) == expected_graph(tmp_path, data["v1"])
@@ -126,7 +134,7 @@ def test_a_takeover_waits_for_a_batch_past_its_check_then_rolls_it_back(
         if third:
             _expire_lease(neo4j_store)  # (before the check: it may lock the lock node)
         original_check(tx, *args, **kwargs)
-        if third:  # two batches are in; this one passed its check and is held there
+        if third:  # a batch past its check (after the journal's), held there
             held.append(threading.current_thread().name)
             checked.set()
             go.wait(WAIT)

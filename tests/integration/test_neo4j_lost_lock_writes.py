@@ -1,9 +1,10 @@
-"""A load whose Neo4j load lock was taken over writes nothing more: not its rollback.
+"""A load whose Neo4j load lock was taken over writes nothing more: not its rollback, not
+its journal.
 
 A lease is taken over when its holder stalled past it (a suspended laptop or VM, a network
 cut off longer than the lease): the holder may wake and carry on.  Its batches already check
 the lock before they commit (``test_neo4j_load_fence``); these tests hold the old holder at
-its other writes while another store (as another ``pathways`` process would) takes
+each of its other writes while another store (as another ``pathways`` process would) takes
 the lock over and loads, then let it carry on, and check that the load that landed is still
 whole, with its mark and journal its own.  The graph is read past the store and its caches.
 """
@@ -111,5 +112,77 @@ def test_a_load_that_lost_its_lock_does_not_roll_back_over_the_next_load(
     assert "lost its hold" in str(outcome["old"])
     assert _graph(neo4j_store) == landed  # v2 as it landed: nothing put back over it
     assert any(name and name.startswith("v2 ") for _, _, name in landed[0])
+    assert journal_left(neo4j_store) == 0
+
+
+def _mark_and_journal(store) -> tuple[str | None, str | None]:
+    records, _, _ = store.driver.execute_query(
+        "MATCH (m:PathwaysMeta {key: 'graph'})"
+        " OPTIONAL MATCH (j:PathwaysMeta {key: 'load_journal'})"
+        " RETURN m.loading AS loading, j.owner AS journal", database_=store.settings.database)
+    return records[0]["loading"], records[0]["journal"]
+
+
+def test_a_load_that_lost_its_lock_before_its_journal_leaves_the_next_load_whole(
+        neo4j_store, neo4j_settings, loaded_v1, tmp_path):  # noqa: F811
+    """The old load is held just before saving its journal; the new holder starts loading
+    v2 and is held between its batches; the old load carries on.  Before: it replaced the
+    new holder's journal and mark with its own, its first batch was refused, and its
+    rollback cleared them: v2's first batches were seen by readers, v2 was then told it had
+    lost the lock ("nothing was written") with its batches left in the graph."""
+    from tests.integration.test_gaps_parity import described
+    from tests.integration.test_neo4j_batched_loads import expected_graph
+
+    data, _before = loaded_v1
+    ready, go = threading.Event(), threading.Event()
+    held, new_go = threading.Event(), threading.Event()
+    original_write = neo4j_store._write
+
+    def write(fn, *args):
+        if getattr(fn, "__name__", "") in ("begin_batched_load", "_begin") and not ready.is_set():
+            _expire_lease(neo4j_store)  # stalled past its lease just before its journal
+            ready.set()
+            go.wait(WAIT)
+        return original_write(fn, *args)
+
+    neo4j_store._write = write
+    outcome: dict = {}
+    threads: list[threading.Thread] = []
+    with _other_store(neo4j_settings) as other:
+        original_commit = other._commit_batch
+        started = []
+        counting = threading.Lock()
+
+        def commit(group, rows, progress, *args, **kwargs):
+            with counting:
+                started.append(True)
+                later = len(started) > 2
+            if later:  # two batches in: hold the rest
+                held.set()
+                new_go.wait(WAIT)
+            original_commit(group, rows, progress, *args, **kwargs)
+
+        other._commit_batch = commit
+        try:
+            threads.append(_in_thread(lambda: load_data(neo4j_store, data["v2"]), outcome, "old"))
+            assert ready.wait(WAIT)
+            threads.append(_in_thread(lambda: load_data(other, data["v2"]), outcome, "new"))
+            assert held.wait(WAIT)
+            token = other._lock_token
+            assert token is not None and _mark_and_journal(other) == (token, token)
+            go.set()  # the old load carries on: its journal, a batch, its rollback
+            threads[0].join(WAIT)
+            assert isinstance(outcome.get("old"), StoreBusyError), outcome
+            # v2's batches are still held back from readers, to be published or rolled back
+            assert _mark_and_journal(other) == (token, token)
+        finally:
+            go.set()
+            new_go.set()
+            for thread in threads:
+                thread.join(WAIT)
+            del neo4j_store._write
+    assert not any(thread.is_alive() for thread in threads)
+    assert not isinstance(outcome["new"], BaseException), outcome
+    assert described(neo4j_store.snapshot()) == expected_graph(tmp_path, data["v2"])
     assert journal_left(neo4j_store) == 0
 
