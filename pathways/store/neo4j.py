@@ -269,11 +269,18 @@ class Neo4jStore(Neo4jLoads):
             token = self._lock_token
             self._write(q.announce_commit, token)
             try:
-                while self._write(q.delete_batch, 10_000):
+                while self._write(self._delete_batch, 10_000):
                     pass
                 self._write(q.bump_graph_version)
             finally:
                 self._write(q.end_commit, token)
+
+    def _delete_batch(self, tx: neo4j.ManagedTransaction, limit: int) -> int:
+        """Delete up to ``limit`` nodes while this process holds the load lock (checked first:
+        a reset whose lock was taken over would otherwise go on emptying the graph under
+        the load that took it, after that load was reported landed)."""
+        self._check_still_locked(tx, fence=0)
+        return q.delete_batch(tx, limit)
 
     def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
         return self._read(q.ids_from_sources, list(sources))

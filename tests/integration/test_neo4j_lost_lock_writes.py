@@ -1,5 +1,5 @@
-"""A load whose Neo4j load lock was taken over writes nothing more: not its rollback, not
-its journal.
+"""A load (or reset) whose Neo4j load lock was taken over writes nothing more: not its
+rollback, not its journal, not its deletions.
 
 A lease is taken over when its holder stalled past it (a suspended laptop or VM, a network
 cut off longer than the lease): the holder may wake and carry on.  Its batches already check
@@ -186,3 +186,35 @@ def test_a_load_that_lost_its_lock_before_its_journal_leaves_the_next_load_whole
     assert described(neo4j_store.snapshot()) == expected_graph(tmp_path, data["v2"])
     assert journal_left(neo4j_store) == 0
 
+
+def test_a_reset_that_lost_its_lock_does_not_empty_the_load_that_took_it(
+        neo4j_store, neo4j_settings, loaded_v1):  # noqa: F811
+    """A reset held before its first deletion while its lease expires and another process
+    loads v2.  Before: it then deleted v2, which had been reported landed."""
+    data, _before = loaded_v1
+    ready, go = threading.Event(), threading.Event()
+    original_write = neo4j_store._write
+
+    def write(fn, *args):
+        if getattr(fn, "__name__", "") in ("delete_batch", "_delete_batch") and not ready.is_set():
+            _expire_lease(neo4j_store)
+            ready.set()
+            go.wait(WAIT)
+        return original_write(fn, *args)
+
+    neo4j_store._write = write
+    outcome: dict = {}
+    try:
+        resetting = _in_thread(neo4j_store.reset, outcome, "reset")
+        assert ready.wait(WAIT)
+        with _other_store(neo4j_settings) as other:
+            load_data(other, data["v2"])  # takes the expired lease over; lands
+            landed = _graph(other)
+        go.set()
+        resetting.join(WAIT)
+        assert not resetting.is_alive()
+    finally:
+        go.set()
+        del neo4j_store._write
+    assert _graph(neo4j_store) == landed and landed[0]  # v2 whole, not emptied
+    assert isinstance(outcome["reset"], StoreBusyError), outcome
