@@ -20,6 +20,7 @@ import time
 import pytest
 
 from pathways.errors import StoreBusyError
+from queries import graph as q
 from tests.conftest import load_data
 from tests.integration.test_gaps_parity import described
 from tests.integration.test_neo4j_batched_loads import expected_graph, raw_counts, versions
@@ -165,6 +166,62 @@ def test_a_takeover_waits_for_a_batch_past_its_check_then_rolls_it_back(
     assert isinstance(outcome["load"], StoreBusyError), outcome
     assert "lost its hold" in str(outcome["load"])
     _assert_as_before(neo4j_store, before)
+
+
+def test_a_takeover_waits_for_a_batch_creating_nodes_past_its_check(
+        neo4j_store, neo4j_settings, loaded_v1):
+    """The takeover must not commit while a batch that passed its check is uncommitted: the
+    test above holds a batch that may change existing nodes, which the recovery's steps wait
+    for anyway, so it passed with the takeover's fence locks removed.  Nodes a batch creates
+    are not seen by the recovery until committed: without the fences the takeover committed
+    and the recovery finished at once, and the held batch's nodes landed after it, visible."""
+    data, before = loaded_v1
+    checked, go = threading.Event(), threading.Event()
+    batch = threading.local()
+    token: list[str] = []
+    original_check, original_commit = neo4j_store._check_still_locked, neo4j_store._commit_batch
+
+    def commit(group, rows, progress, *args, **kwargs):
+        batch.creates = any(step.func is q.upsert_nodes and step.keywords.get("new")
+                            for _, step in group)
+        try:
+            return original_commit(group, rows, progress, *args, **kwargs)
+        finally:
+            batch.creates = False
+
+    def check(tx, *args, **kwargs):
+        hold = getattr(batch, "creates", False) and not token
+        if hold:
+            token.append(neo4j_store._lock_token)
+            _expire_lease(neo4j_store)  # (before the check: it may lock the lock node)
+        original_check(tx, *args, **kwargs)
+        if hold:  # past its check, its new nodes written, not committed
+            checked.set()
+            go.wait(WAIT)
+
+    neo4j_store._check_still_locked, neo4j_store._commit_batch = check, commit
+    outcome: dict = {}
+    threads = [_in_thread(lambda: load_data(neo4j_store, data["v2"]), outcome, "load")]
+    with _other_store(neo4j_settings) as other:
+        def take_over():
+            with other.load_lock("the takeover"):
+                return journal_left(other)
+
+        try:
+            assert checked.wait(WAIT)
+            threads.append(_in_thread(take_over, outcome, "takeover"))
+            time.sleep(1.5)
+            assert _owner(neo4j_store) == token[0]  # the takeover has not committed ...
+            assert threads[1].is_alive()  # ... it waits for the held batch
+        finally:
+            go.set()
+            for thread in threads:
+                thread.join(WAIT)
+            del neo4j_store._check_still_locked, neo4j_store._commit_batch
+    assert not any(thread.is_alive() for thread in threads)
+    assert outcome["takeover"] == 0
+    assert isinstance(outcome["load"], StoreBusyError), outcome
+    _assert_as_before(neo4j_store, before)  # the held batch's new nodes rolled back too
 
 
 def test_a_batch_checking_after_a_takeover_aborts_and_nothing_of_the_load_is_left(
