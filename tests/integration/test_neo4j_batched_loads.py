@@ -273,7 +273,8 @@ def tight_server(tmp_path_factory):
     from pathways.config import Neo4jSettings
 
     info = rt.start_server(home=tmp_path_factory.mktemp("tight-neo4j"), heap="512m",
-                           settings={"db.memory.transaction.max": "48MiB"})
+                           settings={"db.memory.transaction.max": "48MiB"},
+                           dies_with_caller=True)
     try:
         yield Neo4jSettings(info.uri, info.user, info.password, "neo4j")
     finally:
