@@ -28,13 +28,14 @@ WHEN_MISSED = {
     ),
     "neo4j bulk import (offline) >= 100k rows/s": (
         "The figure is the whole of `--import`: the streaming check writing neo4j-admin's"
-        " files in one pass, then neo4j-admin. neo4j-admin alone took the 1m files at 142k"
-        " rows/s (2026-11-30, machine quiet by then) and 87k rows/s on a busy box"
-        " (2026-12-01); the check and file writing is the slow part (335.5 s at 1m on"
-        " 2026-12-01, load 8-25). The check's workers now read their own byte ranges of the"
-        " files (no more CPU than one process) and engage when cores are idle; neo4j-admin's JVM"
-        " now starts during the check when a core is idle, and the check collects garbage less"
-        " often (15-20 % less CPU). Next: a cheaper per-row check (loaders/living_db.py)."
+        " files in one pass, then neo4j-admin. Quiet re-run at 1m (2026-12-02, section 'Issue"
+        " 18, 2026-12-02'): 101.9 s, 55k rows/s (400.4 s on a busy box the day before):"
+        " the check writing the files 52.1 s in two workers (93 s of CPU), neo4j-admin 49.8 s"
+        " (bare, same files: 51.4 s, 110k rows/s). 100k rows/s needs the check to overlap"
+        " neo4j-admin almost wholly on 2 cores, which both need in full; the check's CPU per"
+        " row is flat with size (10.4 us at 100k, 12.5 us at 1m). Next: the node tables a"
+        " column at a time like the relationships (parse_table and add_nodes, ~12 us per"
+        " node), more cores."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
         "The check, not neo4j-admin, is the time. Quiet re-run at 100k (2026-12-01, fourth"
