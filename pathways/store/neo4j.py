@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import socket
 import threading
@@ -64,6 +65,8 @@ from pathways.store.neo4j_load import (  # noqa: F401  (importable from here, as
 from queries import graph as q
 from queries import history as qh
 from queries import pathways as qp
+
+log = logging.getLogger(__name__)
 
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
@@ -387,11 +390,36 @@ class Neo4jStore(Neo4jLoads):
         try:
             self._recover_interrupted()
             yield
-        finally:
-            stop.set()
-            beat.join()
-            self._lock_token = self._lock_thread = None
+        except BaseException as exc:
+            self._release_lock(token, stop, beat, what, exc)
+            raise
+        self._release_lock(token, stop, beat, what, None)
+
+    def _release_lock(self, token: str, stop: threading.Event, beat: threading.Thread,
+                      what: str, failed: BaseException | None) -> None:
+        """Stop the heartbeat and release the lock.  If releasing fails (the server went
+        away), the load's own error ``failed`` is still the one raised, with the release's
+        failure noted on it and logged; after a load that succeeded, the error says that it
+        landed and what becomes of the lock."""
+        stop.set()
+        beat.join()
+        self._lock_token = self._lock_thread = None
+        try:
             self._write(q.release_lock, token)
+        except StoreUnavailableError as failure:
+            expiry = (f"it expires within {self.lock_lease_seconds / 60:.0f} minutes (sooner"
+                      " for a load on this host once this process has ended), and other loads"
+                      " wait until then")
+            log.warning("releasing the Neo4j load lock after %s failed (%s); %s", what,
+                        failure, expiry)
+            if failed is not None:
+                failed.add_note(f"Releasing the Neo4j load lock failed too ({failure});"
+                                f" {expiry}.")
+                return
+            raise StoreUnavailableError(
+                f"{what[:1].upper()}{what[1:]} is done: its changes landed in the Neo4j"
+                f" database. But releasing its load lock then failed ({failure}); {expiry}."
+            ) from failure
 
     def _heartbeat(self, token: str, lease_ms: int, stop: threading.Event) -> None:
         """Renew the lease until the load ends; a failure is reported by the load's commit."""

@@ -1,0 +1,83 @@
+"""What a Neo4j load leaves, and says, when its clean-up writes fail (issue 18 item 3,
+follow-ups of the lost-lock reviews): the release of its load lock.
+
+"The server went away" is the store's own driver closed at that write (what a dead server
+gives the store: every later write fails); the database itself is then read through another
+connection.  Real Neo4j throughout.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pathways.errors import InputError, Problem, StoreUnavailableError
+from tests.conftest import load_data
+from tests.integration.test_neo4j_batched_loads import versions
+from tests.integration.test_neo4j_load_fence import _expire_lease, _other_store
+from tests.integration.test_neo4j_lost_lock_writes import _graph
+
+pytestmark = pytest.mark.neo4j
+
+
+def _server_gone_from(store, names: tuple[str, ...]) -> None:
+    """From the store's first write whose function is called one of ``names`` on, every
+    write and read of ``store`` fails as if the server had gone away."""
+    original = store._write
+
+    def write(fn, *args):
+        if getattr(fn, "__name__", "") in names:
+            store.driver.close()
+        return original(fn, *args)
+
+    store._write = write
+
+
+def _server_back(store) -> None:
+    """Undo :func:`_server_gone_from`; the lock the store could not release is let expire
+    (as it would by itself), so the fixture's reset can take it."""
+    del store._write
+    store.reopen()
+    _expire_lease(store)
+
+
+def _names(graph: tuple) -> set[str]:
+    return {name.split(" ")[0] for _, _, name in graph[0] if name}
+
+
+def test_a_failed_load_says_its_own_error_when_releasing_its_lock_fails_too(
+        neo4j_store, caplog):
+    """Before: the release's "lost the connection" replaced the load's own error."""
+    own = InputError([Problem("people.csv", 2, "id", "the load's own problem")])
+    _server_gone_from(neo4j_store, ("release_lock",))
+    try:
+        with (caplog.at_level(logging.WARNING), pytest.raises(InputError) as raised,
+              neo4j_store.load_lock("a load")):
+            raise own
+    finally:
+        _server_back(neo4j_store)
+    assert raised.value is own
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "Releasing the Neo4j load lock failed too" in notes
+    assert "expires" in notes
+    assert "load lock" in caplog.text  # and logged
+
+
+def test_a_landed_load_whose_lock_cannot_be_released_says_it_landed(
+        neo4j_store, neo4j_settings, caplog):
+    """Before: a plain "lost the connection to Neo4j", as if the load had failed."""
+    data = versions()
+    _server_gone_from(neo4j_store, ("release_lock",))
+    try:
+        with (caplog.at_level(logging.WARNING), pytest.raises(StoreUnavailableError) as raised,
+              neo4j_store.load_lock("a load")):
+            load_data(neo4j_store, data["v1"])
+    finally:
+        _server_back(neo4j_store)
+    message = str(raised.value)
+    assert "landed" in message and "lock" in message and "expires" in message
+    assert "nothing was written" not in message
+    assert "load lock" in caplog.text
+    with _other_store(neo4j_settings) as other:
+        assert _names(_graph(other)) == {"v1"}  # it did land
