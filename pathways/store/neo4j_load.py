@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import math
 import threading
 from collections import defaultdict
@@ -76,6 +77,7 @@ from pathways.store.base import (
 from queries import graph as q
 from queries import history as qh
 
+log = logging.getLogger(__name__)
 _ABSENT = object()
 BATCH_SIZE = 10_000  # rows per UNWIND statement (measured: 10k beats 2k by ~1.5x)
 # Neo4j holds a transaction's changes in memory until it commits: 4.3 KB per row written at
@@ -263,14 +265,42 @@ class Neo4jLoads(GraphStore):
                 try:
                     q.bump_graph_version(tx)
                     tx.commit()
-                finally:
-                    self._write(q.end_commit, token)
+                except BaseException as exc:
+                    self._end_commit(token, rows, exc)
+                    raise
+                self._end_commit(token, rows, None)
         except DriverError as exc:
             raise StoreUnavailableError(
                 f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
                 " Neo4j writes a load all or nothing, so check with `pathways stats`") from exc
         except Neo4jError as exc:
             raise write_refused(exc, rows, self._on_local_server) from exc
+
+    def _end_commit(self, token: str, rows: int, failed: BaseException | None) -> None:
+        """Clear this load's commit mark after its commit, or after its commit failed with
+        ``failed``.
+
+        If that fails (the server went away), the load's own outcome is still what is said:
+        a commit's own error stays the one raised, with this failure noted on it; after a
+        commit, the error says the load landed.  What it leaves is harmless to the data: the
+        mark counts only while this load holds the lock (readers wait until the lock is
+        released or its lease expires, :data:`queries.graph.GRAPH_STATE`), and a load in one
+        transaction has no journal, so the next holder of the lock rolls nothing back."""
+        try:
+            self._write(q.end_commit, token)
+        except StoreUnavailableError as failure:
+            log.warning("clearing a load's commit mark failed (%s rows, %s): %s", f"{rows:,}",
+                        "not committed" if failed is not None else "committed", failure)
+            if failed is not None:
+                failed.add_note(f"Clearing the load's commit mark failed too ({failure}).")
+                return
+            raise StoreUnavailableError(
+                f"This load's {rows:,} rows landed: they are committed to the Neo4j database."
+                f" But Neo4j could not then be told the commit had finished ({failure}), so"
+                " the load stopped there (anything it was to do next was not done), and"
+                " readers wait until its load lock is released or expires."
+                " Check with `pathways stats`."
+            ) from failure
 
     def _check_still_locked(self, tx: neo4j.Transaction | neo4j.ManagedTransaction,
                             fence: int | None = None) -> None:

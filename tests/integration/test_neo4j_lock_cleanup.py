@@ -1,5 +1,6 @@
 """What a Neo4j load leaves, and says, when its clean-up writes fail (issue 18 item 3,
-follow-ups of the lost-lock reviews): the release of its load lock.
+follow-ups of the lost-lock reviews): the release of its load lock, the end of its commit
+mark.
 
 "The server went away" is the store's own driver closed at that write (what a dead server
 gives the store: every later write fails); the database itself is then read through another
@@ -15,7 +16,7 @@ import pytest
 from pathways.errors import InputError, Problem, StoreUnavailableError
 from tests.conftest import load_data
 from tests.integration.test_neo4j_batched_loads import versions
-from tests.integration.test_neo4j_load_fence import _expire_lease, _other_store
+from tests.integration.test_neo4j_load_fence import _expire_lease, _other_store, _owner
 from tests.integration.test_neo4j_lost_lock_writes import _graph
 
 pytestmark = pytest.mark.neo4j
@@ -40,6 +41,13 @@ def _server_back(store) -> None:
     del store._write
     store.reopen()
     _expire_lease(store)
+
+
+def _commit_mark(store) -> str | None:
+    records, _, _ = store.driver.execute_query(
+        "MATCH (m:PathwaysMeta {key: 'graph'}) RETURN m.committing AS committing",
+        database_=store.settings.database)
+    return records[0]["committing"] if records else None
 
 
 def _names(graph: tuple) -> set[str]:
@@ -81,3 +89,35 @@ def test_a_landed_load_whose_lock_cannot_be_released_says_it_landed(
     assert "load lock" in caplog.text
     with _other_store(neo4j_settings) as other:
         assert _names(_graph(other)) == {"v1"}  # it did land
+
+
+def test_a_load_whose_commit_mark_cannot_be_cleared_says_it_landed_and_is_kept(
+        neo4j_store, neo4j_settings):
+    """``_write_once`` committed, then the server went away before the commit mark was
+    cleared (and before the lock was released).  Before: reported as "lost the connection
+    to Neo4j", as if the load had failed.  What it leaves: the mark (ignored by readers once
+    the lock is released or expires), no journal, so the next holder rolls nothing back."""
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    _server_gone_from(neo4j_store, ("end_commit", "_end_commit"))
+    token: list[str | None] = []
+    try:
+        with pytest.raises(StoreUnavailableError) as raised, neo4j_store.load_lock("a load"):
+            token.append(neo4j_store._lock_token)
+            load_data(neo4j_store, data["v2"])
+    finally:
+        del neo4j_store._write
+        neo4j_store.reopen()
+        left = _commit_mark(neo4j_store), _owner(neo4j_store)
+        _expire_lease(neo4j_store)  # as it does by itself, at the latest
+    message = str(raised.value)
+    assert "landed" in message and "nothing was written" not in message, message
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "Releasing the Neo4j load lock failed too" in notes  # the server was gone
+    assert left == (token[0], token[0])  # the mark left, with the lock still its own
+    with _other_store(neo4j_settings) as other:
+        assert other.version() is not None  # readers do not wait for the mark left
+        with other.load_lock("the next load"):  # takes the lease over; its recovery ...
+            pass
+        assert _names(_graph(other)) == {"v2"}  # ... keeps the load that landed
+        assert load_data(other, data["v2"]).nodes_changed == 0  # nothing to apply again
