@@ -270,13 +270,21 @@ class Neo4jStore(Neo4jLoads):
         Readers wait meanwhile, as during a load's commit."""
         with self.load_lock("emptying the store"):
             token = self._lock_token
-            self._write(q.announce_commit, token)
+            self._write(self._announce_commit, token)
             try:
                 while self._write(self._delete_batch, 10_000):
                     pass
                 self._write(q.bump_graph_version)
             finally:
                 self._write(q.end_commit, token)
+
+    def _announce_commit(self, tx: neo4j.ManagedTransaction, token: str) -> None:
+        """A reset's commit mark, only while this process holds the load lock (checked
+        first: a reset whose lock was taken over would otherwise overwrite the new holder's
+        mark while it commits, then clear it in its ``finally``, and readers could see that
+        holder's commit half applied)."""
+        self._check_still_locked(tx, fence=0)
+        q.announce_commit(tx, token)
 
     def _delete_batch(self, tx: neo4j.ManagedTransaction, limit: int) -> int:
         """Delete up to ``limit`` nodes while this process holds the load lock (checked first:

@@ -1,6 +1,6 @@
 """What a Neo4j load leaves, and says, when its clean-up writes fail (issue 18 item 3,
 follow-ups of the lost-lock reviews): the release of its load lock, the end of its commit
-mark.
+mark; and a reset whose lock was taken over writes no commit mark over the new holder's.
 
 "The server went away" is the store's own driver closed at that write (what a dead server
 gives the store: every later write fails); the database itself is then read through another
@@ -10,13 +10,20 @@ connection.  Real Neo4j throughout.
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 
-from pathways.errors import InputError, Problem, StoreUnavailableError
+from pathways.errors import InputError, Problem, StoreBusyError, StoreUnavailableError
 from tests.conftest import load_data
 from tests.integration.test_neo4j_batched_loads import versions
-from tests.integration.test_neo4j_load_fence import _expire_lease, _other_store, _owner
+from tests.integration.test_neo4j_load_fence import (
+    WAIT,
+    _expire_lease,
+    _in_thread,
+    _other_store,
+    _owner,
+)
 from tests.integration.test_neo4j_lost_lock_writes import _graph
 
 pytestmark = pytest.mark.neo4j
@@ -121,3 +128,67 @@ def test_a_load_whose_commit_mark_cannot_be_cleared_says_it_landed_and_is_kept(
             pass
         assert _names(_graph(other)) == {"v2"}  # ... keeps the load that landed
         assert load_data(other, data["v2"]).nodes_changed == 0  # nothing to apply again
+
+
+def test_a_reset_that_lost_its_lock_writes_no_commit_mark_over_the_new_holders(
+        neo4j_store, neo4j_settings):
+    """A reset held just before its commit mark while its lease expires; another process
+    takes the lock and is held committing a load (its mark set).  Before: the stale reset
+    then set its own mark, had its first deletion refused, and cleared the mark in its
+    ``finally``: the new holder's commit went on with no mark, so readers could see it
+    half applied."""
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    ready, go = threading.Event(), threading.Event()
+    committing, commit_go = threading.Event(), threading.Event()
+    original_write = neo4j_store._write
+
+    def write(fn, *args):
+        if (getattr(fn, "__name__", "") in ("announce_commit", "_announce_commit")
+                and not ready.is_set()):
+            _expire_lease(neo4j_store)  # stalled past its lease just before its mark
+            ready.set()
+            go.wait(WAIT)
+        return original_write(fn, *args)
+
+    neo4j_store._write = write
+    outcome: dict = {}
+    threads: list[threading.Thread] = []
+    with _other_store(neo4j_settings) as other:
+        other_write = other._write
+
+        def other_writes(fn, *args):
+            result = other_write(fn, *args)
+            if getattr(fn, "__name__", "") == "announce_commit" and not committing.is_set():
+                committing.set()  # its mark is set; its commit is next
+                commit_go.wait(WAIT)
+            return result
+
+        other._write = other_writes
+
+        def take_over_and_load():
+            with other.load_lock("the next load"):
+                return load_data(other, data["v2"])
+
+        try:
+            threads.append(_in_thread(neo4j_store.reset, outcome, "reset"))
+            assert ready.wait(WAIT)
+            threads.append(_in_thread(take_over_and_load, outcome, "new"))
+            assert committing.wait(WAIT)
+            token = _owner(other)
+            assert token is not None and _commit_mark(other) == token
+            go.set()  # the stale reset carries on
+            threads[0].join(WAIT)
+            assert not threads[0].is_alive()
+            assert _commit_mark(other) == token  # the new holder's mark, as it set it
+        finally:
+            go.set()
+            commit_go.set()
+            for thread in threads:
+                thread.join(WAIT)
+            del neo4j_store._write
+    assert not any(thread.is_alive() for thread in threads)
+    assert isinstance(outcome["reset"], StoreBusyError), outcome
+    assert not isinstance(outcome["new"], BaseException), outcome
+    assert _names(_graph(neo4j_store)) == {"v2"}
+    assert _commit_mark(neo4j_store) is None
