@@ -536,10 +536,15 @@ class Neo4jLoads(GraphStore):
     def _publish(self, tx: neo4j.ManagedTransaction, token: str) -> bool:
         """Publish this batched load, checked as its batches are: after its lock was taken
         over, the new holder's recovery may be rolling it back, and publishing then would
-        show readers a half-rolled-back graph (and tell this load it had landed)."""
+        show readers a half-rolled-back graph (and tell this load it had landed).
+
+        Nothing to publish while the lock is still this load's means an earlier run of this
+        transaction published it (it committed, its reply was lost, and the driver ran it
+        again: the journal is gone with the mark): the load landed.  Nothing else clears
+        the mark and journal of a load that holds the lock."""
         published = q.publish_batched_load(tx, token)
         self._check_still_locked(tx, fence=0)
-        return published
+        return published or q.load_journal(tx) is None
 
     def _commit_groups(self, groups: list[tuple[list, int]], sessions: int,
                        progress: Progress | None) -> None:

@@ -25,6 +25,7 @@ from tests.integration.test_neo4j_load_fence import (
     _owner,
 )
 from tests.integration.test_neo4j_lost_lock_writes import _graph
+from tests.integration.test_neo4j_parallel_loads import journal_left, two_sessions  # noqa: F401
 
 pytestmark = pytest.mark.neo4j
 
@@ -192,3 +193,34 @@ def test_a_reset_that_lost_its_lock_writes_no_commit_mark_over_the_new_holders(
     assert not isinstance(outcome["new"], BaseException), outcome
     assert _names(_graph(neo4j_store)) == {"v2"}
     assert _commit_mark(neo4j_store) is None
+
+
+def test_a_batched_load_whose_publish_reply_was_lost_says_it_landed(
+        neo4j_store, two_sessions):  # noqa: F811
+    """The publishing transaction committed but its reply was lost (the connection dropped
+    just then): the driver runs it again, and that run finds nothing left to publish.
+    Before: the load was told it had lost its lock ("nothing was written — load again")
+    although it had landed whole."""
+    from neo4j.exceptions import SessionExpired
+
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    published = neo4j_store._publish
+    runs: list[bool] = []
+
+    def publish_then_lose_the_reply(tx, token):
+        if not runs:  # the first run commits (here in a transaction of its own) ...
+            runs.append(neo4j_store._write(published, token))
+            raise SessionExpired("the reply to the commit was lost")  # ... then, retried:
+        runs.append(published(tx, token))
+        return runs[-1]
+
+    neo4j_store._publish = publish_then_lose_the_reply
+    try:
+        summary = load_data(neo4j_store, data["v2"])
+    finally:
+        del neo4j_store._publish
+    assert runs == [True, True]  # published by the first run; the retry says it landed
+    assert summary.nodes_changed > 0
+    assert _names(_graph(neo4j_store)) == {"v2"}
+    assert journal_left(neo4j_store) == 0
