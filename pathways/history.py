@@ -31,6 +31,7 @@ import contextlib
 import getpass
 import gzip
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from pathways.errors import PathwaysError, UnknownIdError
 from pathways.gcpause import gc_paused
 from pathways.model import CONTENT_HASH, NodeKind, NodeRecord, RelRecord, RelType
 from pathways.store.base import GraphStore, Image, RelKey, now_iso
+
+log = logging.getLogger(__name__)
 
 #: What a record says was done
 ACTIONS = ("load", "feed", "demo", "reset", "undo", "upload", "upload feed", "import")
@@ -221,8 +224,12 @@ def recording(store: GraphStore, action: str, paths: Iterable[Path | str] = (),
     recorder = Recorder(store, action, file_sources(paths), actor or default_actor())
     try:
         yield recorder
-    except BaseException:
-        recorder.abandon()
+    except BaseException as exc:
+        try:
+            recorder.abandon()
+        except PathwaysError as failure:  # e.g. the server is gone: the load's own error stays
+            exc.add_note(f"Updating the load history failed too ({failure}).")
+            log.warning("could not update the load history after a failed load: %s", failure)
         raise
 
 

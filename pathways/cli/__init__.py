@@ -72,7 +72,8 @@ for command in (*data.COMMANDS, *analyses.COMMANDS, *recommend.COMMANDS, *funder
 
 def main(argv: list[str] | None = None) -> None:
     """The ``pathways`` console script: click's own errors as click shows them, the project's
-    errors (:class:`~pathways.errors.PathwaysError`, bad input included) as one plain line;
+    errors (:class:`~pathways.errors.PathwaysError`, bad input included) as one plain line,
+    then a line for each note added to it (e.g. a rollback or lock release that failed too);
     exit status 1 either way."""
     try:
         cli.main(args=argv, prog_name="pathways", standalone_mode=False)
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except PathwaysError as exc:
         click.echo(f"Error: {exc}", err=True)
+        for note in getattr(exc, "__notes__", ()):  # what else went wrong while stopping
+            click.echo(f"Also: {note}", err=True)
         sys.exit(1)
 
 
