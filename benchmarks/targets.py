@@ -38,16 +38,16 @@ WHEN_MISSED = {
         " node), more cores."
     ),
     "whole --import <= 1.3x bare neo4j-admin, same files": (
-        "The check, not neo4j-admin, is the time. Quiet re-run at 100k (2026-12-01, fourth"
-        " stop, section 'Issue 18, 2026-12-01 (fourth stop)'): rows needing no quotes are"
-        " written without csv.writer and neo4j-admin's JVM starts during the check: whole"
-        " `--import` 11.9-13.0 s (the code before, same rounds, 14.2-15.9 s), but 1.30-1.66x"
-        " the bare neo4j-admin of the same round (median 1.41x), because the bare run itself"
-        " varied 7.8-11.1 s and the check with its files still takes 3.8 s of wall time before"
-        " neo4j-admin can read them. Under 1.3x needs the check under ~0.3x neo4j-admin (2.7 s"
-        " at 100k). Next: fold the endpoint-kind pass into add_rels (about 5 %), a cheaper"
-        " parse_table; `dbms set-initial-password` beside the import measured slower on a"
-        " busy box."
+        "The check, not neo4j-admin, is the time. Quiet re-run at 100k (2026-12-02, section"
+        " 'Issue 18, 2026-12-02'): whole `--import` 14.9-15.5 s, 1.16-1.50x the bare"
+        " neo4j-admin of the same round (per-round median 1.38x; 1.41x the median bare run of"
+        " 10.75 s); the check with its files takes 4.1-5.4 s of wall time before neo4j-admin"
+        " reads them, and under 1.3x needs about 3.2 s. Its CPU fell (relationship chunks a"
+        " column at a time: 6.25 -> 5.48 s, then ~2.6 -> 2.1 s for the relationship chunks)"
+        " without moving the wall time on two cores, where neo4j-admin's JVM start (1.3-1.4 s"
+        " of CPU) shares the cores with the check's workers. At 1m: 1.98x (101.9 s against"
+        " 51.4 s). Next: the node tables (~12 us per node in parse_table and add_nodes), a"
+        " class-data-sharing archive for neo4j-admin's JVM, more cores."
     ),
     "pathways p95 < 20 ms (neo4j)": (
         "29 ms on a quiet machine after the call's reads were put in one read transaction"
