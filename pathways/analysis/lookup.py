@@ -35,7 +35,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from pathways.analysis.snapshot import cached_per_version
+from pathways.analysis.snapshot import cached_already, cached_per_version
 from pathways.errors import AmbiguousNameError, Candidate, UnknownNameError
 from pathways.model import COMMON_ACCESS_TAGS, NodeKind, PersonRole
 from pathways.store.base import GraphStore, PathwayFilter
@@ -304,16 +304,21 @@ def resolve_match(store: GraphStore, kind: LookupKind, text: str, role: str | No
     UnknownNameError
         Nothing matches; the message says "did you mean" and, when few, every choice.
 
-    An exact id of ``kind`` (and ``role``) is looked up on its own, without building the
-    kind's name index (1.3 s at 100k activities, a read of every one of them on Neo4j): the
-    index's first rule gives the same answer.
+    While the kind's name index is not built yet (1.3 s at 100k activities, a read of every
+    one of them on Neo4j), an exact id of ``kind`` (and ``role``) is looked up on its own: the
+    index's first rule gives the same answer.  Once it is built, the index answers alone (no
+    query per name typed).
     """
-    typed = text.strip() if isinstance(text, str) else ""
-    if typed and isinstance(kind, NodeKind):
-        found = store.get_node(typed)
-        if found is not None and found[0] == kind and (role is None or found[1].get("role") == role):
-            return Match(typed, found[1]["name"], "id")
-    return match_in(name_index(store, kind, role), text)
+    index = cached_already(store, ("name_index", kind, role))
+    if index is None:
+        typed = text.strip() if isinstance(text, str) else ""
+        if typed and isinstance(kind, NodeKind):
+            found = store.get_node(typed)
+            if (found is not None and found[0] == kind
+                    and (role is None or found[1].get("role") == role)):
+                return Match(typed, found[1]["name"], "id")
+        index = name_index(store, kind, role)
+    return match_in(index, text)
 
 
 def resolve(store: GraphStore, kind: LookupKind, text: str, role: str | None = None) -> str:

@@ -205,6 +205,14 @@ def cached_per_version(store: GraphStore, what: Hashable, compute: Callable[[], 
             _computing.get(store, {}).pop(key, None)
 
 
+def cached_already(store: GraphStore, what: Hashable) -> Any:
+    """What :func:`cached_per_version` holds for ``what`` at the store's current version, or
+    None if it has not been computed (nothing is computed here)."""
+    key = (store.version(), what)
+    with _cache_lock:
+        return _cache.get(store, {}).get(key)
+
+
 def cached_analysis(store: GraphStore, what: Hashable, compute: Callable[[Snapshot], T]) -> T:
     """Memoise ``compute(snapshot)`` per store and data version (a page click is cheap)."""
     return cached_per_version(store, what, lambda: compute(cached_snapshot(store)))

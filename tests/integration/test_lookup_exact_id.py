@@ -75,3 +75,20 @@ def test_id_of_another_kind_or_role_goes_to_the_names(demo, demo_dir, tmp_path, 
     assert got == expected
     assert all(getattr(g, "id", None) not in (activity, lead["id"]) for g in got)
     assert calls == [(NodeKind.SERVICE, None), (NodeKind.PERSON, worker)]
+
+
+def test_once_the_index_is_built_it_answers_alone(demo, monkeypatch):
+    """No query per name typed once the kind's index is built (a page asks on every keystroke)."""
+    activity = demo.list_nodes(NodeKind.ACTIVITY)[0]
+    index = name_index(demo, NodeKind.ACTIVITY)
+    asked: list[str] = []
+    real = demo.get_node
+
+    def get_node(node_id):
+        asked.append(node_id)
+        return real(node_id)
+
+    monkeypatch.setattr(demo, "get_node", get_node)
+    for text in (activity["id"], activity["name"]):
+        assert resolve_match(demo, NodeKind.ACTIVITY, text) == match_in(index, text)
+    assert asked == []
