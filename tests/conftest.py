@@ -165,3 +165,12 @@ def demo_dir() -> Path:
     from pathways.loading import demo_data_dir
 
     return demo_data_dir()
+
+
+@pytest.fixture
+def demo_store(embedded_store, demo_dir) -> EmbeddedStore:
+    """An embedded store holding the demo data (a test file may define its own instead)."""
+    from pathways.loading import load_paths
+
+    load_paths(embedded_store, [demo_dir])
+    return embedded_store

@@ -25,12 +25,6 @@ def test_the_corpus_covers_at_least_the_52_kinds_of_the_probe():
     assert len(set(CASE_IDS)) == len(CASE_IDS)
 
 
-@pytest.fixture
-def demo_store(embedded_store, demo_dir):
-    load_paths(embedded_store, [demo_dir])
-    return embedded_store
-
-
 @pytest.mark.parametrize("mode", ["strict", "partial"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_bad_input_is_refused_with_where_and_why_and_the_store_unchanged(

@@ -23,7 +23,7 @@ from loaders.living_db import plan_load
 from loaders.living_stream import check_paths
 from pathways.cli import cli
 from pathways.errors import InputError, Problem
-from pathways.loading import detect, load_paths, plan_for_store
+from pathways.loading import detect, plan_for_store
 from pathways.model import NodeKind
 from pathways.neo4j_runtime.bulk import prepare_import, write_import_files
 from pathways.store.embedded import EmbeddedStore
@@ -60,12 +60,6 @@ def whole_file_plan(store, paths):
 
 def where(problems):
     return sorted((p.file, p.row, p.column, p.reason) for p in problems)
-
-
-@pytest.fixture
-def demo_store(embedded_store, demo_dir):
-    load_paths(embedded_store, [demo_dir])
-    return embedded_store
 
 
 LIVING_CASES = [c for c in CASES if not c.name.startswith(("json", "oruk", "hsds"))]

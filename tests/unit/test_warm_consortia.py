@@ -4,21 +4,12 @@ a load does not compute them, and the next data version gets its own."""
 
 from __future__ import annotations
 
-import pytest
-
 import pathways.analysis.consortia as consortia_module
 from pathways.analysis.consortia import Opportunity, consortia
 from pathways.analysis.snapshot import cached_snapshot, of_kind
 from pathways.analysis.warm import Warmer
-from pathways.loading import load_paths
 from pathways.model import NodeKind
 from tests.conftest import load_data
-
-
-@pytest.fixture
-def demo_store(embedded_store, demo_dir):
-    load_paths(embedded_store, [demo_dir])
-    return embedded_store
 
 
 def test_the_warmer_computes_the_communities_a_consortium_report_shows(demo_store, monkeypatch):

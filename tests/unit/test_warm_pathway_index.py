@@ -4,20 +4,11 @@ first pathway question after a load finds it ready, and the next data version ge
 
 from __future__ import annotations
 
-import pytest
-
 import pathways.store.pathway_search as pathway_search
 from pathways.analysis.pathways import pathways_from
 from pathways.analysis.warm import Warmer
-from pathways.loading import load_paths
 from pathways.model import NodeKind, PersonRole
 from tests.conftest import load_data
-
-
-@pytest.fixture
-def demo_store(embedded_store, demo_dir):
-    load_paths(embedded_store, [demo_dir])
-    return embedded_store
 
 
 def test_the_warmer_builds_the_pathway_index_the_first_question_uses(demo_store, monkeypatch):
