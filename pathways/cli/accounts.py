@@ -12,11 +12,11 @@ from __future__ import annotations
 import sys
 
 import click
-from tabulate import tabulate
 
 from pathways.accounts import ROLE_NAMES, Accounts, LoginThrottle, check_password, server_secret
 from pathways.cli.context import Context, pass_ctx
 from pathways.errors import PathwaysError
+from pathways.reports.tables import text_table
 from pathways.share_links import ShareLinks
 
 ROLE_HELP = ("viewer: no contact details; link-worker: contacts and referral sheets; editor: "
@@ -75,7 +75,7 @@ def list_users(ctx: Context):
         click.echo("No accounts: the app is for this computer only, and whoever uses it is an "
                    "admin. Add one with `pathways users add NAME --role admin`.", err=True)
         return
-    click.echo(tabulate([(a.name, a.role) for a in found], headers=["name", "role"]))
+    click.echo(text_table([(a.name, a.role) for a in found], ["name", "role"]))
 
 
 @users.command("set-role")
@@ -150,9 +150,9 @@ def list_links(ctx: Context):
     if not found:
         click.echo("No share links yet.", err=True)
         return
-    click.echo(tabulate([(link.id, link.view, link.created_by, link.expires_at, link.state())
-                         for link in found],
-                        headers=["id", "view", "made by", "expires (UTC)", "state"]))
+    click.echo(text_table([(link.id, link.view, link.created_by, link.expires_at, link.state())
+                           for link in found],
+                          ["id", "view", "made by", "expires (UTC)", "state"]))
 
 
 @share.command("revoke")

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tabulate import tabulate
-
 from pathways.analysis.consortia import ConsortiumReport, MemberContacts, Suggestion, Suggestions
+from pathways.reports.tables import text_table
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
@@ -53,7 +52,7 @@ def as_text(report: ConsortiumReport,
              ", ".join(o["name"] for o in c["organisations"]) or "— nobody —"]
             for c in report["cells"]]
     parts = ["Opportunity cells and who covers them",
-             tabulate(grid, headers=["need", "locality", "organisations"], maxcolwidths=[None, None, 70]), ""]
+             text_table(grid, ["need", "locality", "organisations"], maxcolwidths=[None, None, 70]), ""]
     for rank, s in enumerate(report["suggestions"], 1):
         parts.append(f"Suggestion {rank}: " + ", ".join(m["name"] for m in s["members"]))
         parts.append(f"  found by: {s['strategy']}")

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from tabulate import tabulate
-
 from pathways.analysis.commission import Elsewhere
 from pathways.analysis.gaps import GAP_KINDS, CoverageCell, GapReport
 from pathways.analysis.recommend import Protection, Recommendations
+from pathways.reports.tables import text_table
 from pathways.reports.templating import render
 from pathways.spreadsheet import to_csv
 
@@ -165,19 +164,19 @@ def as_text(report: GapReport, commissions: list[Elsewhere] | None = None,
     parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
     for title, header, rows in _sections(report):
         parts.append(f"\n{title}\n{'=' * len(title)}")
-        parts.append(tabulate(rows, headers=header) if rows else "(none)")
+        parts.append(text_table(rows, header) if rows else "(none)")
     if commissions is not None:
         parts.append(f"\n{COMMISSION_TITLE}\n{'=' * len(COMMISSION_TITLE)}")
-        parts.append(tabulate(_commission_rows(commissions), headers=COMMISSION_HEADER)
+        parts.append(text_table(_commission_rows(commissions), COMMISSION_HEADER)
                      if commissions else "(none)")
     if recommendations is not None:
         parts.append(f"\n{RECOMMEND_TITLE}\n{'=' * len(RECOMMEND_TITLE)}")
         parts.append(_recommend_summary(recommendations))
         if recommendations["recommendations"]:
-            parts.append(tabulate(_recommend_rows(recommendations), headers=RECOMMEND_HEADER))
+            parts.append(text_table(_recommend_rows(recommendations), RECOMMEND_HEADER))
     if protection is not None:
         parts.append(f"\n{PROTECT_TITLE}\n{'=' * len(PROTECT_TITLE)}")
-        parts.append(tabulate(_protect_rows(protection), headers=PROTECT_HEADER)
+        parts.append(text_table(_protect_rows(protection), PROTECT_HEADER)
                      if protection["remedies"] else "(none)")
         parts.append(f"Method: {protection['method']}")
     return "\n".join(parts) + "\n"

@@ -28,7 +28,27 @@ def rows_text(rows: Sequence[dict], fmt: str, columns: Sequence[str]) -> str:
                     colalign=align) + "\n"
 
 
+def text_table(rows: Sequence[Sequence], headers: Sequence[str], **options) -> str:
+    """``rows`` as a terminal table (tabulate), each cell printed as it is.
+
+    tabulate reads any text that looks like a number as one, so a share link id such as
+    ``940423549e12`` printed as ``9.40424e+20`` and a name such as ``007`` as ``7``. Here only
+    the columns whose every value *is* a number (int or float) are formatted and aligned as
+    numbers; every other column is text, left as it was."""
+    from tabulate import tabulate
+
+    width = max((len(r) for r in rows), default=len(headers))
+    text = [i for i in range(width)
+            if not _all_numbers([r[i] if i < len(r) else None for r in rows])]
+    # An empty list would mean "parse every column", which is right: every column is numbers.
+    return tabulate(rows, headers=list(headers), disable_numparse=text, **options)
+
+
+def _all_numbers(values: Sequence) -> bool:
+    present = [v for v in values if v not in (None, "")]
+    return bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                 for v in present)
+
+
 def _numeric(rows: Sequence[dict], column: str) -> bool:
-    values = [r.get(column) for r in rows if r.get(column) not in (None, "")]
-    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                for v in values)
+    return _all_numbers([r.get(column) for r in rows])
