@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 from pathways import history
 from pathways.loading import load_paths
 from pathways.webstore import set_store
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 from tests.integration.test_history_undo import assert_same_graph, edited_demo, whole_graph
 from tests.integration.test_user_tasks import (
     arrow_to_row,
@@ -75,7 +75,7 @@ def test_an_admin_undoes_the_latest_load_by_keyboard_and_the_graph_is_as_before(
     # Undoing load 1 now is allowed (load 2 is undone); the page says what it did.
     dash_duo.driver.set_window_size(390, 844)
     settle(dash_duo)
-    assert horizontal_overflow(dash_duo.driver) == 0
+    assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     assert axe_violations(dash_duo.driver) == [], describe(axe_violations(dash_duo.driver))
     assert not [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
 

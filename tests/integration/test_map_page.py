@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from pathways.analysis.geo import MapQuery, map_data
 from pathways.loading import load_paths
 from pathways.webstore import set_store
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -178,6 +178,6 @@ def test_every_locality_and_point_is_reachable_by_keyboard_and_the_page_passes_a
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     _settle(dash_duo)
-    assert horizontal_overflow(dash_duo.driver) == 0
+    assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     found = axe_violations(dash_duo.driver)
     assert found == [], describe(found)

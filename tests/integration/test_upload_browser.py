@@ -23,7 +23,7 @@ from pages._access import AccessDenied, Role
 from pathways.analysis.snapshot import cached_snapshot
 from pathways.loading import load_paths
 from pathways.webstore import set_store
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -111,8 +111,7 @@ def test_a_good_workbook_is_previewed_then_applied(dash_duo, demo_app, demo_dir,
     assert "Upload Test Hall, HX1 1AA" in changed
     assert state(store) == before  # nothing yet
     dash_duo.driver.set_window_size(390, 1000)
-    time.sleep(0.5)
-    assert horizontal_overflow(dash_duo.driver) <= 0
+    assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     dash_duo.driver.set_window_size(1400, 1000)
     violations = axe_violations(dash_duo.driver)
     assert not violations, describe(violations)

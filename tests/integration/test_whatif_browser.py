@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from pathways.analysis.recommend import recommend
 from pathways.loading import load_paths
 from pathways.webstore import set_store
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 from tests.integration.test_accessibility import PHONE, set_size
 from tests.integration.test_gaps_parity import described
 from tests.integration.test_user_tasks import (
@@ -78,8 +78,8 @@ def test_lead_simulates_a_recommended_route_that_turns_an_amber_cell_blue(dash_d
     violations = axe_violations(dash_duo.driver)
     assert violations == [], describe(violations)
     set_size(dash_duo.driver, PHONE)
+    assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
     dash_duo.driver.save_screenshot(str(tmp_path / "simulated-phone.png"))
-    assert horizontal_overflow(dash_duo.driver) == 0
     set_size(dash_duo.driver, (1366, 900))
 
     # The way back: the real network again.
