@@ -232,9 +232,11 @@ def test_a_lock_from_another_host_blocks_until_its_lease_expires(neo4j_store, tm
 
 
 def test_a_long_load_keeps_its_lock_by_renewing_the_lease(neo4j_store, neo4j_settings):
-    neo4j_store.lock_lease_seconds = 1.0  # renewed every 0.1 s
+    # renewed every 0.3 s: a renewal may be late by most of a lease (a loaded 2-core box, the
+    # JVM's pauses) and the lease still held; without renewing it expires at 3 s of the 7.5
+    neo4j_store.lock_lease_seconds = 3.0
     with neo4j_store.load_lock("a long load"):
-        time.sleep(3)  # three leases
+        time.sleep(7.5)  # two and a half leases
         with _other_store(neo4j_settings) as second, pytest.raises(StoreBusyError), second.load_lock():
             pass
 
