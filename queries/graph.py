@@ -268,7 +268,7 @@ def bump_graph_version(tx: ManagedTransaction | Transaction) -> None:
     tx.run(BUMP_GRAPH_VERSION).consume()
 
 
-def graph_version(tx: ManagedTransaction) -> int:
+def graph_version(tx: ManagedTransaction | Transaction) -> int:
     return tx.run(GRAPH_VERSION).single(strict=True)["version"]
 
 

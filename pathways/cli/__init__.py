@@ -77,8 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     exit status 1 either way."""
     try:
         cli.main(args=argv, prog_name="pathways", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("Aborted.", err=True)
+        for note in getattr(exc.__cause__, "__notes__", ()):  # Ctrl-C: e.g. what had landed
+            click.echo(f"Also: {note}", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()

@@ -256,19 +256,25 @@ class Neo4jLoads(GraphStore):
         Never retried (a load that ran out of memory would only run out again)."""
         token = self._lock_token
         assert token is not None, "writes run inside load_lock()"
+        announced, landed_at = False, None
         try:
             with (self.driver.session(database=self.settings.database) as session,
                   session.begin_transaction() as tx):
                 work(tx)
                 self._check_still_locked(tx)
+                announced = True
                 self._write(q.announce_commit, token)
                 try:
                     q.bump_graph_version(tx)
+                    landed_at = q.graph_version(tx)  # the version once committed
                     tx.commit()
-                except BaseException as exc:
+                except Exception as exc:
                     self._end_commit(token, rows, exc)
                     raise
                 self._end_commit(token, rows, None)
+        except KeyboardInterrupt as interrupt:
+            interrupt.add_note(self._interrupted(token, rows, announced, landed_at))
+            raise
         except DriverError as exc:
             raise StoreUnavailableError(
                 f"lost the connection to Neo4j during a load of {rows:,} rows ({exc});"
@@ -301,6 +307,29 @@ class Neo4jLoads(GraphStore):
                 " readers wait until its load lock is released or expires."
                 " Check with `pathways stats`."
             ) from failure
+
+    def _interrupted(self, token: str, rows: int, announced: bool,
+                     landed_at: int | None) -> str:
+        """What a Ctrl-C in :meth:`_write_once` left, in words.  Its commit mark is cleared
+        first (a Ctrl-C may have cut that short), else this process's own reads, such as the
+        load history's update, would wait for it until the lock is released; clearing it
+        waits until the commit, if it went ahead, is applied (the commit holds the graph
+        node), so the version then says whether it landed."""
+        nothing = f"The load was interrupted before its commit; none of its {rows:,} rows was written."
+        if not announced:
+            return nothing
+        try:
+            self._write(q.end_commit, token)
+            version = self._write(q.graph_version)
+        except StoreUnavailableError as failure:
+            return (f"Whether the load's {rows:,} rows landed is not known: Neo4j could not be"
+                    f" asked ({failure}). It writes a load all or nothing: check with"
+                    " `pathways stats`.")
+        if landed_at is not None and version >= landed_at:
+            return (f"The load's {rows:,} rows had landed before the interrupt: they are"
+                    " committed to the Neo4j database (anything the load was to do next was"
+                    " not done).")
+        return nothing
 
     def _check_still_locked(self, tx: neo4j.Transaction | neo4j.ManagedTransaction,
                             fence: int | None = None) -> None:
