@@ -74,7 +74,6 @@ SNAPSHOT_SESSIONS = 2  # read transactions reading the snapshot at once (one cor
 #   when as many cores are idle (see Neo4jStore._snapshot_sessions)
 
 
-
 def _between_commits(tx: neo4j.ManagedTransaction, fn, args,
                      versioned: bool = False) -> tuple[object, bool, bool]:
     """``fn(tx, *args)`` (``fn(tx, version, *args)`` if ``versioned``: the data version the
@@ -100,7 +99,6 @@ class _StateRead(NamedTuple):
 
     result: object
     state: tuple
-
 
 
 def _interrupted_message(holder: dict) -> str:
@@ -236,9 +234,6 @@ class Neo4jStore(Neo4jLoads):
         except Neo4jError as exc:
             raise write_refused(exc, 0, self._on_local_server) from exc
 
-
-
-
     def ensure_constraints(self) -> None:
         if not self._constraints_made:
             self._write(q.create_constraints)
@@ -257,14 +252,6 @@ class Neo4jStore(Neo4jLoads):
             found.update(self._read(q.kinds_of_ids, list(chunk)))
         return found
 
-
-
-
-
-
-
-
-
     def reset(self) -> None:
         """Delete every node (in batches), holding the load lock: never during a load.
         Readers wait meanwhile, as during a load's commit."""
@@ -274,7 +261,7 @@ class Neo4jStore(Neo4jLoads):
             try:
                 while self._write(self._delete_batch, 10_000):
                     pass
-                self._write(q.bump_graph_version)
+                self._write(self._bump_version)
             finally:
                 self._write(q.end_commit, token)
 
@@ -292,6 +279,13 @@ class Neo4jStore(Neo4jLoads):
         the load that took it, after that load was reported landed)."""
         self._check_still_locked(tx, fence=0)
         return q.delete_batch(tx, limit)
+
+    def _bump_version(self, tx: neo4j.ManagedTransaction) -> None:
+        """A reset's version bump, only while this process holds the load lock (checked
+        first: a reset whose lock was taken over after its last deletion would otherwise
+        report the store emptied while the load that took it over had landed)."""
+        self._check_still_locked(tx, fence=0)
+        q.bump_graph_version(tx)
 
     def ids_from_sources(self, sources: Sequence[str]) -> set[str]:
         return self._read(q.ids_from_sources, list(sources))
@@ -340,8 +334,6 @@ class Neo4jStore(Neo4jLoads):
             return Image(nodes, rels)
 
         return self._read(read)
-
-
 
     def history_records(self) -> list[dict]:
         return [json.loads(text) for text in self._read(qh.list_loads)]

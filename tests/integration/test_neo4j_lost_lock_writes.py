@@ -218,3 +218,40 @@ def test_a_reset_that_lost_its_lock_does_not_empty_the_load_that_took_it(
         del neo4j_store._write
     assert _graph(neo4j_store) == landed and landed[0]  # v2 whole, not emptied
     assert isinstance(outcome["reset"], StoreBusyError), outcome
+
+
+def test_a_reset_that_lost_its_lock_after_its_deletions_does_not_say_it_emptied_the_store(
+        neo4j_store, neo4j_settings, loaded_v1):  # noqa: F811
+    """A reset held after its last deletion, before its version bump, while its lease
+    expires and another process loads v2.  Before: its bump went ahead unchecked and the
+    reset returned as if it had emptied the store, which holds v2."""
+    data, _before = loaded_v1
+    ready, go = threading.Event(), threading.Event()
+    original_write = neo4j_store._write
+
+    def write(fn, *args):
+        if getattr(fn, "__name__", "") in ("bump_graph_version", "_bump_version") \
+                and not ready.is_set():
+            _expire_lease(neo4j_store)
+            ready.set()
+            go.wait(WAIT)
+        return original_write(fn, *args)
+
+    neo4j_store._write = write
+    outcome: dict = {}
+    try:
+        resetting = _in_thread(neo4j_store.reset, outcome, "reset")
+        assert ready.wait(WAIT)
+        with _other_store(neo4j_settings) as other:
+            load_data(other, data["v2"])  # takes the expired lease over; lands
+            landed = _graph(other)
+            version = other.version()
+        go.set()
+        resetting.join(WAIT)
+        assert not resetting.is_alive()
+    finally:
+        go.set()
+        del neo4j_store._write
+    assert _graph(neo4j_store) == landed and landed[0]  # v2 whole
+    assert neo4j_store.version() == version  # no bump after the takeover
+    assert isinstance(outcome["reset"], StoreBusyError), outcome
