@@ -136,7 +136,9 @@ def test_selecting_a_gap_highlights_it_on_the_network(dash_duo, demo_app):
     # A coverage gap picked from the table (keyboard-reachable twin of the heatmap cell).
     first_row(dash_duo, "#gp-coverage").click()
     dash_duo.wait_for_contains_text("#gp-cell", "activities", timeout=20)
-    assert " in " in dash_duo.find_element("#gp-highlight-label").text
+    # the label is drawn by a chained callback, after the cell's details: wait for it too
+    need, place = (column(dash_duo, "#gp-coverage", c)[0] for c in ("need", "locality"))
+    dash_duo.wait_for_contains_text("#gp-highlight-label", f"{need} in {place}: ", timeout=20)
     assert _severe(dash_duo.get_logs()) == []
 
 
