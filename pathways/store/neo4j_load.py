@@ -233,6 +233,15 @@ def _unpack(raw: bytes) -> Image:
                  {(u, RelType(k), v): props for u, k, v, props in data["rels"]})
 
 
+def _close_quietly(tx: neo4j.Transaction) -> None:
+    """End ``tx`` (rolled back unless it committed) and release what it locked; a failure
+    to do so (the connection gone) means the server ends it."""
+    try:
+        tx.close()
+    except (DriverError, Neo4jError) as failure:
+        log.debug("closing a failed load transaction: %s", failure)
+
+
 class Neo4jLoads(GraphStore):
     """The writes of :class:`~pathways.store.neo4j.Neo4jStore` (a mixin: the connection,
     reads and the load lock are the store's own)."""
@@ -269,6 +278,7 @@ class Neo4jLoads(GraphStore):
                     landed_at = q.graph_version(tx)  # the version once committed
                     tx.commit()
                 except Exception as exc:
+                    _close_quietly(tx)  # else its lock on the graph node blocks the next line
                     self._end_commit(token, rows, exc)
                     raise
                 self._end_commit(token, rows, None)

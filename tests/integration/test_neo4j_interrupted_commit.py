@@ -14,6 +14,7 @@ from pathways import history
 from pathways.cli import main
 from pathways.store import neo4j as neo4j_module
 from pathways.store.neo4j import Neo4jStore
+from queries import graph as graph_queries
 from tests.conftest import load_data
 from tests.integration.test_neo4j_batched_loads import versions
 from tests.integration.test_neo4j_lock_cleanup import _commit_mark, _names
@@ -116,3 +117,22 @@ def test_cli_says_nothing_was_written_and_drops_the_record(
     assert "none of its" in err and "landed" not in err, err
     assert sum(neo4j_store.stats()["nodes"].values()) == 0
     assert len(history.records(neo4j_store)) == earlier  # its record dropped
+
+
+def test_an_error_after_the_version_bump_rolls_back_and_clears_the_mark(neo4j_store,
+                                                                        monkeypatch):
+    """An error raised in Python between the version bump and the commit (here: reading the
+    version).  Before: clearing the mark waited for ever on the graph node, which the load's
+    own still-open transaction held."""
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+
+    def broken(tx):
+        raise RuntimeError("an error after the bump")
+
+    monkeypatch.setattr(graph_queries, "graph_version", broken)
+    with pytest.raises(RuntimeError), neo4j_store.load_lock("a load"):
+        load_data(neo4j_store, data["v2"])
+    monkeypatch.undo()
+    assert _names(_graph(neo4j_store)) == {"v1"}
+    assert _commit_mark(neo4j_store) is None
