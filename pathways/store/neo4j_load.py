@@ -553,7 +553,14 @@ class Neo4jLoads(GraphStore):
                                      " lock before publishing; nothing was written — load again")
         except BaseException as exc:
             try:
-                self._roll_back(token)
+                if self._roll_back(token):
+                    if isinstance(exc, KeyboardInterrupt):
+                        exc.add_note("The load was interrupted; the batches it had committed"
+                                     " are rolled back: nothing of it was written.")
+                elif isinstance(exc, KeyboardInterrupt) and self._write(self._published, token):
+                    exc.add_note("The load's rows had landed before the interrupt: it had"
+                                 " been published to the Neo4j database (anything the load"
+                                 " was to do next was not done).")
             except StoreBusyError:  # its lock was taken over: the new holder rolls it back
                 exc.add_note("The load that took the lock over rolls back the batches this"
                              " one had committed.")
@@ -584,6 +591,12 @@ class Neo4jLoads(GraphStore):
         published = q.publish_batched_load(tx, token)
         self._check_still_locked(tx, fence=0)
         return published or q.load_journal(tx) is None
+
+    def _published(self, tx: neo4j.ManagedTransaction, token: str) -> bool:
+        """Whether this batched load, which still holds the lock (checked first), has been
+        published: its journal is gone (see :meth:`_publish`)."""
+        self._check_still_locked(tx, fence=0)
+        return q.load_journal(tx) is None
 
     def _commit_groups(self, groups: list[tuple[list, int]], sessions: int,
                        progress: Progress | None) -> None:

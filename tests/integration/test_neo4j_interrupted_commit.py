@@ -16,9 +16,9 @@ from pathways.store import neo4j as neo4j_module
 from pathways.store.neo4j import Neo4jStore
 from queries import graph as graph_queries
 from tests.conftest import load_data
-from tests.integration.test_neo4j_batched_loads import versions
+from tests.integration.test_neo4j_batched_loads import small_commits, versions  # noqa: F401
 from tests.integration.test_neo4j_lock_cleanup import _commit_mark, _names
-from tests.integration.test_neo4j_lost_lock_writes import _graph
+from tests.integration.test_neo4j_lost_lock_writes import _graph, _mark_and_journal
 
 pytestmark = pytest.mark.neo4j
 
@@ -136,3 +136,60 @@ def test_an_error_after_the_version_bump_rolls_back_and_clears_the_mark(neo4j_st
     monkeypatch.undo()
     assert _names(_graph(neo4j_store)) == {"v1"}
     assert _commit_mark(neo4j_store) is None
+
+
+def _interrupt_after(store, name: str) -> None:
+    """The store's write ``name`` runs (and commits), then KeyboardInterrupt, once."""
+    original = store._write
+    fired: list[bool] = []
+
+    def write(fn, *args):
+        result = original(fn, *args)
+        if getattr(fn, "__name__", "") == name and not fired:
+            fired.append(True)
+            raise KeyboardInterrupt
+        return result
+
+    store._write = write
+
+
+def test_a_batched_load_interrupted_after_publishing_says_it_landed(
+        neo4j_store, small_commits):  # noqa: F811
+    """Before: "Aborted." alone; its rollback found no journal and said nothing."""
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    _interrupt_after(neo4j_store, "_publish")
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
+            load_data(neo4j_store, data["v2"])
+    finally:
+        del neo4j_store._write
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "had landed before the interrupt" in notes, notes
+    assert _names(_graph(neo4j_store)) == {"v2"}
+    assert _mark_and_journal(neo4j_store) == (None, None)
+
+
+def test_a_batched_load_interrupted_between_batches_says_it_was_rolled_back(
+        neo4j_store, small_commits):  # noqa: F811
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    original = neo4j_store._commit_batch
+    done: list[int] = []
+
+    def commit(group, rows, progress, *args, **kwargs):
+        if len(done) == 2:
+            raise KeyboardInterrupt
+        original(group, rows, progress, *args, **kwargs)
+        done.append(rows)
+
+    neo4j_store._commit_batch = commit
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
+            load_data(neo4j_store, data["v2"])
+    finally:
+        del neo4j_store._commit_batch
+    notes = " ".join(getattr(raised.value, "__notes__", []))
+    assert "rolled back: nothing of it was written" in notes and "landed" not in notes, notes
+    assert _names(_graph(neo4j_store)) == {"v1"}
+    assert _mark_and_journal(neo4j_store) == (None, None)
