@@ -28,7 +28,9 @@ from tests.conftest import HSDS_EXAMPLES, SHARED
 COUNCIL = SHARED / "fixtures" / "oruk-council-sample"
 COUNCIL_FILES = sorted(COUNCIL.glob("*.json"))
 ORUK_FULL = Path(__file__).parents[1] / "fixtures" / "oruk" / "service_full.json"
-FAST = FetchOptions(rate=0, backoff=0.05, timeout=2.0, per_page=25)
+# timeouts well above a loopback answer on a loaded machine: a late answer is retried, and the
+# tests count requests
+FAST = FetchOptions(rate=0, backoff=0.05, timeout=10.0, per_page=25)
 
 
 # ----------------------------------------------------------------------------- the server
@@ -237,11 +239,11 @@ def test_full_fetches_the_detail_a_list_lacks_and_loads_what_the_full_file_loads
 
 def test_transient_faults_are_retried_and_the_import_is_still_whole(store, tmp_path):
     records = council_records()[:60]
-    with FeedApi(records, stall=3.0) as api:
+    with FeedApi(records, stall=4.0) as api:  # the timeout fault answers after the client's 2 s
         api.faults = {"page=1": ["503"], "page=2": ["429"], "page=3": ["timeout"],
                       "page=4": ["truncated", "drop"]}
         fetched = fetch_feed(api.url, tmp_path / "saved",
-                             FetchOptions(rate=0, backoff=0.05, timeout=1.0, per_page=10))
+                             FetchOptions(rate=0, backoff=0.05, timeout=2.0, per_page=10))
     assert fetched.complete and fetched.pages == 6
     tries = {n: api.requests_for(f"page={n}") for n in range(1, 7)}
     assert tries == {1: 2, 2: 2, 3: 2, 4: 3, 5: 1, 6: 1}
