@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from pathways.analysis.funders import FunderQuery, funding_landscape
 from pathways.loading import load_paths
 from tests.conftest import first_difference, load_data
-from tests.integration.a11y import axe_violations, describe, horizontal_overflow
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
 from tests.integration.test_accessibility import PHONE, set_size
 from tests.integration.test_user_tasks import focused_text, open_page, press, settle, tab_to
 from tests.unit.test_funders import with_funders
@@ -85,4 +85,4 @@ def test_commissioner_reads_the_funding_landscape_on_the_consortia_page(dash_duo
     set_size(dash_duo.driver, PHONE)
     settle(dash_duo)
     dash_duo.find_element("#co-funders").screenshot(str(tmp_path / "funders-phone.png"))
-    assert horizontal_overflow(dash_duo.driver) == 0
+    assert settled_overflow(dash_duo.driver) == 0, overflowing(dash_duo.driver)
