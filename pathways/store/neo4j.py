@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 LOCK_LEASE_SECONDS = 600.0  # a load holding the lock renews it every tenth of this
 COMMIT_WAIT_SECONDS = 300.0  # how long a read waits for a load's commit (100k: about 25 s)
+RESET_BATCH = 10_000  # nodes a reset deletes per transaction
 SNAPSHOT_SESSIONS = 2  # read transactions reading the snapshot at once (one core each)
 #   when as many cores are idle (see Neo4jStore._snapshot_sessions)
 
@@ -259,7 +260,7 @@ class Neo4jStore(Neo4jLoads):
             token = self._lock_token
             self._write(self._announce_commit, token)
             try:
-                while self._write(self._delete_batch, 10_000):
+                while self._write(self._delete_batch, RESET_BATCH):
                     pass
                 self._write(self._bump_version)
             finally:
@@ -278,7 +279,10 @@ class Neo4jStore(Neo4jLoads):
         a reset whose lock was taken over would otherwise go on emptying the graph under
         the load that took it, after that load was reported landed)."""
         self._check_still_locked(tx, fence=0)
-        return q.delete_batch(tx, limit)
+        deleted = q.delete_batch(tx, limit)
+        if deleted:  # the graph changed: a reset cut short is kept in the history, undoable
+            q.bump_graph_version(tx)
+        return deleted
 
     def _bump_version(self, tx: neo4j.ManagedTransaction) -> None:
         """A reset's version bump, only while this process holds the load lock (checked

@@ -193,3 +193,26 @@ def test_a_batched_load_interrupted_between_batches_says_it_was_rolled_back(
     assert "rolled back: nothing of it was written" in notes and "landed" not in notes, notes
     assert _names(_graph(neo4j_store)) == {"v1"}
     assert _mark_and_journal(neo4j_store) == (None, None)
+
+
+def test_a_reset_cut_short_stays_in_the_history_and_can_be_undone(neo4j_store, monkeypatch):
+    """A reset deletes in batches; Ctrl-C after the first.  Before: the graph version had
+    not moved, so the history took the reset for one that wrote nothing and dropped its
+    record, and with it the before-image: the half-emptied graph could not be undone."""
+    data = versions()
+    load_data(neo4j_store, data["v1"])
+    before = _graph(neo4j_store)
+    monkeypatch.setattr(neo4j_module, "RESET_BATCH", 50)
+    _interrupt_after(neo4j_store, "_delete_batch")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            history.reset_store(neo4j_store)
+    finally:
+        del neo4j_store._write
+    left = _graph(neo4j_store)[0]
+    assert 0 < len(left) < len(before[0])  # cut short part-way
+    assert _commit_mark(neo4j_store) is None
+    found = history.records(neo4j_store)[0]
+    assert (found["action"], found["status"]) == ("reset", "incomplete"), found
+    history.undo(neo4j_store, found["id"])
+    assert _graph(neo4j_store) == before
