@@ -80,29 +80,21 @@ def test_cli_says_a_load_interrupted_after_its_commit_landed(
     assert len(found) == earlier + 1 and found[0]["status"] == "incomplete"  # undoable
 
 
-def test_an_interrupt_after_the_driver_committed_says_it_landed(neo4j_store, monkeypatch):
+@pytest.mark.parametrize(("after", "said", "not_said", "left"), [
+    (True, "had landed before the interrupt", "none of its", "v2"),
+    (False, "none of its", "landed", "v1"),
+], ids=["after-the-driver-committed", "before-the-commit"])
+def test_an_interrupt_in_the_commit_says_whether_the_load_landed(
+        neo4j_store, monkeypatch, after, said, not_said, left):
     data = versions()
     load_data(neo4j_store, data["v1"])
-    _interrupt_commit(monkeypatch, after=True)
+    _interrupt_commit(monkeypatch, after=after)
     with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
         load_data(neo4j_store, data["v2"])
     monkeypatch.undo()
     notes = " ".join(getattr(raised.value, "__notes__", []))
-    assert "had landed before the interrupt" in notes, notes
-    assert _names(_graph(neo4j_store)) == {"v2"}
-    assert _commit_mark(neo4j_store) is None
-
-
-def test_an_interrupt_before_the_commit_says_nothing_was_written(neo4j_store, monkeypatch):
-    data = versions()
-    load_data(neo4j_store, data["v1"])
-    _interrupt_commit(monkeypatch, after=False)
-    with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
-        load_data(neo4j_store, data["v2"])
-    monkeypatch.undo()
-    notes = " ".join(getattr(raised.value, "__notes__", []))
-    assert "none of its" in notes and "landed" not in notes, notes
-    assert _names(_graph(neo4j_store)) == {"v1"}
+    assert said in notes and not_said not in notes, notes
+    assert _names(_graph(neo4j_store)) == {left}
     assert _commit_mark(neo4j_store) is None
 
 

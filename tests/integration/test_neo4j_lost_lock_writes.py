@@ -187,37 +187,46 @@ def test_a_load_that_lost_its_lock_before_its_journal_leaves_the_next_load_whole
     assert journal_left(neo4j_store) == 0
 
 
-def test_a_reset_that_lost_its_lock_does_not_empty_the_load_that_took_it(
-        neo4j_store, neo4j_settings, loaded_v1):  # noqa: F811
-    """A reset held before its first deletion while its lease expires and another process
-    loads v2.  Before: it then deleted v2, which had been reported landed."""
-    data, _before = loaded_v1
+def _reset_taken_over_at(store, settings, data, held_at: tuple[str, ...]) -> tuple:
+    """Reset ``store`` in a thread, held at its first write named in ``held_at`` while its
+    lease expires and another process loads v2 (taking the lock over); then let it go on.
+    What the reset raised, the graph v2 left and the version after it."""
     ready, go = threading.Event(), threading.Event()
-    original_write = neo4j_store._write
+    original_write = store._write
 
     def write(fn, *args):
-        if getattr(fn, "__name__", "") in ("delete_batch", "_delete_batch") and not ready.is_set():
-            _expire_lease(neo4j_store)
+        if getattr(fn, "__name__", "") in held_at and not ready.is_set():
+            _expire_lease(store)
             ready.set()
             go.wait(WAIT)
         return original_write(fn, *args)
 
-    neo4j_store._write = write
+    store._write = write
     outcome: dict = {}
     try:
-        resetting = _in_thread(neo4j_store.reset, outcome, "reset")
+        resetting = _in_thread(store.reset, outcome, "reset")
         assert ready.wait(WAIT)
-        with _other_store(neo4j_settings) as other:
+        with _other_store(settings) as other:
             load_data(other, data["v2"])  # takes the expired lease over; lands
-            landed = _graph(other)
+            landed, version = _graph(other), other.version()
         go.set()
         resetting.join(WAIT)
         assert not resetting.is_alive()
     finally:
         go.set()
-        del neo4j_store._write
+        del store._write
+    return outcome.get("reset"), landed, version
+
+
+def test_a_reset_that_lost_its_lock_does_not_empty_the_load_that_took_it(
+        neo4j_store, neo4j_settings, loaded_v1):  # noqa: F811
+    """A reset held before its first deletion while its lease expires and another process
+    loads v2.  Before: it then deleted v2, which had been reported landed."""
+    data, _before = loaded_v1
+    raised, landed, _version = _reset_taken_over_at(
+        neo4j_store, neo4j_settings, data, ("delete_batch", "_delete_batch"))
     assert _graph(neo4j_store) == landed and landed[0]  # v2 whole, not emptied
-    assert isinstance(outcome["reset"], StoreBusyError), outcome
+    assert isinstance(raised, StoreBusyError), raised
 
 
 def test_a_reset_that_lost_its_lock_after_its_deletions_does_not_say_it_emptied_the_store(
@@ -226,32 +235,8 @@ def test_a_reset_that_lost_its_lock_after_its_deletions_does_not_say_it_emptied_
     expires and another process loads v2.  Before: its bump went ahead unchecked and the
     reset returned as if it had emptied the store, which holds v2."""
     data, _before = loaded_v1
-    ready, go = threading.Event(), threading.Event()
-    original_write = neo4j_store._write
-
-    def write(fn, *args):
-        if getattr(fn, "__name__", "") in ("bump_graph_version", "_bump_version") \
-                and not ready.is_set():
-            _expire_lease(neo4j_store)
-            ready.set()
-            go.wait(WAIT)
-        return original_write(fn, *args)
-
-    neo4j_store._write = write
-    outcome: dict = {}
-    try:
-        resetting = _in_thread(neo4j_store.reset, outcome, "reset")
-        assert ready.wait(WAIT)
-        with _other_store(neo4j_settings) as other:
-            load_data(other, data["v2"])  # takes the expired lease over; lands
-            landed = _graph(other)
-            version = other.version()
-        go.set()
-        resetting.join(WAIT)
-        assert not resetting.is_alive()
-    finally:
-        go.set()
-        del neo4j_store._write
+    raised, landed, version = _reset_taken_over_at(
+        neo4j_store, neo4j_settings, data, ("bump_graph_version", "_bump_version"))
     assert _graph(neo4j_store) == landed and landed[0]  # v2 whole
     assert neo4j_store.version() == version  # no bump after the takeover
-    assert isinstance(outcome["reset"], StoreBusyError), outcome
+    assert isinstance(raised, StoreBusyError), raised
