@@ -80,6 +80,13 @@ def test_cli_says_a_load_interrupted_after_its_commit_landed(
     assert len(found) == earlier + 1 and found[0]["status"] == "incomplete"  # undoable
 
 
+def _interrupted_load_notes(store, data) -> str:
+    """Load ``data`` into ``store`` under its lock, expecting Ctrl-C: the notes it carries."""
+    with pytest.raises(KeyboardInterrupt) as raised, store.load_lock("a load"):
+        load_data(store, data)
+    return " ".join(getattr(raised.value, "__notes__", []))
+
+
 @pytest.mark.parametrize(("after", "said", "not_said", "left"), [
     (True, "had landed before the interrupt", "none of its", "v2"),
     (False, "none of its", "landed", "v1"),
@@ -89,10 +96,8 @@ def test_an_interrupt_in_the_commit_says_whether_the_load_landed(
     data = versions()
     load_data(neo4j_store, data["v1"])
     _interrupt_commit(monkeypatch, after=after)
-    with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
-        load_data(neo4j_store, data["v2"])
+    notes = _interrupted_load_notes(neo4j_store, data["v2"])
     monkeypatch.undo()
-    notes = " ".join(getattr(raised.value, "__notes__", []))
     assert said in notes and not_said not in notes, notes
     assert _names(_graph(neo4j_store)) == {left}
     assert _commit_mark(neo4j_store) is None
@@ -152,11 +157,9 @@ def test_a_batched_load_interrupted_after_publishing_says_it_landed(
     load_data(neo4j_store, data["v1"])
     _interrupt_after(neo4j_store, "_publish")
     try:
-        with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
-            load_data(neo4j_store, data["v2"])
+        notes = _interrupted_load_notes(neo4j_store, data["v2"])
     finally:
         del neo4j_store._write
-    notes = " ".join(getattr(raised.value, "__notes__", []))
     assert "had landed before the interrupt" in notes, notes
     assert _names(_graph(neo4j_store)) == {"v2"}
     assert _mark_and_journal(neo4j_store) == (None, None)
@@ -177,11 +180,9 @@ def test_a_batched_load_interrupted_between_batches_says_it_was_rolled_back(
 
     neo4j_store._commit_batch = commit
     try:
-        with pytest.raises(KeyboardInterrupt) as raised, neo4j_store.load_lock("a load"):
-            load_data(neo4j_store, data["v2"])
+        notes = _interrupted_load_notes(neo4j_store, data["v2"])
     finally:
         del neo4j_store._commit_batch
-    notes = " ".join(getattr(raised.value, "__notes__", []))
     assert "rolled back: nothing of it was written" in notes and "landed" not in notes, notes
     assert _names(_graph(neo4j_store)) == {"v1"}
     assert _mark_and_journal(neo4j_store) == (None, None)
