@@ -314,14 +314,22 @@ def _identify(chosen: Settings, how: str) -> Who | None:
     return who
 
 
-def _router_path() -> str | None:
-    """The page a Dash page-routing callback asks for (None for any other request)."""
-    body = request.get_json(silent=True) if request.path.endswith("/_dash-update-component") \
-        else None
-    for item in (body or {}).get("inputs", []) if isinstance(body, dict) else []:
-        if isinstance(item, dict) and item.get("id") == "_pages_location" \
-                and item.get("property") == "pathname":
-            return str(item.get("value") or "/")
+def _router_path(body: object) -> str | None:
+    """The page a Dash page-routing callback asks for (None for any other callback).
+
+    Dash hands a callback its inputs by position, whatever ids the request gives them, so
+    the routed page is read only for the request naming the router's own output, at the
+    position the router declared ``_pages_location.pathname``: a ``_pages_location`` input
+    put into another callback's request is just that callback's first argument."""
+    import dash
+
+    output = body.get("output") if isinstance(body, dict) else None
+    entry = dash.get_app().callback_map.get(output) if isinstance(output, str) else None
+    sent = body.get("inputs") if isinstance(body, dict) else None
+    for index, declared in enumerate((entry or {}).get("inputs", [])):
+        if declared.get("id") == "_pages_location" and declared.get("property") == "pathname":
+            item = sent[index] if isinstance(sent, list) and index < len(sent) else None
+            return str((item.get("value") if isinstance(item, dict) else None) or "/")
     return None
 
 
@@ -391,10 +399,11 @@ def _gate() -> Response | None:
         return refusal("Sign in first: your session has ended. Reload the page to sign in.", 401,
                        sign_in=True)
     if who.share is not None:
-        asked = path if page_request else _router_path()
-        if asked is None and request.method == "POST" and path.endswith("/_dash-update-component"):
-            asked = _callback_page(request.get_json(silent=True))
-        if asked is not None and asked != who.share.path:
+        asked: list[str | None] = [path] if page_request else []
+        if request.method == "POST" and path.endswith("/_dash-update-component"):
+            body = request.get_json(silent=True)
+            asked = [_router_path(body), _callback_page(body)]
+        if any(page is not None and page != who.share.path for page in asked):
             if page_request:
                 return redirect(sign_in_address(here))  # type: ignore[return-value]
             return refusal("A share link opens only the page it was made for: sign in to see "
