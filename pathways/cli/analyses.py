@@ -43,11 +43,13 @@ from pathways.model import DEFAULT_MAX_HOPS, MAX_MAX_HOPS, NodeKind
               help="Only activities a person may refer themselves to.")
 @click.option("--max-hops", type=click.IntRange(1, MAX_MAX_HOPS), default=DEFAULT_MAX_HOPS,
               show_default=True)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="csv: judge 'not reviewed for 12 months' as of this date [today].")
 @output_options(["table", "json", "csv"],
                 format_help="csv adds how to refer (contacts: personal data of professionals).")
 @pass_ctx
 def paths(ctx: Context, worker, needs, locality, postcode, free_only, access, age, times,
-          self_referral, max_hops, fmt, output):
+          self_referral, max_hops, as_of, fmt, output):
     """Activities a link worker can reach along referral routes, shortest route first."""
     store = ctx.store()
 
@@ -63,7 +65,8 @@ def paths(ctx: Context, worker, needs, locality, postcode, free_only, access, ag
         for row, activity in zip(rows, found["activities"], strict=True):
             row["times"] = "not known: check" if activity.get("schedule_unknown") else ""
         if fmt == "csv":
-            rows = with_referral(store, worker_id, rows, max_hops)
+            rows = with_referral(store, worker_id, rows, max_hops,
+                                 as_of.date() if as_of else None)  # None: today
         return found, rows
 
     result, rows = store.consistent(read)

@@ -76,7 +76,7 @@ def test_paths_with_names_and_filters_match(both):
 
 def test_paths_csv_with_referral_columns_matches(both):
     worker = both.store.list_nodes(NodeKind.PERSON, PersonRole.LINK_WORKER.value)[-1]
-    here, there = both("paths", "--from", worker["name"], "--format", "csv")
+    here, there = both("paths", "--from", worker["name"], "--format", "csv", "--as-of", AS_OF)
     assert here == there
     rows = list(csv.DictReader(io.StringIO(here)))
     assert rows and all(r["first_contact"] and r["review_status"] for r in rows)

@@ -433,21 +433,43 @@ def test_self_referral_keeps_activities_someone_may_refer_themselves_to(store):
 
 def test_paths_csv_has_the_referral_columns_as_show_gives_them(store):
     worker, everything = widest(store)
-    text = run("paths", "--from", worker, "--format", "csv").stdout
+    text = run("paths", "--from", worker, "--format", "csv", "--as-of", AS_OF).stdout
     rows = list(csv.DictReader(io.StringIO(text)))
     for column in ("first_contact", "method", "self_referral", "typical_wait_days",
                    "reviewed_at", "review_status"):
         assert column in rows[0]
     assert [r["id"] for r in rows] == everything
-    today = dt.date.today()
     for row in rows[:8]:
-        refer = how_to_refer(store, worker, row["id"], as_of=today)
+        refer = how_to_refer(store, worker, row["id"], as_of=dt.date.fromisoformat(AS_OF))
         first = refer.first_step
         assert row["first_contact"] == first.contact.name
         assert row["method"] == (first.method_words if first.method else "")
         assert row["self_referral"] == {True: "yes", False: "no", None: ""}[first.self_referral]
         assert row["reviewed_at"] == (refer.freshness.date or "")
         assert row["review_status"] == refer.freshness.status
+
+
+def test_paths_csv_judges_reviews_as_of_the_date_given(store):
+    worker, _ = widest(store)
+
+    def reviews(day: dt.date) -> dict[str, tuple[str, str]]:
+        text = run("paths", "--from", worker, "--format", "csv", "--as-of", day).stdout
+        return {r["id"]: (r["reviewed_at"], r["review_status"])
+                for r in csv.DictReader(io.StringIO(text))}
+
+    dated = sorted({d[:10] for d, _ in reviews(dt.date.fromisoformat(AS_OF)).values() if d})
+    oldest, newest = dt.date.fromisoformat(dated[0]), dt.date.fromisoformat(dated[-1])
+    assert oldest < newest, "the worker's options have reviews of different dates"
+    year = dt.timedelta(days=REVIEW_DAYS)
+    seen = {}
+    for day in (oldest, oldest + year + dt.timedelta(days=1), newest + year + dt.timedelta(days=1)):
+        cutoff = (day - year).isoformat()
+        found = reviews(day)
+        for reviewed, status in found.values():
+            assert status == ("unknown" if not reviewed else
+                              "stale" if reviewed[:10] < cutoff else "current"), (day, reviewed)
+        seen[day] = {status for reviewed, status in found.values() if reviewed}
+    assert list(seen.values()) == [{"current"}, {"current", "stale"}, {"stale"}]
 
 
 EVIL = '=HYPERLINK("http://evil.example","click")'
