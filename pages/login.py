@@ -88,10 +88,17 @@ def _page(title: str, status: int = 200, *, problem: str = "", note: str = "", f
 def _local_path(target: str | None) -> str:
     """Where to go after signing in: a path of this app only (never another site).
 
+    Control characters refuse the whole path: browsers, and werkzeug writing ``Location``,
+    drop tabs and line breaks, so ``/<tab>/evil.example`` would leave as ``//evil.example``
+    (and a line break in a header is an error).
+
     >>> [_local_path(t) for t in ("/gaps?hops=2", "//evil.example", "https://evil.example", "/\\\\x", None)]
     ['/gaps?hops=2', '/', '/', '/', '/']
+    >>> _local_path("/\\t/evil.example"), _local_path("/\\n/evil.example")
+    ('/', '/')
     """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) \
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     return target
 
