@@ -26,6 +26,9 @@ from pathways.update_requests import update_request_workbook
 from tests.conftest import HSDS_EXAMPLES
 
 ORUK = Path(__file__).parents[1] / "fixtures" / "oruk"
+# The day the demo's review dates are judged on, given to the workbook too: not each one's
+# own today, which a run crossing midnight would make two different days.
+AS_OF = dt.date(2026, 11, 29)
 WHEN_AND_WHERE = {"loaded_at", "source"}
 
 
@@ -172,7 +175,7 @@ def test_feed_upload_previews_what_it_would_retire(store):
 
 def _org_with_gaps(store) -> tuple[str, dict[str, list[str]]]:
     """The organisation the Gaps report lists first, and its items' missing things."""
-    first = data_gaps(cached_snapshot(store), dt.date.today())[0]
+    first = data_gaps(cached_snapshot(store), AS_OF)[0]
     return first["id"], {i["id"]: list(i["missing"]) for i in first["items"]}
 
 
@@ -186,7 +189,7 @@ def test_update_request_prefills_highlights_gaps_and_offers_dropdowns(store, dem
     load_paths(store, [demo_dir])
     organisation, missing = _org_with_gaps(store)
 
-    content, org_id, _name = update_request_workbook(store, organisation)
+    content, org_id, _name = update_request_workbook(store, organisation, as_of=AS_OF)
     book = openpyxl.load_workbook(io.BytesIO(content))
 
     assert org_id == organisation
