@@ -21,8 +21,10 @@ def test_no_actions_keeps_the_diagnosis_and_leaves_out_the_step_to_action(tmp_pa
         assert done.exit_code == 0, done.output
         return done.stdout
 
-    full, bare = json.loads(gaps("--format", "json")), json.loads(gaps("--format", "json",
-                                                                         "--no-actions"))
+    # One day for both (the report says its date: two runs straddling midnight would differ)
+    day = ("--as-of", "2026-11-29")
+    full = json.loads(gaps("--format", "json", *day))
+    bare = json.loads(gaps("--format", "json", "--no-actions", *day))
     actions = {"commission", "recommendations", "protection"}
     assert actions <= full.keys() and not actions & bare.keys()
     assert {k: v for k, v in full.items() if k not in actions} == bare
