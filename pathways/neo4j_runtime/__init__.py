@@ -45,6 +45,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -93,6 +94,15 @@ MAX_HEAP_MB = 31 * 1024  # beyond 31g the JVM loses compressed pointers
 # browsers have refused longest come first.
 BROWSER_BLOCKED_PORTS = (6665, 6666, 6667, 6668, 6669, 6697, 6000, 5060, 5061, 2049, 4045,
                          1719, 1720, 10080, 3659, 6566, 1723, 6679, 4190)
+# Test and throwaway servers' ports (see :func:`free_port`): outside the range the kernel
+# picks outgoing connections' local ports from, never one number twice in a process.
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LINUX_EPHEMERAL_RANGE = (32768, 60999)
+PORT_POOL_START = 20000
+FALLBACK_POOL = range(PORT_POOL_START, LINUX_EPHEMERAL_RANGE[0])
+MIN_POOL = 1000
+_GIVEN_PORTS: set[int] = set()
+_GIVEN_LOCK = threading.Lock()
 
 
 @dataclass
@@ -203,10 +213,52 @@ def ensure_jars(version: str | None = None, quiet: bool = True,
     return target
 
 
+def ephemeral_port_range(source: Path | None = None) -> tuple[int, int]:
+    """The ports the kernel hands out as the local ports of outgoing connections (Linux's
+    ``ip_local_port_range``), or Linux's default where that file cannot be read."""
+    try:
+        low, high = (int(word) for word in (source or EPHEMERAL_RANGE_FILE).read_text().split())
+    except (OSError, ValueError):
+        return LINUX_EPHEMERAL_RANGE
+    return low, high
+
+
+def port_pool(ephemeral: tuple[int, int] | None = None) -> range:
+    """Where :func:`free_port` picks from: below the ephemeral range (from 20000, or from
+    1024 if that range starts lower), else above it, else 20000-32767 when the kernel may
+    hand out every port.
+
+    >>> port_pool((32768, 60999)), port_pool((10000, 60999)), port_pool((1024, 49999))
+    (range(20000, 32768), range(1024, 10000), range(50000, 65536))
+    """
+    low, high = ephemeral or ephemeral_port_range()
+    start = PORT_POOL_START if low - PORT_POOL_START >= MIN_POOL else 1024
+    for pool in (range(start, low), range(high + 1, 65536)):
+        if len(pool) >= MIN_POOL:
+            return pool
+    return FALLBACK_POOL
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, for a server about to start on 127.0.0.1.
+
+    Picked at random outside the kernel's ephemeral range: a port from ``bind(0)`` is one
+    the kernel may give any outgoing connection (a driver's Bolt socket, the browser) as
+    its local port before the server binds it, and the server then fails with "Address
+    already in use".  Never one of :data:`BROWSER_BLOCKED_PORTS` (a browser could not open
+    a page there), and never a number this process was given before (two servers started
+    one after the other cannot both get it, nor a later one the port of a server that is
+    still shutting down).
+    """
+    pool = port_pool()
+    with _GIVEN_LOCK:
+        for _ in range(1000):
+            port = pool[secrets.randbelow(len(pool))]
+            if port in _GIVEN_PORTS or port in BROWSER_BLOCKED_PORTS or not _port_free(port):
+                continue
+            _GIVEN_PORTS.add(port)
+            return port
+    raise Neo4jRuntimeError(f"no free port found in {pool.start}-{pool.stop - 1}")
 
 
 def browser_blocked_ports() -> list[int]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+from pathways.neo4j_runtime import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHWAYS = ROOT / ".venv" / "bin" / "pathways"
@@ -22,14 +23,9 @@ if not PATHWAYS.exists():
 LOG_LINE = re.compile(r"^<?(\d+)>? (\S+) (\S+) (\d{3})$")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class WorkersServer:
-    """``pathways serve --workers 2 --threads 2`` on a free loopback port, with ``env``; its
+    """``pathways serve --workers 2 --threads 2`` on a free loopback port (outside the
+    kernel's ephemeral range: :func:`~pathways.neo4j_runtime.free_port`), with ``env``; its
     output and access log in ``folder``."""
 
     def __init__(self, env: dict, folder: Path) -> None:
