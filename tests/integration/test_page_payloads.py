@@ -10,6 +10,7 @@ at once.  The answers are the report's own rows either way.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import json
 
@@ -92,13 +93,16 @@ def test_gaps_rows_are_built_once_per_data_version_and_a_load_shows_at_once(web,
         return original(report)
 
     monkeypatch.setattr(gaps_page, "_heatmap", counting)
+    today = dt.date.today()
     first, second = gaps_answer(web), gaps_answer(web)
-    assert first == second
-    assert len(built) <= 1, "every visit rebuilt the page's rows"
+    if dt.date.today() == today:  # else the second visit is rightly the new day's report
+        assert first == second
+        assert len(built) <= 1, "every visit rebuilt the page's rows"
     # A new activity nobody refers to: it must be listed as soon as it is loaded.
     load_data(web[2], {"activities": [{"id": "act-new-choir", "name": "Brand New Choir"}]})
+    before = len(built)
     after = gaps_answer(web)
-    assert len(built) == 2
+    assert len(built) == before + 1
     unreached = {r["id"]: r["name"] for r in after["gp-unreached"]["rowData"]}
     assert unreached.get("act-new-choir") == "Brand New Choir"
     assert "act-new-choir" not in {r["id"] for r in first["gp-unreached"]["rowData"]}
