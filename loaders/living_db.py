@@ -255,6 +255,10 @@ def parse_table(raw: RawRows) -> tuple[list[tuple[int, dict]], list[Problem]]:
         if (has_point and ("latitude" in typed) != ("longitude" in typed)
                 and not any(p.column in ("latitude", "longitude") for p in row_problems)):
             pair = point_problem(typed, [])  # one without the other
+            if pair is not None and pair[0] not in seen:  # not blank: not in the file at all
+                given_one = "longitude" if pair[0] == "latitude" else "latitude"
+                why = f"column is missing but {given_one} is given: give both or neither"
+                pair = (pair[0], why)
             if pair is not None:
                 row_problems.append(Problem(raw.file, number, *pair))
         if has_boundary and "boundary" in typed and not row_problems:
