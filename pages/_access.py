@@ -333,17 +333,55 @@ def _router_path(body: object) -> str | None:
     return None
 
 
+def _output_ids(key: str) -> list[str]:
+    """The component ids a callback writes, from its key in Dash's callback map
+    (``"gp-download.data"`` or ``"..a.children...b.data.."``)."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [part.rsplit(".", 1)[0] for part in parts]
+
+
+def _prefix(component: object) -> str | None:
+    """``gp`` for ``gp-hops``: the pages name their components with a prefix of their own."""
+    if not isinstance(component, str) or component.startswith("{") or "-" not in component:
+        return None  # a pattern-matching id (a dict) has no prefix
+    return component.split("-", 1)[0]
+
+
+def _page_prefixes(callback_map: dict, modules: dict[str, str]) -> dict[str, str]:
+    """Each id prefix that only one page's own callbacks write, and that page's path."""
+    found: dict[str, set[str]] = {}
+    for key, entry in callback_map.items():
+        page = modules.get(getattr(entry.get("callback"), "__module__", None) or "")
+        if page is None:
+            continue
+        for component in _output_ids(key):
+            if (prefix := _prefix(component)) is not None:
+                found.setdefault(prefix, set()).add(page)
+    return {prefix: pages.pop() for prefix, pages in found.items() if len(pages) == 1}
+
+
 def _callback_page(body: object) -> str | None:
-    """The page (its path) whose module registered the callback a Dash request asks for
-    (None for the shared pieces' callbacks, e.g. the network's details, which keep to the
-    viewer's rights): a share link's visitor may run only its own page's callbacks."""
+    """The page (its path) a callback a Dash request asks for belongs to: the page whose
+    module registered it, or, for the shared pieces' callbacks (a network's details, the
+    what-if panel, the funders), the page whose components it reads or writes (by their
+    ids' prefix); None for a callback of no one page (the top bar's).  A share link's
+    visitor may run only its own page's callbacks."""
     import dash
 
     output = body.get("output") if isinstance(body, dict) else None
-    entry = dash.get_app().callback_map.get(output) if isinstance(output, str) else None
-    module = getattr((entry or {}).get("callback"), "__module__", None)
-    return next((page["path"] for page in dash.page_registry.values()
-                 if page.get("module") == module), None)
+    callback_map = dash.get_app().callback_map
+    entry = callback_map.get(output) if isinstance(output, str) else None
+    if not isinstance(output, str) or entry is None:
+        return None
+    modules = {page["module"]: page["path"] for page in dash.page_registry.values()}
+    module = getattr(entry.get("callback"), "__module__", None)
+    if module in modules:
+        return modules[module]
+    prefixes = _page_prefixes(callback_map, modules)
+    components = _output_ids(output) + [item.get("id") for item in
+                                        entry.get("inputs", []) + entry.get("state", [])]
+    pages = sorted({prefixes[p] for p in map(_prefix, components) if p in prefixes})
+    return pages[0] if pages else None
 
 
 def sign_in_address(next_path: str | None = None) -> str:

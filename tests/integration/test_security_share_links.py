@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from tests.integration.test_app_security import PATHWAY_FORM, call
 from tests.integration.test_sign_in import (  # noqa: F401  (fixtures)
     fresh,
     home,
@@ -69,3 +70,21 @@ def test_a_share_visitor_still_routes_to_its_own_page_and_not_to_another(web, ho
     plain = _gaps_download({"id": "gp-download-button", "property": "n_clicks", "value": 1})
     answer = client.post("/_dash-update-component", json=plain)
     assert answer.status_code == 200 and "gap report" in answer.get_data(as_text=True)
+
+
+
+def test_a_share_visitor_cannot_run_the_shared_pieces_of_another_page(web, home):  # noqa: F811
+    """The network's details, the what-if panel and the funders are registered by shared
+    modules for several pages: a visitor of a link to the Pathways page gets the Pathways
+    network's details, not the Gaps page's nor the Consortia page's funders."""
+    client = _visitor(web, "/?worker=lw&hops=4")
+    visitor = (web[0], client, web[2])
+    tapped = {"gp-graph.tapNodeData": {"id": "svc"}, "gp-hops.value": 4}
+    assert call(visitor, "gp-node.children", tapped, changed=["gp-graph.tapNodeData"])[0] == 403
+    assert call(visitor, "co-funders.children", {"co-query.data": None})[0] == 403
+    assert call(visitor, "wi-summary.children", {"gp-hops.value": 4})[0] == 403
+    # the Pathways page's own network details still answer
+    status, text = call(visitor, "pw-node.children",
+                        {**PATHWAY_FORM, "pw-graph.tapNodeData": {"id": "svc"}},
+                        changed=["pw-graph.tapNodeData"])
+    assert status == 200 and "Arts on Prescription" in text
