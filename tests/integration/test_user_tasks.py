@@ -10,6 +10,7 @@ typing), on the demo data in each store; and every button, link and row a page o
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -282,6 +283,9 @@ def test_every_menu_link_row_and_download_does_what_it_says(dash_duo, demo_app_e
         dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
         name = cell.text
         cell.click()
+        if grid == "gp-data" and dt.date.today().isoformat() != report["as_of"]:
+            # midnight passed: the page may judge review dates on the new day
+            expected_rows = [*expected_rows, *gap_report(store, GapQuery())["data_gaps"]]
         assert any(r["name"] == name for r in expected_rows), (grid, name)
         dash_duo.wait_for_contains_text("#gp-highlight-label", f"Highlighted: {name}", timeout=20)
     button = dash_duo.find_element("#gp-download-button")
