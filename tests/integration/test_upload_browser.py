@@ -9,6 +9,7 @@ server.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,13 +159,17 @@ def test_an_update_request_downloads_from_the_gaps_data_gap_table(dash_duo, demo
     from pathways.analysis.gaps import GapQuery, gap_report
 
     app, store = demo_app
-    first = gap_report(store, GapQuery())["data_gaps"][0]
+    report = gap_report(store, GapQuery())
+    first = report["data_gaps"][0]
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
     dash_duo.wait_for_contains_text("#gp-message", "cells with nothing reachable", timeout=30)
     cell = dash_duo.wait_for_element(
         "#gp-data .ag-center-cols-container .ag-row[row-index='0'] .ag-cell", timeout=30)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    if cell.text != first["name"] and dt.date.today().isoformat() != report["as_of"]:
+        # midnight passed: the page may judge review dates on the new day
+        first = gap_report(store, GapQuery())["data_gaps"][0]
     assert cell.text == first["name"]
     cell.click()
     button = dash_duo.find_element("#gp-request-button")
