@@ -477,9 +477,20 @@ def _csrf_cookie(response: Response) -> Response:
     return response
 
 
+def _no_framing(response: Response) -> Response:
+    """No other site's page may show the app in a frame: there, a visitor's clicks could be
+    steered onto the app's buttons ("clickjacking"), such as Undo on the History page in the
+    local mode, where whoever can open the app is its admin and no cookie is needed
+    (``X-Frame-Options`` for older browsers, CSP ``frame-ancestors`` for the rest)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response
+
+
 def install(server: Flask) -> None:
     """Put the sign-in layer in front of every page and callback of ``server``."""
     server.wsgi_app = ClientAddress(server.wsgi_app)  # type: ignore[method-assign]
     server.session_interface = _Sessions()
     server.before_request(_gate)
     server.after_request(_csrf_cookie)
+    server.after_request(_no_framing)
