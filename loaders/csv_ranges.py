@@ -52,6 +52,7 @@ class CsvRange:
             suspicious = self._suspicious()
         header = _header(self.path) if self.start else []
         number = self.first_row - 1
+        yielded = False
         previous = csv.field_size_limit(MAX_CELL_CHARS)
         try:
             numbered = enumerate(csv.reader(self._lines(), strict=True), start=self.first_row)
@@ -65,11 +66,12 @@ class CsvRange:
                 if rows:
                     csv.field_size_limit(previous)
                     yield RawRows(self.table, self.file, header, rows, check_chars=suspicious)
+                    yielded = True
                     previous = csv.field_size_limit(MAX_CELL_CHARS)
         finally:
             csv.field_size_limit(previous)
         self.next_row = number + 1
-        if number == 1 and not self.start:  # a header and nothing else
+        if number and not yielded and not self.start:  # a header, blank rows at most
             yield RawRows(self.table, self.file, header, [], check_chars=suspicious)
 
     def _blocks(self) -> Iterator[bytes]:
