@@ -1,0 +1,89 @@
+"""The app's pages on real directory data: axe-core clean, a phone's width, the page's task works.
+
+The accessibility tests (test_accessibility.py) run on the demo data: tidy names, short lists,
+every activity in a locality.  Real directories are messier, so here the app serves two
+councils' Open Referral UK feeds (Bristol, North Lincolnshire: 200 services, long names, 199
+activities no locality could be found for, no link workers) and the HSDS 3.0 specification's
+example tables, loaded as ``pathways load`` loads them.  Each page is checked at a desktop's
+and a phone's width for serious or critical axe-core findings and sideways scrolling, and for
+what a person does there: a lead reads the unreached activities, a link worker learns that the
+feeds hold no link workers, the map says why nothing is on it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import HSDS_EXAMPLES, SHARED
+from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
+
+pytestmark = pytest.mark.browser
+
+COUNCILS = SHARED / "fixtures" / "oruk-council-sample"
+FEEDS = {"oruk": sorted(COUNCILS.glob("*.json")), "hsds": [HSDS_EXAMPLES / "csv"]}
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def real_app(store, browser_available):
+    """The app on the two councils' feeds and the HSDS examples: ``(app, store)``."""
+    from pathways.loading import load_feed
+    from pathways.webstore import set_store
+
+    if len(FEEDS["oruk"]) != 2 or not FEEDS["hsds"][0].exists():
+        pytest.skip(f"shared fixtures missing under {SHARED}")
+    for fmt, paths in FEEDS.items():  # as `pathways load` does each feed
+        load_feed(store, paths, fmt)
+    set_store(store)
+    from app import app
+
+    yield app, store
+    set_store(None)
+
+
+def set_size(driver, size: tuple[int, int]) -> None:
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def settle(dash_duo, timeout: float = 30) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.2).until(
+        lambda _driver: dash_duo._wait_for_callbacks())
+
+
+def problems_at_each_width(dash_duo, tmp_path, name: str) -> list[str]:
+    """Serious/critical axe findings and sideways scrolling, at a desktop's and a phone's width
+    (the page as it stands; a screenshot of each is kept under ``tmp_path``)."""
+    found = []
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        set_size(dash_duo.driver, size)
+        settle(dash_duo)
+        overflow = settled_overflow(dash_duo.driver)
+        dash_duo.driver.save_screenshot(str(tmp_path / f"{name}-{label}.png"))
+        if overflow:
+            found.append(f"{label}: {overflow} px wider than the window: "
+                         f"{overflowing(dash_duo.driver)}")
+        violations = axe_violations(dash_duo.driver)
+        if violations:
+            found.append(f"{label}:\n{describe(violations)}")
+    return found
+
+
+def test_data_page_with_a_long_organisation_list(dash_duo, real_app, tmp_path):
+    """161 organisations: the update-request list is long enough for Dash to draw it in a
+    virtual list, whose hidden sizing copy of an option must not be a focus stop."""
+    app, _store = real_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/data")
+    dash_duo.wait_for_element("#data-nodes .ag-row", timeout=20)
+    dash_duo.wait_for_element("#data-request-org input[type=radio]", timeout=20)
+    found = problems_at_each_width(dash_duo, tmp_path, "data")
+    assert not found, "\n".join(found)
+    # Narrowing the list by typing still finds an organisation far down it.
+    box = dash_duo.find_element("#data-request-org-filter")
+    box.send_keys("Krunch")
+    dash_duo.wait_for_contains_text("#data-request-org", "Krunch Youth Club", timeout=10)
