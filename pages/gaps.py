@@ -198,8 +198,22 @@ def _level(cell: CoverageCell) -> int:
     return 2 if cell["reachable"] / cell["existing"] < 0.5 else 3
 
 
+NO_CELLS = ("No need × locality cells: the graph has no localities or no needs, so coverage "
+            "cannot be counted. A directory's activities get a locality from the town or postcode "
+            "of their address; the unreached activities below list them all.")
+
+
 def _heatmap(report: GapReport) -> go.Figure:
     needs, places, cells = coverage_grid(report)
+    if not cells:  # an empty heatmap draws bare numbered axes, which read as data
+        figure = go.Figure()
+        figure.update_layout(
+            height=90, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#fff",
+            xaxis={"visible": False}, yaxis={"visible": False},
+            annotations=[{"text": "No need × locality cells to show", "showarrow": False,
+                          "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                          "font": {"size": 15, "color": "#1b1b1b"}}])
+        return figure
     category, text, hover = [], [], []
     for need in needs:
         levels = [_level(cells[(need, place)]) for place in places]
@@ -294,10 +308,10 @@ def _outputs(report: GapReport) -> tuple:
     places = [{k: v for k, v in r.items() if not k.endswith("_ids")}
               for r in report["thin_options"]["localities"]]
     data = [{k: v for k, v in r.items() if k != "items"} for r in report["data_gaps"]]
-    summary = html.P(
-        f"{empty} need × locality cells with nothing reachable; {len(unreached)} unreached "
-        f"activities; {len(spof)} organisations or services whose loss would cut routes.",
-        className="summary")
+    rest = (f"{len(unreached)} unreached activities; {len(spof)} organisations or services "
+            "whose loss would cut routes.")
+    summary = html.P(f"{empty} need × locality cells with nothing reachable; {rest}"
+                     if cells else f"{NO_CELLS} {rest}", className="summary")
     return _heatmap(report), coverage, spof, unreached, thin, places, data, summary
 
 

@@ -25,20 +25,37 @@ DESKTOP = (1280, 900)
 PHONE = (390, 844)
 
 
-@pytest.fixture
-def real_app(store, browser_available):
-    """The app on the two councils' feeds and the HSDS examples: ``(app, store)``."""
+def serve(store, feeds: dict[str, list]):
+    """Load each feed as `pathways load` does and hand the store to the app: ``(app, store)``."""
     from pathways.loading import load_feed
     from pathways.webstore import set_store
 
     if len(FEEDS["oruk"]) != 2 or not FEEDS["hsds"][0].exists():
         pytest.skip(f"shared fixtures missing under {SHARED}")
-    for fmt, paths in FEEDS.items():  # as `pathways load` does each feed
+    for fmt, paths in feeds.items():
         load_feed(store, paths, fmt)
     set_store(store)
     from app import app
 
-    yield app, store
+    return app, store
+
+
+@pytest.fixture
+def real_app(store, browser_available):
+    """The app on the two councils' feeds and the HSDS examples: ``(app, store)``."""
+    yield serve(store, FEEDS)
+    from pathways.webstore import set_store
+
+    set_store(None)
+
+
+@pytest.fixture
+def council_app(store, browser_available):
+    """The app on the two councils' feeds alone, as a council would load its own directory:
+    199 activities, none placed in a locality, no link workers: ``(app, store)``."""
+    yield serve(store, {"oruk": FEEDS["oruk"]})
+    from pathways.webstore import set_store
+
     set_store(None)
 
 
@@ -87,3 +104,23 @@ def test_data_page_with_a_long_organisation_list(dash_duo, real_app, tmp_path):
     box = dash_duo.find_element("#data-request-org-filter")
     box.send_keys("Krunch")
     dash_duo.wait_for_contains_text("#data-request-org", "Krunch Youth Club", timeout=10)
+
+
+def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app, tmp_path):
+    """A lead reading the Gaps page for the councils' feeds: no activity could be placed, so
+    there is no need × locality cell.  The page says so (not "0 cells with nothing reachable",
+    which reads as no gaps, over an empty chart with numbered axes), and lists all 199
+    activities as unreached."""
+    app, _store = council_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
+    dash_duo.wait_for_contains_text("#gp-message", "199 unreached activities", timeout=30)
+    message = dash_duo.find_element("#gp-message").text
+    assert "0 need × locality cells with nothing reachable" not in message
+    assert "no localities" in message, message
+    dash_duo.wait_for_contains_text("#gp-unreached", "of 199", timeout=20)
+    dash_duo.wait_for_element("#gp-heatmap .main-svg", timeout=20)
+    ticks = dash_duo.driver.find_elements("css selector", "#gp-heatmap .xtick, #gp-heatmap .ytick")
+    assert not [t.text for t in ticks if t.text.strip()], "an empty heatmap shows numbered axes"
+    found = problems_at_each_width(dash_duo, tmp_path, "gaps")
+    assert not found, "\n".join(found)
