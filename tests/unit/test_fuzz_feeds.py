@@ -94,6 +94,8 @@ class Feed:
     document: str
     changes: tuple[Change, ...]
     indent: int | None = 2
+    encoding: str = "utf-8"
+    raw_edit: tuple[int, str] | None = None  # (at, text) inserted in the written text
 
     def data(self) -> object:
         doc = json.loads(json.dumps(DOCUMENTS[self.document]))
@@ -104,8 +106,11 @@ class Feed:
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / Path(self.document).name
-        path.write_text(json.dumps(self.data(), indent=self.indent, ensure_ascii=False),
-                        encoding="utf-8")
+        text = json.dumps(self.data(), indent=self.indent, ensure_ascii=False)
+        if self.raw_edit is not None:
+            at = self.raw_edit[0] % (len(text) + 1)
+            text = text[:at] + self.raw_edit[1] + text[at:]
+        path.write_bytes(text.encode(self.encoding, "replace"))
         return path
 
 
@@ -154,8 +159,14 @@ def apply(doc: object, change: Change) -> object:
 def feeds(draw) -> Feed:
     changes = draw(st.lists(st.builds(Change, st.sampled_from(OPS), st.integers(0, 10**5),
                                       VALUES), min_size=1, max_size=4))
+    raw_edit = None
+    if draw(st.integers(0, 4)) == 0:  # a stray character mid-file
+        raw_edit = (draw(st.integers(0, 10**6)),
+                    draw(st.sampled_from(['"', ",", "}", "]", "\x00", "\ufeff", "\n", "NaN"])))
     return Feed(draw(st.sampled_from(DOC_NAMES)), tuple(changes),
-                draw(st.sampled_from([None, 2])))
+                draw(st.sampled_from([None, 2])),
+                draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "cp1252", "utf-16"])),
+                raw_edit)
 
 
 # --------------------------------------------------------------------------- checking
@@ -171,7 +182,7 @@ def keys(doc: object) -> set[str]:
 
 def check_problems(problems: list[Problem], path: Path, data: object) -> None:
     """Property 2: each problem says where (the file, a line of it, a field of it) and why."""
-    lines = max(len(path.read_text(encoding="utf-8").splitlines()), 1)
+    lines = max(len(path.read_bytes().decode("latin-1").splitlines()), 1)
     fields = keys(data)
     for problem in problems:
         assert problem.reason.strip(), problem
