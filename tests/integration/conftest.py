@@ -1,4 +1,5 @@
-"""Browser set-up for dash's ``dash_duo``: Debian's Chromium, headless, closed network.
+"""Browser set-up for dash's ``dash_duo``: Debian's Chromium, headless, closed network,
+and each app served on a port outside the kernel's ephemeral range.
 
 With ``CI=true`` a missing Chromium or chromedriver fails the run instead of skipping it.
 """
@@ -9,8 +10,11 @@ import os
 import shutil
 
 import pytest
+from dash.testing.application_runners import ThreadedRunner
+from dash.testing.errors import DashAppLoadingError
 from selenium.webdriver.chrome.options import Options
 
+from pathways.neo4j_runtime import free_port
 from tests.conftest import IN_CI
 
 CHROMIUM = os.environ.get("DASH_TEST_CHROMEPATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,6 +29,31 @@ def pytest_setup_options():
                  "--disable-component-update", "--disable-sync", "--window-size=1400,1000"):
         options.add_argument(flag)
     return options
+
+
+class FreePortRunner(ThreadedRunner):
+    """dash's threaded runner, serving each app on :func:`~pathways.neo4j_runtime.free_port`
+    unless a test names a port.  dash's own choice (58050, 58051, ... in turn) lies in the
+    kernel's ephemeral range, where any outgoing connection on the machine (a Bolt socket,
+    Chromium) may hold the number as its local port, and the app cannot bind it."""
+
+    def start(self, app, start_timeout=3, **kwargs):
+        if "port" in kwargs:
+            super().start(app, start_timeout=start_timeout, **kwargs)
+            return
+        try:
+            super().start(app, start_timeout=start_timeout, port=free_port(), **kwargs)
+        except DashAppLoadingError:
+            # dash retries on the port it was given; if another process took that one
+            # after free_port() found it free, one more try on another port.
+            super().start(app, start_timeout=start_timeout, port=free_port(), **kwargs)
+
+
+@pytest.fixture
+def dash_thread_server():
+    """Overrides dash's fixture of that name, which ``dash_duo`` serves its apps with."""
+    with FreePortRunner() as starter:
+        yield starter
 
 
 @pytest.fixture
