@@ -37,6 +37,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import loaders.living_stream as stream
+from benchmarks.generate import generate
+from loaders.files import iter_template_headers
 from loaders.living_stream import check_paths
 from pathways.cli import main
 from pathways.errors import InputError, Problem
@@ -53,10 +55,19 @@ def _read(name: str) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
+def _generated() -> dict[str, list[list[str]]]:
+    """A small partnership from the benchmarks' generator, with every template column."""
+    tables = generate(60, seed=11)
+    return {f"{table}.csv": [header] + [[str(row.get(c, "")) for c in header]
+                                        for row in tables.get(table, [])]
+            for table, header in iter_template_headers()}
+
+
 TABLES: dict[str, list[list[str]]] = {name: _read(name) for name in NAMES}
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl refuses to write these
-IDS = sorted({row[0] for name, rows in TABLES.items() if name != "relationships.csv"
-              for row in rows[1:]})
+BASES = {"demo": TABLES, "generated": _generated()}
+IDS = sorted({row[0] for base in BASES.values() for name, rows in base.items()
+              if name != "relationships.csv" for row in rows[1:]})
 
 # Cells as partners' spreadsheets have them, and worse.
 ODD = [
@@ -80,7 +91,8 @@ HEADER_TEXT = st.one_of(st.sampled_from(["", " id", "ID", "Name ", "name", "type
 
 
 OPS = ["cell", "cell", "cell", "drop_column", "duplicate_column", "rename_column", "reorder",
-       "duplicate_row", "short_row", "long_row", "drop_row", "dangling", "collide", "blank_row"]
+       "duplicate_row", "short_row", "long_row", "drop_row", "dangling", "collide", "blank_row",
+       "pad", "upper"]
 RAW = ['"', ",", "\ufeff", "\n", '""', "\x00"]
 
 
@@ -104,9 +116,10 @@ class Input:
     quoting: Literal[0, 1] = csv.QUOTE_MINIMAL
     newline: str = "\r\n"
     raw_edit: tuple[str, int, str] | None = None  # (file, at, text) in the written text
+    base: str = "demo"  # or "generated"
 
     def tables(self) -> dict[str, list[list[str]]]:
-        tables = {name: [list(row) for row in rows] for name, rows in TABLES.items()}
+        tables = {name: [list(row) for row in rows] for name, rows in BASES[self.base].items()}
         for change in self.changes:
             apply(tables, change)
         return tables
@@ -183,6 +196,11 @@ def apply(tables: dict[str, list[list[str]]], change: Change) -> None:
         rows.insert(row or 1, [""] * (change.col % (width + 1)))
     elif op == "dangling" and row and len(rows[row]) > 2 and change.file == "relationships.csv":
         rows[row][0 if change.col % 2 else 2] = "nowhere-" + change.text
+    elif op == "pad" and row and col < len(rows[row]):  # spaces a spreadsheet keeps
+        space = " \t\u00a0\u3000"[change.row % 4]
+        rows[row][col] = f"{space}{rows[row][col]}{space}"
+    elif op == "upper" and row and col < len(rows[row]):
+        rows[row][col] = rows[row][col].upper()
     elif op == "collide" and row and rows[row] and change.file != "relationships.csv":
         rows[row][0] = IDS[change.col % len(IDS)]
 
@@ -207,7 +225,8 @@ def mutated(draw) -> Input:
                     draw(st.sampled_from(RAW)))
     return Input(tuple(draw(st.lists(changes(), min_size=1, max_size=4))), encoding,
                  draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
-                 draw(st.sampled_from(["\r\n", "\n", "\r"])), raw_edit)
+                 draw(st.sampled_from(["\r\n", "\n", "\r"])), raw_edit,
+                 draw(st.sampled_from(sorted(BASES))))
 
 
 # --------------------------------------------------------------------------- checking
@@ -312,6 +331,11 @@ def streamed_check(store, paths, chunk_rows: int | None = None) -> list[Problem]
                        keep_rejected=False, chunk_rows=chunk_rows).problems
 
 
+# reasons of problems that name a row but refuse the whole file (loaders/files.py: the CSV
+# reader cannot go past that row, or the file mixes encodings)
+UNREADABLE = ("a cell may hold", "a quote (", "cannot be read as CSV", "mixes UTF-8",
+              "neither UTF-8 nor")
+
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=60,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -368,13 +392,32 @@ def test_a_partial_load_writes_what_a_clean_load_of_only_the_valid_rows_writes(m
             return
         drop: dict[str, set[int]] = {}
         for problem in result.rejected:
-            drop.setdefault(Path(problem.file).name, set()).add(problem.row)
+            # a file that cannot be read past a row is not loaded at all (see the xfail below)
+            whole = any(phrase in problem.reason for phrase in UNREADABLE)
+            drop.setdefault(Path(problem.file).name, set()).add(0 if whole else problem.row)
         clean = demo_store()
         clean_paths = made.write(Path(tmp) / "valid", drop)
         left = strict_load(clean, clean_paths)
         assert left is None, f"the valid rows alone are refused: {left}"
         assert graph(partial) == graph(clean)
         assert_rows_present(partial, made, drop)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not fixed (reported): with --allow-partial, a CSV file refused whole because it cannot be"
+    " read past one row (a cell over 32,767 characters, a stray quote, mixed encodings) is"
+    " reported as that row's problem only, so the report reads as if one row was rejected"
+    " while none of the file's rows were loaded; the reasons are pinned by tests/unit/"
+    "test_living_db.py and the whole-file route of tests/unit/test_stream_validation.py"))
+def test_a_partial_load_says_when_a_whole_file_was_not_loaded(tmp_path):
+    made = Input((Change("cell", "activities.csv", row=0, col=2, text="y" * 40_000),))
+    store = EmbeddedStore(None)
+    result = load_paths(store, made.write(tmp_path / "input"), allow_partial=True,
+                        report=tmp_path / "rejected.csv")
+    activities = [p for p in result.rejected if p.file == "activities.csv"]
+    loaded = [n for n in store.snapshot() if str(n).startswith("act-")]
+    assert len(loaded) == 0  # all 60 activities, not just row 2
+    assert any(p.row == 0 or "not loaded" in p.reason for p in activities), activities
 
 
 # --------------------------------------------------------------------------- the CLI
@@ -443,7 +486,8 @@ def test_a_mutated_workbook_is_loaded_whole_or_refused_with_where_and_why(made, 
         if problems is None:
             return
         assert graph(store) == before, "a refused load changed the store"
-        headers = {name.removesuffix(".csv"): {str(h).strip() for h in rows[0]} if rows else set()
+        headers = {name.removesuffix(".csv"): {str(_excel(h)).strip() for h in rows[0]} if rows
+                   else set()
                    for name, rows in tables.items()}
         for problem in problems:
             assert problem.reason.strip(), problem
