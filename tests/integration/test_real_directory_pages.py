@@ -124,3 +124,18 @@ def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app, tmp_
     assert not [t.text for t in ticks if t.text.strip()], "an empty heatmap shows numbered axes"
     found = problems_at_each_width(dash_duo, tmp_path, "gaps")
     assert not found, "\n".join(found)
+
+
+def test_map_page_on_a_directory_with_no_places(dash_duo, council_app, tmp_path):
+    """The councils' activities have no coordinates and there is no locality: the map says
+    why nothing is on it, and draws no empty chart with numbered axes in its place."""
+    app, _store = council_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/map")
+    dash_duo.wait_for_contains_text("#mp-summary", "199 have no coordinates", timeout=30)
+    dash_duo.wait_for_element("#mp-map .main-svg", timeout=20)
+    dash_duo.wait_for_contains_text("#mp-map", "Nothing to draw", timeout=20)
+    ticks = dash_duo.driver.find_elements("css selector", "#mp-map .xtick, #mp-map .ytick")
+    assert not [t.text for t in ticks if t.text.strip()], "an empty map shows numbered axes"
+    found = problems_at_each_width(dash_duo, tmp_path, "map")
+    assert not found, "\n".join(found)
