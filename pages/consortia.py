@@ -84,7 +84,13 @@ def _layout(query: dict):
     needs, places = store.consistent(lambda: cached_per_version(
         store, "consortia page options", lambda: _read_options(store)))
     if not needs or not places:
-        return html.Div(title + [alert("Load needs and localities first (`pathways load FILES`).")])
+        missing = " and no ".join(kind for kind, got in (("needs", needs), ("localities", places))
+                                  if not got)
+        return html.Div(title + [alert(
+            f"No {missing} in the graph: consortia are suggested for needs in localities. "
+            "A directory feed places an activity in a locality from the town or postcode of "
+            "its address; add the missing ones (localities.csv, needs.csv and their "
+            "relationships) under Upload data on the Data page, or with `pathways load FILES`.")])
     access = [{"label": t.replace("_", " "), "value": t} for t in COMMON_ACCESS_TAGS]
     state: dict[str, Any] = {
         "needs": read.choices("needs", _named(needs), [needs[0]["value"]], "Need"),

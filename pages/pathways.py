@@ -247,8 +247,11 @@ def _layout(query: dict) -> html.Div:
         return html.Div(title + [no_data()])
     workers, needs, places, access = _options()
     if not workers:
-        return html.Div(title + [alert("No link workers in the graph yet: load people with the "
-                                       "role link_worker (`pathways load FILES`).")])
+        return html.Div(title + [alert(
+            "No link workers in the graph yet: pathways start from a link worker, and directory "
+            "feeds hold none. Add people with the role link_worker (people.csv and their "
+            "relationships) under Upload data on the Data page, or with `pathways load FILES`; "
+            "the Gaps and Map pages list the activities already loaded.")])
     start = store.consistent(lambda: _initial(read, query, workers, needs, places, access, store))
     title += [read.notes(), url_state(PATH, _address(
         start["worker"], start["needs"], start["locality"], start["free"], start["access"],

@@ -139,3 +139,46 @@ def test_map_page_on_a_directory_with_no_places(dash_duo, council_app, tmp_path)
     assert not [t.text for t in ticks if t.text.strip()], "an empty map shows numbered axes"
     found = problems_at_each_width(dash_duo, tmp_path, "map")
     assert not found, "\n".join(found)
+
+
+def test_pathways_page_says_the_feeds_hold_no_link_workers(dash_duo, council_app, tmp_path):
+    """A link worker opening Pathways on the councils' feeds: there is no link worker to choose,
+    and the page says why and where to add one (the web's own Data page, not only the CLI)."""
+    app, _store = council_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    dash_duo.wait_for_contains_text("#_pages_content", "No link workers in the graph yet",
+                                    timeout=20)
+    text = dash_duo.find_element("#_pages_content").text
+    assert "Data page" in text and "link_worker" in text, text
+    found = problems_at_each_width(dash_duo, tmp_path, "pathways")
+    assert not found, "\n".join(found)
+
+
+def test_consortia_page_names_what_is_missing(dash_duo, council_app, tmp_path):
+    """The councils' feeds bring 8 needs but no locality: the Consortia page says it is the
+    localities that are missing (it said 'Load needs and localities first', as if the load of
+    the directory had brought nothing)."""
+    app, _store = council_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/consortia")
+    dash_duo.wait_for_contains_text("#_pages_content", "No localities in the graph", timeout=20)
+    text = dash_duo.find_element("#_pages_content").text
+    assert "needs" not in text.split("No localities")[0], text
+    assert "No needs" not in text, text
+    found = problems_at_each_width(dash_duo, tmp_path, "consortia")
+    assert not found, "\n".join(found)
+
+
+def test_history_page_lists_the_feed_loads(dash_duo, real_app, tmp_path):
+    """History on real feeds: both loads, newest first, with their long file lists wrapped
+    inside the table (no sideways scroll on a phone)."""
+    app, _store = real_app
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/history")
+    dash_duo.wait_for_contains_text("#hist-table", "bristol-services-sample.json", timeout=20)
+    dash_duo.wait_for_contains_text("#hist-table", "datapackage.json", timeout=20)
+    rows = dash_duo.driver.find_elements("css selector", "#hist-table .ag-center-cols-container .ag-row")
+    assert len(rows) == 2, [r.text for r in rows]
+    found = problems_at_each_width(dash_duo, tmp_path, "history")
+    assert not found, "\n".join(found)
