@@ -126,8 +126,8 @@ def _layout(shade=None):
     ], className="controls", **aria({"aria-label": "What the map shows"}))
     return html.Div(title + [
         html.P("Activities as points coloured by need, and localities shaded by the gaps for "
-               "one need: the Gaps heatmap's colours and meaning. Demo places are approximate "
-               "and illustrative.", className="lede"),
+               "one need: the Gaps heatmap's colours and meaning. The demo data's places are "
+               "approximate and illustrative.", className="lede"),
         controls,
         html.P(id="mp-tiles", className="hint", **aria({"aria-live": "polite"})),
         html.P(id="mp-summary", className="summary", **aria({"aria-live": "polite"})),

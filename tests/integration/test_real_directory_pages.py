@@ -87,6 +87,9 @@ def problems_at_each_width(dash_duo, tmp_path, name: str) -> list[str]:
         violations = axe_violations(dash_duo.driver)
         if violations:
             found.append(f"{label}:\n{describe(violations)}")
+    errors = [e["message"] for e in dash_duo.get_logs() if e.get("level") == "SEVERE"]
+    if errors:
+        found.append(f"errors in the browser's console: {errors[:3]}")
     return found
 
 
@@ -122,6 +125,14 @@ def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app, tmp_
     dash_duo.wait_for_element("#gp-heatmap .main-svg", timeout=20)
     ticks = dash_duo.driver.find_elements("css selector", "#gp-heatmap .xtick, #gp-heatmap .ytick")
     assert not [t.text for t in ticks if t.text.strip()], "an empty heatmap shows numbered axes"
+    # The lead picks an unreached activity: the network highlights it.
+    cell = dash_duo.wait_for_element(
+        "#gp-unreached .ag-center-cols-container .ag-row[row-index='0'] .ag-cell", timeout=20)
+    name = cell.text
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    dash_duo.wait_for_contains_text("#gp-highlight-label", "Highlighted:", timeout=20)
+    assert name in dash_duo.find_element("#gp-highlight-label").text
     found = problems_at_each_width(dash_duo, tmp_path, "gaps")
     assert not found, "\n".join(found)
 
@@ -133,6 +144,8 @@ def test_map_page_on_a_directory_with_no_places(dash_duo, council_app, tmp_path)
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/map")
     dash_duo.wait_for_contains_text("#mp-summary", "199 have no coordinates", timeout=30)
+    lede = dash_duo.find_element("#_pages_content .lede").text
+    assert "Demo places are" not in lede, f"real places called demo places: {lede}"
     dash_duo.wait_for_element("#mp-map .main-svg", timeout=20)
     dash_duo.wait_for_contains_text("#mp-map", "Nothing to draw", timeout=20)
     ticks = dash_duo.driver.find_elements("css selector", "#mp-map .xtick, #mp-map .ytick")
