@@ -199,7 +199,7 @@ def demo_store() -> EmbeddedStore:
     return store
 
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=60,
+FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=200,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -223,7 +223,7 @@ def test_a_mutated_feed_is_loaded_or_refused_with_where_and_why(feed):
         assert SENTINEL.encode() not in graph(store), "a wrongly nested value was stored as text"
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=40)
 @given(feeds())
 def test_the_cli_loads_a_mutated_feed_or_says_why_without_a_traceback(feed):
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
@@ -263,7 +263,7 @@ CELL_OPS = ["cell", "cell", "cell", "drop_column", "duplicate_column", "rename_c
 
 
 @pytest.mark.skipif(not HSDS_TABLES, reason="../shared/fixtures/hsds3-spec-examples is not here")
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=100)
 @given(st.lists(st.builds(CellChange, st.sampled_from(CELL_OPS),
                           st.sampled_from(sorted(HSDS_TABLES) or ["none.csv"]),
                           st.integers(0, 10**4), st.integers(0, 10**4), ODD_TEXT),

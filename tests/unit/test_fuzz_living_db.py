@@ -336,7 +336,7 @@ def streamed_check(store, paths, chunk_rows: int | None = None) -> list[Problem]
 UNREADABLE = ("a cell may hold", "a quote (", "cannot be read as CSV", "mixes UTF-8",
               "neither UTF-8 nor")
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=60,
+FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=100,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -423,7 +423,7 @@ def test_a_partial_load_says_when_a_whole_file_was_not_loaded(tmp_path):
 # --------------------------------------------------------------------------- the CLI
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=40)
 @given(mutated())
 def test_the_cli_shows_a_mutated_living_database_problems_without_a_traceback(made):
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
@@ -456,7 +456,7 @@ TYPED = st.one_of(ODD_TEXT, st.integers(-10**12, 10**12), st.floats(allow_nan=Fa
                   st.sampled_from(['=UPPER("pat")', "=1/0", "#N/A", "#REF!"]))
 
 
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=30)
 @given(mutated(), st.lists(st.tuples(st.sampled_from(NAMES), st.integers(0, 10**4),
                                      st.integers(0, 10**4), TYPED), max_size=3))
 def test_a_mutated_workbook_is_loaded_whole_or_refused_with_where_and_why(made, typed):
