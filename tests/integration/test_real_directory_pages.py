@@ -41,18 +41,36 @@ def serve(store, feeds: dict[str, list]):
 
 
 @pytest.fixture
-def real_app(store, browser_available):
+def embedded(tmp_path):
+    from pathways.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(tmp_path / "graph.json")
+
+
+@pytest.fixture
+def real_app(embedded, browser_available):
     """The app on the two councils' feeds and the HSDS examples: ``(app, store)``."""
-    yield serve(store, FEEDS)
+    yield serve(embedded, FEEDS)
     from pathways.webstore import set_store
 
     set_store(None)
 
 
 @pytest.fixture
-def council_app(store, browser_available):
+def council_app(embedded, browser_available):
     """The app on the two councils' feeds alone, as a council would load its own directory:
     199 activities, none placed in a locality, no link workers: ``(app, store)``."""
+    yield serve(embedded, {"oruk": FEEDS["oruk"]})
+    from pathways.webstore import set_store
+
+    set_store(None)
+
+
+@pytest.fixture
+def council_app_each_store(store, browser_available):
+    """:func:`council_app` once in the embedded store and once in Neo4j, for the pages whose
+    answers are computed by the store's own queries (Gaps, Map).  The other pages' checks run
+    on the embedded store only: each Neo4j test adds ~25 s, and the file stays near 2 min."""
     yield serve(store, {"oruk": FEEDS["oruk"]})
     from pathways.webstore import set_store
 
@@ -109,12 +127,12 @@ def test_data_page_with_a_long_organisation_list(dash_duo, real_app, tmp_path):
     dash_duo.wait_for_contains_text("#data-request-org", "Krunch Youth Club", timeout=10)
 
 
-def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app, tmp_path):
+def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app_each_store, tmp_path):
     """A lead reading the Gaps page for the councils' feeds: no activity could be placed, so
     there is no need × locality cell.  The page says so (not "0 cells with nothing reachable",
     which reads as no gaps, over an empty chart with numbered axes), and lists all 199
     activities as unreached."""
-    app, _store = council_app
+    app, _store = council_app_each_store
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/gaps")
     dash_duo.wait_for_contains_text("#gp-message", "199 unreached activities", timeout=30)
@@ -137,10 +155,10 @@ def test_gaps_page_on_a_directory_with_no_localities(dash_duo, council_app, tmp_
     assert not found, "\n".join(found)
 
 
-def test_map_page_on_a_directory_with_no_places(dash_duo, council_app, tmp_path):
+def test_map_page_on_a_directory_with_no_places(dash_duo, council_app_each_store, tmp_path):
     """The councils' activities have no coordinates and there is no locality: the map says
     why nothing is on it, and draws no empty chart with numbered axes in its place."""
-    app, _store = council_app
+    app, _store = council_app_each_store
     dash_duo.start_server(app)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/map")
     dash_duo.wait_for_contains_text("#mp-summary", "199 have no coordinates", timeout=30)
@@ -191,7 +209,9 @@ def test_history_page_lists_the_feed_loads(dash_duo, real_app, tmp_path):
     dash_duo.wait_for_page(f"{dash_duo.server_url}/history")
     dash_duo.wait_for_contains_text("#hist-table", "bristol-services-sample.json", timeout=20)
     dash_duo.wait_for_contains_text("#hist-table", "datapackage.json", timeout=20)
-    rows = dash_duo.driver.find_elements("css selector", "#hist-table .ag-center-cols-container .ag-row")
-    assert len(rows) == 2, [r.text for r in rows]
+    rows = {r.get_attribute("row-index"): r.text for r in dash_duo.driver.find_elements(
+        "css selector", "#hist-table .ag-center-cols-container .ag-row")}
+    assert "datapackage.json" in rows["0"] and "feed" in rows["0"], rows  # newest first
+    assert "north-lincolnshire-services-sample.json" in rows["1"], rows
     found = problems_at_each_width(dash_duo, tmp_path, "history")
     assert not found, "\n".join(found)
