@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import HSDS_EXAMPLES, SHARED
 from tests.integration.a11y import axe_violations, describe, overflowing, settled_overflow
+from tests.integration.test_accessibility import SMALL_TARGETS
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +92,9 @@ def settle(dash_duo, timeout: float = 30) -> None:
 
 
 def problems_at_each_width(dash_duo, tmp_path, name: str) -> list[str]:
-    """Serious/critical axe findings and sideways scrolling, at a desktop's and a phone's width
-    (the page as it stands; a screenshot of each is kept under ``tmp_path``)."""
+    """Serious/critical axe findings and sideways scrolling, at a desktop's and a phone's width,
+    controls a finger cannot hit on the phone, and errors in the browser's console (the page
+    as it stands; a screenshot of each width is kept under ``tmp_path``)."""
     found = []
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         set_size(dash_duo.driver, size)
@@ -102,6 +104,9 @@ def problems_at_each_width(dash_duo, tmp_path, name: str) -> list[str]:
         if overflow:
             found.append(f"{label}: {overflow} px wider than the window: "
                          f"{overflowing(dash_duo.driver)}")
+        small = dash_duo.driver.execute_script(SMALL_TARGETS) if size == PHONE else []
+        if small:
+            found.append(f"{label}: controls under 24 x 24 px (WCAG 2.5.8): {small}")
         violations = axe_violations(dash_duo.driver)
         if violations:
             found.append(f"{label}:\n{describe(violations)}")
