@@ -403,8 +403,10 @@ def test_a_partial_load_writes_what_a_clean_load_of_only_the_valid_rows_writes(m
         assert_rows_present(partial, made, drop)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not fixed (reported): with --allow-partial, a CSV file refused whole because it cannot be"
+# strict=False only while a fix (pathways/loading.py: a whole-file problem for each file that
+# gave no row) is in progress beside this: once it is committed, drop this marker
+@pytest.mark.xfail(strict=False, reason=(
+    "not fixed here (reported): with --allow-partial, a CSV file refused whole because it cannot be"
     " read past one row (a cell over 32,767 characters, a stray quote, mixed encodings) is"
     " reported as that row's problem only, so the report reads as if one row was rejected"
     " while none of the file's rows were loaded; the reasons are pinned by tests/unit/"
