@@ -249,10 +249,26 @@ def _load_paths(store, paths, allow_partial, report, progress, on_plan) -> LoadR
         summary = store.write(plan.nodes, plan.rels, progress=progress)
     unlinked = _apply_vetoes(store, plan)
     written_report = None
+    plan.problems.extend(files_not_loaded(plan))
     if plan.problems:
         written_report = write_report(plan, report or Path("pathways-rejected-rows.csv"))
     return LoadResult(summary, sorted(plan.problems), written_report,
                       not_placed=dict(plan.not_placed), unlinked=unlinked)
+
+
+#: the reason of the whole-file problem :func:`files_not_loaded` adds
+NOT_LOADED = ("none of this file's rows was loaded (it was refused whole, or each of its rows"
+              " was: see its other problems; fix them and load the file again)")
+
+
+def files_not_loaded(plan: LoadPlan) -> list[Problem]:
+    """For a partial load: one whole-file problem (row 0) for each file with problems that
+    gave no row to the plan, so a report of one row's problem cannot read as if the file's
+    other rows were loaded (a CSV file unreadable past one row is refused whole)."""
+    gave = {record.file for record in plan.nodes} | {record.file for record in plan.rels}
+    whole = {p.file for p in plan.problems if p.row == 0}
+    return [Problem(file, 0, "", NOT_LOADED) for file in dict.fromkeys(p.file for p in plan.problems)
+            if file not in gave and file not in whole]
 
 
 def _apply_vetoes(store: GraphStore, plan: LoadPlan) -> list[tuple[str, RelType, str]]:

@@ -14,7 +14,7 @@ from loaders.feeds import FORMATS
 from pathways.cli.context import Context, pass_ctx
 from pathways.cli.output import output_options, write_rows
 from pathways.errors import InputError
-from pathways.loading import data_besides_demo, demo_data_dir
+from pathways.loading import NOT_LOADED, data_besides_demo, demo_data_dir
 from pathways.model import NodeKind, PersonRole, RelType
 from pathways.store import GraphStore
 
@@ -144,6 +144,9 @@ def _report_load(result) -> None:
     if result.rejected and result.quality is None:
         click.echo(f"{len(result.rejected)} problem(s); rejected rows written to {result.report}",
                    err=True)
+        refused = [p.file for p in result.rejected if p.reason == NOT_LOADED]
+        if refused:
+            click.echo(f"Not loaded at all (none of its rows): {', '.join(refused)}", err=True)
 
 
 @click.command()

@@ -99,6 +99,29 @@ def test_load_allow_partial_loads_the_rest_and_writes_the_report(tmp_path, capsy
     assert node_counts()["Person"] == 3
 
 
+def test_load_allow_partial_says_which_files_gave_no_row(tmp_path, capsys):
+    # A cell over Excel's 32,767 characters stops the CSV reader at its row, so the file is
+    # refused whole; the report named that row alone, as if the file's other rows had loaded.
+    long = dict(GRAPH, activities=[GRAPH["activities"][0], ["art", "x" * 40_000, "yes", "", ""],
+                                   *GRAPH["activities"][2:]],
+                relationships=[row for row in GRAPH["relationships"]
+                               if "art" not in row and "walk" not in row])
+    report = tmp_path / "rejected.csv"
+    code, out, err = run_main(capsys, "load", "--allow-partial", "--report", report,
+                              write_folder(tmp_path / "long", long))
+    assert code == 0 and "Loaded: nodes: 8 new" in out  # people, organisation, services, needs
+    assert "Not loaded at all (none of its rows): activities.csv" in err
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1].startswith("activities.csv,0,,\"none of this file's rows was loaded")
+    assert lines[2].startswith("activities.csv,2,name,\"the cell holds 40,000 characters")
+    assert node_counts()["Activity"] == 0
+    # a file with a refused row and loaded rows is not said to be unloaded
+    code, out, err = run_main(capsys, "load", "--allow-partial", "--report", report,
+                              write_folder(tmp_path / "bad", dict(GRAPH, people=GRAPH["people"] + [
+                                  ["p9", "Sam", "doctor", "", "", ""]])))
+    assert code == 0 and "Not loaded at all" not in err
+
+
 def test_stats_json_lists_every_kind_and_type(loaded):
     result = run("stats", "--format", "json")
     assert result.exit_code == 0
