@@ -42,7 +42,7 @@ from loaders.files import iter_template_headers
 from loaders.living_stream import check_paths
 from pathways.cli import main
 from pathways.errors import InputError, Problem
-from pathways.loading import demo_data_dir, load_paths
+from pathways.loading import NOT_LOADED, demo_data_dir, load_paths
 from pathways.model import NodeKind
 from pathways.store.embedded import EmbeddedStore
 
@@ -403,14 +403,6 @@ def test_a_partial_load_writes_what_a_clean_load_of_only_the_valid_rows_writes(m
         assert_rows_present(partial, made, drop)
 
 
-# strict=False only while a fix (pathways/loading.py: a whole-file problem for each file that
-# gave no row) is in progress beside this: once it is committed, drop this marker
-@pytest.mark.xfail(strict=False, reason=(
-    "not fixed here (reported): with --allow-partial, a CSV file refused whole because it cannot be"
-    " read past one row (a cell over 32,767 characters, a stray quote, mixed encodings) is"
-    " reported as that row's problem only, so the report reads as if one row was rejected"
-    " while none of the file's rows were loaded; the reasons are pinned by tests/unit/"
-    "test_living_db.py and the whole-file route of tests/unit/test_stream_validation.py"))
 def test_a_partial_load_says_when_a_whole_file_was_not_loaded(tmp_path):
     made = Input((Change("cell", "activities.csv", row=0, col=2, text="y" * 40_000),))
     store = EmbeddedStore(None)
@@ -419,7 +411,7 @@ def test_a_partial_load_says_when_a_whole_file_was_not_loaded(tmp_path):
     activities = [p for p in result.rejected if p.file == "activities.csv"]
     loaded = [n for n in store.snapshot() if str(n).startswith("act-")]
     assert len(loaded) == 0  # all 60 activities, not just row 2
-    assert any(p.row == 0 or "not loaded" in p.reason for p in activities), activities
+    assert activities[0] == Problem("activities.csv", 0, "", NOT_LOADED), activities
 
 
 # --------------------------------------------------------------------------- the CLI
