@@ -72,7 +72,7 @@ from pathways.reports.network_views import (
     network_elements,
     plotly_text,
 )
-from pathways.reports.render_gaps import LEAD_NOTES, as_html, coverage_grid
+from pathways.reports.render_gaps import LEAD_NOTES, NO_CELLS, as_html, coverage_grid
 from pathways.webstore import get_store
 
 # The graph runs this layout (via drawn()) whenever the set of elements changes.
@@ -196,11 +196,6 @@ def _level(cell: CoverageCell) -> int:
     if cell["reachable"] == 0:
         return 1
     return 2 if cell["reachable"] / cell["existing"] < 0.5 else 3
-
-
-NO_CELLS = ("No need × locality cells: the graph has no localities or no needs, so coverage "
-            "cannot be counted. A directory's activities get a locality from the town or postcode "
-            "of their address; the unreached activities below list them all.")
 
 
 def _heatmap(report: GapReport) -> go.Figure:

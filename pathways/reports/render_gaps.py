@@ -46,6 +46,13 @@ LEAD_NOTES = {
 }
 
 
+#: what the coverage parts say when there is no need × locality cell to count (no locality
+#: or no need in the graph: a directory feed alone often places no activity in a locality)
+NO_CELLS = ("No need × locality cells: the graph has no localities or no needs, so coverage "
+            "cannot be counted. A directory's activities get a locality from the town or postcode "
+            "of their address; the unreached activities below list them all.")
+
+
 def coverage_grid(
         report: GapReport) -> tuple[list[str], list[str], dict[tuple[str, str], CoverageCell]]:
     """(need ids, locality ids, cell by (need, locality)) in report order."""
@@ -66,9 +73,12 @@ def public_json(report: GapReport) -> dict:
     return {k: v for k, v in report.items() if k != "names"}
 
 
+COVERAGE_TITLE = "Coverage gaps (need × locality with nothing reachable)"
+
+
 def _sections(report: GapReport) -> Iterable[tuple[str, list[str], list[list]]]:
     names = report["names"]
-    yield "Coverage gaps (need × locality with nothing reachable)", \
+    yield COVERAGE_TITLE, \
         ["need", "locality", "existing", "reachable"], \
         [[names[c["need"]], names[c["locality"]], c["existing"], c["reachable"]]
          for c in report["coverage"] if c["reachable"] == 0]
@@ -136,8 +146,10 @@ def _recommend_rows(found: Recommendations) -> list[list]:
              s["cells_so_far"]] for s in found["recommendations"]]
 
 
-def _recommend_summary(found: Recommendations) -> str:
+def _recommend_summary(found: Recommendations, cells: bool = True) -> str:
     amber = len(found["amber"])
+    if not amber and not cells:
+        return "No amber cells: there is no need × locality cell to count (see the coverage part)."
     if not amber:
         return "No amber cells: wherever provision exists, a local link worker reaches it."
     if not found["recommendations"]:
@@ -164,14 +176,16 @@ def as_text(report: GapReport, commissions: list[Elsewhere] | None = None,
     parts = [f"Gap report (routes of at most {report['max_hops']} hops, as of {report['as_of']})"]
     for title, header, rows in _sections(report):
         parts.append(f"\n{title}\n{'=' * len(title)}")
-        parts.append(text_table(rows, header) if rows else "(none)")
+        parts.append(text_table(rows, header) if rows
+                     else NO_CELLS if title == COVERAGE_TITLE and not report["coverage"]
+                     else "(none)")
     if commissions is not None:
         parts.append(f"\n{COMMISSION_TITLE}\n{'=' * len(COMMISSION_TITLE)}")
         parts.append(text_table(_commission_rows(commissions), COMMISSION_HEADER)
                      if commissions else "(none)")
     if recommendations is not None:
         parts.append(f"\n{RECOMMEND_TITLE}\n{'=' * len(RECOMMEND_TITLE)}")
-        parts.append(_recommend_summary(recommendations))
+        parts.append(_recommend_summary(recommendations, bool(report["coverage"])))
         if recommendations["recommendations"]:
             parts.append(text_table(_recommend_rows(recommendations), RECOMMEND_HEADER))
     if protection is not None:
@@ -285,12 +299,13 @@ def as_html(report: GapReport, commissions: list[Elsewhere] | None = None,
                         "header": COMMISSION_HEADER, "rows": _commission_rows(commissions)})
     if recommendations is not None:
         actions.append({"title": RECOMMEND_TITLE, "note": LEAD_NOTES["recommendations"],
-                        "summary": _recommend_summary(recommendations),
+                        "summary": _recommend_summary(recommendations, bool(report["coverage"])),
                         "header": RECOMMEND_HEADER, "rows": _recommend_rows(recommendations)})
     if protection is not None:
         actions.append({"title": PROTECT_TITLE, "note": LEAD_NOTES["protection"],
                         "summary": f"Method: {protection['method']}",
                         "header": PROTECT_HEADER, "rows": _protect_rows(protection)})
     return render("gap_report.html", max_hops=report["max_hops"], as_of=report["as_of"],
-                  notes=LEAD_NOTES, coverage={"places": [names[p] for p in places], "rows": rows},
+                  notes=LEAD_NOTES, coverage={"places": [names[p] for p in places], "rows": rows,
+                            "empty": "" if rows else NO_CELLS},
                   sections=sections, actions=actions)

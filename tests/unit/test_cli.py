@@ -122,6 +122,25 @@ def test_load_allow_partial_says_which_files_gave_no_row(tmp_path, capsys):
     assert code == 0 and "Not loaded at all" not in err
 
 
+def test_gap_reports_say_there_is_no_cell_to_count_without_localities(loaded, tmp_path):
+    # GRAPH has needs but no locality (as a directory feed often has): "(none)" under coverage
+    # gaps and "no amber cells: wherever provision exists ..." read as if nothing were missing.
+    text = run("gaps")
+    assert text.exit_code == 0, text.output
+    coverage = text.stdout.split("Coverage gaps")[1].split("Unreached activities")[0]
+    assert "No need × locality cells: the graph has no localities or no needs" in coverage
+    assert "(none)" not in coverage
+    assert "No amber cells: there is no need × locality cell to count" in text.stdout
+    assert "wherever provision exists" not in text.stdout
+    page = tmp_path / "gaps.html"
+    assert run("gaps", "--format", "html", "-o", page).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    part = html.split("Coverage: reachable / existing activities")[1].split("<h2>")[0]
+    assert "No need × locality cells: the graph has no localities" in part
+    assert "<table>" not in part  # no empty grid with a lone "Need" header
+    assert "No amber cells: there is no need × locality cell to count" in html
+
+
 def test_stats_json_lists_every_kind_and_type(loaded):
     result = run("stats", "--format", "json")
     assert result.exit_code == 0
