@@ -426,21 +426,28 @@ def test_the_cli_shows_a_mutated_living_database_problems_without_a_traceback(ma
         paths = [str(p) for p in made.write(Path(tmp) / "input")]
         said = {}
         for command in (["validate", "--fresh", *paths], ["load", *paths]):
-            out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    main(command)
-                    code = 0
-                except SystemExit as exited:
-                    code = exited.code
-            shown = out.getvalue() + err.getvalue()
-            assert code in (0, 1), shown
-            assert "Traceback" not in shown, shown
-            if code:
-                assert "\nError: " in "\n" + err.getvalue(), shown
-            said[command[0]] = code, [line for line in err.getvalue().splitlines()
+            code, err = run_cli(command)
+            said[command[0]] = code, [line for line in err.splitlines()
                                       if line.startswith("  ")]  # one problem a line
         assert said["validate"] == said["load"], said
+
+
+def run_cli(command: list[str]) -> tuple[int, str]:
+    """The CLI's exit code and what it wrote to stderr for ``command``, checked: 0 or 1,
+    never a traceback, and an ``Error:`` line when it fails."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(command)
+            code = 0
+        except SystemExit as exited:
+            code = exited.code if isinstance(exited.code, int) else -1
+    shown = out.getvalue() + err.getvalue()
+    assert code in (0, 1), shown
+    assert "Traceback" not in shown, shown
+    if code:
+        assert "\nError: " in "\n" + err.getvalue(), shown
+    return code, err.getvalue()
 
 
 # --------------------------------------------------------------------------- workbooks
