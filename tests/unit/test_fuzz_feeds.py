@@ -207,18 +207,25 @@ def test_a_mutated_feed_is_loaded_or_refused_with_where_and_why(feed):
     with tempfile.TemporaryDirectory() as tmp:
         path = feed.write(Path(tmp))
         store = demo_store()
-        before = graph(store)
-        try:
-            fmt = detect([path], None)
-            result = load_feed(store, [path], fmt, report=Path(tmp) / "quality.csv")
-        except InputError as exc:
-            assert exc.problems, "refused without a problem"
-            check_problems(exc.problems, path, feed.data())
-            assert graph(store) == before, "a refused load changed the store"
-            return
-        assert result.quality is not None
-        check_problems(result.quality.read_problems, path, feed.data())
-        assert SENTINEL.encode() not in graph(store), "a wrongly nested value was stored as text"
+        loaded_or_refused(store, path, feed, lambda: load_feed(
+            store, [path], detect([path], None), report=Path(tmp) / "quality.csv"))
+
+
+def loaded_or_refused(store, path: Path, feed, load) -> None:
+    """``load()`` of the mutated ``feed`` at ``path`` into ``store``: refused with problems
+    that say where and why and the store as it was, or loaded with its read problems said
+    and no wrongly nested value stored as text."""
+    before = graph(store)
+    try:
+        result = load()
+    except InputError as exc:
+        assert exc.problems, "refused without a problem"
+        check_problems(exc.problems, path, feed.data())
+        assert graph(store) == before, "a refused load changed the store"
+        return
+    assert result.quality is not None
+    check_problems(result.quality.read_problems, path, feed.data())
+    assert SENTINEL.encode() not in graph(store), "a wrongly nested value was stored as text"
 
 
 @settings(FUZZ, max_examples=60)
@@ -235,17 +242,8 @@ def test_a_mutated_next_import_of_a_feed_is_loaded_or_refused_leaving_the_last_o
             load_feed(store, [first], detect([first], None))
         except InputError:  # the spec's taxonomy list alone holds nothing to load
             return
-        before = graph(store)
-        try:
-            result = load_feed(store, [path], detect([path], None),
-                               remove_missing=remove_missing)
-        except InputError as exc:
-            check_problems(exc.problems, path, feed.data())
-            assert graph(store) == before, "a refused import changed the store"
-            return
-        assert result.quality is not None
-        check_problems(result.quality.read_problems, path, feed.data())
-        assert SENTINEL.encode() not in graph(store), "a wrongly nested value was stored as text"
+        loaded_or_refused(store, path, feed, lambda: load_feed(
+            store, [path], detect([path], None), remove_missing=remove_missing))
 
 
 @settings(FUZZ, max_examples=40)
