@@ -320,19 +320,28 @@ def _identify(chosen: Settings, how: str) -> Who | None:
     return who
 
 
-def _router_path(body: object) -> str | None:
-    """The page a Dash page-routing callback asks for (None for any other callback).
+def _requested(body: object) -> tuple[str, dict] | None:
+    """The output key and callback-map entry of the callback a Dash request asks for (None
+    for a body that names none of the app's callbacks)."""
+    import dash
+
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, str):
+        return None
+    entry = dash.get_app().callback_map.get(output)
+    return None if entry is None else (output, entry)
+
+
+def _router_path(body: object, entry: dict) -> str | None:
+    """The page a Dash page-routing callback (``entry``) asks for in ``body`` (None for any
+    other callback).
 
     Dash hands a callback its inputs by position, whatever ids the request gives them, so
     the routed page is read only for the request naming the router's own output, at the
     position the router declared ``_pages_location.pathname``: a ``_pages_location`` input
     put into another callback's request is just that callback's first argument."""
-    import dash
-
-    output = body.get("output") if isinstance(body, dict) else None
-    entry = dash.get_app().callback_map.get(output) if isinstance(output, str) else None
     sent = body.get("inputs") if isinstance(body, dict) else None
-    for index, declared in enumerate((entry or {}).get("inputs", [])):
+    for index, declared in enumerate(entry.get("inputs", [])):
         if declared.get("id") == "_pages_location" and declared.get("property") == "pathname":
             item = sent[index] if isinstance(sent, list) and index < len(sent) else None
             return str((item.get("value") if isinstance(item, dict) else None) or "/")
@@ -366,19 +375,15 @@ def _page_prefixes(callback_map: dict, modules: dict[str, str]) -> dict[str, str
     return {prefix: pages.pop() for prefix, pages in found.items() if len(pages) == 1}
 
 
-def _callback_page(body: object) -> str | None:
-    """The page (its path) a callback a Dash request asks for belongs to: the page whose
-    module registered it, or, for the shared pieces' callbacks (a network's details, the
-    what-if panel, the funders), the page whose components it reads or writes (by their
-    ids' prefix); None for a callback of no one page (the top bar's).  A share link's
-    visitor may run only its own page's callbacks."""
+def _callback_page(output: str, entry: dict) -> str | None:
+    """The page (its path) the callback writing ``output`` (``entry`` in Dash's callback
+    map) belongs to: the page whose module registered it, or, for the shared pieces'
+    callbacks (a network's details, the what-if panel, the funders), the page whose
+    components it reads or writes (by their ids' prefix); None for a callback of no one page
+    (the top bar's).  A share link's visitor may run only its own page's callbacks."""
     import dash
 
-    output = body.get("output") if isinstance(body, dict) else None
     callback_map = dash.get_app().callback_map
-    entry = callback_map.get(output) if isinstance(output, str) else None
-    if not isinstance(output, str) or entry is None:
-        return None
     modules = {page["module"]: page["path"] for page in dash.page_registry.values()}
     module = getattr(entry.get("callback"), "__module__", None)
     if module in modules:
@@ -420,13 +425,11 @@ def _gate() -> Response | None:
         g.pathways_user = Who("local user", LOCAL_ROLE, "local")
         return None
     csrf_token()
-    if unsafe:  # until the sender is known to be an editor (only they upload): a small body
-        if (request.content_length or 0) <= SMALL_REQUEST_BYTES:
-            request.max_content_length = SMALL_REQUEST_BYTES  # also for a chunked body
-        elif not request.headers.get(CSRF_HEADER):  # a form (sign-in, sign-out) is never big
-            return refusal(BIG_BODY, 413)
-        else:
-            g.pathways_big_body = True  # refused below unless it is from an editor
+    big = unsafe and (request.content_length or 0) > SMALL_REQUEST_BYTES
+    if unsafe and not big:  # until the sender is known to be an editor (only they upload)
+        request.max_content_length = SMALL_REQUEST_BYTES  # also for a chunked body
+    elif big and not request.headers.get(CSRF_HEADER):  # a form (sign-in, sign-out) is never big
+        return refusal(BIG_BODY, 413)
     if unsafe and not _csrf_ok():
         return refusal("Refused: this form or page has expired or came from another site "
                        "(its security token is missing or wrong). Reload the page and try "
@@ -435,11 +438,10 @@ def _gate() -> Response | None:
     if who is not None:
         g.pathways_user = who
         g.pathways_role = int(who.role)
-    if unsafe and (who is None or who.role < Role.EDITOR):
-        if g.get("pathways_big_body"):
-            return refusal(BIG_BODY, 413)
-    elif unsafe:
+    if unsafe and who is not None and who.role >= Role.EDITOR:
         request.max_content_length = None  # an editor's upload: the app's own limit
+    elif big:  # from anyone else
+        return refusal(BIG_BODY, 413)
     path = request.path
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
@@ -458,7 +460,9 @@ def _gate() -> Response | None:
         asked: list[str | None] = [path] if page_request else []
         if request.method == "POST" and path.endswith("/_dash-update-component"):
             body = request.get_json(silent=True)
-            asked = [_router_path(body), _callback_page(body)]
+            found = _requested(body)
+            asked = [] if found is None else [_router_path(body, found[1]),
+                                               _callback_page(*found)]
         if any(page is not None and page != who.share.path for page in asked):
             if page_request:
                 return redirect(sign_in_address(here))  # type: ignore[return-value]
