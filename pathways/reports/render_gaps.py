@@ -146,7 +146,8 @@ def _recommend_rows(found: Recommendations) -> list[list]:
              s["cells_so_far"]] for s in found["recommendations"]]
 
 
-def _recommend_summary(found: Recommendations, cells: bool = True) -> str:
+def _recommend_summary(found: Recommendations, cells: bool) -> str:
+    """The amber cells' line; ``cells``: whether the report has any need × locality cell."""
     amber = len(found["amber"])
     if not amber and not cells:
         return "No amber cells: there is no need × locality cell to count (see the coverage part)."
