@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import dash_ag_grid as dag
+import plotly.graph_objects as go
 from dash import Input, Output, State, clientside_callback, dcc, html, set_props
 
 from pages._access import AccessDenied
@@ -264,3 +265,15 @@ def facts_list(title: str, items: list[str], list_id: str) -> html.Div:
     """What a network view shows, as text (every fact on a graph is also readable here)."""
     return html.Div([html.H3(title), html.Ul([html.Li(i) for i in items]) if items
                      else hint("Nothing highlighted yet.")], id=list_id, className="facts")
+
+
+def note_only(figure: go.Figure, text: str, **layout: Any) -> go.Figure:
+    """``figure`` without axes, ``text`` in its middle: what a chart with nothing to draw
+    shows (with no trace Plotly draws a bare x/y grid, whose numbered axes read as data);
+    ``layout``: the caller's own size, margins and colours."""
+    figure.update_layout(
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                      "x": 0.5, "y": 0.5, "font": {"size": 15, "color": "#1b1b1b"}}],
+        **layout)
+    return figure

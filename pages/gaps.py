@@ -31,6 +31,7 @@ from pages._components import (
     html_download,
     is_empty,
     no_data,
+    note_only,
     page_alert,
     selected_id,
     table,
@@ -201,14 +202,8 @@ def _level(cell: CoverageCell) -> int:
 def _heatmap(report: GapReport) -> go.Figure:
     needs, places, cells = coverage_grid(report)
     if not cells:  # an empty heatmap draws bare numbered axes, which read as data
-        figure = go.Figure()
-        figure.update_layout(
-            height=90, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#fff",
-            xaxis={"visible": False}, yaxis={"visible": False},
-            annotations=[{"text": "No need × locality cells to show", "showarrow": False,
-                          "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                          "font": {"size": 15, "color": "#1b1b1b"}}])
-        return figure
+        return note_only(go.Figure(), "No need × locality cells to show", height=90,
+                         margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#fff")
     category, text, hover = [], [], []
     for need in needs:
         levels = [_level(cells[(need, place)]) for place in places]

@@ -38,6 +38,7 @@ from pages._components import (
     ids,
     is_empty,
     no_data,
+    note_only,
     page_alert,
     selected_id,
     table,
@@ -300,15 +301,10 @@ def figure(data: MapData, tiles) -> go.Figure:
                         "color": colours.get(need, NO_NEED)},
                 customdata=custom, text=text, hovertemplate="%{text}<extra></extra>",
                 showlegend=False))
-    if not fig.data:  # with no trace Plotly draws a bare x/y grid, numbered axes reading as data
-        fig.update_layout(
-            xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="#ffffff",
-            paper_bgcolor="#ffffff", margin={"l": 0, "r": 0, "t": 0, "b": 0},
-            annotations=[{"text": "Nothing to draw:<br>no activity or locality here<br>"
-                                  "has a place on the map", "showarrow": False, "xref": "paper",
-                          "yref": "paper", "x": 0.5, "y": 0.5,
-                          "font": {"size": 15, "color": "#1b1b1b"}}])
-        return fig
+    if not fig.data:  # no trace: a bare x/y grid, numbered axes reading as data
+        return note_only(fig, "Nothing to draw:<br>no activity or locality here<br>has a place"
+                         " on the map", plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+                         margin={"l": 0, "r": 0, "t": 0, "b": 0})
     map_layout: dict[str, Any] = {"style": "white-bg", **_view(lats, lons)}
     if tiles.url:
         map_layout["layers"] = [{"below": "traces", "sourcetype": "raster",
