@@ -36,7 +36,7 @@ from pathways.errors import InputError, Problem
 from pathways.loading import demo_data_dir, detect, load_feed, load_paths
 from pathways.store.embedded import EmbeddedStore
 from tests.conftest import SHARED
-from tests.unit.test_fuzz_living_db import ODD_TEXT, graph, run_cli
+from tests.unit.test_fuzz_living_db import ODD_TEXT, cli_home, graph, run_cli
 from tests.unit.test_fuzz_living_db import Change as CellChange
 from tests.unit.test_fuzz_living_db import apply as apply_to_table
 
@@ -249,10 +249,8 @@ def test_a_mutated_next_import_of_a_feed_is_loaded_or_refused_leaving_the_last_o
 @settings(FUZZ, max_examples=40)
 @given(feeds())
 def test_the_cli_loads_a_mutated_feed_or_says_why_without_a_traceback(feed):
-    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATHWAYS_HOME", str(Path(tmp) / "home"))
-        patch.setenv("PATHWAYS_STORE", "embedded")
-        run_cli(["load", str(feed.write(Path(tmp) / "input"))])  # 0 or 1, said plainly
+    with cli_home() as tmp:
+        run_cli(["load", str(feed.write(tmp / "input"))])  # 0 or 1, said plainly
 
 
 # --------------------------------------------------------------------------- HSDS tables

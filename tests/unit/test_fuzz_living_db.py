@@ -26,6 +26,7 @@ import csv
 import io
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -420,16 +421,23 @@ def test_a_partial_load_says_when_a_whole_file_was_not_loaded(tmp_path):
 @settings(FUZZ, max_examples=40)
 @given(mutated())
 def test_the_cli_shows_a_mutated_living_database_problems_without_a_traceback(made):
-    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATHWAYS_HOME", str(Path(tmp) / "home"))
-        patch.setenv("PATHWAYS_STORE", "embedded")
-        paths = [str(p) for p in made.write(Path(tmp) / "input")]
+    with cli_home() as tmp:
+        paths = [str(p) for p in made.write(tmp / "input")]
         said = {}
         for command in (["validate", "--fresh", *paths], ["load", *paths]):
             code, err = run_cli(command)
             said[command[0]] = code, [line for line in err.splitlines()
                                       if line.startswith("  ")]  # one problem a line
         assert said["validate"] == said["load"], said
+
+
+@contextlib.contextmanager
+def cli_home() -> Iterator[Path]:
+    """A temporary folder for one example, the CLI's embedded store in it."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATHWAYS_HOME", str(Path(tmp) / "home"))
+        patch.setenv("PATHWAYS_STORE", "embedded")
+        yield Path(tmp)
 
 
 def run_cli(command: list[str]) -> tuple[int, str]:
